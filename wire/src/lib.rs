@@ -1,0 +1,504 @@
+//! The traplab wire format: record types and JSON Lines framing shared by the
+//! kernel and the host.
+//!
+//! The runner kernel writes one record per line on COM1; the host harness and
+//! analyzer read them back with [`decode_line`]. Both sides compile this crate,
+//! so the schema cannot drift between them. It is `no_std` + `alloc`.
+//!
+//! # Framing
+//!
+//! Every line is one JSON object whose first key is `seq` (a per-run counter
+//! starting at 0), whose second key is `type` (the record kind), and whose
+//! last key is `crc`: the CRC-32 (IEEE) of the line's bytes from the opening
+//! `{` up to, not including, the `,"crc":` that introduces it, as eight
+//! lower-case hex digits. Key order inside each record type is fixed (it is the
+//! field order of the Rust structs below), so console matchers such as LAVA can
+//! use regular expressions on it.
+//!
+//! ```text
+//! {"seq":0,"type":"header","schema":1,"kernel":{"commit":"3f2a9c1","dirty":false,...},...,"crc":"5b1e09aa"}
+//! {"seq":1,"type":"samples","experiment":"trap.unreachable","config":"signals.bt_off","unit":"cycles","first":0,"total":[20011,19876],"stages":[{"name":"call_to_stub","values":[8122,8010]},...],"crc":"0c4d1f3e"}
+//! {"seq":2,"type":"result","experiment":"trap.unreachable","config":"signals.bt_off","status":"ok","samples":2,...,"crc":"9a7b2c11"}
+//! {"seq":3,"type":"end","status":"complete","records":3,"samples":2,"ok":1,"failed":0,"crc":"77aa0b12"}
+//! ```
+//!
+//! A run opens with exactly one [`Header`] and closes with exactly one [`End`]
+//! record. The kernel writes the end record on every path it controls: normal
+//! completion, a failed experiment, an unexpected CPU exception ([`Fault`]) and
+//! a Rust panic ([`Panic`]). A stream without one was cut off (timeout, triple
+//! fault, lost link) and is incomplete.
+//!
+//! Raw samples travel in [`Samples`] batches of at most [`MAX_BATCH`] values so
+//! that one corrupted line loses a bounded amount of data.
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use serde::{Deserialize, Serialize};
+
+/// Version of the record schema. Bump it whenever a field changes meaning or
+/// a required field is added; readers refuse versions they do not know.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Largest number of samples the kernel puts into one [`Samples`] record.
+/// 256 values of up to 20 digits keep a line under about 6 KiB.
+pub const MAX_BATCH: usize = 256;
+
+/// Names of the stage intervals of a timed trap, in the order they occur.
+/// Each is the difference of two consecutive `rdtsc` stamps:
+/// before the call → first instruction of the IDT stub → entry of the
+/// registered (Theseus-style) handler → entry of wasmtime's trap handler →
+/// `Err` back in the runner.
+pub const TRAP_STAGES: [&str; 4] = [
+    "call_to_stub",
+    "stub_to_handler",
+    "handler_to_wasmtime",
+    "wasmtime_to_return",
+];
+
+/// One record of the stream. Serialized with an internal `type` tag.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    Header(Header),
+    Samples(Samples),
+    Result(ExperimentResult),
+    Metric(Metric),
+    Log(Log),
+    Fault(Fault),
+    Panic(Panic),
+    End(End),
+}
+
+impl Record {
+    /// The `type` tag this record is written with.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Record::Header(_) => "header",
+            Record::Samples(_) => "samples",
+            Record::Result(_) => "result",
+            Record::Metric(_) => "metric",
+            Record::Log(_) => "log",
+            Record::Fault(_) => "fault",
+            Record::Panic(_) => "panic",
+            Record::End(_) => "end",
+        }
+    }
+}
+
+/// First record of a run: provenance and the plan.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Header {
+    /// [`SCHEMA_VERSION`] of the writer.
+    pub schema: u32,
+    pub kernel: KernelBuild,
+    /// Version of the wasmtime crate linked into the kernel.
+    pub wasmtime: String,
+    pub cpu: Cpu,
+    pub tsc: Tsc,
+    /// `tcg`, `kvm`, `hyperv`, `other:<vendor>` or `none` (bare metal), from
+    /// the CPUID hypervisor leaf.
+    pub accel: String,
+    /// How the kernel was entered: `pvh` (qemu -kernel) or `multiboot2` (GRUB).
+    pub boot: String,
+    /// The kernel command line as received from the loader.
+    pub cmdline: String,
+    pub config: RunConfig,
+    /// Fixed cost of one serialized timestamp, in cycles (median of
+    /// back-to-back stamp pairs). Stage intervals include it once each.
+    pub stamp_overhead_cycles: u64,
+    pub memory: Memory,
+    /// Every experiment this run will attempt, in order; lets the host show
+    /// progress and notice experiments that never reported.
+    pub plan: Vec<Planned>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct KernelBuild {
+    /// Short git commit the kernel was built from (`unknown` outside git).
+    pub commit: String,
+    /// Whether the work tree had uncommitted changes at build time.
+    pub dirty: bool,
+    /// Cargo profile (`release` or `debug`).
+    pub profile: String,
+    /// Build-time options that change what is measured, e.g.
+    /// `dispatch_delay_cycles=0`.
+    pub options: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Cpu {
+    pub vendor: String,
+    /// Brand string (CPUID 0x80000002..4), trimmed.
+    pub model: String,
+    pub family: u32,
+    pub model_id: u32,
+    pub stepping: u32,
+    /// Feature flags relevant to the measurements (sse4.1, avx2, invariant_tsc…).
+    pub features: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Tsc {
+    /// Timestamp-counter frequency in Hz.
+    pub hz: u64,
+    /// Where `hz` came from: `cpuid.15h`, `cpuid.16h`, `pit`.
+    pub source: String,
+    /// CPUID 80000007h:EDX[8]: the TSC ticks at a constant rate.
+    pub invariant: bool,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct RunConfig {
+    /// Suite name from the suite image manifest.
+    pub suite: String,
+    /// SHA-256 of the suite image manifest (hex).
+    pub suite_sha256: String,
+    /// Timed samples per experiment.
+    pub samples: u32,
+    /// Untimed warm-up iterations per experiment.
+    pub warmup: u32,
+    /// Measurement mode declared by the launcher (`tcg`, `icount`, `kvm`,
+    /// `bare-metal`); the kernel cannot observe icount itself.
+    pub mode: String,
+    /// QEMU command line as passed by the launcher, if any.
+    pub qemu_args: Option<String>,
+    /// Test scenario selected on the command line (`none` for a normal run).
+    pub test: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Memory {
+    /// Usable RAM reported by the boot loader's memory map.
+    pub usable_bytes: u64,
+    /// Size of the kernel heap carved out of it.
+    pub heap_bytes: u64,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub experiment: String,
+    pub config: String,
+    pub samples: u32,
+}
+
+/// Unit of the values in a [`Samples`] record.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    Cycles,
+}
+
+/// A batch of raw samples of one experiment under one configuration.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Samples {
+    pub experiment: String,
+    pub config: String,
+    pub unit: Unit,
+    /// Index of the first value of this batch within the experiment.
+    pub first: u32,
+    /// End-to-end duration of each sample.
+    pub total: Vec<u64>,
+    /// Per-stage durations for trap experiments (same length as `total`,
+    /// named by [`TRAP_STAGES`]); empty for other experiments.
+    pub stages: Vec<Stage>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Stage {
+    pub name: String,
+    pub values: Vec<u64>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Failed,
+    Skipped,
+}
+
+/// What a trap experiment expects or observed: the wasmtime trap code and the
+/// CPU vector that raised it (`None` when no exception is involved, as with
+/// explicit checks).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct TrapSignature {
+    pub trap: Option<String>,
+    pub vector: Option<u8>,
+}
+
+/// Verdict of one experiment under one configuration, written after its
+/// samples.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct ExperimentResult {
+    pub experiment: String,
+    pub config: String,
+    pub status: Status,
+    /// Timed samples written for this experiment.
+    pub samples: u32,
+    pub expected: Option<TrapSignature>,
+    pub observed: Option<TrapSignature>,
+    /// Why it failed or was skipped.
+    pub message: Option<String>,
+}
+
+/// A single named measurement that is not a sample series (heap usage,
+/// calibration results, load times).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Metric {
+    pub name: String,
+    pub value: u64,
+    pub unit: String,
+    /// What the value belongs to (an experiment, a module, `boot`).
+    pub context: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Log {
+    pub level: String,
+    pub message: String,
+}
+
+/// An exception the kernel did not expect (not a wasm trap, not a measured
+/// raw exception). The run ends right after it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Fault {
+    pub vector: u8,
+    /// Mnemonic such as `#PF`.
+    pub exception: String,
+    /// Theseus category: `invalid_address`, `illegal_instruction`,
+    /// `bus_error`, `arithmetic`, or `other`.
+    pub category: String,
+    pub rip: u64,
+    pub rsp: u64,
+    pub error_code: Option<u64>,
+    /// Faulting linear address (CR2), for #PF only.
+    pub cr2: Option<u64>,
+    /// `function+0xoffset` from the kernel's embedded symbol table.
+    pub symbol: Option<String>,
+    /// What the kernel was doing (experiment and config, or `boot`).
+    pub during: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Panic {
+    pub message: String,
+    pub location: Option<String>,
+    pub during: String,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EndStatus {
+    /// Every experiment ran and passed.
+    Complete,
+    /// The run finished but at least one experiment failed.
+    Failed,
+    /// An unexpected CPU exception stopped the run.
+    Fault,
+    /// A Rust panic stopped the run.
+    Panic,
+}
+
+/// Last record of a run.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct End {
+    pub status: EndStatus,
+    /// Records written before this one (so `seq` of this record).
+    pub records: u64,
+    /// Sample values written, summed over all [`Samples`] records.
+    pub samples: u64,
+    pub ok: u32,
+    pub failed: u32,
+}
+
+const SEQ_PREFIX: &str = "{\"seq\":";
+const CRC_MARKER: &str = ",\"crc\":\"";
+
+/// Serialize `record` as one framed line (without the trailing newline).
+pub fn encode_line(seq: u64, record: &Record) -> String {
+    let body = serde_json::to_string(record).expect("records always serialize");
+    // `body` is `{"type":…}`; splice `seq` in front and the check at the end.
+    let inner = &body[1..body.len() - 1];
+    let mut line = String::with_capacity(body.len() + 40);
+    line.push_str(SEQ_PREFIX);
+    push_u64(&mut line, seq);
+    line.push(',');
+    line.push_str(inner);
+    let crc = crc32fast::hash(line.as_bytes());
+    line.push_str(CRC_MARKER);
+    push_hex32(&mut line, crc);
+    line.push_str("\"}");
+    line
+}
+
+/// Why a line could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineError {
+    /// The line does not start with `{"seq":` (noise, or a damaged start).
+    NotARecord,
+    /// No `,"crc":"xxxxxxxx"}` at the end: the line was cut short.
+    MissingCrc,
+    /// The stored check does not match the bytes: corrupted in transit.
+    CrcMismatch { stored: u32, computed: u32 },
+    /// The bytes are intact but not a record this schema knows.
+    Invalid(String),
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LineError::NotARecord => f.write_str("not a record: line does not start with {\"seq\":"),
+            LineError::MissingCrc => f.write_str("truncated: no ,\"crc\":\"xxxxxxxx\"} at end of line"),
+            LineError::CrcMismatch { stored, computed } => write!(
+                f,
+                "corrupted: crc {stored:08x} stored, {computed:08x} computed"
+            ),
+            LineError::Invalid(why) => write!(f, "invalid record: {why}"),
+        }
+    }
+}
+
+impl core::error::Error for LineError {}
+
+/// A decoded line: its sequence number and record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    pub seq: u64,
+    pub record: Record,
+}
+
+/// Check and decode one line (a trailing `\r` or `\n` is ignored).
+pub fn decode_line(line: &str) -> Result<Frame, LineError> {
+    let line = line.trim_end_matches(['\r', '\n']);
+    if !line.starts_with(SEQ_PREFIX) {
+        return Err(LineError::NotARecord);
+    }
+    let (covered, stored) = split_crc(line)?;
+    let computed = crc32fast::hash(covered.as_bytes());
+    if computed != stored {
+        return Err(LineError::CrcMismatch { stored, computed });
+    }
+    let rest = &covered[SEQ_PREFIX.len()..];
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let seq: u64 = rest[..digits]
+        .parse()
+        .map_err(|_| LineError::Invalid(String::from("seq is not an unsigned integer")))?;
+    let after = &rest[digits..];
+    let Some(inner) = after.strip_prefix(',') else {
+        return Err(LineError::Invalid(String::from("expected ',' after seq")));
+    };
+    let mut body = String::with_capacity(inner.len() + 2);
+    body.push('{');
+    body.push_str(inner);
+    body.push('}');
+    let record = serde_json::from_str(&body).map_err(|e| {
+        let mut why = String::new();
+        let _ = fmt::write(&mut why, format_args!("{e}"));
+        LineError::Invalid(why)
+    })?;
+    Ok(Frame { seq, record })
+}
+
+/// Locate the check at the end of a line: returns the covered prefix and the
+/// stored CRC.
+fn split_crc(line: &str) -> Result<(&str, u32), LineError> {
+    const TAIL: usize = CRC_MARKER.len() + 8 + 2; // marker, 8 hex digits, `"}`
+    if line.len() < SEQ_PREFIX.len() + TAIL || !line.ends_with("\"}") {
+        return Err(LineError::MissingCrc);
+    }
+    let at = line.len() - TAIL;
+    if !line.is_char_boundary(at) || !line[at..].starts_with(CRC_MARKER) {
+        return Err(LineError::MissingCrc);
+    }
+    let hex = &line[at + CRC_MARKER.len()..line.len() - 2];
+    let stored = u32::from_str_radix(hex, 16).map_err(|_| LineError::MissingCrc)?;
+    Ok((&line[..at], stored))
+}
+
+fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    // The buffer holds ASCII digits only.
+    out.push_str(core::str::from_utf8(&buf[i..]).unwrap_or("0"));
+}
+
+fn push_hex32(out: &mut String, v: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for shift in (0..8).rev() {
+        out.push(HEX[((v >> (shift * 4)) & 0xf) as usize] as char);
+    }
+}
+
+/// Follows the sequence numbers of a stream and names what is wrong with
+/// them. It does not judge record contents.
+#[derive(Debug, Default, Clone)]
+pub struct SequenceTracker {
+    next: u64,
+    seen_any: bool,
+}
+
+/// A problem with the order of records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SequenceProblem {
+    /// Records `expected..got` never arrived (lost or corrupted lines).
+    Gap { expected: u64, got: u64 },
+    /// `seq` was already seen or is older than the newest seen.
+    Repeated { seq: u64, expected: u64 },
+}
+
+impl fmt::Display for SequenceProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            SequenceProblem::Gap { expected, got } if got == expected + 1 => {
+                write!(f, "gap: record {expected} is missing")
+            }
+            SequenceProblem::Gap { expected, got } => {
+                write!(f, "gap: records {expected}..={} are missing", got - 1)
+            }
+            SequenceProblem::Repeated { seq, expected } => {
+                write!(f, "out of order or duplicate: seq {seq}, expected {expected}")
+            }
+        }
+    }
+}
+
+impl SequenceTracker {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Account for a record with sequence number `seq`. A gap still advances
+    /// the expectation past `seq`; a repeat does not.
+    pub fn observe(&mut self, seq: u64) -> Result<(), SequenceProblem> {
+        let expected = self.next;
+        if self.seen_any && seq < expected {
+            return Err(SequenceProblem::Repeated { seq, expected });
+        }
+        self.seen_any = true;
+        self.next = seq + 1;
+        if seq > expected {
+            return Err(SequenceProblem::Gap { expected, got: seq });
+        }
+        Ok(())
+    }
+
+    /// The sequence number the next record should carry.
+    pub fn expected(&self) -> u64 {
+        self.next
+    }
+}
+
+#[cfg(test)]
+mod tests;

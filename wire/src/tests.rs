@@ -1,0 +1,108 @@
+use super::*;
+use alloc::string::ToString;
+use alloc::vec;
+
+fn sample_record() -> Record {
+    Record::Samples(Samples {
+        experiment: "trap.oob_load".to_string(),
+        config: "signals.bt_off".to_string(),
+        unit: Unit::Cycles,
+        first: 256,
+        total: vec![7176, 7201, u64::MAX],
+        stages: vec![Stage { name: TRAP_STAGES[0].to_string(), values: vec![1, 2, 3] }],
+    })
+}
+
+fn end_record() -> Record {
+    Record::End(End { status: EndStatus::Complete, records: 41, samples: 9000, ok: 3, failed: 0 })
+}
+
+#[test]
+fn round_trip_keeps_seq_and_record() {
+    for (seq, record) in [(0, sample_record()), (u64::MAX, end_record())] {
+        let line = encode_line(seq, &record);
+        let frame = decode_line(&line).unwrap();
+        assert_eq!(frame.seq, seq);
+        assert_eq!(frame.record, record);
+    }
+}
+
+#[test]
+fn line_layout_is_stable_for_regex_matchers() {
+    let line = encode_line(7, &end_record());
+    assert!(line.starts_with("{\"seq\":7,\"type\":\"end\",\"status\":\"complete\",\"records\":41,"), "{line}");
+    assert!(line.ends_with("\"}"));
+    assert!(!line.contains('\n'));
+    let crc = &line[line.len() - 10..line.len() - 2];
+    assert!(crc.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{crc}");
+}
+
+#[test]
+fn trailing_newline_and_carriage_return_are_ignored() {
+    let line = encode_line(3, &end_record()) + "\r\n";
+    assert_eq!(decode_line(&line).unwrap().seq, 3);
+}
+
+#[test]
+fn any_flipped_byte_is_detected() {
+    let line = encode_line(12, &sample_record());
+    for i in 0..line.len() {
+        let mut bytes = line.clone().into_bytes();
+        bytes[i] ^= 0x01;
+        let Ok(damaged) = core::str::from_utf8(&bytes) else { continue };
+        assert!(decode_line(damaged).is_err(), "flip at byte {i} went unnoticed: {damaged}");
+    }
+}
+
+#[test]
+fn dropped_byte_is_detected() {
+    let line = encode_line(12, &sample_record());
+    for i in 0..line.len() {
+        let mut damaged = line.clone();
+        damaged.remove(i);
+        assert!(decode_line(&damaged).is_err(), "dropping byte {i} went unnoticed");
+    }
+}
+
+#[test]
+fn truncated_line_reports_missing_crc() {
+    let line = encode_line(1, &sample_record());
+    assert_eq!(decode_line(&line[..line.len() / 2]), Err(LineError::MissingCrc));
+}
+
+#[test]
+fn noise_is_not_a_record() {
+    assert_eq!(decode_line("SeaBIOS (version 1.16.2)"), Err(LineError::NotARecord));
+    assert_eq!(decode_line(""), Err(LineError::NotARecord));
+}
+
+#[test]
+fn valid_crc_over_unknown_type_is_invalid_not_corrupt() {
+    let mut line = String::from("{\"seq\":4,\"type\":\"bogus\"");
+    let crc = crc32fast::hash(line.as_bytes());
+    line.push_str(CRC_MARKER);
+    push_hex32(&mut line, crc);
+    line.push_str("\"}");
+    assert!(matches!(decode_line(&line), Err(LineError::Invalid(_))));
+}
+
+#[test]
+fn sequence_gap_is_detected() {
+    let mut t = SequenceTracker::new();
+    assert_eq!(t.observe(0), Ok(()));
+    assert_eq!(t.observe(1), Ok(()));
+    assert_eq!(t.observe(4), Err(SequenceProblem::Gap { expected: 2, got: 4 }));
+    assert_eq!(t.observe(5), Ok(()));
+    assert_eq!(t.observe(5), Err(SequenceProblem::Repeated { seq: 5, expected: 6 }));
+    assert_eq!(t.observe(6), Ok(()));
+}
+
+#[test]
+fn stream_that_starts_late_reports_the_lost_head() {
+    let mut t = SequenceTracker::new();
+    assert_eq!(t.observe(3), Err(SequenceProblem::Gap { expected: 0, got: 3 }));
+    assert_eq!(
+        SequenceProblem::Gap { expected: 0, got: 3 }.to_string(),
+        "gap: records 0..=2 are missing"
+    );
+}
