@@ -1,0 +1,127 @@
+//! The one function that builds the wasmtime [`Config`] for both sides.
+//!
+//! `Module::deserialize` refuses an artifact whose compile-time settings differ
+//! from the loading engine's (it names the setting: `signals_based_traps`,
+//! `memory_reservation`, `memory_guard_size`, …). The host compiler and the
+//! kernel therefore both start from [`engine_config`]; the host only adds the
+//! compilation target, the kernel only adds runtime-only knobs that are not
+//! part of the artifact (float ABI, CPU feature detection).
+//!
+//! Every setting the artifact records is set *explicitly* here, because the
+//! host build of wasmtime has more cargo features (gc, threads, component
+//! model) than the kernel build, and their defaults follow those features.
+
+use serde::{Deserialize, Serialize};
+use wasmtime::Config;
+
+/// How a workload's traps are detected.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum TrapMode {
+    /// Guard pages and CPU exceptions (#PF, #UD, #DE) raise traps; the kernel
+    /// exception handlers hand them to wasmtime.
+    Signals,
+    /// `signals_based_traps(false)`: Cranelift emits explicit bounds, zero and
+    /// overflow checks and traps without any CPU exception. The software
+    /// baseline the exception path is compared against.
+    Explicit,
+}
+
+impl TrapMode {
+    pub const ALL: [TrapMode; 2] = [TrapMode::Signals, TrapMode::Explicit];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TrapMode::Signals => "signals",
+            TrapMode::Explicit => "explicit",
+        }
+    }
+}
+
+/// One engine configuration the kernel runs workloads under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineVariant {
+    pub trap_mode: TrapMode,
+    /// Capture a wasm backtrace on every trap (`wasm_backtrace_max_frames`).
+    /// Runtime-only: the same artifact loads with either value.
+    pub backtrace: bool,
+}
+
+impl EngineVariant {
+    /// Configuration label used in records, e.g. `signals.bt_off`.
+    pub fn label(self) -> &'static str {
+        match (self.trap_mode, self.backtrace) {
+            (TrapMode::Signals, false) => "signals.bt_off",
+            (TrapMode::Signals, true) => "signals.bt_on",
+            (TrapMode::Explicit, false) => "explicit.bt_off",
+            (TrapMode::Explicit, true) => "explicit.bt_on",
+        }
+    }
+}
+
+/// Bytes of virtual address space reserved per linear memory with signals-based
+/// traps: 4 GiB covers every 32-bit index, so Cranelift elides bounds checks
+/// and an out-of-bounds access lands on an unmapped page (#PF).
+pub const SIGNALS_MEMORY_RESERVATION: u64 = 4 << 30;
+/// Unmapped bytes after the reservation, covering the constant offset of a
+/// load/store (up to 2 GiB) so `base + index + offset` always hits a guard.
+pub const SIGNALS_MEMORY_GUARD: u64 = 2 << 30;
+/// Initial reservation with explicit checks: bounds are checked in code, so
+/// memory only needs room to grow without moving for the suite's workloads.
+pub const EXPLICIT_MEMORY_RESERVATION: u64 = 128 << 20;
+/// Largest wasm stack a workload may use before `StackOverflow` (the kernel
+/// stack is sized well above this plus the host frames below it).
+pub const MAX_WASM_STACK: usize = 512 << 10;
+/// Frames captured per trap when backtraces are on (wasmtime's default is 20;
+/// kept explicit so a wasmtime upgrade cannot silently change what is timed).
+pub const BACKTRACE_MAX_FRAMES: usize = 20;
+
+/// Build the wasmtime `Config` for `variant`. The host adds
+/// `Config::target("x86_64-unknown-none")`; the kernel adds its float ABI and
+/// CPU-feature answers. Nothing else may be set outside this function.
+pub fn engine_config(variant: EngineVariant) -> Config {
+    let mut config = Config::new();
+
+    // Settings recorded in the artifact: must match on both sides.
+    config.signals_based_traps(variant.trap_mode == TrapMode::Signals);
+    match variant.trap_mode {
+        TrapMode::Signals => {
+            config.memory_reservation(SIGNALS_MEMORY_RESERVATION);
+            config.memory_guard_size(SIGNALS_MEMORY_GUARD);
+        }
+        TrapMode::Explicit => {
+            config.memory_reservation(EXPLICIT_MEMORY_RESERVATION);
+            config.memory_guard_size(0);
+        }
+    }
+    config.guard_before_linear_memory(false);
+    config.memory_may_move(false);
+    // No copy-on-write images: the kernel has no page cache to share from,
+    // and initialising memory by copying keeps instantiation cost honest.
+    config.memory_init_cow(false);
+    config.table_lazy_init(false);
+    config.epoch_interruption(false);
+    config.consume_fuel(false);
+
+    // The wasm features the suite uses. GC-dependent proposals stay off: the
+    // kernel's wasmtime is built without the `gc` feature.
+    config.gc_support(false);
+    config.wasm_gc(false);
+    config.wasm_stack_switching(false);
+    config.wasm_simd(true);
+    config.wasm_relaxed_simd(false);
+    config.wasm_tail_call(true);
+    config.wasm_multi_memory(false);
+    config.wasm_memory64(false);
+    config.wasm_wide_arithmetic(false);
+    config.wasm_custom_page_sizes(false);
+
+    // Runtime-only settings, kept here so every engine agrees on them.
+    config.max_wasm_stack(MAX_WASM_STACK);
+    config.wasm_backtrace_max_frames(if variant.backtrace {
+        core::num::NonZeroUsize::new(BACKTRACE_MAX_FRAMES)
+    } else {
+        None
+    });
+    config
+}

@@ -1,0 +1,285 @@
+//! Suite image layout, packing (host) and verification (kernel).
+//!
+//! ```text
+//! offset  size  field
+//! 0       8     magic "TLSUITE1"
+//! 8       4     manifest length M (u32, little endian)
+//! 12      32    SHA-256 of the manifest bytes
+//! 44      M     manifest, JSON (see [`Manifest`])
+//! 44+M    …     artifacts, back to back; each [`Artifact`] names its range
+//!               (relative to the image start) and its own SHA-256
+//! ```
+//!
+//! Hand-written rather than a generic archive format because it is tiny and
+//! the kernel must verify every byte before wasmtime sees it:
+//! `Module::deserialize` trusts its input completely.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::engine::TrapMode;
+
+pub const MAGIC: &[u8; 8] = b"TLSUITE1";
+const HEADER_LEN: usize = 8 + 4 + 32;
+
+/// What the suite contains. Written by the host packer, read by the kernel.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Manifest {
+    /// Suite name (`default`, `quick`, …).
+    pub suite: String,
+    /// wasmtime version that compiled the artifacts.
+    pub wasmtime: String,
+    pub workloads: Vec<Workload>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkloadKind {
+    /// A call that must return normally (the null-call baseline).
+    Call,
+    /// A call that must trap with the expected code.
+    Trap,
+}
+
+/// One workload: a wasm module whose `export` has type `(i32, i32) -> i32`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Workload {
+    /// Experiment name, e.g. `trap.oob_load`.
+    pub name: String,
+    pub kind: WorkloadKind,
+    pub export: String,
+    pub args: [i32; 2],
+    /// For [`WorkloadKind::Call`]: the value the call must return.
+    pub expect_result: Option<i32>,
+    /// wasmtime `Trap` variant the call must end in (its `Debug` name).
+    pub expect_trap: Option<String>,
+    /// CPU vector that must raise the trap under [`TrapMode::Signals`]; with
+    /// explicit checks no exception is expected.
+    pub expect_vector: Option<u8>,
+    /// One precompiled artifact per trap mode.
+    pub artifacts: Vec<Artifact>,
+}
+
+impl Workload {
+    pub fn artifact(&self, mode: TrapMode) -> Option<&Artifact> {
+        self.artifacts.iter().find(|a| a.trap_mode == mode)
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Artifact {
+    pub trap_mode: TrapMode,
+    pub offset: u64,
+    pub len: u64,
+    /// SHA-256 of the artifact bytes, lower-case hex.
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageError {
+    TooShort { len: usize },
+    BadMagic,
+    ManifestOutOfBounds { len: u32, image: usize },
+    ManifestChecksum,
+    ManifestInvalid(String),
+    ArtifactOutOfBounds { workload: String, offset: u64, len: u64, image: usize },
+    ArtifactChecksum { workload: String, trap_mode: TrapMode },
+}
+
+impl fmt::Display for ImageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImageError::TooShort { len } => write!(f, "suite image too short ({len} bytes)"),
+            ImageError::BadMagic => f.write_str("not a suite image (magic is not TLSUITE1)"),
+            ImageError::ManifestOutOfBounds { len, image } => {
+                write!(f, "manifest length {len} exceeds image of {image} bytes")
+            }
+            ImageError::ManifestChecksum => f.write_str("manifest SHA-256 does not match"),
+            ImageError::ManifestInvalid(why) => write!(f, "manifest is not valid JSON: {why}"),
+            ImageError::ArtifactOutOfBounds { workload, offset, len, image } => write!(
+                f,
+                "artifact of {workload} at {offset}+{len} exceeds image of {image} bytes"
+            ),
+            ImageError::ArtifactChecksum { workload, trap_mode } => write!(
+                f,
+                "artifact of {workload} ({}) fails its SHA-256 check",
+                trap_mode.name()
+            ),
+        }
+    }
+}
+
+impl core::error::Error for ImageError {}
+
+/// A parsed image whose manifest has been verified. Artifacts are verified
+/// one by one by [`Suite::artifact_bytes`], right before they are used.
+pub struct Suite<'a> {
+    pub manifest: Manifest,
+    /// SHA-256 of the manifest, hex: identifies the suite in run headers.
+    pub manifest_sha256: String,
+    image: &'a [u8],
+}
+
+impl<'a> Suite<'a> {
+    pub fn parse(image: &'a [u8]) -> Result<Self, ImageError> {
+        if image.len() < HEADER_LEN {
+            return Err(ImageError::TooShort { len: image.len() });
+        }
+        if &image[..8] != MAGIC {
+            return Err(ImageError::BadMagic);
+        }
+        let len = u32::from_le_bytes([image[8], image[9], image[10], image[11]]);
+        let end = HEADER_LEN
+            .checked_add(len as usize)
+            .filter(|&end| end <= image.len())
+            .ok_or(ImageError::ManifestOutOfBounds { len, image: image.len() })?;
+        let bytes = &image[HEADER_LEN..end];
+        let digest: [u8; 32] = Sha256::digest(bytes).into();
+        if digest[..] != image[12..HEADER_LEN] {
+            return Err(ImageError::ManifestChecksum);
+        }
+        let manifest: Manifest = serde_json::from_slice(bytes).map_err(|e| {
+            let mut why = String::new();
+            let _ = fmt::write(&mut why, format_args!("{e}"));
+            ImageError::ManifestInvalid(why)
+        })?;
+        Ok(Suite { manifest, manifest_sha256: hex(&digest), image })
+    }
+
+    /// The bytes of `artifact`, after checking bounds and SHA-256.
+    pub fn artifact_bytes(&self, workload: &Workload, artifact: &Artifact) -> Result<&'a [u8], ImageError> {
+        let out_of_bounds = || ImageError::ArtifactOutOfBounds {
+            workload: workload.name.clone(),
+            offset: artifact.offset,
+            len: artifact.len,
+            image: self.image.len(),
+        };
+        let start = usize::try_from(artifact.offset).map_err(|_| out_of_bounds())?;
+        let len = usize::try_from(artifact.len).map_err(|_| out_of_bounds())?;
+        let end = start.checked_add(len).filter(|&e| e <= self.image.len()).ok_or_else(out_of_bounds)?;
+        let bytes = &self.image[start..end];
+        if hex(&Sha256::digest(bytes)) != artifact.sha256 {
+            return Err(ImageError::ArtifactChecksum {
+                workload: workload.name.clone(),
+                trap_mode: artifact.trap_mode,
+            });
+        }
+        Ok(bytes)
+    }
+}
+
+/// Pack `manifest` and the artifact bytes into an image. `blobs[i][j]` is the
+/// artifact `manifest.workloads[i].artifacts[j]`; offsets, lengths and
+/// checksums in the manifest are filled in here.
+pub fn pack(mut manifest: Manifest, blobs: &[Vec<Vec<u8>>]) -> Vec<u8> {
+    assert_eq!(manifest.workloads.len(), blobs.len(), "one blob list per workload");
+    // Offsets depend on the manifest length, which depends on the offsets'
+    // digits: iterate until the length is stable (twice in practice).
+    let mut manifest_len = 0usize;
+    loop {
+        let mut offset = (HEADER_LEN + manifest_len) as u64;
+        for (workload, blobs) in manifest.workloads.iter_mut().zip(blobs) {
+            assert_eq!(workload.artifacts.len(), blobs.len(), "one blob per artifact");
+            for (artifact, blob) in workload.artifacts.iter_mut().zip(blobs) {
+                artifact.offset = offset;
+                artifact.len = blob.len() as u64;
+                artifact.sha256 = hex(&Sha256::digest(blob));
+                offset += blob.len() as u64;
+            }
+        }
+        let json = serde_json::to_vec(&manifest).expect("manifest serializes");
+        if json.len() == manifest_len {
+            let mut image = Vec::with_capacity(offset as usize);
+            image.extend_from_slice(MAGIC);
+            image.extend_from_slice(&(json.len() as u32).to_le_bytes());
+            image.extend_from_slice(&Sha256::digest(&json));
+            image.extend_from_slice(&json);
+            for blob in blobs.iter().flatten() {
+                image.extend_from_slice(blob);
+            }
+            return image;
+        }
+        manifest_len = json.len();
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 0xf) as usize] as char);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    fn manifest() -> Manifest {
+        Manifest {
+            suite: "t".to_string(),
+            wasmtime: "48.0.8".to_string(),
+            workloads: vec![Workload {
+                name: "trap.unreachable".to_string(),
+                kind: WorkloadKind::Trap,
+                export: "run".to_string(),
+                args: [0, 0],
+                expect_result: None,
+                expect_trap: Some("UnreachableCodeReached".to_string()),
+                expect_vector: Some(6),
+                artifacts: TrapMode::ALL
+                    .iter()
+                    .map(|&trap_mode| Artifact { trap_mode, offset: 0, len: 0, sha256: String::new() })
+                    .collect(),
+            }],
+        }
+    }
+
+    fn packed() -> Vec<u8> {
+        pack(manifest(), &[vec![vec![1u8; 1000], vec![2u8; 7]]])
+    }
+
+    #[test]
+    fn pack_then_parse_returns_each_artifact() {
+        let image = packed();
+        let suite = Suite::parse(&image).unwrap();
+        let w = &suite.manifest.workloads[0];
+        assert_eq!(suite.artifact_bytes(w, w.artifact(TrapMode::Signals).unwrap()).unwrap(), &[1u8; 1000][..]);
+        assert_eq!(suite.artifact_bytes(w, w.artifact(TrapMode::Explicit).unwrap()).unwrap(), &[2u8; 7][..]);
+    }
+
+    #[test]
+    fn corrupted_artifact_is_refused() {
+        let mut image = packed();
+        let last = image.len() - 1;
+        image[last] ^= 0xff;
+        let suite = Suite::parse(&image).unwrap();
+        let w = &suite.manifest.workloads[0];
+        let err = suite.artifact_bytes(w, w.artifact(TrapMode::Explicit).unwrap()).unwrap_err();
+        assert_eq!(err, ImageError::ArtifactChecksum { workload: w.name.clone(), trap_mode: TrapMode::Explicit });
+    }
+
+    #[test]
+    fn corrupted_manifest_is_refused() {
+        let mut image = packed();
+        image[HEADER_LEN + 3] ^= 0x20;
+        assert_eq!(Suite::parse(&image).err(), Some(ImageError::ManifestChecksum));
+    }
+
+    #[test]
+    fn truncated_and_foreign_images_are_refused() {
+        let image = packed();
+        assert_eq!(Suite::parse(&image[..10]).err(), Some(ImageError::TooShort { len: 10 }));
+        assert!(matches!(Suite::parse(&image[..60]).err(), Some(ImageError::ManifestOutOfBounds { .. })));
+        let mut foreign = image.clone();
+        foreign[0] = b'X';
+        assert_eq!(Suite::parse(&foreign).err(), Some(ImageError::BadMagic));
+    }
+}
