@@ -315,6 +315,24 @@ pub struct End {
     pub failed: u32,
 }
 
+/// How the kernel ends a run under QEMU: it writes one of these values to
+/// the `isa-debug-exit` device (I/O port 0xF4), and QEMU exits with status
+/// `(value << 1) | 1`. The end record says the same thing in the stream; the
+/// exit status lets a launcher tell outcomes apart without parsing it.
+pub mod exit {
+    /// Every experiment ran and passed.
+    pub const SUCCESS: u32 = 0x10;
+    /// The run finished, but an experiment failed its checks.
+    pub const FAILURE: u32 = 0x11;
+    /// A fault outside wasm code, or a kernel panic.
+    pub const KERNEL_FAULT: u32 = 0x12;
+
+    /// The QEMU process exit status a kernel exit value produces.
+    pub const fn qemu_status(value: u32) -> i32 {
+        ((value << 1) | 1) as i32
+    }
+}
+
 const SEQ_PREFIX: &str = "{\"seq\":";
 const CRC_MARKER: &str = ",\"crc\":\"";
 

@@ -1,0 +1,349 @@
+//! Interrupt descriptor table and the 32 exception entry stubs.
+//!
+//! Every exception vector 0x00–0x1F has its own naked entry stub
+//! (`<exception>_handler`). A stub
+//!
+//! 1. takes the *stub* timestamp first (`lfence; rdtsc` into [`STUB_TSC`]) —
+//!    the second stage stamp of a timed trap;
+//! 2. pushes a zero error code when the CPU pushed none, then its vector, so
+//!    every frame has one layout ([`TrapFrame`]);
+//! 3. jumps to a common path that saves the general-purpose registers and
+//!    calls [`exception_entry`], which hands an arch-neutral
+//!    [`ExceptionContext`] to `crate::exceptions::dispatch`.
+//!
+//! If dispatch returns, the common path restores the registers and `iretq`s
+//! (possibly to a new RIP). For a wasm trap it does not return: wasmtime
+//! resumes into its own entry trampoline and the frame is abandoned.
+//!
+//! The table itself is written by hand rather than with
+//! `x86_64::structures::idt` because that type hides the reserved vectors,
+//! and a stray reserved vector must still produce a fault record.
+//!
+//! Kernel Rust code is compiled soft-float (`x86_64-unknown-none`), so
+//! nothing here touches SSE state and the stubs need not save it.
+
+use core::arch::naked_asm;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use super::gdt;
+use crate::exceptions::{self, Action, Exception, ExceptionContext};
+
+/// TSC value taken by the most recent exception stub, at its first
+/// instructions.
+pub static STUB_TSC: AtomicU64 = AtomicU64::new(0);
+
+/// Register state saved by the entry path, lowest address first.
+#[repr(C)]
+#[derive(Debug)]
+pub struct TrapFrame {
+    pub r15: u64,
+    pub r14: u64,
+    pub r13: u64,
+    pub r12: u64,
+    pub r11: u64,
+    pub r10: u64,
+    pub r9: u64,
+    pub r8: u64,
+    pub rbp: u64,
+    pub rdi: u64,
+    pub rsi: u64,
+    pub rdx: u64,
+    pub rcx: u64,
+    pub rbx: u64,
+    pub rax: u64,
+    pub vector: u64,
+    pub error_code: u64,
+    // Pushed by the CPU.
+    pub rip: u64,
+    pub cs: u64,
+    pub rflags: u64,
+    pub rsp: u64,
+    pub ss: u64,
+}
+
+/// Stub for a vector for which the CPU pushes no error code.
+macro_rules! stub_without_error_code {
+    ($(#[$doc:meta])* $name:ident, $vector:expr) => {
+        $(#[$doc])*
+        #[unsafe(naked)]
+        pub extern "C" fn $name() {
+            naked_asm!(
+                "push rax",
+                "push rdx",
+                "lfence",
+                "rdtsc",
+                "shl rdx, 32",
+                "or rax, rdx",
+                "mov qword ptr [rip + {stamp}], rax",
+                "pop rdx",
+                "pop rax",
+                "push 0",
+                "push {vector}",
+                "jmp {common}",
+                stamp = sym STUB_TSC,
+                vector = const $vector,
+                common = sym exception_common,
+            )
+        }
+    };
+}
+
+/// Stub for a vector for which the CPU pushes an error code.
+macro_rules! stub_with_error_code {
+    ($(#[$doc:meta])* $name:ident, $vector:expr) => {
+        $(#[$doc])*
+        #[unsafe(naked)]
+        pub extern "C" fn $name() {
+            naked_asm!(
+                "push rax",
+                "push rdx",
+                "lfence",
+                "rdtsc",
+                "shl rdx, 32",
+                "or rax, rdx",
+                "mov qword ptr [rip + {stamp}], rax",
+                "pop rdx",
+                "pop rax",
+                "push {vector}",
+                "jmp {common}",
+                stamp = sym STUB_TSC,
+                vector = const $vector,
+                common = sym exception_common,
+            )
+        }
+    };
+}
+
+stub_without_error_code!(/// exception 0x00, #DE
+    divide_error_handler, 0x00);
+stub_without_error_code!(/// exception 0x01, #DB
+    debug_handler, 0x01);
+stub_without_error_code!(/// exception 0x02, NMI (IST)
+    nmi_handler, 0x02);
+stub_without_error_code!(/// exception 0x03, #BP
+    breakpoint_handler, 0x03);
+stub_without_error_code!(/// exception 0x04, #OF
+    overflow_handler, 0x04);
+stub_without_error_code!(/// exception 0x05, #BR
+    bound_range_handler, 0x05);
+stub_without_error_code!(/// exception 0x06, #UD
+    invalid_opcode_handler, 0x06);
+stub_without_error_code!(/// exception 0x07, #NM
+    device_not_available_handler, 0x07);
+stub_with_error_code!(/// exception 0x08, #DF (IST; error code is always 0)
+    double_fault_handler, 0x08);
+stub_without_error_code!(/// exception 0x09, coprocessor segment overrun (reserved since the 486)
+    coprocessor_segment_overrun_handler, 0x09);
+stub_with_error_code!(/// exception 0x0A, #TS
+    invalid_tss_handler, 0x0A);
+stub_with_error_code!(/// exception 0x0B, #NP
+    segment_not_present_handler, 0x0B);
+stub_with_error_code!(/// exception 0x0C, #SS
+    stack_segment_handler, 0x0C);
+stub_with_error_code!(/// exception 0x0D, #GP
+    general_protection_handler, 0x0D);
+stub_with_error_code!(/// exception 0x0E, #PF
+    page_fault_handler, 0x0E);
+stub_without_error_code!(/// exception 0x0F, reserved
+    reserved_0f_handler, 0x0F);
+stub_without_error_code!(/// exception 0x10, #MF
+    x87_floating_point_handler, 0x10);
+stub_with_error_code!(/// exception 0x11, #AC
+    alignment_check_handler, 0x11);
+stub_without_error_code!(/// exception 0x12, #MC (IST)
+    machine_check_handler, 0x12);
+stub_without_error_code!(/// exception 0x13, #XM
+    simd_floating_point_handler, 0x13);
+stub_without_error_code!(/// exception 0x14, #VE
+    virtualization_handler, 0x14);
+stub_with_error_code!(/// exception 0x15, #CP
+    control_protection_handler, 0x15);
+stub_without_error_code!(/// exception 0x16, reserved
+    reserved_16_handler, 0x16);
+stub_without_error_code!(/// exception 0x17, reserved
+    reserved_17_handler, 0x17);
+stub_without_error_code!(/// exception 0x18, reserved
+    reserved_18_handler, 0x18);
+stub_without_error_code!(/// exception 0x19, reserved
+    reserved_19_handler, 0x19);
+stub_without_error_code!(/// exception 0x1A, reserved
+    reserved_1a_handler, 0x1A);
+stub_without_error_code!(/// exception 0x1B, reserved
+    reserved_1b_handler, 0x1B);
+stub_without_error_code!(/// exception 0x1C, #HV
+    hypervisor_injection_handler, 0x1C);
+stub_with_error_code!(/// exception 0x1D, #VC
+    vmm_communication_handler, 0x1D);
+stub_with_error_code!(/// exception 0x1E, #SX
+    security_handler, 0x1E);
+stub_without_error_code!(/// exception 0x1F, reserved
+    reserved_1f_handler, 0x1F);
+
+/// The entry stubs in vector order.
+const STUBS: [extern "C" fn(); 32] = [
+    divide_error_handler,
+    debug_handler,
+    nmi_handler,
+    breakpoint_handler,
+    overflow_handler,
+    bound_range_handler,
+    invalid_opcode_handler,
+    device_not_available_handler,
+    double_fault_handler,
+    coprocessor_segment_overrun_handler,
+    invalid_tss_handler,
+    segment_not_present_handler,
+    stack_segment_handler,
+    general_protection_handler,
+    page_fault_handler,
+    reserved_0f_handler,
+    x87_floating_point_handler,
+    alignment_check_handler,
+    machine_check_handler,
+    simd_floating_point_handler,
+    virtualization_handler,
+    control_protection_handler,
+    reserved_16_handler,
+    reserved_17_handler,
+    reserved_18_handler,
+    reserved_19_handler,
+    reserved_1a_handler,
+    reserved_1b_handler,
+    hypervisor_injection_handler,
+    vmm_communication_handler,
+    security_handler,
+    reserved_1f_handler,
+];
+
+/// Common path of every stub: save registers, call Rust, restore, `iretq`.
+/// The CPU aligned RSP to 16 before pushing its 5-word frame; with the error
+/// code, the vector and 15 registers the frame is 22 words, so RSP is still
+/// 16-byte aligned at the `call`.
+#[unsafe(naked)]
+extern "C" fn exception_common() {
+    naked_asm!(
+        "push rax",
+        "push rbx",
+        "push rcx",
+        "push rdx",
+        "push rsi",
+        "push rdi",
+        "push rbp",
+        "push r8",
+        "push r9",
+        "push r10",
+        "push r11",
+        "push r12",
+        "push r13",
+        "push r14",
+        "push r15",
+        "cld",
+        "mov rdi, rsp",
+        "call {entry}",
+        "pop r15",
+        "pop r14",
+        "pop r13",
+        "pop r12",
+        "pop r11",
+        "pop r10",
+        "pop r9",
+        "pop r8",
+        "pop rbp",
+        "pop rdi",
+        "pop rsi",
+        "pop rdx",
+        "pop rcx",
+        "pop rbx",
+        "pop rax",
+        "add rsp, 16",
+        "iretq",
+        entry = sym exception_entry,
+    )
+}
+
+/// Rust side of the entry path: read CR2, build the arch-neutral context,
+/// dispatch, and apply the decision to the saved frame.
+extern "C" fn exception_entry(frame: &mut TrapFrame) {
+    let vector = frame.vector as u8;
+    let exception = Exception::from_vector(vector);
+    let ctx = ExceptionContext {
+        instruction_pointer: frame.rip,
+        stack_pointer: frame.rsp,
+        frame_pointer: frame.rbp,
+        exception,
+        error_code: exception.has_error_code().then_some(frame.error_code),
+        faulting_address: (exception == Exception::PageFault).then(super::cpu::read_cr2),
+    };
+    match exceptions::dispatch(&ctx) {
+        Action::Retry => {}
+        Action::ResumeAt(rip) => frame.rip = rip,
+    }
+}
+
+/// One 16-byte gate descriptor.
+#[derive(Clone, Copy)]
+#[repr(C)]
+struct Gate {
+    offset_low: u16,
+    selector: u16,
+    ist: u8,
+    type_attr: u8,
+    offset_mid: u16,
+    offset_high: u32,
+    reserved: u32,
+}
+
+/// Present, DPL 0, 64-bit interrupt gate: the CPU clears IF on entry, so no
+/// interrupt lands between the exception and the handler's decision. A wasm
+/// trap leaves through wasmtime's trampoline without `iretq`, so whoever
+/// called into wasm restores IF afterwards (see `crate::runner`).
+const INTERRUPT_GATE: u8 = 0x8E;
+
+static mut IDT: [Gate; 32] = [Gate {
+    offset_low: 0,
+    selector: 0,
+    ist: 0,
+    type_attr: 0,
+    offset_mid: 0,
+    offset_high: 0,
+    reserved: 0,
+}; 32];
+
+/// Fill and load the IDT. Must run after [`gdt::init`] (it uses the code
+/// selector and the IST indices).
+pub fn init() {
+    let cs = gdt::kernel_code_selector();
+    // SAFETY: runs once, single core, before interrupts are enabled; nothing
+    // else references IDT yet.
+    let idt = unsafe { &mut *(&raw mut IDT) };
+    for (vector, stub) in STUBS.iter().enumerate() {
+        let addr = *stub as usize as u64;
+        let ist = match vector {
+            0x02 => gdt::IST_NMI,
+            0x08 => gdt::IST_DOUBLE_FAULT,
+            0x12 => gdt::IST_MACHINE_CHECK,
+            _ => 0,
+        };
+        idt[vector] = Gate {
+            offset_low: addr as u16,
+            selector: cs,
+            ist,
+            type_attr: INTERRUPT_GATE,
+            offset_mid: (addr >> 16) as u16,
+            offset_high: (addr >> 32) as u32,
+            reserved: 0,
+        };
+    }
+    let pointer = x86_64::structures::DescriptorTablePointer {
+        limit: (core::mem::size_of::<[Gate; 32]>() - 1) as u16,
+        base: x86_64::VirtAddr::from_ptr(&raw const IDT),
+    };
+    // SAFETY: the table is static, fully initialised and its gates point at
+    // the stubs above.
+    unsafe { x86_64::instructions::tables::lidt(&pointer) };
+}
+
+/// Read [`STUB_TSC`].
+pub fn last_stub_tsc() -> u64 {
+    STUB_TSC.load(Ordering::Relaxed)
+}

@@ -1,0 +1,122 @@
+//! The page mapper: map, unmap and re-protect 4 KiB pages in the active page
+//! tables.
+//!
+//! Page-table walking is the `x86_64` crate's `OffsetPageTable` with offset
+//! 0, valid because the boot stub identity-maps all physical memory below
+//! 4 GiB and every frame the kernel hands out lies there (`crate::mm`).
+//! Unmapped really means not present: guard pages fault.
+
+use x86_64::structures::paging::mapper::{MapToError, TranslateResult, UnmapError};
+use x86_64::structures::paging::{
+    FrameAllocator, Mapper, OffsetPageTable, Page, PageTable, PageTableFlags, PhysFrame, Size4KiB, Translate,
+};
+use x86_64::{PhysAddr, VirtAddr};
+
+pub const PAGE_SIZE: u64 = 4096;
+
+/// Access rights of a mapped page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Protection {
+    pub write: bool,
+    pub execute: bool,
+}
+
+impl Protection {
+    fn flags(self) -> PageTableFlags {
+        let mut flags = PageTableFlags::PRESENT;
+        if self.write {
+            flags |= PageTableFlags::WRITABLE;
+        }
+        if !self.execute {
+            flags |= PageTableFlags::NO_EXECUTE;
+        }
+        flags
+    }
+}
+
+/// Where page-table frames come from: the kernel's frame allocator.
+pub trait FrameSource {
+    /// A free 4 KiB physical frame (zeroing is the caller's business).
+    fn allocate(&mut self) -> Option<u64>;
+}
+
+struct Adapter<'a, F: FrameSource>(&'a mut F);
+
+// SAFETY: the frame source hands out each free frame once.
+unsafe impl<F: FrameSource> FrameAllocator<Size4KiB> for Adapter<'_, F> {
+    fn allocate_frame(&mut self) -> Option<PhysFrame> {
+        let addr = self.0.allocate()?;
+        // Page tables must start zeroed (all entries not present).
+        // SAFETY: the frame is free, below 4 GiB and identity mapped.
+        unsafe { core::ptr::write_bytes(addr as *mut u8, 0, PAGE_SIZE as usize) };
+        Some(PhysFrame::containing_address(PhysAddr::new(addr)))
+    }
+}
+
+#[derive(Debug)]
+pub enum PagingError {
+    OutOfFrames,
+    AlreadyMapped,
+    NotMapped,
+    HugePage,
+}
+
+fn active_table() -> OffsetPageTable<'static> {
+    let (frame, _) = x86_64::registers::control::Cr3::read();
+    // SAFETY: the PML4 frame is identity mapped; the kernel is single-core
+    // and callers hold `crate::mm`'s lock, so there is one user at a time.
+    unsafe {
+        let pml4 = &mut *(frame.start_address().as_u64() as *mut PageTable);
+        OffsetPageTable::new(pml4, VirtAddr::new(0))
+    }
+}
+
+/// Map the page at `va` to `frame` with `prot`.
+pub fn map(va: u64, frame: u64, prot: Protection, frames: &mut impl FrameSource) -> Result<(), PagingError> {
+    let page = Page::<Size4KiB>::containing_address(VirtAddr::new(va));
+    let frame = PhysFrame::containing_address(PhysAddr::new(frame));
+    // Intermediate tables are writable and executable; the leaf decides.
+    let parents = PageTableFlags::PRESENT | PageTableFlags::WRITABLE;
+    // SAFETY: the caller owns `frame` and the virtual page is free.
+    let result = unsafe { active_table().map_to_with_table_flags(page, frame, prot.flags(), parents, &mut Adapter(frames)) };
+    match result {
+        Ok(flush) => {
+            flush.flush();
+            Ok(())
+        }
+        Err(MapToError::FrameAllocationFailed) => Err(PagingError::OutOfFrames),
+        Err(MapToError::PageAlreadyMapped(_)) => Err(PagingError::AlreadyMapped),
+        Err(MapToError::ParentEntryHugePage) => Err(PagingError::HugePage),
+    }
+}
+
+/// Unmap the page at `va`, returning the frame it mapped.
+pub fn unmap(va: u64) -> Result<u64, PagingError> {
+    let page = Page::<Size4KiB>::containing_address(VirtAddr::new(va));
+    match active_table().unmap(page) {
+        Ok((frame, flush)) => {
+            flush.flush();
+            Ok(frame.start_address().as_u64())
+        }
+        Err(UnmapError::ParentEntryHugePage) => Err(PagingError::HugePage),
+        Err(_) => Err(PagingError::NotMapped),
+    }
+}
+
+/// Change the rights of the mapped page at `va`.
+pub fn protect(va: u64, prot: Protection) -> Result<(), PagingError> {
+    let page = Page::<Size4KiB>::containing_address(VirtAddr::new(va));
+    // SAFETY: only the leaf flags of a page the caller owns change.
+    match unsafe { active_table().update_flags(page, prot.flags()) } {
+        Ok(flush) => {
+            flush.flush();
+            Ok(())
+        }
+        Err(_) => Err(PagingError::NotMapped),
+    }
+}
+
+/// Whether `va` is mapped (by a 4 KiB page or a huge page).
+pub fn is_mapped(va: u64) -> bool {
+    !matches!(active_table().translate(VirtAddr::new(va)), TranslateResult::NotMapped | TranslateResult::InvalidFrameAddress(_))
+}

@@ -1,0 +1,248 @@
+//! What the boot loader tells the kernel: memory map, command line, modules.
+//!
+//! Two protocols reach the same kernel (see `arch::boot`): PVH, from
+//! `qemu -kernel` (Xen's `hvm_start_info`), and multiboot2, from GRUB. Both
+//! are read in place, without allocating, because the heap is built from
+//! the memory map read here. The structure layouts are those of Xen's
+//! `arch-x86/hvm/start_info.h` and the Multiboot2 specification §3.6.
+
+use core::slice;
+
+use crate::arch::boot::{BOOT_MULTIBOOT2, BOOT_PVH};
+
+const PVH_MAGIC: u32 = 0x336e_c578;
+const MULTIBOOT2_MAGIC: u32 = 0x36d7_6289;
+/// E820 / multiboot2 type of ordinary usable RAM.
+const MEMORY_AVAILABLE: u32 = 1;
+
+#[repr(C)]
+struct PvhStartInfo {
+    magic: u32,
+    version: u32,
+    flags: u32,
+    nr_modules: u32,
+    modlist_paddr: u64,
+    cmdline_paddr: u64,
+    rsdp_paddr: u64,
+    // version >= 1
+    memmap_paddr: u64,
+    memmap_entries: u32,
+    reserved: u32,
+}
+
+#[repr(C)]
+struct PvhModule {
+    paddr: u64,
+    size: u64,
+    cmdline_paddr: u64,
+    reserved: u64,
+}
+
+#[repr(C)]
+struct PvhMemmapEntry {
+    addr: u64,
+    size: u64,
+    kind: u32,
+    reserved: u32,
+}
+
+#[repr(C)]
+struct Mb2Tag {
+    kind: u32,
+    size: u32,
+}
+
+const MB2_TAG_END: u32 = 0;
+const MB2_TAG_CMDLINE: u32 = 1;
+const MB2_TAG_MODULE: u32 = 3;
+const MB2_TAG_MMAP: u32 = 6;
+
+/// One entry of the memory map.
+#[derive(Debug, Clone, Copy)]
+pub struct MemoryRegion {
+    pub start: u64,
+    pub len: u64,
+    pub usable: bool,
+}
+
+/// A boot module (the suite image).
+#[derive(Debug, Clone, Copy)]
+pub struct Module {
+    pub start: u64,
+    pub len: u64,
+}
+
+impl Module {
+    /// The module's bytes. They stay valid for the whole run: the range is
+    /// excluded from the frame allocator and the heap (see `crate::mm`).
+    pub fn bytes(&self) -> &'static [u8] {
+        // SAFETY: the loader placed the module there, it is identity mapped
+        // and nothing in the kernel writes to it.
+        unsafe { slice::from_raw_parts(self.start as *const u8, self.len as usize) }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Protocol {
+    Pvh(u64),
+    Multiboot2(u64),
+}
+
+/// A validated pointer to the loader's boot information.
+#[derive(Debug, Clone, Copy)]
+pub struct BootInfo {
+    protocol: Protocol,
+}
+
+#[derive(Debug)]
+pub enum BootInfoError {
+    UnknownProtocol(u32),
+    BadPvhMagic(u32),
+    PvhWithoutMemoryMap { version: u32 },
+    BadMultiboot2Magic(u32),
+}
+
+impl BootInfo {
+    /// Interpret the registers the boot stub passed on.
+    ///
+    /// # Safety
+    /// `info` must be the physical address the loader handed over for
+    /// `protocol`, identity mapped and not yet overwritten.
+    pub unsafe fn new(protocol: u32, info: u32, magic: u32) -> Result<BootInfo, BootInfoError> {
+        let addr = info as u64;
+        match protocol {
+            BOOT_PVH => {
+                // SAFETY: per the caller, `addr` is the hvm_start_info.
+                let start = unsafe { &*(addr as *const PvhStartInfo) };
+                if start.magic != PVH_MAGIC {
+                    return Err(BootInfoError::BadPvhMagic(start.magic));
+                }
+                if start.version < 1 || start.memmap_paddr == 0 {
+                    return Err(BootInfoError::PvhWithoutMemoryMap { version: start.version });
+                }
+                Ok(BootInfo { protocol: Protocol::Pvh(addr) })
+            }
+            BOOT_MULTIBOOT2 if magic == MULTIBOOT2_MAGIC => Ok(BootInfo { protocol: Protocol::Multiboot2(addr) }),
+            BOOT_MULTIBOOT2 => Err(BootInfoError::BadMultiboot2Magic(magic)),
+            other => Err(BootInfoError::UnknownProtocol(other)),
+        }
+    }
+
+    pub fn protocol_name(&self) -> &'static str {
+        match self.protocol {
+            Protocol::Pvh(_) => "pvh",
+            Protocol::Multiboot2(_) => "multiboot2",
+        }
+    }
+
+    fn pvh(&self) -> Option<&'static PvhStartInfo> {
+        match self.protocol {
+            // SAFETY: validated in `new`.
+            Protocol::Pvh(addr) => Some(unsafe { &*(addr as *const PvhStartInfo) }),
+            Protocol::Multiboot2(_) => None,
+        }
+    }
+
+    /// Multiboot2 tags, in order.
+    fn mb2_tags(&self) -> impl Iterator<Item = &'static Mb2Tag> {
+        let (mut at, end) = match self.protocol {
+            Protocol::Multiboot2(addr) => {
+                // SAFETY: validated in `new`; the first u32 is the total size.
+                let total = unsafe { *(addr as *const u32) } as u64;
+                (addr + 8, addr + total)
+            }
+            Protocol::Pvh(_) => (0, 0),
+        };
+        core::iter::from_fn(move || {
+            if at + 8 > end {
+                return None;
+            }
+            // SAFETY: inside the loader's info block; tags are 8-aligned.
+            let tag = unsafe { &*(at as *const Mb2Tag) };
+            if tag.kind == MB2_TAG_END || tag.size < 8 {
+                return None;
+            }
+            at += (tag.size as u64).div_ceil(8) * 8;
+            Some(tag)
+        })
+    }
+
+    /// Physical range of the boot information itself (to keep it intact).
+    pub fn own_range(&self) -> (u64, u64) {
+        match self.protocol {
+            Protocol::Pvh(addr) => (addr, addr + core::mem::size_of::<PvhStartInfo>() as u64),
+            // SAFETY: validated in `new`.
+            Protocol::Multiboot2(addr) => (addr, addr + unsafe { *(addr as *const u32) } as u64),
+        }
+    }
+
+    pub fn memory_map(&self) -> impl Iterator<Item = MemoryRegion> {
+        let pvh: &'static [PvhMemmapEntry] = match self.pvh() {
+            // SAFETY: version >= 1 was checked; the table has this many entries.
+            Some(s) => unsafe { slice::from_raw_parts(s.memmap_paddr as *const PvhMemmapEntry, s.memmap_entries as usize) },
+            None => &[],
+        };
+        let pvh = pvh.iter().map(|e| MemoryRegion { start: e.addr, len: e.size, usable: e.kind == MEMORY_AVAILABLE });
+        let mb2 = self.mb2_tags().filter(|t| t.kind == MB2_TAG_MMAP).flat_map(|tag| {
+            let base = tag as *const Mb2Tag as u64;
+            // SAFETY: an mmap tag is {type, size, entry_size, entry_version, entries…}.
+            let entry_size = unsafe { *((base + 8) as *const u32) } as u64;
+            let count = (tag.size as u64 - 16) / entry_size.max(1);
+            (0..count).map(move |i| {
+                let e = base + 16 + i * entry_size;
+                // SAFETY: inside the tag; entries are {base u64, length u64, type u32, reserved u32}.
+                unsafe {
+                    MemoryRegion {
+                        start: *(e as *const u64),
+                        len: *((e + 8) as *const u64),
+                        usable: *((e + 16) as *const u32) == MEMORY_AVAILABLE,
+                    }
+                }
+            })
+        });
+        pvh.chain(mb2)
+    }
+
+    /// The kernel command line ("" when none was given).
+    pub fn cmdline(&self) -> &'static str {
+        let ptr = match self.pvh() {
+            Some(s) => s.cmdline_paddr,
+            None => self.mb2_tags().find(|t| t.kind == MB2_TAG_CMDLINE).map_or(0, |t| t as *const Mb2Tag as u64 + 8),
+        };
+        // SAFETY: the loader's NUL-terminated string, identity mapped.
+        unsafe { c_str(ptr) }
+    }
+
+    pub fn modules(&self) -> impl Iterator<Item = Module> {
+        let pvh: &'static [PvhModule] = match self.pvh() {
+            // SAFETY: the loader's module list of `nr_modules` entries.
+            Some(s) if s.nr_modules > 0 && s.modlist_paddr != 0 => unsafe {
+                slice::from_raw_parts(s.modlist_paddr as *const PvhModule, s.nr_modules as usize)
+            },
+            _ => &[],
+        };
+        let pvh = pvh.iter().map(|m| Module { start: m.paddr, len: m.size });
+        let mb2 = self.mb2_tags().filter(|t| t.kind == MB2_TAG_MODULE).map(|tag| {
+            let base = tag as *const Mb2Tag as u64;
+            // SAFETY: a module tag is {type, size, mod_start u32, mod_end u32, string}.
+            let (start, end) = unsafe { (*((base + 8) as *const u32) as u64, *((base + 12) as *const u32) as u64) };
+            Module { start, len: end.saturating_sub(start) }
+        });
+        pvh.chain(mb2)
+    }
+}
+
+/// # Safety
+/// `ptr` is 0 or points at a NUL-terminated string that lives forever.
+unsafe fn c_str(ptr: u64) -> &'static str {
+    if ptr == 0 {
+        return "";
+    }
+    let mut len = 0;
+    // SAFETY: per the contract, bytes up to the NUL are readable.
+    while unsafe { *((ptr + len) as *const u8) } != 0 && len < 4096 {
+        len += 1;
+    }
+    // SAFETY: as above; non-UTF-8 command lines are treated as empty.
+    core::str::from_utf8(unsafe { slice::from_raw_parts(ptr as *const u8, len as usize) }).unwrap_or("")
+}

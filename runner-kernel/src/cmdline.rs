@@ -1,0 +1,162 @@
+//! Boot options from the kernel command line (`qemu -append`, GRUB's
+//! `multiboot2` line): space-separated `key=value`, values optionally in
+//! double quotes. Unknown keys and bad values are reported, never ignored.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use alloc::format;
+
+use traplab_suite::{EngineVariant, TrapMode};
+
+/// Deliberate failures for the test suite, selected with `test=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestScenario {
+    None,
+    /// Dereference an unmapped address in kernel code after the header.
+    KernelFault,
+    /// Panic after the header.
+    Panic,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Timed samples per experiment (`samples=`).
+    pub samples: u32,
+    /// Untimed iterations before them (`warmup=`).
+    pub warmup: u32,
+    /// Measurement mode declared by the launcher (`mode=`).
+    pub mode: String,
+    /// The launcher's QEMU command line (`qemu="…"`).
+    pub qemu_args: Option<String>,
+    pub test: TestScenario,
+    /// Traps in the heap-stability check (`heap_traps=`, 0 = skip).
+    pub heap_traps: u32,
+    /// Engine configurations to run the wasm workloads under (`configs=`).
+    pub variants: Vec<EngineVariant>,
+    /// Run only experiments whose name starts with this (`only=`).
+    pub only: Option<String>,
+}
+
+pub const DEFAULT_VARIANTS: [EngineVariant; 3] = [
+    EngineVariant { trap_mode: TrapMode::Signals, backtrace: false },
+    EngineVariant { trap_mode: TrapMode::Signals, backtrace: true },
+    EngineVariant { trap_mode: TrapMode::Explicit, backtrace: false },
+];
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            samples: 1000,
+            warmup: 50,
+            mode: String::from("unknown"),
+            qemu_args: None,
+            test: TestScenario::None,
+            heap_traps: 0,
+            variants: DEFAULT_VARIANTS.to_vec(),
+            only: None,
+        }
+    }
+}
+
+fn variant(label: &str) -> Option<EngineVariant> {
+    [TrapMode::Signals, TrapMode::Explicit]
+        .into_iter()
+        .flat_map(|trap_mode| [false, true].map(|backtrace| EngineVariant { trap_mode, backtrace }))
+        .find(|v| v.label() == label)
+}
+
+/// Split into `key=value` pairs, honouring double quotes in values.
+fn pairs(line: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut chars = line.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            return out;
+        }
+        let mut key = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c.is_whitespace() {
+                break;
+            }
+            key.push(c);
+            chars.next();
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'=') {
+            chars.next();
+            if chars.peek() == Some(&'"') {
+                chars.next();
+                for c in chars.by_ref() {
+                    if c == '"' {
+                        break;
+                    }
+                    value.push(c);
+                }
+            } else {
+                while let Some(&c) = chars.peek() {
+                    if c.is_whitespace() {
+                        break;
+                    }
+                    value.push(c);
+                    chars.next();
+                }
+            }
+        }
+        out.push((key, value));
+    }
+}
+
+/// Parse the command line. Returns the options and one message per
+/// problem (unknown key, bad value); problems leave the default in place.
+pub fn parse(line: &str) -> (Options, Vec<String>) {
+    let mut opts = Options::default();
+    let mut problems = Vec::new();
+    for (key, value) in pairs(line) {
+        let number = |problems: &mut Vec<String>| match value.parse::<u32>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                problems.push(format!("{key}={value}: not an unsigned integer"));
+                None
+            }
+        };
+        match key.as_str() {
+            "samples" => opts.samples = number(&mut problems).filter(|&n| n > 0).unwrap_or(opts.samples),
+            "warmup" => opts.warmup = number(&mut problems).unwrap_or(opts.warmup),
+            "heap_traps" => opts.heap_traps = number(&mut problems).unwrap_or(opts.heap_traps),
+            "mode" => opts.mode = value,
+            "qemu" => opts.qemu_args = Some(value),
+            "only" => opts.only = Some(value),
+            "test" => match value.as_str() {
+                "none" => opts.test = TestScenario::None,
+                "kernel_fault" => opts.test = TestScenario::KernelFault,
+                "panic" => opts.test = TestScenario::Panic,
+                _ => problems.push(format!("test={value}: expected none, kernel_fault or panic")),
+            },
+            "configs" => {
+                let parsed: Option<Vec<_>> = value.split(',').map(variant).collect();
+                match parsed {
+                    Some(v) if !v.is_empty() => opts.variants = v,
+                    _ => problems.push(format!(
+                        "configs={value}: expected a comma-separated list of signals.bt_off, signals.bt_on, explicit.bt_off, explicit.bt_on"
+                    )),
+                }
+            }
+            _ => problems.push(format!("{key}: unknown boot option")),
+        }
+    }
+    (opts, problems)
+}
+
+impl TestScenario {
+    pub fn name(self) -> String {
+        match self {
+            TestScenario::None => "none",
+            TestScenario::KernelFault => "kernel_fault",
+            TestScenario::Panic => "panic",
+        }
+        .to_string()
+    }
+}

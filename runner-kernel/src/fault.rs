@@ -1,0 +1,60 @@
+//! The end of a run that went wrong: an exception nobody handled (a kernel
+//! fault), or a Rust panic. Either becomes a `fault`/`panic` record, then the
+//! end record, then a distinct QEMU exit status — so the host can always
+//! tell a crash from a failed experiment and from a lost run.
+
+use alloc::format;
+use alloc::string::String;
+use core::panic::PanicInfo;
+use spin::Mutex;
+
+use traplab_wire::{EndStatus, Fault, Panic, Record, exit};
+
+use crate::arch;
+use crate::exceptions::ExceptionContext;
+use crate::{report, symbols};
+
+/// What the kernel is doing, for fault records (`boot`, or
+/// `<experiment> <config>`).
+static DURING: Mutex<String> = Mutex::new(String::new());
+
+pub fn set_during(what: &str) {
+    let mut during = DURING.lock();
+    during.clear();
+    during.push_str(what);
+}
+
+fn during() -> String {
+    // A fault while the lock is held must not deadlock the report.
+    DURING.try_lock().map_or_else(|| String::from("unknown"), |d| if d.is_empty() { String::from("boot") } else { d.clone() })
+}
+
+/// Report an exception that no fixup, pager or handler took, and stop.
+pub fn unexpected_exception(ctx: &ExceptionContext) -> ! {
+    let symbol = symbols::lookup(ctx.instruction_pointer).map(|(name, offset)| format!("{name}+{offset:#x}"));
+    report::emit_emergency(Record::Fault(Fault {
+        vector: ctx.exception.vector(),
+        exception: String::from(ctx.exception.mnemonic()),
+        category: String::from(ctx.exception.category().map_or("other", |c| c.name())),
+        rip: ctx.instruction_pointer,
+        rsp: ctx.stack_pointer,
+        error_code: ctx.error_code,
+        cr2: ctx.faulting_address,
+        symbol,
+        during: during(),
+    }));
+    report::end(EndStatus::Fault, true);
+    arch::exit::exit(exit::KERNEL_FAULT)
+}
+
+#[panic_handler]
+fn panic(info: &PanicInfo) -> ! {
+    arch::cpu::disable_interrupts();
+    report::emit_emergency(Record::Panic(Panic {
+        message: format!("{}", info.message()),
+        location: info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())),
+        during: during(),
+    }));
+    report::end(EndStatus::Panic, true);
+    arch::exit::exit(exit::KERNEL_FAULT)
+}

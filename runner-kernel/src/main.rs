@@ -1,0 +1,221 @@
+//! runner-kernel: a bare-metal x86-64 kernel that hosts wasmtime in ring 0,
+//! turns CPU exceptions into wasm traps through Theseus-style handlers, and
+//! streams timed records over COM1.
+//!
+//! Boot sequence (each step is one module):
+//! `arch::boot` (32-bit stub → long mode) → [`kernel_entry`] → `arch::init`
+//! (serial, GDT/TSS/IST, IDT, SSE) → `bootinfo` (memory map, command line,
+//! suite module) → `mm` (heap, frames) → calibration → header record →
+//! `runner` (raw floor, wasm experiments, heap check) → end record → exit
+//! through QEMU's debug-exit device.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod arch;
+mod bootinfo;
+mod cmdline;
+mod exceptions;
+mod fault;
+mod mm;
+mod platform;
+mod report;
+mod runner;
+mod symbols;
+
+use alloc::format;
+use alloc::string::{String, ToString};
+
+use traplab_suite::Suite;
+use traplab_wire::{Cpu, EndStatus, Header, KernelBuild, Memory, Record, RunConfig, SCHEMA_VERSION, Tsc, exit};
+
+use crate::arch::cpu::{self, CpuInfo};
+use crate::bootinfo::BootInfo;
+use crate::cmdline::{Options, TestScenario};
+
+/// Version of the wasmtime crate this kernel links (kept in step with the
+/// workspace pin by `harness` tests, which compare it with Cargo.lock).
+const WASMTIME_VERSION: &str = "48.0.8";
+
+unsafe extern "C" {
+    static __kernel_start: u8;
+    static __kernel_end: u8;
+}
+
+/// Called by the boot stub in long mode, on the boot stack, interrupts off.
+#[unsafe(no_mangle)]
+pub extern "C" fn kernel_entry(protocol: u32, info: u32, magic: u32) -> ! {
+    arch::init();
+    // SAFETY: the boot stub passes the loader's registers unchanged.
+    let boot = match unsafe { BootInfo::new(protocol, info, magic) } {
+        Ok(boot) => boot,
+        Err(e) => {
+            // No heap yet, so no records: plain text, then the fault exit.
+            arch::serial::emergency_write(b"runner-kernel: unusable boot information: ");
+            let mut buf = [0u8; 96];
+            let text = format_no_alloc(&mut buf, format_args!("{e:?}"));
+            arch::serial::emergency_write(text.as_bytes());
+            arch::serial::emergency_write(b"\n");
+            arch::exit::exit(exit::KERNEL_FAULT);
+        }
+    };
+    // SAFETY: linker-script symbols; only their addresses are used.
+    let kernel = unsafe { (&raw const __kernel_start as u64, &raw const __kernel_end as u64) };
+    let mut reserved = [kernel, boot.own_range(), (0, 0), (0, 0), (0, 0), (0, 0)];
+    for (slot, module) in reserved[2..].iter_mut().zip(boot.modules()) {
+        *slot = (module.start, module.start + module.len);
+    }
+    let memory = mm::init(&boot, &reserved);
+
+    let (opts, problems) = cmdline::parse(boot.cmdline());
+    let status = run(&boot, &opts, &problems, memory);
+    report::end(status, false);
+    arch::exit::exit(match status {
+        EndStatus::Complete => exit::SUCCESS,
+        EndStatus::Failed => exit::FAILURE,
+        EndStatus::Fault | EndStatus::Panic => exit::KERNEL_FAULT,
+    })
+}
+
+/// Everything after memory is up; returns how the run ended.
+fn run(boot: &BootInfo, opts: &Options, problems: &[String], memory: mm::MemoryStats) -> EndStatus {
+    let cpu_info = CpuInfo::read();
+    let (tsc_hz, tsc_source) = cpu::tsc_hz_from_cpuid().unwrap_or_else(|| (arch::pit::measure_tsc_hz(), "pit"));
+    let stamp_overhead = runner::stamp_overhead();
+
+    let module = boot.modules().next();
+    let suite = module.map(|m| Suite::parse(m.bytes()));
+    let manifest = match &suite {
+        Some(Ok(s)) => Some(&s.manifest),
+        _ => None,
+    };
+    report::emit(Record::Header(Header {
+        schema: SCHEMA_VERSION,
+        kernel: KernelBuild {
+            commit: env!("TRAPLAB_GIT_COMMIT").to_string(),
+            dirty: env!("TRAPLAB_GIT_DIRTY") == "true",
+            profile: if cfg!(debug_assertions) { "debug" } else { "release" }.to_string(),
+            options: alloc::vec![format!("dispatch_delay_cycles={}", exceptions::DISPATCH_DELAY_CYCLES)],
+        },
+        wasmtime: WASMTIME_VERSION.to_string(),
+        accel: cpu_info.accelerator(),
+        cpu: Cpu {
+            vendor: cpu_info.vendor,
+            model: cpu_info.model,
+            family: cpu_info.family,
+            model_id: cpu_info.model_id,
+            stepping: cpu_info.stepping,
+            features: cpu_info.features,
+        },
+        tsc: Tsc { hz: tsc_hz, source: tsc_source.to_string(), invariant: cpu_info.invariant_tsc },
+        boot: boot.protocol_name().to_string(),
+        cmdline: boot.cmdline().to_string(),
+        config: RunConfig {
+            suite: manifest.map_or_else(|| "none".to_string(), |m| m.suite.clone()),
+            suite_sha256: match &suite {
+                Some(Ok(s)) => s.manifest_sha256.clone(),
+                _ => String::new(),
+            },
+            samples: opts.samples,
+            warmup: opts.warmup,
+            mode: opts.mode.clone(),
+            qemu_args: opts.qemu_args.clone(),
+            test: opts.test.name(),
+        },
+        stamp_overhead_cycles: stamp_overhead,
+        memory: Memory { usable_bytes: memory.usable_bytes, heap_bytes: memory.heap_bytes },
+        plan: runner::plan(opts, manifest),
+    }));
+
+    let mut setup_failed = false;
+    for problem in problems {
+        runner::emit_result("setup.cmdline", "boot", 0, None, None, Some(problem.clone()));
+        setup_failed = true;
+    }
+    test_scenario(opts.test);
+
+    runner::run_raw(opts);
+
+    let suite = match suite {
+        Some(Ok(suite)) => Some(suite),
+        Some(Err(e)) => {
+            runner::emit_result("setup.suite", "boot", 0, None, None, Some(format!("suite image rejected: {e}")));
+            setup_failed = true;
+            None
+        }
+        None => {
+            runner::emit_result("setup.suite", "boot", 0, None, None, Some("no suite image module was loaded (qemu -initrd / GRUB module2)".to_string()));
+            setup_failed = true;
+            None
+        }
+    };
+    if let Some(suite) = &suite {
+        run_wasm(suite, opts);
+    }
+    if setup_failed || report::failed_count() > 0 { EndStatus::Failed } else { EndStatus::Complete }
+}
+
+fn run_wasm(suite: &Suite<'_>, opts: &Options) {
+    let mut wasmtime_ready = false;
+    for &variant in &opts.variants {
+        let engine = match runner::wasm::engine(variant) {
+            Ok(engine) => engine,
+            Err(e) => {
+                runner::emit_result("setup.engine", variant.label(), 0, None, None, Some(format!("{e:?}")));
+                continue;
+            }
+        };
+        for workload in suite.manifest.workloads.iter().filter(|w| opts.only.as_deref().is_none_or(|p| w.name.starts_with(p))) {
+            runner::wasm::run_workload(&engine, suite, workload, variant, opts);
+            wasmtime_ready = true;
+        }
+        if opts.heap_traps > 0 && variant.trap_mode == traplab_suite::TrapMode::Signals && variant.backtrace {
+            if let Some(w) = suite.manifest.workloads.iter().find(|w| w.name == "trap.oob_load") {
+                runner::wasm::check_heap_stability(&engine, suite, w, variant, opts.heap_traps);
+            }
+        }
+    }
+    if wasmtime_ready {
+        runner::check_double_registration();
+    }
+}
+
+/// Deliberate failures for the test suite (`test=` boot option).
+fn test_scenario(test: TestScenario) {
+    match test {
+        TestScenario::None => {}
+        TestScenario::KernelFault => deliberate_kernel_fault(),
+        TestScenario::Panic => panic!("deliberate panic (test=panic)"),
+    }
+}
+
+/// Reads the unmapped null page from kernel code: no fixup, no pager and no
+/// wasm code claim it, so it must end as a `fault` record naming this
+/// function.
+#[inline(never)]
+fn deliberate_kernel_fault() {
+    // SAFETY: deliberately unsound — this access must fault.
+    let value = unsafe { core::ptr::read_volatile(core::hint::black_box(0x10 as *const u64)) };
+    report::log(format!("deliberate fault did not fault (read {value:#x})"));
+}
+
+/// Format into a stack buffer (before the heap exists).
+fn format_no_alloc<'a>(buf: &'a mut [u8], args: core::fmt::Arguments<'_>) -> &'a str {
+    struct Cursor<'b> {
+        buf: &'b mut [u8],
+        len: usize,
+    }
+    impl core::fmt::Write for Cursor<'_> {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            let n = s.len().min(self.buf.len() - self.len);
+            self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+            self.len += n;
+            Ok(())
+        }
+    }
+    let mut cursor = Cursor { buf, len: 0 };
+    let _ = core::fmt::write(&mut cursor, args);
+    let len = cursor.len;
+    core::str::from_utf8(&buf[..len]).unwrap_or("")
+}

@@ -1,0 +1,273 @@
+//! Physical frames, the kernel heap, and the virtual-memory regions that
+//! wasmtime and the demand-paging experiment use.
+//!
+//! ```text
+//!  virtual address space (one for everything; all code runs in ring 0)
+//!
+//!  0x0000_0000_0000_0000 ┌──────────────────────────────┐ page 0: never mapped, so
+//!  0x0000_0000_0000_1000 │ identity map of physical     │ null dereferences fault
+//!                        │ memory 0..4 GiB (boot stub,  │ kernel image at 1 MiB, heap,
+//!                        │ 2 MiB pages)                 │ page frames, boot modules
+//!  0x0000_0001_0000_0000 ├──────────────────────────────┤
+//!                        │ unused                       │
+//!  0x0000_0800_0000_0000 ├──────────────────────────────┤ DEMAND_BASE: demand-paged
+//!                        │ demand-paging test region    │ pages (raw.pf_demand)
+//!  0x0000_1000_0000_0000 ├──────────────────────────────┤ MAPPINGS_BASE
+//!                        │ wasmtime mappings, 4 KiB     │ linear memories with their
+//!                        │ pages, bump-allocated VA     │ 6 GiB reservations, code,
+//!                        │                              │ tables; guards unmapped
+//!  0x0000_7fff_ffff_ffff └──────────────────────────────┘ end of the lower half
+//! ```
+//!
+//! Physical memory comes from the boot loader's memory map. The heap is one
+//! contiguous range carved from the largest usable region; every other
+//! usable frame below 4 GiB (so that the identity map reaches it) feeds the
+//! frame allocator. Memory above 4 GiB is left unused; say so in the header
+//! via `usable_bytes` vs what is managed.
+
+use alloc::collections::BTreeSet;
+use alloc::vec::Vec;
+use linked_list_allocator::LockedHeap;
+use spin::Mutex;
+
+use crate::arch::paging::{self, FrameSource, PAGE_SIZE, PagingError, Protection};
+use crate::bootinfo::{BootInfo, MemoryRegion};
+
+#[global_allocator]
+static HEAP: LockedHeap = LockedHeap::empty();
+
+/// Upper bound of the heap; most memory is better spent on page frames
+/// (linear memories, code).
+const HEAP_MAX_BYTES: u64 = 128 << 20;
+/// Identity-mapped physical memory: the frame allocator stays below it.
+const IDENTITY_LIMIT: u64 = 4 << 30;
+/// Low memory (BIOS data, option ROMs, PVH start info) is never handed out.
+const LOW_MEMORY_END: u64 = 1 << 20;
+
+pub const DEMAND_BASE: u64 = 0x0000_0800_0000_0000;
+pub const DEMAND_BYTES: u64 = 1 << 30;
+const MAPPINGS_BASE: u64 = 0x0000_1000_0000_0000;
+const MAPPINGS_END: u64 = 0x0000_7fff_ffff_f000;
+
+struct Frames {
+    /// Usable ranges not yet handed out, consumed front to back.
+    ranges: Vec<(u64, u64)>,
+    /// Frames given back by `unmap`, reused first.
+    free: Vec<u64>,
+    in_use: u64,
+}
+
+impl FrameSource for Frames {
+    fn allocate(&mut self) -> Option<u64> {
+        let frame = if let Some(f) = self.free.pop() {
+            f
+        } else {
+            let range = self.ranges.iter_mut().find(|(s, e)| e - s >= PAGE_SIZE)?;
+            let f = range.0;
+            range.0 += PAGE_SIZE;
+            f
+        };
+        self.in_use += 1;
+        Some(frame)
+    }
+}
+
+impl Frames {
+    fn release(&mut self, frame: u64) {
+        self.in_use -= 1;
+        self.free.push(frame);
+    }
+}
+
+struct Vm {
+    frames: Frames,
+    /// Next free virtual address for wasmtime mappings (never reused: the
+    /// lower half has room for millions of 6 GiB reservations).
+    next_va: u64,
+    /// Every 4 KiB page currently mapped in the mappings and demand regions,
+    /// so unmapping a 6 GiB reservation visits only what was committed.
+    mapped: BTreeSet<u64>,
+}
+
+static VM: Mutex<Option<Vm>> = Mutex::new(None);
+
+/// Sizes the run header reports.
+#[derive(Debug, Clone, Copy)]
+pub struct MemoryStats {
+    pub usable_bytes: u64,
+    pub heap_bytes: u64,
+}
+
+#[derive(Debug)]
+pub enum VmError {
+    OutOfFrames,
+    OutOfAddressSpace,
+    Paging(PagingError),
+}
+
+impl From<PagingError> for VmError {
+    fn from(e: PagingError) -> Self {
+        match e {
+            PagingError::OutOfFrames => VmError::OutOfFrames,
+            other => VmError::Paging(other),
+        }
+    }
+}
+
+/// Set up the heap and the frame allocator from the boot memory map.
+/// `reserved` lists physical ranges in use (kernel image, boot modules, boot
+/// information) that must not be handed out.
+pub fn init(boot: &BootInfo, reserved: &[(u64, u64)]) -> MemoryStats {
+    let usable_bytes: u64 = boot.memory_map().filter(|r| r.usable).map(|r| r.len).sum();
+
+    // Usable, identity-mapped ranges minus everything reserved, in a fixed
+    // array because the heap does not exist yet.
+    let mut free = [(0u64, 0u64); 64];
+    let mut count = 0;
+    for MemoryRegion { start, len, usable } in boot.memory_map() {
+        if !usable {
+            continue;
+        }
+        let end = (start + len).min(IDENTITY_LIMIT);
+        let start = start.max(LOW_MEMORY_END);
+        subtract(start, end, reserved, &mut |s, e| {
+            let s = align_up(s, PAGE_SIZE);
+            let e = e & !(PAGE_SIZE - 1);
+            if e > s && count < free.len() {
+                free[count] = (s, e);
+                count += 1;
+            }
+        });
+    }
+    let free = &mut free[..count];
+    let largest = free.iter_mut().max_by_key(|(s, e)| e - s).expect("the memory map has no usable memory above 1 MiB");
+    let heap_bytes = ((largest.1 - largest.0) / 4).min(HEAP_MAX_BYTES) & !(PAGE_SIZE - 1);
+    let heap_start = largest.0;
+    largest.0 += heap_bytes;
+    // SAFETY: the range is usable RAM, identity mapped, reserved for the
+    // heap alone and initialised exactly once.
+    unsafe { HEAP.lock().init(heap_start as *mut u8, heap_bytes as usize) };
+
+    let ranges: Vec<(u64, u64)> = free.iter().copied().filter(|(s, e)| e > s).collect();
+    *VM.lock() = Some(Vm {
+        frames: Frames { ranges, free: Vec::new(), in_use: 0 },
+        next_va: MAPPINGS_BASE,
+        mapped: BTreeSet::new(),
+    });
+    MemoryStats { usable_bytes, heap_bytes }
+}
+
+/// Call `out` with the parts of `[start, end)` not covered by `reserved`.
+fn subtract(start: u64, end: u64, reserved: &[(u64, u64)], out: &mut impl FnMut(u64, u64)) {
+    if start >= end {
+        return;
+    }
+    for &(rs, re) in reserved {
+        if rs < end && re > start {
+            subtract(start, rs, reserved, out);
+            subtract(re, end, reserved, out);
+            return;
+        }
+    }
+    out(start, end);
+}
+
+fn align_up(v: u64, to: u64) -> u64 {
+    v.div_ceil(to) * to
+}
+
+/// Bytes currently allocated on the heap.
+pub fn heap_used() -> u64 {
+    HEAP.lock().used() as u64
+}
+
+/// Frames currently mapped for wasmtime and the demand region.
+pub fn frames_in_use() -> u64 {
+    VM.lock().as_ref().map_or(0, |vm| vm.frames.in_use)
+}
+
+fn with_vm<R>(f: impl FnOnce(&mut Vm) -> R) -> R {
+    f(VM.lock().as_mut().expect("mm::init ran"))
+}
+
+/// Reserve `size` bytes of address space (rounded up to pages), all
+/// unmapped. Returns the base.
+pub fn reserve(size: u64) -> Result<u64, VmError> {
+    with_vm(|vm| {
+        let base = vm.next_va;
+        let end = base.checked_add(align_up(size, PAGE_SIZE)).filter(|&e| e <= MAPPINGS_END).ok_or(VmError::OutOfAddressSpace)?;
+        vm.next_va = end;
+        Ok(base)
+    })
+}
+
+/// Give `[va, va+size)` the rights `prot`; `None` unmaps (and frees) every
+/// page, so the range faults on access. Newly mapped pages are zeroed.
+pub fn protect(va: u64, size: u64, prot: Option<Protection>) -> Result<(), VmError> {
+    with_vm(|vm| {
+        let end = va + align_up(size, PAGE_SIZE);
+        match prot {
+            None => {
+                let pages: Vec<u64> = vm.mapped.range(va..end).copied().collect();
+                for page in pages {
+                    unmap_page(vm, page)?;
+                }
+            }
+            Some(prot) => {
+                let mut page = va;
+                while page < end {
+                    if vm.mapped.contains(&page) {
+                        paging::protect(page, prot)?;
+                    } else {
+                        map_zeroed(vm, page, prot)?;
+                    }
+                    page += PAGE_SIZE;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+fn map_zeroed(vm: &mut Vm, page: u64, prot: Protection) -> Result<(), VmError> {
+    let frame = vm.frames.allocate().ok_or(VmError::OutOfFrames)?;
+    // SAFETY: the frame is free, below 4 GiB and identity mapped.
+    unsafe { core::ptr::write_bytes(frame as *mut u8, 0, PAGE_SIZE as usize) };
+    if let Err(e) = paging::map(page, frame, prot, &mut vm.frames) {
+        vm.frames.release(frame);
+        return Err(e.into());
+    }
+    vm.mapped.insert(page);
+    Ok(())
+}
+
+fn unmap_page(vm: &mut Vm, page: u64) -> Result<(), VmError> {
+    let frame = paging::unmap(page)?;
+    vm.frames.release(frame);
+    vm.mapped.remove(&page);
+    Ok(())
+}
+
+/// Demand paging: if `addr` lies in the demand region and is not mapped,
+/// map a zeroed read-write page there and return true (the faulting access
+/// is then retried). Called from the exception dispatcher, so it never
+/// waits for the lock: if the fault hit code holding it, it is a real fault.
+pub fn handle_demand_fault(addr: u64) -> bool {
+    if !(DEMAND_BASE..DEMAND_BASE + DEMAND_BYTES).contains(&addr) {
+        return false;
+    }
+    let Some(mut guard) = VM.try_lock() else { return false };
+    let Some(vm) = guard.as_mut() else { return false };
+    let page = addr & !(PAGE_SIZE - 1);
+    !vm.mapped.contains(&page) && map_zeroed(vm, page, Protection { write: true, execute: false }).is_ok()
+}
+
+/// Unmap a page of the demand region so the next access faults again.
+pub fn evict_demand_page(addr: u64) {
+    let page = addr & !(PAGE_SIZE - 1);
+    with_vm(|vm| {
+        if vm.mapped.contains(&page) {
+            let _ = unmap_page(vm, page);
+        }
+    });
+}

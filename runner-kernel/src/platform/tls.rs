@@ -1,0 +1,19 @@
+//! `wasmtime_tls_get` / `wasmtime_tls_set`: wasmtime's thread-local slots.
+//!
+//! The kernel runs one task on one core, so "thread-local" is global. Two
+//! slots: slot 0 is the runtime's, slot 1 is used only with
+//! component-model-async (kept so a future build with it still links).
+
+use core::sync::atomic::{AtomicPtr, Ordering};
+
+static SLOTS: [AtomicPtr<u8>; 2] = [const { AtomicPtr::new(core::ptr::null_mut()) }; 2];
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_tls_get(slot: usize) -> *mut u8 {
+    SLOTS[slot].load(Ordering::Relaxed)
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasmtime_tls_set(slot: usize, ptr: *mut u8) {
+    SLOTS[slot].store(ptr, Ordering::Relaxed);
+}

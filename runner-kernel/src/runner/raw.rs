@@ -1,0 +1,134 @@
+//! The raw exception floor: exceptions raised by kernel code, no wasm
+//! involved, resumed with `iretq`. Each raising instruction registers a
+//! fixup (fault address → resume address) in `.traplab_fixups`, the way
+//! kernels recover from expected faults in their own code; the demand-paging
+//! case instead has the pager map the page and retry the instruction.
+
+use core::arch::asm;
+
+use crate::mm;
+
+/// A raw experiment: its name, the vector it must raise, and the code.
+pub struct RawExperiment {
+    pub name: &'static str,
+    pub vector: u8,
+    /// Run once outside the timed region before each sample.
+    pub prepare: fn(),
+    pub raise: fn(),
+}
+
+fn nothing() {}
+
+/// An address in page 0, which the boot stub leaves unmapped.
+const NULL_PAGE_ADDRESS: u64 = 0x8;
+/// The lowest non-canonical address: any access raises #GP(0).
+const NON_CANONICAL_ADDRESS: u64 = 0x8000_0000_0000_0000;
+/// The demand-paged page the `raw.pf_demand` experiment touches.
+const DEMAND_PAGE: u64 = mm::DEMAND_BASE;
+
+fn raise_page_fault() {
+    // SAFETY: the load faults and the fixup resumes at label 3; no state
+    // other than the scratch register changes.
+    unsafe {
+        asm!(
+            "2: mov {tmp}, qword ptr [{addr}]",
+            "3:",
+            ".pushsection .traplab_fixups, \"a\"",
+            ".balign 8",
+            ".quad 2b, 3b",
+            ".popsection",
+            addr = in(reg) NULL_PAGE_ADDRESS,
+            tmp = out(reg) _,
+            options(nostack, readonly),
+        );
+    }
+}
+
+fn raise_invalid_opcode() {
+    // SAFETY: as above; ud2 changes nothing before faulting.
+    unsafe {
+        asm!(
+            "2: ud2",
+            "3:",
+            ".pushsection .traplab_fixups, \"a\"",
+            ".balign 8",
+            ".quad 2b, 3b",
+            ".popsection",
+            options(nostack, nomem),
+        );
+    }
+}
+
+fn raise_divide_error() {
+    // SAFETY: div by a zero register faults before writing EAX/EDX; the
+    // fixup skips it.
+    unsafe {
+        asm!(
+            "2: div {zero:e}",
+            "3:",
+            ".pushsection .traplab_fixups, \"a\"",
+            ".balign 8",
+            ".quad 2b, 3b",
+            ".popsection",
+            zero = in(reg) 0u32,
+            inout("eax") 1u32 => _,
+            inout("edx") 0u32 => _,
+            options(nostack, nomem),
+        );
+    }
+}
+
+fn raise_general_protection() {
+    // SAFETY: a non-canonical load faults with #GP(0); the fixup skips it.
+    unsafe {
+        asm!(
+            "2: mov {tmp}, qword ptr [{addr}]",
+            "3:",
+            ".pushsection .traplab_fixups, \"a\"",
+            ".balign 8",
+            ".quad 2b, 3b",
+            ".popsection",
+            addr = in(reg) NON_CANONICAL_ADDRESS,
+            tmp = out(reg) _,
+            options(nostack, readonly),
+        );
+    }
+}
+
+fn raise_breakpoint() {
+    // SAFETY: #BP is a trap: the CPU reports the address after int3, which
+    // is label 2, and execution resumes there.
+    unsafe {
+        asm!(
+            "int3",
+            "2:",
+            ".pushsection .traplab_fixups, \"a\"",
+            ".balign 8",
+            ".quad 2b, 2b",
+            ".popsection",
+            options(nostack, nomem),
+        );
+    }
+}
+
+fn evict_demand_page() {
+    mm::evict_demand_page(DEMAND_PAGE);
+}
+
+fn touch_demand_page() {
+    // SAFETY: the access faults once, the pager maps a zeroed page and the
+    // load is retried.
+    unsafe { core::ptr::read_volatile(DEMAND_PAGE as *const u64) };
+}
+
+pub const RAW_EXPERIMENTS: [RawExperiment; 6] = [
+    RawExperiment { name: "raw.pf", vector: 0x0E, prepare: nothing, raise: raise_page_fault },
+    RawExperiment { name: "raw.ud", vector: 0x06, prepare: nothing, raise: raise_invalid_opcode },
+    RawExperiment { name: "raw.de", vector: 0x00, prepare: nothing, raise: raise_divide_error },
+    RawExperiment { name: "raw.gp", vector: 0x0D, prepare: nothing, raise: raise_general_protection },
+    RawExperiment { name: "raw.bp", vector: 0x03, prepare: nothing, raise: raise_breakpoint },
+    RawExperiment { name: "raw.pf_demand", vector: 0x0E, prepare: evict_demand_page, raise: touch_demand_page },
+];
+
+/// Configuration label of raw experiments.
+pub const RAW_CONFIG: &str = "ring0";
