@@ -1,0 +1,75 @@
+//! `traplab compare`: is the candidate slower or faster than the base?
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::Args;
+
+use super::{Outcome, RESULTS_ENV, default_results, emit, load_usable};
+use crate::compare::{CompareOptions, compare, render};
+use crate::store;
+use crate::table::Format;
+
+/// Compare two runs experiment by experiment: the ratio of medians
+/// (candidate / base) with a confidence interval, and a verdict of
+/// `regressed`, `improved`, `unchanged` or `unsure`.
+///
+/// The interval is a percentile bootstrap of the ratio of medians (10,000
+/// resamples, fixed seed, so results are reproducible). In deterministic
+/// (icount) runs there is no sampling noise: the interval is the exact ratio
+/// with zero width. A change is called only when the whole interval lies
+/// beyond the threshold; `unsure` means the data cannot decide. Runs from
+/// different measurement modes are refused.
+///
+/// Exits 1 when anything regressed beyond the threshold, 0 otherwise, 2 on
+/// bad input.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// BASE and CAND (run files, stored run folders, or `-` for one of them);
+    /// with --baseline, only CAND.
+    #[arg(value_name = "BASE CAND", num_args = 1..=2, required = true)]
+    pub runs: Vec<PathBuf>,
+    /// Use the named baseline (saved with `traplab ingest --save-baseline`)
+    /// as BASE.
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// Results folder holding the baselines.
+    #[arg(long, value_name = "DIR", env = RESULTS_ENV, default_value_os_t = default_results())]
+    pub results: PathBuf,
+    /// Smallest change of the median that counts, in percent.
+    #[arg(long, value_name = "PCT", default_value_t = 5.0)]
+    pub threshold: f64,
+    /// Confidence level of the interval, in (0, 1).
+    #[arg(long, value_name = "LEVEL", default_value_t = 0.99)]
+    pub confidence: f64,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+pub fn run(args: CompareArgs) -> Result<Outcome> {
+    if !(args.threshold >= 0.0 && args.threshold < 100.0) {
+        bail!("--threshold must be a percentage in [0, 100), got {}", args.threshold);
+    }
+    if !(args.confidence > 0.0 && args.confidence < 1.0) {
+        bail!("--confidence must lie strictly between 0 and 1 (e.g. 0.99), got {}", args.confidence);
+    }
+    let (base_path, cand_path) = match (&args.baseline, args.runs.as_slice()) {
+        (Some(name), [cand]) => {
+            store::check_baseline_name(name)?;
+            let dir = store::baseline_dir(&args.results, name);
+            if !dir.is_dir() {
+                bail!("no baseline named {name:?} (looked for {})", dir.display());
+            }
+            (dir, cand.clone())
+        }
+        (Some(_), _) => bail!("with --baseline give only the candidate run"),
+        (None, [base, cand]) => (base.clone(), cand.clone()),
+        (None, _) => bail!("give BASE and CAND runs, or --baseline NAME and CAND"),
+    };
+    let base = load_usable(&base_path)?;
+    let cand = load_usable(&cand_path)?;
+    let options = CompareOptions { threshold: args.threshold / 100.0, confidence: args.confidence, ..Default::default() };
+    let cmp = compare(&base.run, &cand.run, options)?;
+    emit(&render(&cmp, &base.run, &cand.run, args.format))?;
+    Ok(if cmp.any_regressed() { Outcome::Findings } else { Outcome::Clean })
+}

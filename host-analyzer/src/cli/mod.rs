@@ -1,0 +1,102 @@
+//! The command line: clap definitions (one `XxxArgs` per subcommand, each in
+//! its own file with the code that executes it), dispatch, and the helpers
+//! all commands share for reading runs and printing.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use crate::ingest::Run;
+use crate::store::{self, Loaded};
+
+pub mod compare;
+pub mod ingest;
+pub mod summary;
+pub mod validate;
+
+/// Analyze traplab runs: the JSON Lines a traplab kernel streams over its
+/// serial line.
+///
+/// Exit codes: 0 success; 1 findings (validate found problems, compare found
+/// a regression); 2 bad input or usage.
+#[derive(Debug, Parser)]
+#[command(name = "traplab", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Validate(validate::ValidateArgs),
+    Summary(summary::SummaryArgs),
+    Compare(compare::CompareArgs),
+    Ingest(ingest::IngestArgs),
+}
+
+/// What a successful command found; `main` maps it to the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Clean,
+    /// Exit 1: problems in a run, or a regression.
+    Findings,
+}
+
+pub fn run(cli: Cli) -> Result<Outcome> {
+    match cli.command {
+        Command::Validate(a) => validate::run(a),
+        Command::Summary(a) => summary::run(a),
+        Command::Compare(a) => compare::run(a),
+        Command::Ingest(a) => ingest::run(a),
+    }
+}
+
+/// Default results folder: `$TRAPLAB_RESULTS`, else `results` in the
+/// current directory (the repository root when run through cargo).
+pub const RESULTS_ENV: &str = "TRAPLAB_RESULTS";
+
+pub fn default_results() -> PathBuf {
+    PathBuf::from("results")
+}
+
+/// Write to stdout; a closed pipe (`traplab summary … | head`) is not an
+/// error worth a message.
+pub fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// Diagnostics shown by commands other than `validate` before they go on
+/// with the data that survived; more than this are summarized.
+const SHOWN_DIAGNOSTICS: usize = 10;
+
+/// Print a run's diagnostics to stderr (the data is still used).
+pub fn warn_diagnostics(run: &Run) {
+    let total = run.diagnostics.len();
+    for line in run.diagnostic_lines().take(SHOWN_DIAGNOSTICS) {
+        eprintln!("{line}");
+    }
+    if total > SHOWN_DIAGNOSTICS {
+        eprintln!(
+            "{}: {} more problem(s); `traplab validate {}` lists them all",
+            run.source,
+            total - SHOWN_DIAGNOSTICS,
+            run.source
+        );
+    }
+}
+
+/// Load a RUN argument, report its diagnostics, and refuse runs that cannot
+/// be analysed at all.
+pub fn load_usable(path: &Path) -> Result<Loaded> {
+    let loaded = store::load(path)?;
+    warn_diagnostics(&loaded.run);
+    loaded.run.usable()?;
+    Ok(loaded)
+}

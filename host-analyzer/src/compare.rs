@@ -1,0 +1,288 @@
+//! Comparing two runs (typically two commits): for each (experiment,
+//! configuration) present in both, the ratio of medians candidate/base with a
+//! confidence interval and one verdict out of `regressed`, `improved`,
+//! `unchanged`, `unsure`. The statistics live in [`crate::stats`]; this
+//! module pairs series, guards against comparing across modes, and renders.
+
+use serde_json::json;
+
+use crate::ingest::Run;
+use crate::mode::{Mode, Unit};
+use crate::stats::{IntervalMethod, RatioInterval, Verdict, median, ratio_of_medians, verdict};
+use crate::table::{Align, Document, Format, Section, Table};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CompareOptions {
+    /// Smallest change that matters, as a fraction (0.05 = 5 %).
+    pub threshold: f64,
+    /// Confidence level of the interval (0.99 = 99 %).
+    pub confidence: f64,
+    pub resamples: usize,
+    pub seed: u64,
+}
+
+impl Default for CompareOptions {
+    fn default() -> Self {
+        CompareOptions {
+            threshold: 0.05,
+            confidence: 0.99,
+            resamples: crate::stats::BOOTSTRAP_RESAMPLES,
+            seed: crate::stats::BOOTSTRAP_SEED,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub experiment: String,
+    pub config: String,
+    pub base_n: usize,
+    pub cand_n: usize,
+    /// Exact medians, cycles.
+    pub base_median: f64,
+    pub cand_median: f64,
+    pub ci: RatioInterval,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comparison {
+    pub mode: Mode,
+    pub rows: Vec<Row>,
+    /// Series that could not be compared, with the reason.
+    pub notes: Vec<String>,
+    pub options: CompareOptions,
+}
+
+impl Comparison {
+    pub fn count(&self, v: Verdict) -> usize {
+        self.rows.iter().filter(|r| r.verdict == v).count()
+    }
+
+    pub fn any_regressed(&self) -> bool {
+        self.count(Verdict::Regressed) > 0
+    }
+
+    pub fn verdict_line(&self) -> String {
+        format!(
+            "{} regressed, {} improved, {} unchanged, {} unsure (threshold ±{}%, {}% confidence)",
+            self.count(Verdict::Regressed),
+            self.count(Verdict::Improved),
+            self.count(Verdict::Unchanged),
+            self.count(Verdict::Unsure),
+            trim_float(self.options.threshold * 100.0),
+            trim_float(self.options.confidence * 100.0),
+        )
+    }
+}
+
+fn trim_float(v: f64) -> String {
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CompareError {
+    #[error(
+        "cannot compare across measurement modes: base is {base}, candidate is {cand} (numbers from different modes mean different things)"
+    )]
+    ModeMismatch { base: String, cand: String },
+    #[error("cannot compare: the measurement mode of {0} is unknown (its header was lost)")]
+    UnknownMode(String),
+}
+
+pub fn compare(base: &Run, cand: &Run, options: CompareOptions) -> Result<Comparison, CompareError> {
+    let (bm, cm) = (base.mode(), cand.mode());
+    for (m, r) in [(&bm, base), (&cm, cand)] {
+        if *m == Mode::Unknown {
+            return Err(CompareError::UnknownMode(r.source.clone()));
+        }
+    }
+    if bm != cm {
+        return Err(CompareError::ModeMismatch { base: bm.to_string(), cand: cm.to_string() });
+    }
+    let method = if bm.is_deterministic() { IntervalMethod::Exact } else { IntervalMethod::Bootstrap };
+    let mut notes = Vec::new();
+    // Different TSC rates mean different machines or calibrations: compare
+    // time, not ticks. ratio_time = ratio_cycles · hz_base / hz_cand.
+    let scale = match (base.tsc_hz(), cand.tsc_hz()) {
+        (Some(b), Some(c)) if b != c => {
+            notes.push(format!(
+                "TSC frequencies differ ({} Hz vs {} Hz): ratios compare time, not cycles",
+                b, c
+            ));
+            b as f64 / c as f64
+        }
+        _ => 1.0,
+    };
+    let mut rows = Vec::new();
+    for b in &base.series {
+        let Some(c) = cand.find(&b.experiment, &b.config) else {
+            notes.push(format!("{}: only in base", b.label()));
+            continue;
+        };
+        if b.total.is_empty() || c.total.is_empty() {
+            notes.push(format!("{}: no samples in {}", b.label(), if b.total.is_empty() { "base" } else { "candidate" }));
+            continue;
+        }
+        let Some(mut ci) =
+            ratio_of_medians(&b.total, &c.total, options.confidence, method, options.resamples, options.seed)
+        else {
+            continue;
+        };
+        ci.ratio *= scale;
+        ci.low *= scale;
+        ci.high *= scale;
+        rows.push(Row {
+            experiment: b.experiment.clone(),
+            config: b.config.clone(),
+            base_n: b.total.len(),
+            cand_n: c.total.len(),
+            base_median: median(&b.total),
+            cand_median: median(&c.total),
+            verdict: verdict(&ci, options.threshold),
+            ci,
+        });
+    }
+    for c in &cand.series {
+        if base.find(&c.experiment, &c.config).is_none() {
+            notes.push(format!("{}: only in candidate", c.label()));
+        }
+    }
+    Ok(Comparison { mode: bm, rows, notes, options })
+}
+
+fn describe_side(run: &Run) -> String {
+    match run.commit() {
+        Some((c, dirty)) => format!("{} (commit {c}{})", run.source, if dirty { ", dirty" } else { "" }),
+        None => run.source.clone(),
+    }
+}
+
+/// Render in `format`. Medians are shown in cycles (the ratio does not
+/// depend on the unit).
+pub fn render(cmp: &Comparison, base: &Run, cand: &Run, format: Format) -> String {
+    let method = match cmp.rows.first().map(|r| r.ci.method) {
+        Some(IntervalMethod::Exact) => "exact ratio (deterministic mode: zero-width interval)".to_string(),
+        _ => format!(
+            "{}% percentile bootstrap of the ratio of medians ({} resamples, fixed seed)",
+            trim_float(cmp.options.confidence * 100.0),
+            cmp.options.resamples
+        ),
+    };
+    match format {
+        Format::Json => {
+            let items: Vec<_> = cmp
+                .rows
+                .iter()
+                .map(|r| {
+                    json!({
+                        "experiment": r.experiment,
+                        "config": r.config,
+                        "mode": cmp.mode.as_str(),
+                        "base_n": r.base_n,
+                        "cand_n": r.cand_n,
+                        "base_p50": r.base_median,
+                        "cand_p50": r.cand_median,
+                        "unit": Unit::Cycles.as_str(),
+                        "ratio": round4(r.ci.ratio),
+                        "ci_low": round4(r.ci.low),
+                        "ci_high": round4(r.ci.high),
+                        "confidence": r.ci.confidence,
+                        "method": r.ci.method,
+                        "threshold": cmp.options.threshold,
+                        "verdict": r.verdict.as_str(),
+                    })
+                })
+                .collect();
+            let mut s = serde_json::to_string_pretty(&items).expect("JSON values always serialize");
+            s.push('\n');
+            s
+        }
+        Format::Csv => {
+            let mut t = Table::new(
+                &[
+                    "experiment", "config", "mode", "base_n", "cand_n", "base_p50", "cand_p50", "ratio", "ci_low",
+                    "ci_high", "verdict",
+                ]
+                .map(|c| (c, Align::Left)),
+            );
+            for r in &cmp.rows {
+                t.push(vec![
+                    r.experiment.clone(),
+                    r.config.clone(),
+                    cmp.mode.to_string(),
+                    r.base_n.to_string(),
+                    r.cand_n.to_string(),
+                    format!("{:.1}", r.base_median),
+                    format!("{:.1}", r.cand_median),
+                    format!("{:.4}", r.ci.ratio),
+                    format!("{:.4}", r.ci.low),
+                    format!("{:.4}", r.ci.high),
+                    r.verdict.as_str().to_string(),
+                ]);
+            }
+            t.csv()
+        }
+        Format::Table | Format::Md | Format::Latex => {
+            let mut t = Table::new(&[
+                ("experiment", Align::Left),
+                ("config", Align::Left),
+                ("n base", Align::Right),
+                ("n cand", Align::Right),
+                ("p50 base", Align::Right),
+                ("p50 cand", Align::Right),
+                ("change", Align::Right),
+                ("interval", Align::Right),
+                ("verdict", Align::Left),
+            ]);
+            for r in &cmp.rows {
+                t.push(vec![
+                    r.experiment.clone(),
+                    r.config.clone(),
+                    r.base_n.to_string(),
+                    r.cand_n.to_string(),
+                    format!("{:.0}", r.base_median),
+                    format!("{:.0}", r.cand_median),
+                    percent(r.ci.ratio),
+                    format!("[{}, {}]", percent(r.ci.low), percent(r.ci.high)),
+                    r.verdict.as_str().to_string(),
+                ]);
+            }
+            let doc = Document {
+                caption: vec![
+                    ("base".into(), describe_side(base)),
+                    ("candidate".into(), describe_side(cand)),
+                    ("mode".into(), cmp.mode.caption()),
+                    ("method".into(), method),
+                    ("verdict".into(), cmp.verdict_line()),
+                ],
+                sections: vec![Section {
+                    title: "candidate vs base: change of the median (cycles)".into(),
+                    label: "compare".into(),
+                    table: t,
+                    code_columns: 2,
+                }],
+                notes: cmp.notes.clone(),
+            };
+            match format {
+                Format::Md => doc.markdown(),
+                Format::Latex => doc.latex("tab:traplab"),
+                _ => doc.text(),
+            }
+        }
+    }
+}
+
+fn round4(v: f64) -> f64 {
+    (v * 1e4).round() / 1e4
+}
+
+/// `+10.2%` style rendering of a ratio.
+fn percent(ratio: f64) -> String {
+    if !ratio.is_finite() {
+        return "+inf".into();
+    }
+    let p = (ratio - 1.0) * 100.0;
+    if p.abs() < 0.05 { "±0.0%".into() } else { format!("{p:+.1}%") }
+}

@@ -1,0 +1,17 @@
+//! The traplab host analyzer: ingests the kernel's JSON Lines runs, stores them under results/, and turns them into tables, comparisons across commits, history and paper figures.
+//!
+//! Data flows `ingest` (bytes → [`ingest::Run`]) → `store` (the `results/`
+//! layout) → analyses (`summary`, `compare`, `history`: pure functions over
+//! runs, built on `stats`) → renderers (`table` for text/Markdown/CSV/LaTeX,
+//! `plot` for figures) → `cli` (one file per subcommand). The binary
+//! `traplab` is a thin wrapper over [`cli::run`].
+
+pub mod cli;
+pub mod compare;
+pub mod ingest;
+pub mod mode;
+pub mod stats;
+pub mod store;
+pub mod summary;
+pub mod synth;
+pub mod table;

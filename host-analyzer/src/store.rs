@@ -1,0 +1,301 @@
+//! The on-disk layout of results (documented for users in
+//! `results/README.md`):
+//!
+//! ```text
+//! results/
+//!   <short-commit>[-dirty]/<timestamp>-<suite>/run.jsonl   raw stream, byte for byte
+//!   <short-commit>[-dirty]/<timestamp>-<suite>/meta.json   provenance (Meta)
+//!   baseline/<name>/run.jsonl + meta.json                  named baselines (copies)
+//! ```
+//!
+//! This module writes runs into that layout, names baselines, resolves the
+//! RUN arguments of the commands (a file, `-`, a run folder, a baseline) and
+//! finds every stored run under a folder. It does not interpret runs.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::ingest::{self, Run};
+
+pub const RUN_FILE: &str = "run.jsonl";
+pub const META_FILE: &str = "meta.json";
+/// Folder of named baselines inside the results folder. The repository's
+/// .gitignore keeps `results/*/` out of git except this folder, so
+/// baselines can be committed and used as regression gates.
+pub const BASELINE_DIR: &str = "baseline";
+
+/// Provenance of a stored run (`meta.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    /// Short commit of the kernel, from the run's header.
+    pub commit: String,
+    pub dirty: bool,
+    /// Committer date of `commit` (ISO 8601), when git could tell; orders
+    /// `history`.
+    pub commit_date: Option<String>,
+    /// When the run was stored (UTC, ISO 8601).
+    pub date: String,
+    pub host: Option<String>,
+    pub qemu_version: Option<String>,
+    /// Measurement mode from the header (`tcg`, `icount`, `kvm`, `bare-metal`).
+    pub mode: String,
+    pub suite: String,
+    /// complete | failed | fault | panic | incomplete.
+    pub status: String,
+    pub samples: u64,
+    /// Diagnostics found when the run was stored (0 = clean).
+    pub problems: usize,
+    /// Version of the analyzer that stored it.
+    pub analyzer: String,
+}
+
+impl Meta {
+    /// Build from a parsed run; host, QEMU version and commit date are the
+    /// caller's to fill in.
+    pub fn from_run(run: &Run, now: SystemTime) -> Meta {
+        let (commit, dirty) = run.commit().map_or(("unknown".to_string(), false), |(c, d)| (c.to_string(), d));
+        Meta {
+            commit,
+            dirty,
+            commit_date: None,
+            date: iso8601(now),
+            host: None,
+            qemu_version: None,
+            mode: run.mode().as_str().to_string(),
+            suite: run.header.as_ref().map_or("unknown".to_string(), |h| h.config.suite.clone()),
+            status: run.completion().as_str().to_string(),
+            samples: run.series.iter().map(|s| s.total.len() as u64).sum(),
+            problems: run.diagnostics.len(),
+            analyzer: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+
+    /// `<short-commit>[-dirty]`.
+    pub fn commit_label(&self) -> String {
+        format!("{}{}", sanitize(&self.commit, 12), if self.dirty { "-dirty" } else { "" })
+    }
+
+    /// The key `history` sorts by: commit date when known, else store date.
+    pub fn order_key(&self) -> &str {
+        self.commit_date.as_deref().unwrap_or(&self.date)
+    }
+}
+
+/// Keep a name safe as a single path component.
+fn sanitize(s: &str, max: usize) -> String {
+    let out: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .take(max)
+        .collect();
+    if out.is_empty() || out.chars().all(|c| c == '.') { "unknown".into() } else { out }
+}
+
+/// Write `bytes` (the raw stream, noise and all) and `meta` into a fresh run
+/// folder under `results`; returns the folder.
+pub fn store(results: &Path, bytes: &[u8], meta: &Meta, now: SystemTime) -> Result<PathBuf> {
+    let parent = results.join(meta.commit_label());
+    let base = format!("{}-{}", compact_stamp(now), sanitize(&meta.suite, 40));
+    let mut dir = parent.join(&base);
+    // Two runs stored within one second get -2, -3, … rather than merging.
+    let mut k = 2;
+    while dir.exists() {
+        dir = parent.join(format!("{base}-{k}"));
+        k += 1;
+    }
+    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    fs::write(dir.join(RUN_FILE), bytes).with_context(|| format!("writing {}", dir.join(RUN_FILE).display()))?;
+    write_meta(&dir, meta)?;
+    Ok(dir)
+}
+
+pub fn write_meta(dir: &Path, meta: &Meta) -> Result<()> {
+    let mut json = serde_json::to_string_pretty(meta).expect("Meta always serializes");
+    json.push('\n');
+    fs::write(dir.join(META_FILE), json).with_context(|| format!("writing {}", dir.join(META_FILE).display()))
+}
+
+pub fn read_meta(dir: &Path) -> Result<Meta> {
+    let path = dir.join(META_FILE);
+    let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{}: not a traplab meta.json", path.display()))
+}
+
+/// Baseline names are single path components: letters, digits, `.`, `_`, `-`.
+pub fn check_baseline_name(name: &str) -> Result<()> {
+    if name.is_empty()
+        || name.starts_with('.')
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        bail!("invalid baseline name {name:?}: use letters, digits, '.', '_' and '-' (not starting with '.')");
+    }
+    Ok(())
+}
+
+pub fn baseline_dir(results: &Path, name: &str) -> PathBuf {
+    results.join(BASELINE_DIR).join(name)
+}
+
+/// Copy a stored run into `results/baseline/<name>/`, replacing an older
+/// baseline of that name (criterion-style).
+pub fn save_baseline(results: &Path, name: &str, run_dir: &Path) -> Result<PathBuf> {
+    check_baseline_name(name)?;
+    let dir = baseline_dir(results, name);
+    if dir.exists() {
+        fs::remove_dir_all(&dir).with_context(|| format!("replacing {}", dir.display()))?;
+    }
+    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    for f in [RUN_FILE, META_FILE] {
+        fs::copy(run_dir.join(f), dir.join(f)).with_context(|| format!("copying {f} into {}", dir.display()))?;
+    }
+    Ok(dir)
+}
+
+/// A run named on the command line.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub run: Run,
+    /// Present when the run came from a stored run folder.
+    pub meta: Option<Meta>,
+    pub bytes: Vec<u8>,
+}
+
+/// Read and parse a RUN argument: `-` (stdin), a `.jsonl` file, or a run
+/// folder holding `run.jsonl` (and usually `meta.json`).
+pub fn load(arg: &Path) -> Result<Loaded> {
+    if arg == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes).context("reading the run from standard input")?;
+        let run = ingest::parse("-", &bytes);
+        return Ok(Loaded { run, meta: None, bytes });
+    }
+    let (file, meta) = if arg.is_dir() {
+        let file = arg.join(RUN_FILE);
+        if !file.is_file() {
+            bail!(
+                "{}: not a run folder (no {RUN_FILE}); for a folder of runs use `traplab history`",
+                arg.display()
+            );
+        }
+        (file, read_meta(arg).ok())
+    } else {
+        (arg.to_path_buf(), None)
+    };
+    let bytes = fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+    let run = ingest::parse(&file.display().to_string(), &bytes);
+    Ok(Loaded { run, meta, bytes })
+}
+
+/// A stored run found under a folder.
+#[derive(Debug, Clone)]
+pub struct StoredRun {
+    pub dir: PathBuf,
+    pub meta: Meta,
+}
+
+/// Every stored run (a folder with `run.jsonl` and `meta.json`) under `root`,
+/// skipping named baselines (copies of runs already counted). Unreadable
+/// meta files are reported through `warn` and skipped.
+pub fn discover(root: &Path, warn: &mut dyn FnMut(String)) -> Result<Vec<StoredRun>> {
+    if !root.is_dir() {
+        bail!("{}: not a folder", root.display());
+    }
+    let mut found = Vec::new();
+    walk(root, 0, &mut found, warn)?;
+    found.sort_by(|a: &StoredRun, b| (a.meta.order_key(), &a.meta.date).cmp(&(b.meta.order_key(), &b.meta.date)));
+    Ok(found)
+}
+
+/// results/<commit>/<run>/ is two levels deep; allow one more for a folder
+/// that holds several results folders.
+const MAX_DEPTH: usize = 3;
+
+fn walk(dir: &Path, depth: usize, found: &mut Vec<StoredRun>, warn: &mut dyn FnMut(String)) -> Result<()> {
+    if dir.join(RUN_FILE).is_file() {
+        match read_meta(dir) {
+            Ok(meta) => found.push(StoredRun { dir: dir.to_path_buf(), meta }),
+            Err(e) => warn(format!("{e:#}; run skipped")),
+        }
+        return Ok(());
+    }
+    if depth >= MAX_DEPTH {
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .with_context(|| format!("listing {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir() && p.file_name().is_some_and(|n| n != BASELINE_DIR))
+        .collect();
+    entries.sort();
+    for e in entries {
+        walk(&e, depth + 1, found, warn)?;
+    }
+    Ok(())
+}
+
+/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian
+/// calendar (Howard Hinnant's `civil_from_days`), to avoid a date crate for
+/// one conversion.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn utc_parts(t: SystemTime) -> (i64, u32, u32, u64, u64, u64) {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let s = secs % 86_400;
+    (y, m, d, s / 3600, s / 60 % 60, s % 60)
+}
+
+/// `2026-11-27T17:30:05Z`.
+pub fn iso8601(t: SystemTime) -> String {
+    let (y, mo, d, h, mi, s) = utc_parts(t);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+}
+
+/// `20261127T173005Z`: sortable and free of `:` (which some file systems
+/// refuse).
+pub fn compact_stamp(t: SystemTime) -> String {
+    let (y, mo, d, h, mi, s) = utc_parts(t);
+    format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn timestamps_are_utc_and_sortable() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_800_605); // 2026-11-26T17:30:05Z
+        assert_eq!(iso8601(t), "2026-11-26T17:30:05Z");
+        assert_eq!(compact_stamp(t), "20261126T173005Z");
+        assert_eq!(iso8601(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn names_are_single_path_components() {
+        assert_eq!(sanitize("3f2a9c1", 12), "3f2a9c1");
+        assert_eq!(sanitize("../etc/passwd", 40), ".._etc_passwd");
+        assert_eq!(sanitize("..", 40), "unknown");
+        assert_eq!(sanitize("", 40), "unknown");
+        assert!(check_baseline_name("main-2026.1").is_ok());
+        for bad in ["", "..", ".hidden", "a/b", "a b"] {
+            assert!(check_baseline_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}

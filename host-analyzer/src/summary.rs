@@ -1,0 +1,277 @@
+//! The per-run summary: one row per (experiment, configuration) as found in
+//! the data, with HdrHistogram percentiles, plus a stage breakdown (median of
+//! each trap stage) for series that carry stage stamps. Also renders it as a
+//! [`Document`] or JSON, and provides the caption lines every run-level
+//! table shares.
+
+use serde_json::{Value, json};
+use traplab_wire::Status;
+
+use crate::ingest::Run;
+use crate::mode::{Unit, UnitError, format_hz};
+use crate::stats::{Distribution, describe};
+use crate::table::{Align, Document, Format, Section, Table};
+
+/// Summary of one stage of one series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageSummary {
+    pub name: String,
+    pub n: usize,
+    /// Median (HdrHistogram p50), cycles.
+    pub p50: u64,
+}
+
+/// Summary of one series, in cycles.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesSummary {
+    pub experiment: String,
+    pub config: String,
+    /// From the result record; `None` when it was lost or never written.
+    pub status: Option<Status>,
+    /// `None` for a series without samples (a failed or skipped experiment).
+    pub dist: Option<Distribution>,
+    pub stages: Vec<StageSummary>,
+}
+
+pub fn summarize(run: &Run) -> Vec<SeriesSummary> {
+    run.series
+        .iter()
+        .map(|s| SeriesSummary {
+            experiment: s.experiment.clone(),
+            config: s.config.clone(),
+            status: s.result.as_ref().map(|r| r.status),
+            dist: describe(&s.total),
+            stages: s
+                .stages
+                .iter()
+                .filter_map(|st| {
+                    describe(&st.values).map(|d| StageSummary { name: st.name.clone(), n: d.n, p50: d.p50 })
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+pub fn status_str(s: Option<Status>) -> &'static str {
+    match s {
+        Some(Status::Ok) => "ok",
+        Some(Status::Failed) => "failed",
+        Some(Status::Skipped) => "skipped",
+        None => "no result",
+    }
+}
+
+/// Caption lines shared by every run-level table: provenance, the mode (with
+/// what it means) and the unit.
+pub fn run_caption(run: &Run, unit: Unit) -> Vec<(String, String)> {
+    let mut run_line = vec![run.source.clone()];
+    let mut clock = Vec::new();
+    if let Some(h) = &run.header {
+        let dirty = if h.kernel.dirty { " (dirty)" } else { "" };
+        run_line.push(format!("commit {}{dirty}", h.kernel.commit));
+        run_line.push(format!("suite {}", h.config.suite));
+        run_line.push(format!("wasmtime {}", h.wasmtime));
+        if h.tsc.hz > 0 {
+            clock.push(format!("TSC {} ({})", format_hz(h.tsc.hz), h.tsc.source));
+        }
+        clock.push(format!("stamp overhead {} cycles", h.stamp_overhead_cycles));
+    }
+    run_line.push(format!("status {}", run.completion().as_str()));
+    clock.push(format!("unit {}", unit.as_str()));
+    vec![
+        ("run".into(), run_line.join(" · ")),
+        ("mode".into(), run.mode().caption()),
+        ("clock".into(), clock.join(" · ")),
+    ]
+}
+
+/// Union of stage names over all rows, in first-seen order (which is wire
+/// order, as ingest sorts stages).
+fn stage_names(rows: &[SeriesSummary]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for r in rows {
+        for s in &r.stages {
+            if !names.contains(&s.name) {
+                names.push(s.name.clone());
+            }
+        }
+    }
+    names
+}
+
+/// Render the summary in `format`.
+pub fn render(run: &Run, rows: &[SeriesSummary], format: Format, unit: Unit) -> Result<String, UnitError> {
+    let k = unit.scale(run.tsc_hz())?;
+    let f = |v: f64| unit.format(v * k);
+    if format == Format::Json {
+        return Ok(json_rows(run, rows, unit, k));
+    }
+    if format == Format::Csv {
+        return Ok(csv(run, rows, unit, k));
+    }
+    let mut main = Table::new(&[
+        ("experiment", Align::Left),
+        ("config", Align::Left),
+        ("status", Align::Left),
+        ("n", Align::Right),
+        ("min", Align::Right),
+        ("p50", Align::Right),
+        ("p90", Align::Right),
+        ("p99", Align::Right),
+        ("p99.9", Align::Right),
+        ("max", Align::Right),
+        ("mean", Align::Right),
+        ("MAD", Align::Right),
+    ]);
+    for r in rows {
+        let mut row = vec![r.experiment.clone(), r.config.clone(), status_str(r.status).into()];
+        match &r.dist {
+            Some(d) => row.extend([
+                d.n.to_string(),
+                f(d.min as f64),
+                f(d.p50 as f64),
+                f(d.p90 as f64),
+                f(d.p99 as f64),
+                f(d.p999 as f64),
+                f(d.max as f64),
+                format!("{:.1}", d.mean * k),
+                format!("{:.1}", d.mad * k),
+            ]),
+            None => row.extend(std::iter::once("0".to_string()).chain(std::iter::repeat_n("–".to_string(), 8))),
+        }
+        main.push(row);
+    }
+    let mut doc = Document { caption: run_caption(run, unit), ..Document::default() };
+    doc.sections.push(Section {
+        title: format!("latency per experiment and configuration ({})", unit.as_str()),
+        label: "summary".into(),
+        table: main,
+        code_columns: 2,
+    });
+    let names = stage_names(rows);
+    if !names.is_empty() {
+        let mut cols: Vec<(&str, Align)> = vec![("experiment", Align::Left), ("config", Align::Left)];
+        cols.extend(names.iter().map(|n| (n.as_str(), Align::Right)));
+        cols.push(("sum", Align::Right));
+        cols.push(("p50 total", Align::Right));
+        let mut stages = Table::new(&cols);
+        for r in rows.iter().filter(|r| !r.stages.is_empty()) {
+            let sum: u64 = r.stages.iter().map(|s| s.p50).sum();
+            let mut row = vec![r.experiment.clone(), r.config.clone()];
+            for n in &names {
+                row.push(match r.stages.iter().find(|s| &s.name == n) {
+                    Some(s) if sum > 0 => format!("{} ({:.0}%)", f(s.p50 as f64), 100.0 * s.p50 as f64 / sum as f64),
+                    Some(s) => f(s.p50 as f64),
+                    None => "–".into(),
+                });
+            }
+            row.push(f(sum as f64));
+            row.push(r.dist.as_ref().map_or("–".into(), |d| f(d.p50 as f64)));
+            stages.push(row);
+        }
+        let overhead = run.header.as_ref().map_or(String::new(), |h| {
+            format!("; each stage includes one stamp overhead of {} cycles", h.stamp_overhead_cycles)
+        });
+        doc.sections.push(Section {
+            title: format!("stage breakdown: median of each stage ({}){overhead}", unit.as_str()),
+            label: "stages".into(),
+            table: stages,
+            code_columns: 2,
+        });
+    }
+    Ok(match format {
+        Format::Table => doc.text(),
+        Format::Md => doc.markdown(),
+        Format::Latex => doc.latex("tab:traplab"),
+        Format::Csv | Format::Json => unreachable!("handled above"),
+    })
+}
+
+fn number(unit: Unit, v: f64) -> Value {
+    match unit {
+        Unit::Cycles => json!(v.round() as u64),
+        Unit::Ns => json!((v * 10.0).round() / 10.0),
+    }
+}
+
+fn json_rows(run: &Run, rows: &[SeriesSummary], unit: Unit, k: f64) -> String {
+    let commit = run.commit().map(|(c, _)| c.to_string());
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let mut o = json!({
+                "experiment": r.experiment,
+                "config": r.config,
+                "mode": run.mode().as_str(),
+                "unit": unit.as_str(),
+                "commit": commit,
+                "status": status_str(r.status),
+                "n": r.dist.as_ref().map_or(0, |d| d.n),
+            });
+            if let Some(d) = &r.dist {
+                for (key, v) in [
+                    ("min", d.min),
+                    ("p50", d.p50),
+                    ("p90", d.p90),
+                    ("p99", d.p99),
+                    ("p999", d.p999),
+                    ("max", d.max),
+                ] {
+                    o[key] = number(unit, v as f64 * k);
+                }
+                o["mean"] = json!((d.mean * k * 10.0).round() / 10.0);
+                o["mad"] = json!((d.mad * k * 10.0).round() / 10.0);
+            }
+            o["stages"] = Value::Array(
+                r.stages.iter().map(|s| json!({"name": s.name, "n": s.n, "p50": number(unit, s.p50 as f64 * k)})).collect(),
+            );
+            o
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&items).expect("JSON values always serialize");
+    s.push('\n');
+    s
+}
+
+fn csv(run: &Run, rows: &[SeriesSummary], unit: Unit, k: f64) -> String {
+    let names = stage_names(rows);
+    let stage_cols: Vec<String> = names.iter().map(|n| format!("p50_{n}")).collect();
+    let mut cols: Vec<(&str, Align)> = [
+        "experiment", "config", "mode", "unit", "status", "n", "min", "p50", "p90", "p99", "p999", "max", "mean",
+        "mad",
+    ]
+    .iter()
+    .map(|c| (*c, Align::Left))
+    .collect();
+    cols.extend(stage_cols.iter().map(|c| (c.as_str(), Align::Left)));
+    let mut t = Table::new(&cols);
+    let f = |v: f64| unit.format(v * k);
+    for r in rows {
+        let mut row = vec![
+            r.experiment.clone(),
+            r.config.clone(),
+            run.mode().as_str().to_string(),
+            unit.as_str().to_string(),
+            status_str(r.status).to_string(),
+        ];
+        match &r.dist {
+            Some(d) => row.extend([
+                d.n.to_string(),
+                f(d.min as f64),
+                f(d.p50 as f64),
+                f(d.p90 as f64),
+                f(d.p99 as f64),
+                f(d.p999 as f64),
+                f(d.max as f64),
+                format!("{:.1}", d.mean * k),
+                format!("{:.1}", d.mad * k),
+            ]),
+            None => row.extend(std::iter::once("0".to_string()).chain(std::iter::repeat_n(String::new(), 8))),
+        }
+        for n in &names {
+            row.push(r.stages.iter().find(|s| &s.name == n).map_or(String::new(), |s| f(s.p50 as f64)));
+        }
+        t.push(row);
+    }
+    t.csv()
+}
