@@ -246,3 +246,21 @@ unsafe fn c_str(ptr: u64) -> &'static str {
     // SAFETY: as above; non-UTF-8 command lines are treated as empty.
     core::str::from_utf8(unsafe { slice::from_raw_parts(ptr as *const u8, len as usize) }).unwrap_or("")
 }
+
+/// The boot information the run needs after memory setup, copied to the
+/// heap so that page 0 (where loaders like to put it) can be unmapped.
+pub struct BootData {
+    pub protocol: &'static str,
+    pub cmdline: alloc::string::String,
+    pub modules: alloc::vec::Vec<Module>,
+}
+
+impl BootInfo {
+    pub fn copy_out(&self) -> BootData {
+        BootData {
+            protocol: self.protocol_name(),
+            cmdline: alloc::string::String::from(self.cmdline()),
+            modules: self.modules().collect(),
+        }
+    }
+}

@@ -6,6 +6,7 @@
 use alloc::format;
 use alloc::string::String;
 use core::panic::PanicInfo;
+use core::sync::atomic::{AtomicBool, Ordering};
 use spin::Mutex;
 
 use traplab_wire::{EndStatus, Fault, Panic, Record, exit};
@@ -47,9 +48,17 @@ pub fn unexpected_exception(ctx: &ExceptionContext) -> ! {
     arch::exit::exit(exit::KERNEL_FAULT)
 }
 
+/// Set by the first panic: a panic while reporting a panic (say, the heap
+/// is exhausted) must not recurse until the stack is gone.
+static PANICKING: AtomicBool = AtomicBool::new(false);
+
 #[panic_handler]
 fn panic(info: &PanicInfo) -> ! {
     arch::cpu::disable_interrupts();
+    if PANICKING.swap(true, Ordering::AcqRel) {
+        arch::serial::emergency_write(b"\nrunner-kernel: panic while panicking; giving up\n");
+        arch::exit::exit(exit::KERNEL_FAULT);
+    }
     report::emit_emergency(Record::Panic(Panic {
         message: format!("{}", info.message()),
         location: info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())),

@@ -31,7 +31,7 @@ use traplab_suite::Suite;
 use traplab_wire::{Cpu, EndStatus, Header, KernelBuild, Memory, Record, RunConfig, SCHEMA_VERSION, Tsc, exit};
 
 use crate::arch::cpu::{self, CpuInfo};
-use crate::bootinfo::BootInfo;
+use crate::bootinfo::{BootData, BootInfo};
 use crate::cmdline::{Options, TestScenario};
 
 /// Version of the wasmtime crate this kernel links (kept in step with the
@@ -67,8 +67,12 @@ pub extern "C" fn kernel_entry(protocol: u32, info: u32, magic: u32) -> ! {
         *slot = (module.start, module.start + module.len);
     }
     let memory = mm::init(&boot, &reserved);
+    let boot = boot.copy_out();
+    if let Err(e) = mm::protect_kernel() {
+        panic!("cannot unmap the null page and the stack guard: {e:?}");
+    }
 
-    let (opts, problems) = cmdline::parse(boot.cmdline());
+    let (opts, problems) = cmdline::parse(&boot.cmdline);
     let status = run(&boot, &opts, &problems, memory);
     report::end(status, false);
     arch::exit::exit(match status {
@@ -79,12 +83,12 @@ pub extern "C" fn kernel_entry(protocol: u32, info: u32, magic: u32) -> ! {
 }
 
 /// Everything after memory is up; returns how the run ended.
-fn run(boot: &BootInfo, opts: &Options, problems: &[String], memory: mm::MemoryStats) -> EndStatus {
+fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryStats) -> EndStatus {
     let cpu_info = CpuInfo::read();
     let (tsc_hz, tsc_source) = cpu::tsc_hz_from_cpuid().unwrap_or_else(|| (arch::pit::measure_tsc_hz(), "pit"));
     let stamp_overhead = runner::stamp_overhead();
 
-    let module = boot.modules().next();
+    let module = boot.modules.first();
     let suite = module.map(|m| Suite::parse(m.bytes()));
     let manifest = match &suite {
         Some(Ok(s)) => Some(&s.manifest),
@@ -109,8 +113,8 @@ fn run(boot: &BootInfo, opts: &Options, problems: &[String], memory: mm::MemoryS
             features: cpu_info.features,
         },
         tsc: Tsc { hz: tsc_hz, source: tsc_source.to_string(), invariant: cpu_info.invariant_tsc },
-        boot: boot.protocol_name().to_string(),
-        cmdline: boot.cmdline().to_string(),
+        boot: boot.protocol.to_string(),
+        cmdline: boot.cmdline.clone(),
         config: RunConfig {
             suite: manifest.map_or_else(|| "none".to_string(), |m| m.suite.clone()),
             suite_sha256: match &suite {

@@ -176,6 +176,19 @@ fn align_up(v: u64, to: u64) -> u64 {
     v.div_ceil(to) * to
 }
 
+/// Unmap the null page and the kernel stack's guard page, so that null
+/// dereferences and kernel stack overflows fault instead of reading page 0
+/// or overwriting memory below the stack. Must run after the boot
+/// information (which may lie in page 0) has been copied.
+pub fn protect_kernel() -> Result<(), VmError> {
+    with_vm(|vm| {
+        for page in [0, crate::arch::boot::stack_guard_page()] {
+            paging::unmap_identity_page(page, &mut vm.frames)?;
+        }
+        Ok(())
+    })
+}
+
 /// Bytes currently allocated on the heap.
 pub fn heap_used() -> u64 {
     HEAP.lock().used() as u64

@@ -6,9 +6,9 @@
 //!
 //! 1. record which protocol entered (PVH: `pvh_start`, info in EBX;
 //!    multiboot2: `multiboot2_start`, magic in EAX, info in EBX);
-//! 2. build boot page tables that identity-map the first 4 GiB — 2 MiB pages,
-//!    except the first 2 MiB, which use 4 KiB pages so that page 0 can stay
-//!    unmapped and a null dereference faults;
+//! 2. build boot page tables that identity-map the first 4 GiB with 2 MiB
+//!    pages (the null page and the stack guard are unmapped later, by
+//!    `crate::mm::protect_kernel`);
 //! 3. enable PAE, long mode, no-execute and write protection, load a minimal
 //!    64-bit GDT and jump to 64-bit code, which calls
 //!    [`crate::kernel_entry`] on the boot stack.
@@ -80,9 +80,9 @@ start32:
     cld
     movl $boot_stack_top, %esp
 
-    /* Clear the boot page tables (7 pages). */
+    /* Clear the boot page tables (6 pages). */
     movl $boot_pml4, %ebx
-    movl $(7 * 4096 / 4), %ecx
+    movl $(6 * 4096 / 4), %ecx
 1:  movl $0, (%ebx)
     addl $4, %ebx
     loop 1b
@@ -100,30 +100,18 @@ start32:
     addl $8, %ebx
     loop 2b
 
-    /* PD entries 1..2048: 2 MiB pages (present | writable | huge). */
+    /* PD entries 0..2048: 2 MiB pages (present | writable | huge). The
+       null page and the stack guard page are unmapped later, once the boot
+       information (which may lie in page 0) has been copied
+       (crate::mm::protect_kernel). */
     movl $boot_pd, %ebx
-    movl $(2 << 20), %eax
-    orl $0x83, %eax
-    movl $1, %ecx
+    movl $0x83, %eax
+    xorl %ecx, %ecx
 3:  movl %eax, (%ebx, %ecx, 8)
     addl $(2 << 20), %eax
     incl %ecx
     cmpl $2048, %ecx
     jne 3b
-
-    /* PD[0] -> PT0; PT0 entries 1..512 map 4 KiB pages; entry 0 (the null
-       page) stays not-present. */
-    movl $boot_pt0, %eax
-    orl $0x3, %eax
-    movl %eax, boot_pd
-    movl $boot_pt0, %ebx
-    movl $(4096 | 0x3), %eax
-    movl $1, %ecx
-4:  movl %eax, (%ebx, %ecx, 8)
-    addl $4096, %eax
-    incl %ecx
-    cmpl $512, %ecx
-    jne 4b
 
     /* CR4.PAE */
     movl %cr4, %eax
@@ -183,7 +171,11 @@ boot_gdt_pointer:
 boot_pml4: .skip 4096
 boot_pdpt: .skip 4096
 boot_pd:   .skip 4 * 4096
-boot_pt0:  .skip 4096
+    /* Unmapped at run time: a kernel stack overflow faults here instead of
+       overwriting whatever lies below the stack. */
+    .global boot_stack_guard
+boot_stack_guard:
+    .skip 4096
     .global boot_stack_bottom
 boot_stack_bottom:
     .skip {stack_bytes}
@@ -199,12 +191,10 @@ boot_stack_top:
 );
 
 unsafe extern "C" {
-    static boot_stack_bottom: u8;
-    static boot_stack_top: u8;
+    static boot_stack_guard: u8;
 }
 
-/// The boot (and only) kernel stack, as `[bottom, top)`.
-pub fn boot_stack() -> (u64, u64) {
-    // SAFETY: only the addresses of the linker-placed symbols are taken.
-    unsafe { (&raw const boot_stack_bottom as u64, &raw const boot_stack_top as u64) }
+/// Address of the 4 KiB guard page right below the kernel stack.
+pub fn stack_guard_page() -> u64 {
+    &raw const boot_stack_guard as u64
 }

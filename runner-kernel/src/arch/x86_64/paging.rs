@@ -120,3 +120,33 @@ pub fn protect(va: u64, prot: Protection) -> Result<(), PagingError> {
 pub fn is_mapped(va: u64) -> bool {
     !matches!(active_table().translate(VirtAddr::new(va)), TranslateResult::NotMapped | TranslateResult::InvalidFrameAddress(_))
 }
+
+/// Unmap the 4 KiB page at `va` inside the boot identity map. The boot
+/// stub maps with 2 MiB pages; the one covering `va` is first split into
+/// 512 4 KiB pages with the same rights (a new page table from `frames`).
+/// Used for the null page and the kernel stack's guard page.
+pub fn unmap_identity_page(va: u64, frames: &mut impl FrameSource) -> Result<(), PagingError> {
+    let addr = VirtAddr::new(va);
+    let (pml4_frame, _) = x86_64::registers::control::Cr3::read();
+    // SAFETY: the boot tables are identity mapped and only this module
+    // edits them, under `crate::mm`'s lock.
+    unsafe {
+        let pml4 = &mut *(pml4_frame.start_address().as_u64() as *mut PageTable);
+        let pdpt = &mut *(pml4[addr.p4_index()].addr().as_u64() as *mut PageTable);
+        let pd = &mut *(pdpt[addr.p3_index()].addr().as_u64() as *mut PageTable);
+        let entry = &mut pd[addr.p2_index()];
+        if entry.flags().contains(PageTableFlags::HUGE_PAGE) {
+            let base = entry.addr().as_u64();
+            let flags = entry.flags() - PageTableFlags::HUGE_PAGE;
+            let table = Adapter(frames).allocate_frame().ok_or(PagingError::OutOfFrames)?;
+            let pt = &mut *(table.start_address().as_u64() as *mut PageTable);
+            for (i, pte) in pt.iter_mut().enumerate() {
+                pte.set_addr(PhysAddr::new(base + i as u64 * PAGE_SIZE), flags);
+            }
+            entry.set_addr(table.start_address(), flags);
+            x86_64::instructions::tlb::flush_all();
+        }
+    }
+    // The frame behind the page is not the frame allocator's: drop it.
+    unmap(va).map(|_| ())
+}
