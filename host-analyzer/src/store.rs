@@ -281,9 +281,9 @@ mod tests {
 
     #[test]
     fn timestamps_are_utc_and_sortable() {
-        let t = UNIX_EPOCH + Duration::from_secs(1_795_800_605); // 2026-11-26T17:30:05Z
-        assert_eq!(iso8601(t), "2026-11-26T17:30:05Z");
-        assert_eq!(compact_stamp(t), "20261126T173005Z");
+        let t = UNIX_EPOCH + Duration::from_secs(1_795_800_605); // 2026-11-27T17:30:05Z
+        assert_eq!(iso8601(t), "2026-11-27T17:30:05Z");
+        assert_eq!(compact_stamp(t), "20261127T173005Z");
         assert_eq!(iso8601(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
     }
 

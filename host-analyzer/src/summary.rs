@@ -4,6 +4,7 @@
 //! [`Document`] or JSON, and provides the caption lines every run-level
 //! table shares.
 
+use serde::Serialize;
 use serde_json::{Value, json};
 use traplab_wire::Status;
 
@@ -194,41 +195,77 @@ fn number(unit: Unit, v: f64) -> Value {
     }
 }
 
+/// One element of the `json` format. A struct (not a map) so keys keep this
+/// documented order.
+#[derive(Serialize)]
+struct JsonRow<'a> {
+    experiment: &'a str,
+    config: &'a str,
+    mode: &'a str,
+    unit: &'a str,
+    commit: Option<&'a str>,
+    status: &'a str,
+    n: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p50: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p90: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p99: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    p999: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mean: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mad: Option<f64>,
+    stages: Vec<JsonStage<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonStage<'a> {
+    name: &'a str,
+    n: usize,
+    p50: Value,
+}
+
 fn json_rows(run: &Run, rows: &[SeriesSummary], unit: Unit, k: f64) -> String {
-    let commit = run.commit().map(|(c, _)| c.to_string());
-    let items: Vec<Value> = rows
+    let mode = run.mode();
+    let commit = run.commit().map(|(c, _)| c);
+    let round1 = |v: f64| (v * 10.0).round() / 10.0;
+    let items: Vec<JsonRow> = rows
         .iter()
         .map(|r| {
-            let mut o = json!({
-                "experiment": r.experiment,
-                "config": r.config,
-                "mode": run.mode().as_str(),
-                "unit": unit.as_str(),
-                "commit": commit,
-                "status": status_str(r.status),
-                "n": r.dist.as_ref().map_or(0, |d| d.n),
-            });
-            if let Some(d) = &r.dist {
-                for (key, v) in [
-                    ("min", d.min),
-                    ("p50", d.p50),
-                    ("p90", d.p90),
-                    ("p99", d.p99),
-                    ("p999", d.p999),
-                    ("max", d.max),
-                ] {
-                    o[key] = number(unit, v as f64 * k);
-                }
-                o["mean"] = json!((d.mean * k * 10.0).round() / 10.0);
-                o["mad"] = json!((d.mad * k * 10.0).round() / 10.0);
+            let d = r.dist.as_ref();
+            let num = |f: fn(&Distribution) -> u64| d.map(|d| number(unit, f(d) as f64 * k));
+            JsonRow {
+                experiment: &r.experiment,
+                config: &r.config,
+                mode: mode.as_str(),
+                unit: unit.as_str(),
+                commit,
+                status: status_str(r.status),
+                n: d.map_or(0, |d| d.n),
+                min: num(|d| d.min),
+                p50: num(|d| d.p50),
+                p90: num(|d| d.p90),
+                p99: num(|d| d.p99),
+                p999: num(|d| d.p999),
+                max: num(|d| d.max),
+                mean: d.map(|d| round1(d.mean * k)),
+                mad: d.map(|d| round1(d.mad * k)),
+                stages: r
+                    .stages
+                    .iter()
+                    .map(|s| JsonStage { name: &s.name, n: s.n, p50: number(unit, s.p50 as f64 * k) })
+                    .collect(),
             }
-            o["stages"] = Value::Array(
-                r.stages.iter().map(|s| json!({"name": s.name, "n": s.n, "p50": number(unit, s.p50 as f64 * k)})).collect(),
-            );
-            o
         })
         .collect();
-    let mut s = serde_json::to_string_pretty(&items).expect("JSON values always serialize");
+    let mut s = serde_json::to_string_pretty(&items).expect("JSON rows always serialize");
     s.push('\n');
     s
 }

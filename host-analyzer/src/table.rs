@@ -175,6 +175,8 @@ pub fn latex_escape(s: &str) -> String {
             '~' => out.push_str("\\textasciitilde{}"),
             '^' => out.push_str("\\textasciicircum{}"),
             '×' => out.push_str("$\\times$"),
+            '±' => out.push_str("$\\pm$"),
+            '·' => out.push_str("\\textperiodcentered{}"),
             '–' => out.push_str("--"),
             _ => out.push(c),
         }

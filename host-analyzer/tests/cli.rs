@@ -1,0 +1,225 @@
+//! The `traplab` binary on committed fixture runs, good and hostile:
+//! exit codes, `FILE:LINE: reason` diagnostics, and snapshots of every
+//! export format.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// The binary, run from the fixture folder so paths in output are short and
+/// stable for snapshots.
+fn traplab() -> Command {
+    let mut c = Command::cargo_bin("traplab").expect("binary builds");
+    c.current_dir(fixtures()).env_remove("TRAPLAB_RESULTS");
+    c
+}
+
+fn stdout_of(args: &[&str], code: i32) -> String {
+    let out = traplab().args(args).assert().code(code).get_output().stdout.clone();
+    String::from_utf8(out).expect("UTF-8 output")
+}
+
+#[test]
+fn help_lists_every_subcommand_and_explains_exit_codes() {
+    let help = stdout_of(&["--help"], 0);
+    for cmd in ["validate", "summary", "compare", "ingest"] {
+        assert!(help.contains(cmd), "{cmd} missing from --help:\n{help}");
+    }
+    assert!(help.contains("Exit codes"), "{help}");
+    traplab().arg("bogus").assert().code(2);
+}
+
+#[test]
+fn validate_good_run_is_clean() {
+    let out = stdout_of(&["validate", "good.jsonl"], 0);
+    assert_eq!(out, "good.jsonl: clean: 19 records, 8 series, 1200 samples, run complete, mode tcg, commit 3f2a9c1\n");
+}
+
+#[test]
+fn validate_skips_boot_noise() {
+    stdout_of(&["validate", "boot_noise.jsonl"], 0);
+}
+
+#[test]
+fn validate_reads_stdin() {
+    let good = std::fs::read(fixtures().join("good.jsonl")).unwrap();
+    traplab().args(["validate", "-"]).write_stdin(good).assert().code(0).stdout(predicate::str::starts_with("-: clean"));
+}
+
+#[test]
+fn validate_hostile_runs_name_file_line_and_reason() {
+    for name in [
+        "truncated",
+        "flipped",
+        "garbage",
+        "duplicate",
+        "reordered",
+        "missing_end",
+        "wrong_types",
+        "unknown_schema",
+        "noise_only",
+    ] {
+        let file = format!("{name}.jsonl");
+        let out = stdout_of(&["validate", &file], 1);
+        assert!(out.lines().next().unwrap().starts_with(&format!("{file}:")), "{out}");
+        insta::assert_snapshot!(format!("validate_{name}"), out);
+    }
+}
+
+#[test]
+fn validate_missing_file_is_bad_input() {
+    traplab()
+        .args(["validate", "no-such-run.jsonl"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("traplab: error: reading no-such-run.jsonl: No such file"));
+}
+
+#[test]
+fn summary_snapshots_in_every_format() {
+    for format in ["table", "md", "csv", "json", "latex"] {
+        let out = stdout_of(&["summary", "good.jsonl", "--format", format], 0);
+        insta::assert_snapshot!(format!("summary_{format}"), out);
+    }
+    insta::assert_snapshot!("summary_table_ns", stdout_of(&["summary", "good.jsonl", "--unit", "ns"], 0));
+}
+
+#[test]
+fn summary_json_has_the_documented_fields() {
+    let out = stdout_of(&["summary", "good.jsonl", "--format", "json"], 0);
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 8);
+    for key in ["experiment", "config", "n", "min", "p50", "p90", "p99", "p999", "max", "unit", "mode"] {
+        assert!(rows.iter().all(|r| r.get(key).is_some()), "{key} missing");
+    }
+    assert_eq!(rows[0]["stages"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn summary_of_damaged_run_warns_and_uses_what_arrived() {
+    traplab()
+        .args(["summary", "truncated.jsonl"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("truncated.jsonl:18: error: truncated"))
+        .stdout(predicate::str::contains("status incomplete"));
+}
+
+#[test]
+fn summary_refuses_unusable_runs() {
+    for name in ["unknown_schema.jsonl", "noise_only.jsonl"] {
+        traplab().args(["summary", name]).assert().code(2).stderr(predicate::str::contains("traplab: error:"));
+    }
+}
+
+#[test]
+fn summary_in_ns_needs_a_tsc_frequency() {
+    // A run whose header was lost has no TSC frequency.
+    let text = std::fs::read_to_string(fixtures().join("good.jsonl")).unwrap();
+    let headless: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    traplab()
+        .args(["summary", "-", "--unit", "ns"])
+        .write_stdin(headless)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no TSC frequency"));
+}
+
+#[test]
+fn compare_a_a_is_unchanged_and_exits_0() {
+    let out = stdout_of(&["compare", "good.jsonl", "good_again.jsonl"], 0);
+    assert!(out.contains("0 regressed, 0 improved, 8 unchanged, 0 unsure"), "{out}");
+    let out = stdout_of(&["compare", "good.jsonl", "good.jsonl"], 0);
+    assert!(out.contains("8 unchanged"), "{out}");
+}
+
+#[test]
+fn compare_ten_percent_slowdown_is_regressed_and_exits_1() {
+    let out = stdout_of(&["compare", "good.jsonl", "slow.jsonl"], 1);
+    assert!(out.contains("8 regressed"), "{out}");
+    insta::assert_snapshot!("compare_table", out);
+    let out = stdout_of(&["compare", "slow.jsonl", "good.jsonl", "--format", "json"], 0);
+    let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(rows.as_array().unwrap().iter().all(|r| r["verdict"] == "improved"), "{out}");
+    // A threshold above the shift leaves it unsure or unchanged, never regressed.
+    let out = stdout_of(&["compare", "good.jsonl", "slow.jsonl", "--threshold", "20"], 0);
+    assert!(out.contains("0 regressed"), "{out}");
+}
+
+#[test]
+fn compare_icount_identical_runs_is_unchanged_with_zero_width() {
+    let out = stdout_of(&["compare", "icount.jsonl", "icount.jsonl"], 0);
+    assert!(out.contains("8 unchanged"), "{out}");
+    assert_eq!(out.matches("[±0.0%, ±0.0%]").count(), 8, "{out}");
+    let out = stdout_of(&["compare", "icount.jsonl", "icount_slow.jsonl", "--format", "csv"], 1);
+    insta::assert_snapshot!("compare_icount_csv", out);
+}
+
+#[test]
+fn compare_refuses_different_modes() {
+    traplab()
+        .args(["compare", "good.jsonl", "icount.jsonl"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot compare across measurement modes: base is tcg, candidate is icount"));
+}
+
+#[test]
+fn compare_rejects_bad_options() {
+    traplab().args(["compare", "good.jsonl", "good.jsonl", "--confidence", "99"]).assert().code(2);
+    traplab().args(["compare", "good.jsonl"]).assert().code(2);
+}
+
+#[test]
+fn ingest_stores_layout_and_baselines_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let out = traplab()
+        .args(["ingest", "good.jsonl", "--save-baseline", "main", "--host", "lab1", "--qemu-version", "QEMU 10.0.2"])
+        .args(["--commit-date", "2026-11-01T10:00:00+00:00"])
+        .arg("--results")
+        .arg(&results)
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let dir = PathBuf::from(String::from_utf8(out).unwrap().trim());
+    assert_eq!(dir.parent().unwrap(), results.join("3f2a9c1"));
+    let name = dir.file_name().unwrap().to_str().unwrap();
+    assert!(name.ends_with("Z-traps") && name.len() == "20261127T173005Z-traps".len(), "{name}");
+    assert_eq!(std::fs::read(dir.join("run.jsonl")).unwrap(), std::fs::read(fixtures().join("good.jsonl")).unwrap());
+    let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("meta.json")).unwrap()).unwrap();
+    assert_eq!(meta["commit"], "3f2a9c1");
+    assert_eq!(meta["dirty"], false);
+    assert_eq!(meta["mode"], "tcg");
+    assert_eq!(meta["host"], "lab1");
+    assert_eq!(meta["qemu_version"], "QEMU 10.0.2");
+    assert_eq!(meta["status"], "complete");
+    assert!(results.join("baseline/main/run.jsonl").is_file());
+
+    // The stored folder is a valid RUN argument, and so is the baseline.
+    traplab().args(["summary"]).arg(&dir).assert().code(0);
+    traplab().args(["compare", "--baseline", "main", "slow.jsonl", "--results"]).arg(&results).assert().code(1);
+    traplab().args(["compare", "--baseline", "main", "good_again.jsonl", "--results"]).arg(&results).assert().code(0);
+    traplab()
+        .args(["compare", "--baseline", "nope", "good.jsonl", "--results"])
+        .arg(&results)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no baseline named \"nope\""));
+}
+
+#[test]
+fn ingest_refuses_bad_baseline_names_and_unusable_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    traplab().args(["ingest", "good.jsonl", "--save-baseline", "../x", "--results"]).arg(tmp.path()).assert().code(2);
+    traplab().args(["ingest", "noise_only.jsonl", "--results"]).arg(tmp.path()).assert().code(2);
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "nothing may be stored");
+}
