@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test command: every test of the project, from a fresh clone.
+#
+# Installs what the tests need (QEMU; as root, else it says what to run),
+# then runs `cargo test` over the host crates. The boot tests in
+# harness/tests/ build the real kernel and boot it in QEMU. Release mode,
+# because the kernel is built that way and wasmtime/Cranelift in debug make
+# the host tests slow.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/prereqs.sh
+traplab_ensure_rust
+traplab_ensure_qemu
+exec cargo test --release --locked "$@"
