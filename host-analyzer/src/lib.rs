@@ -8,8 +8,10 @@
 
 pub mod cli;
 pub mod compare;
+pub mod history;
 pub mod ingest;
 pub mod mode;
+pub mod plot;
 pub mod stats;
 pub mod store;
 pub mod summary;

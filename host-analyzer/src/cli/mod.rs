@@ -12,7 +12,9 @@ use crate::ingest::Run;
 use crate::store::{self, Loaded};
 
 pub mod compare;
+pub mod history;
 pub mod ingest;
+pub mod plot;
 pub mod summary;
 pub mod validate;
 
@@ -34,6 +36,8 @@ pub enum Command {
     Summary(summary::SummaryArgs),
     Compare(compare::CompareArgs),
     Ingest(ingest::IngestArgs),
+    History(history::HistoryArgs),
+    Plot(plot::PlotArgs),
 }
 
 /// What a successful command found; `main` maps it to the exit code.
@@ -51,6 +55,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Summary(a) => summary::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Ingest(a) => ingest::run(a),
+        Command::History(a) => history::run(a),
+        Command::Plot(a) => plot::run(a),
     }
 }
 

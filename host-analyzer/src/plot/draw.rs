@@ -1,0 +1,497 @@
+//! Drawing prepared [`Figure`]s with plotters, generic over the backend so
+//! the SVG and the PNG come from one code path. All sizes are in points via
+//! [`Style`], never in raw pixels.
+
+use plotters::coord::Shift;
+use plotters::coord::combinators::BindKeyPoints;
+use plotters::coord::ranged1d::SegmentValue;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::figures::{BoxRow, Figure, FigureKind, Line, StageBar, TimelineLine};
+use super::{Style, color};
+
+type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+const GRID_LIGHT: RGBColor = RGBColor(238, 238, 238);
+const GRID_BOLD: RGBColor = RGBColor(214, 214, 214);
+
+/// Axis numbers: `850`, `1.5k`, `12k`, `1.2M`: short enough for a 3.5 in
+/// figure at 7 pt.
+pub fn short_number(v: f64) -> String {
+    let a = v.abs();
+    let trim = |s: String| {
+        if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+    };
+    if a >= 1e6 {
+        format!("{}M", trim(format!("{:.1}", v / 1e6)))
+    } else if a >= 1e4 {
+        format!("{}k", trim(format!("{:.0}", v / 1e3)))
+    } else if a >= 1e3 {
+        format!("{}k", trim(format!("{:.1}", v / 1e3)))
+    } else if a >= 10.0 || a == 0.0 {
+        format!("{v:.0}")
+    } else {
+        trim(format!("{v:.2}"))
+    }
+}
+
+/// Greedy word wrap to a pixel width, measured with the real font.
+fn wrap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, text: &str, font: &TextStyle, width: u32) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let candidate = if cur.is_empty() { word.to_string() } else { format!("{cur} {word}") };
+        let fits = area.estimate_text_size(&candidate, font).map_or(true, |(w, _)| w <= width);
+        if fits || cur.is_empty() {
+            cur = candidate;
+        } else {
+            lines.push(std::mem::replace(&mut cur, word.to_string()));
+        }
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+fn text_width<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, text: &str, font: &TextStyle) -> u32 {
+    area.estimate_text_size(text, font).map_or(0, |(w, _)| w)
+}
+
+/// Draw a whole figure: plot, legend strip where needed, caption line(s).
+pub fn figure<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure, s: &Style) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let (w, h) = root.dim_in_pixel();
+    let font = s.caption_font();
+    let margin = s.px(4.0);
+    let lines = wrap(root, &fig.caption, &font, w.saturating_sub(2 * margin as u32));
+    let line_h = s.pt(7.5);
+    let cap_h = (lines.len() as f64 * line_h + s.pt(5.0)).round() as u32;
+    let (plot, caption) = root.split_vertically(h.saturating_sub(cap_h));
+    for (i, l) in lines.iter().enumerate() {
+        caption.draw_text(l, &font, (margin, s.px(2.0) + (i as f64 * line_h).round() as i32))?;
+    }
+    match &fig.kind {
+        FigureKind::Cdf { x_label, lines } => cdf(&plot, s, x_label, lines),
+        FigureKind::Stages { x_label, stages, bars } => stacked(&plot, s, x_label, stages, bars),
+        FigureKind::Boxes { x_label, rows, legend } => {
+            let items: Vec<_> = legend.iter().map(|(l, c)| (l.clone(), *c, None)).collect();
+            let plot = legend_strip(&plot, s, &items)?;
+            boxes(&plot, s, x_label, rows, false)
+        }
+        FigureKind::Floor { x_label, rows, legend } => {
+            let items: Vec<_> = legend.iter().map(|(l, c)| (l.clone(), *c, None)).collect();
+            let plot = legend_strip(&plot, s, &items)?;
+            boxes(&plot, s, x_label, rows, true)
+        }
+        FigureKind::Histogram { x_label, bins, median, color: c } => {
+            histogram(&plot, s, x_label, bins, *median, *c)
+        }
+        FigureKind::Timeline { y_label, commits, lines } => timeline(&plot, s, y_label, commits, lines),
+    }
+}
+
+/// A horizontal legend above the plot (categories, not series), wrapping as
+/// needed; returns the remaining area.
+fn legend_strip<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &Style,
+    items: &[(String, usize, Option<usize>)],
+) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let font = s.legend_font();
+    let (w, _) = area.dim_in_pixel();
+    let swatch = s.px(7.0);
+    let line_swatch = s.px(16.0);
+    let gap = s.px(10.0);
+    let row_h = s.px(11.0);
+    let mut x = s.px(40.0);
+    let mut rows = 1;
+    let mut placed = Vec::new();
+    for (label, c, dash) in items {
+        let sw = if dash.is_some() { line_swatch } else { swatch };
+        let item_w = sw + s.px(3.0) + text_width(area, label, &font) as i32;
+        if x + item_w > w as i32 - s.px(4.0) && x > s.px(40.0) {
+            rows += 1;
+            x = s.px(40.0);
+        }
+        placed.push((x, (rows - 1) * row_h + s.px(4.0), label.clone(), *c, *dash));
+        x += item_w + gap;
+    }
+    let (strip, rest) = area.split_vertically((rows * row_h + s.px(5.0)) as u32);
+    for (x, y, label, c, dash) in placed {
+        let sw = match dash {
+            None => {
+                strip.draw(&Rectangle::new([(x, y), (x + swatch, y + swatch)], color(c).filled()))?;
+                swatch
+            }
+            Some(d) => {
+                let st = line_style(s, c);
+                let pts = vec![(x, y + swatch / 2), (x + line_swatch, y + swatch / 2)];
+                match dash_pattern(s, d) {
+                    None => strip.draw(&PathElement::new(pts, st))?,
+                    Some((len, gap)) => strip.draw(&DashedPathElement::new(pts, len, gap, st))?,
+                }
+                line_swatch
+            }
+        };
+        strip.draw_text(&label, &font.pos(Pos::new(HPos::Left, VPos::Center)), (x + sw + s.px(3.0), y + swatch / 2))?;
+    }
+    Ok(rest)
+}
+
+fn line_style(s: &Style, c: usize) -> ShapeStyle {
+    color(c).stroke_width(s.line())
+}
+
+fn cdf<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Style, x_label: &str, lines: &[Line]) -> DrawResult<DB> {
+    // The legend sits above the plot: inside, it would hide the curves.
+    let items: Vec<_> = lines.iter().map(|l| (l.label.clone(), l.color, Some(l.dash))).collect();
+    let area = legend_strip(area, s, &items)?;
+    let xs = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
+    let (lo, hi) = xs.fold((f64::INFINITY, 0f64), |(a, b), x| (a.min(x), b.max(x)));
+    let (lo, hi) = if lo.is_finite() && hi > lo { (lo / 1.15, hi * 1.15) } else { (1.0, 10.0) };
+    let mut chart = ChartBuilder::on(&area)
+        .margin(s.px(5.0))
+        .margin_right(s.px(9.0))
+        .x_label_area_size(s.px(24.0))
+        .y_label_area_size(s.px(30.0))
+        .build_cartesian_2d((lo..hi).log_scale().with_key_points(log_ticks(lo, hi)), 0f64..1.0)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc("fraction of samples ≤ x")
+        .label_style(s.tick_font())
+        .axis_desc_style(s.label_font())
+        .x_label_formatter(&|v| short_number(*v))
+        .y_label_formatter(&|v| format!("{v:.1}"))
+        .y_labels(6)
+        .light_line_style(GRID_LIGHT)
+        .bold_line_style(GRID_BOLD)
+        .axis_style(BLACK.stroke_width(s.px_u(0.5)))
+        .draw()?;
+    for l in lines {
+        let st = line_style(s, l.color);
+        let pts = l.points.iter().copied();
+        match dash_pattern(s, l.dash) {
+            None => chart.draw_series(LineSeries::new(pts, st))?,
+            Some((len, gap)) => chart.draw_series(DashedLineSeries::new(pts, len, gap, st))?,
+        };
+    }
+    Ok(())
+}
+
+/// Ticks at 1, 2 and 5 times powers of ten inside `[lo, hi]`; plotters' own
+/// log ticks are powers of ten only, often just two on a trap-latency range.
+pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let mut ticks = Vec::new();
+    if !(lo > 0.0 && hi > lo) {
+        return ticks;
+    }
+    let mut p = 10f64.powf(lo.log10().floor());
+    while p <= hi {
+        for m in [1.0, 2.0, 5.0] {
+            let t = p * m;
+            if t >= lo && t <= hi {
+                ticks.push(t);
+            }
+        }
+        p *= 10.0;
+    }
+    ticks
+}
+
+/// Dash length and gap in pixels; `None` for solid.
+fn dash_pattern(s: &Style, dash: usize) -> Option<(u32, u32)> {
+    match dash % 3 {
+        0 => None,
+        1 => Some((s.px_u(4.0), s.px_u(2.0))),
+        _ => Some((s.px_u(1.2), s.px_u(1.5))),
+    }
+}
+
+fn label_area<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Style, labels: impl Iterator<Item = String>) -> i32 {
+    let font = s.tick_font();
+    labels.map(|l| text_width(area, &l, &font) as i32).max().unwrap_or(0) + s.px(8.0)
+}
+
+fn stacked<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &Style,
+    x_label: &str,
+    stages: &[String],
+    bars: &[StageBar],
+) -> DrawResult<DB> {
+    let legend: Vec<_> = stages.iter().enumerate().map(|(i, n)| (n.clone(), i, None)).collect();
+    let area = legend_strip(area, s, &legend)?;
+    let n = bars.len() as i32;
+    let max = bars.iter().map(|b| b.values.iter().sum::<f64>()).fold(0.0, f64::max).max(1.0);
+    let ylab = label_area(&area, s, bars.iter().map(|b| b.label.clone()));
+    let mut chart = ChartBuilder::on(&area)
+        .margin(s.px(5.0))
+        .margin_right(s.px(12.0))
+        .x_label_area_size(s.px(24.0))
+        .y_label_area_size(ylab)
+        .build_cartesian_2d(0f64..max * 1.12, (0..n - 1).into_segmented())?;
+    let label_of = |v: &SegmentValue<i32>| match v {
+        SegmentValue::CenterOf(i) if *i >= 0 && *i < n => bars[(n - 1 - i) as usize].label.clone(),
+        _ => String::new(),
+    };
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc(x_label)
+        .label_style(s.tick_font())
+        .axis_desc_style(s.label_font())
+        .x_label_formatter(&|v| short_number(*v))
+        .y_labels(bars.len())
+        .y_label_formatter(&label_of)
+        .light_line_style(GRID_LIGHT)
+        .bold_line_style(GRID_BOLD)
+        .axis_style(BLACK.stroke_width(s.px_u(0.5)))
+        .draw()?;
+    let pad = s.px_u(3.5);
+    for (i, b) in bars.iter().enumerate() {
+        let y = n - 1 - i as i32;
+        let mut x0 = 0.0;
+        for (j, v) in b.values.iter().enumerate() {
+            let mut bar = Rectangle::<(f64, SegmentValue<i32>)>::new(
+                    [(x0, SegmentValue::Exact(y)), (x0 + v, SegmentValue::Exact(y + 1))],
+                    color(j).filled(),
+                );
+            bar.set_margin(pad, pad, 0, 0);
+            chart.draw_series(std::iter::once(bar))?;
+            x0 += v;
+        }
+        chart.draw_series(std::iter::once(Text::new(
+            format!(" {}", short_number(x0)),
+            (x0, SegmentValue::CenterOf(y)),
+            s.tick_font().pos(Pos::new(HPos::Left, VPos::Center)),
+        )))?;
+    }
+    Ok(())
+}
+
+fn boxes<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &Style,
+    x_label: &str,
+    rows: &[BoxRow],
+    dots: bool,
+) -> DrawResult<DB> {
+    let n = rows.len() as i32;
+    let (lo_q, hi_q) = if dots { (1, 3) } else { (0, 4) };
+    let lo = rows.iter().map(|r| r.q[lo_q]).fold(f64::INFINITY, f64::min).max(f64::MIN_POSITIVE);
+    let hi = rows.iter().map(|r| r.q[hi_q]).fold(0.0, f64::max);
+    let (lo, hi) = if lo.is_finite() && hi > lo { (lo / 1.3, hi * if dots { 1.6 } else { 1.3 }) } else { (1.0, 10.0) };
+    let ylab = label_area(area, s, rows.iter().map(|r| r.label.clone()));
+    let mut chart = ChartBuilder::on(area)
+        .margin(s.px(5.0))
+        .margin_right(s.px(10.0))
+        .x_label_area_size(s.px(24.0))
+        .y_label_area_size(ylab)
+        .build_cartesian_2d((lo..hi).log_scale().with_key_points(log_ticks(lo, hi)), (0..n - 1).into_segmented())?;
+    let label_of = |v: &SegmentValue<i32>| match v {
+        SegmentValue::CenterOf(i) if *i >= 0 && *i < n => rows[(n - 1 - i) as usize].label.clone(),
+        _ => String::new(),
+    };
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc(x_label)
+        .label_style(s.tick_font())
+        .axis_desc_style(s.label_font())
+        .x_label_formatter(&|v| short_number(*v))
+        .y_labels(rows.len())
+        .y_label_formatter(&label_of)
+        .light_line_style(GRID_LIGHT)
+        .bold_line_style(GRID_BOLD)
+        .axis_style(BLACK.stroke_width(s.px_u(0.5)))
+        .draw()?;
+    let half = s.px(3.5);
+    let stroke = s.px_u(0.8);
+    for (i, r) in rows.iter().enumerate() {
+        let y = n - 1 - i as i32;
+        let c = color(r.color);
+        let mid = || SegmentValue::CenterOf(y);
+        if dots {
+            // Cleveland dot plot: log axes make bar lengths meaningless.
+            chart.draw_series(std::iter::once(PathElement::new(vec![(r.q[1], mid()), (r.q[3], mid())], c.stroke_width(stroke))))?;
+            for x in [r.q[1], r.q[3]] {
+                chart.draw_series(std::iter::once(
+                    EmptyElement::at((x, mid())) + PathElement::new(vec![(0, -half / 2), (0, half / 2)], c.stroke_width(stroke)),
+                ))?;
+            }
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((r.q[2], mid())) + Circle::new((0, 0), s.px_u(2.6), c.filled()),
+            ))?;
+            chart.draw_series(std::iter::once(Text::new(
+                format!("  {}", short_number(r.q[2])),
+                (r.q[3], mid()),
+                s.tick_font().pos(Pos::new(HPos::Left, VPos::Center)),
+            )))?;
+        } else {
+            for (a, b) in [(r.q[0], r.q[1]), (r.q[3], r.q[4])] {
+                chart.draw_series(std::iter::once(PathElement::new(vec![(a, mid()), (b, mid())], BLACK.stroke_width(stroke))))?;
+            }
+            for x in [r.q[0], r.q[4]] {
+                chart.draw_series(std::iter::once(
+                    EmptyElement::at((x, mid())) + PathElement::new(vec![(0, -half / 2), (0, half / 2)], BLACK.stroke_width(stroke)),
+                ))?;
+            }
+            let pad = s.px_u(2.5);
+            let mut bar = Rectangle::<(f64, SegmentValue<i32>)>::new(
+                    [(r.q[1], SegmentValue::Exact(y)), (r.q[3], SegmentValue::Exact(y + 1))],
+                    c.mix(0.45).filled(),
+                );
+            bar.set_margin(pad, pad, 0, 0);
+            chart.draw_series(std::iter::once(bar))?;
+            let mut bar = Rectangle::<(f64, SegmentValue<i32>)>::new(
+                    [(r.q[1], SegmentValue::Exact(y)), (r.q[3], SegmentValue::Exact(y + 1))],
+                    c.stroke_width(stroke),
+                );
+            bar.set_margin(pad, pad, 0, 0);
+            chart.draw_series(std::iter::once(bar))?;
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((r.q[2], mid())) + PathElement::new(vec![(0, -half), (0, half)], BLACK.stroke_width(s.px_u(1.4))),
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+fn histogram<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &Style,
+    x_label: &str,
+    bins: &[super::figures::Bin],
+    median: f64,
+    c: usize,
+) -> DrawResult<DB> {
+    let lo = bins.first().map_or(0.0, |b| b.lo);
+    let hi = bins.last().map_or(1.0, |b| b.hi);
+    let top = bins.iter().map(|b| b.count).max().unwrap_or(1).max(1) as f64 * 1.1;
+    let mut chart = ChartBuilder::on(area)
+        .margin(s.px(5.0))
+        .margin_right(s.px(9.0))
+        .x_label_area_size(s.px(24.0))
+        .y_label_area_size(s.px(30.0))
+        .build_cartesian_2d(lo..hi, 0f64..top)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_desc(x_label)
+        .y_desc("samples")
+        .label_style(s.tick_font())
+        .axis_desc_style(s.label_font())
+        .x_labels(6)
+        .y_labels(5)
+        .x_label_formatter(&|v| short_number(*v))
+        .y_label_formatter(&|v| short_number(*v))
+        .light_line_style(GRID_LIGHT)
+        .bold_line_style(GRID_BOLD)
+        .axis_style(BLACK.stroke_width(s.px_u(0.5)))
+        .draw()?;
+    chart.draw_series(
+        bins.iter().map(|b| Rectangle::new([(b.lo, 0.0), (b.hi, b.count as f64)], color(c).mix(0.75).filled())),
+    )?;
+    chart.draw_series(DashedLineSeries::new(
+        [(median, 0.0), (median, top)],
+        s.px_u(3.0),
+        s.px_u(2.0),
+        BLACK.stroke_width(s.px_u(0.8)),
+    ))?;
+    Ok(())
+}
+
+fn timeline<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &Style,
+    y_label: &str,
+    commits: &[String],
+    lines: &[TimelineLine],
+) -> DrawResult<DB> {
+    let n = commits.len() as i32;
+    let ys = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
+    let (lo, hi) = ys.fold((f64::INFINITY, 0f64), |(a, b), y| (a.min(y), b.max(y)));
+    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+    let span = (hi - lo).max(hi * 0.05).max(1.0);
+    let (lo, hi) = ((lo - 0.15 * span).max(0.0), hi + 0.35 * span);
+    let mut chart = ChartBuilder::on(area)
+        .margin(s.px(5.0))
+        .x_label_area_size(s.px(24.0))
+        .y_label_area_size(s.px(32.0))
+        .build_cartesian_2d((0..n - 1).into_segmented(), lo..hi)?;
+    // Label at most ~12 commits so labels never collide.
+    let every = (commits.len() / 12).max(1) as i32;
+    let label_of = |v: &SegmentValue<i32>| match v {
+        SegmentValue::CenterOf(i) if *i >= 0 && *i < n && i % every == 0 => commits[*i as usize].clone(),
+        _ => String::new(),
+    };
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_desc("commit")
+        .y_desc(y_label)
+        .label_style(s.tick_font())
+        .axis_desc_style(s.label_font())
+        .x_labels(commits.len())
+        .x_label_formatter(&label_of)
+        .y_label_formatter(&|v| short_number(*v))
+        .y_labels(6)
+        .light_line_style(GRID_LIGHT)
+        .bold_line_style(GRID_BOLD)
+        .axis_style(BLACK.stroke_width(s.px_u(0.5)))
+        .draw()?;
+    for l in lines {
+        let st = line_style(s, l.color);
+        let pts: Vec<(SegmentValue<i32>, f64)> =
+            l.points.iter().map(|&(i, y)| (SegmentValue::CenterOf(i as i32), y)).collect();
+        let dash = dash_pattern(s, l.dash);
+        let anno = match dash {
+            None => chart.draw_series(LineSeries::new(pts.clone(), st))?,
+            Some((len, gap)) => chart.draw_series(DashedLineSeries::new(pts.clone(), len, gap, st))?,
+        };
+        let w = s.px(14.0);
+        anno.label(&l.label).legend(move |(x, y)| match dash {
+            None => DashedPathElement::new(vec![(x, y), (x + w, y)], w as u32, 0, st),
+            Some((len, gap)) => DashedPathElement::new(vec![(x, y), (x + w, y)], len, gap, st),
+        });
+        chart.draw_series(pts.iter().map(|p| Circle::new(p.clone(), s.px_u(1.8), color(l.color).filled())))?;
+        for &c in &l.changes {
+            chart.draw_series(DashedLineSeries::new(
+                [(SegmentValue::Exact(c as i32), lo), (SegmentValue::Exact(c as i32), hi)],
+                s.px_u(1.2),
+                s.px_u(1.5),
+                color(l.color).stroke_width(s.px_u(0.8)),
+            ))?;
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .label_font(s.legend_font())
+        .background_style(WHITE.mix(0.9))
+        .border_style(GRID_BOLD)
+        .margin(s.px(4.0))
+        .legend_area_size(s.px(18.0))
+        .draw()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_number;
+
+    #[test]
+    fn axis_numbers_are_short() {
+        assert_eq!(short_number(850.0), "850");
+        assert_eq!(short_number(1500.0), "1.5k");
+        assert_eq!(short_number(2000.0), "2k");
+        assert_eq!(short_number(12_000.0), "12k");
+        assert_eq!(short_number(1_200_000.0), "1.2M");
+        assert_eq!(short_number(0.5), "0.5");
+        assert_eq!(short_number(0.0), "0");
+    }
+}

@@ -1,0 +1,551 @@
+//! What each figure shows, prepared from a run or a history as plain data
+//! (quantiles, bins, bars) so drawing is mechanical and the selection logic
+//! is testable without pixels.
+//!
+//! Grouping is data-driven: series are grouped by (experiment, config) as
+//! found. The only name conventions used are the prefixes that classify a
+//! series for the floor figure and the colour legend: `raw.` experiments are
+//! raw-exception floors, configs starting with `explicit` are explicit-check
+//! (software) traps, everything else that traps is signals-based.
+
+use crate::history::History;
+use crate::ingest::{Run, Series};
+use crate::mode::{Unit, UnitError, format_hz};
+use crate::stats::quantile_sorted;
+
+use super::{ONE_COLUMN_IN, TWO_COLUMNS_IN};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Width {
+    OneColumn,
+    TwoColumns,
+}
+
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// File stem.
+    pub name: String,
+    pub width: Width,
+    pub height_in: f64,
+    /// The caption line drawn under the plot: what, mode, provenance.
+    pub caption: String,
+    pub kind: FigureKind,
+}
+
+impl Figure {
+    pub fn size_in(&self) -> (f64, f64) {
+        let w = match self.width {
+            Width::OneColumn => ONE_COLUMN_IN,
+            Width::TwoColumns => TWO_COLUMNS_IN,
+        };
+        (w, self.height_in)
+    }
+}
+
+/// How a series relates to the question "what does a trap cost over the
+/// hardware floor?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// Trap delivered through a CPU exception (signals-based).
+    Signals,
+    /// Trap detected by an explicit software check.
+    Explicit,
+    /// A raw CPU exception resumed by `iretq`: the physical floor.
+    RawFloor,
+    /// Anything else (calls, other baselines).
+    Other,
+}
+
+impl Class {
+    pub fn of(experiment: &str, config: &str) -> Class {
+        if experiment.starts_with("raw.") {
+            Class::RawFloor
+        } else if config.starts_with("explicit") {
+            Class::Explicit
+        } else if experiment.starts_with("trap.") {
+            Class::Signals
+        } else {
+            Class::Other
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Class::Signals => "trap via CPU exception",
+            Class::Explicit => "trap via explicit check",
+            Class::RawFloor => "raw exception floor",
+            Class::Other => "other",
+        }
+    }
+
+    /// Palette index, fixed per class across figures.
+    pub fn color(self) -> usize {
+        match self {
+            Class::Signals => 0,
+            Class::Explicit => 1,
+            Class::RawFloor => 2,
+            Class::Other => 7,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub label: String,
+    pub color: usize,
+    /// 0 solid, 1 dashed, 2 dotted: a second cue besides colour, for
+    /// grey-scale print.
+    pub dash: usize,
+    pub points: Vec<(f64, f64)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StageBar {
+    pub label: String,
+    /// Median of each stage, in the figure's unit, in stage order.
+    pub values: Vec<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BoxRow {
+    pub label: String,
+    pub color: usize,
+    /// p1, p25, p50, p75, p99.
+    pub q: [f64; 5],
+}
+
+#[derive(Debug, Clone)]
+pub struct Bin {
+    pub lo: f64,
+    pub hi: f64,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct TimelineLine {
+    pub label: String,
+    pub color: usize,
+    pub dash: usize,
+    /// (commit index, p50).
+    pub points: Vec<(usize, f64)>,
+    /// Commit indices where a level shift starts.
+    pub changes: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub enum FigureKind {
+    /// Empirical CDFs, log-x.
+    Cdf { x_label: String, lines: Vec<Line> },
+    /// Horizontal stacked bars of stage medians.
+    Stages { x_label: String, stages: Vec<String>, bars: Vec<StageBar> },
+    /// Box plots (p25–p75 box, median bar, p1–p99 whiskers), log-x.
+    Boxes { x_label: String, rows: Vec<BoxRow>, legend: Vec<(String, usize)> },
+    /// Histogram of one series, linear x, clipped to p0.1–p99.9.
+    Histogram { x_label: String, bins: Vec<Bin>, median: f64, color: usize },
+    /// p50 bars with p10–p90 whiskers per series, grouped per trap kind with
+    /// its raw-exception floor, log-x.
+    Floor { x_label: String, rows: Vec<BoxRow>, legend: Vec<(String, usize)> },
+    /// p50 per commit.
+    Timeline { y_label: String, commits: Vec<String>, lines: Vec<TimelineLine> },
+}
+
+/// Points of an empirical CDF: an even grid of ranks plus a dense tail, so a
+/// million samples become about a thousand points without losing p99.9.
+fn cdf_points(sorted: &[u64], k: f64) -> Vec<(f64, f64)> {
+    let n = sorted.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    const GRID: usize = 600;
+    let mut ranks: Vec<usize> = (0..=GRID).map(|i| i * (n - 1) / GRID).collect();
+    // Tail: 1 − 10^−x for x from 2 to 6 in steps of 0.05.
+    for i in 0..=80 {
+        let q = 1.0 - 10f64.powf(-(2.0 + i as f64 * 0.05));
+        ranks.push(((q * n as f64) as usize).min(n - 1));
+    }
+    ranks.sort_unstable();
+    ranks.dedup();
+    ranks.iter().map(|&r| ((sorted[r] as f64 * k).max(f64::MIN_POSITIVE), (r + 1) as f64 / n as f64)).collect()
+}
+
+fn sorted(values: &[u64]) -> Vec<u64> {
+    let mut v = values.to_vec();
+    v.sort_unstable();
+    v
+}
+
+fn quantiles(sorted: &[u64], qs: &[f64], k: f64) -> Vec<f64> {
+    qs.iter().map(|&q| quantile_sorted(sorted, q) as f64 * k).collect()
+}
+
+/// Caption shared by a run's figures.
+fn run_caption(run: &Run) -> String {
+    let mut parts = vec![format!("mode: {}", run.mode().caption())];
+    if let Some(h) = &run.header {
+        parts.push(format!("commit {}{}", h.kernel.commit, if h.kernel.dirty { "-dirty" } else { "" }));
+        parts.push(format!("wasmtime {}", h.wasmtime));
+        if h.tsc.hz > 0 {
+            parts.push(format!("TSC {}", format_hz(h.tsc.hz)));
+        }
+    }
+    parts.join(" · ")
+}
+
+fn unit_name(unit: Unit) -> &'static str {
+    unit.as_str()
+}
+
+/// File-name-safe stem.
+pub fn stem(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect()
+}
+
+/// Every figure for one run.
+pub fn for_run(run: &Run, unit: Unit) -> Result<Vec<Figure>, UnitError> {
+    let k = unit.scale(run.tsc_hz())?;
+    let u = unit_name(unit);
+    let caption = run_caption(run);
+    let series: Vec<&Series> = run.series.iter().filter(|s| !s.total.is_empty()).collect();
+    // Colour per configuration, in first-seen order, shared by all figures.
+    let mut configs: Vec<&str> = Vec::new();
+    for s in &series {
+        if !configs.contains(&s.config.as_str()) {
+            configs.push(&s.config);
+        }
+    }
+    let config_color = |c: &str| configs.iter().position(|x| *x == c).unwrap_or(0);
+    let sorted_by: Vec<Vec<u64>> = series.iter().map(|s| sorted(&s.total)).collect();
+    let mut figs = Vec::new();
+
+    // CDF per trap kind (experiment); the raw floors share one figure.
+    let mut experiments: Vec<&str> = Vec::new();
+    for s in &series {
+        let e = if s.experiment.starts_with("raw.") { "raw" } else { s.experiment.as_str() };
+        if !experiments.contains(&e) {
+            experiments.push(e);
+        }
+    }
+    for e in experiments {
+        let members: Vec<usize> = (0..series.len())
+            .filter(|&i| {
+                if e == "raw" { series[i].experiment.starts_with("raw.") } else { series[i].experiment == e }
+            })
+            .collect();
+        let lines = members
+            .iter()
+            .enumerate()
+            .map(|(j, &i)| Line {
+                label: if e == "raw" { series[i].experiment.clone() } else { series[i].config.clone() },
+                color: if e == "raw" { j } else { config_color(&series[i].config) },
+                dash: j % 3,
+                points: cdf_points(&sorted_by[i], k),
+            })
+            .collect();
+        let what = if e == "raw" { "raw CPU exceptions (ring 0, iretq)".to_string() } else { e.to_string() };
+        figs.push(Figure {
+            name: format!("cdf-{}", stem(e)),
+            width: Width::OneColumn,
+            height_in: 2.5,
+            caption: format!("CDF of round-trip latency, {what}; {caption}"),
+            kind: FigureKind::Cdf { x_label: format!("round trip ({u}, log scale)"), lines },
+        });
+    }
+
+    // Stage breakdown.
+    let staged: Vec<&Series> = series.iter().copied().filter(|s| !s.stages.is_empty()).collect();
+    if !staged.is_empty() {
+        let mut stages: Vec<String> = Vec::new();
+        for s in &staged {
+            for st in &s.stages {
+                if !stages.contains(&st.name) {
+                    stages.push(st.name.clone());
+                }
+            }
+        }
+        let bars: Vec<StageBar> = staged
+            .iter()
+            .map(|s| StageBar {
+                label: format!("{} · {}", s.experiment, s.config),
+                values: stages
+                    .iter()
+                    .map(|name| {
+                        s.stages
+                            .iter()
+                            .find(|st| &st.name == name)
+                            .map_or(0.0, |st| crate::stats::median(&st.values) * k)
+                    })
+                    .collect(),
+            })
+            .collect();
+        let overhead = run
+            .header
+            .as_ref()
+            .map_or(String::new(), |h| format!(" (each includes a {}-cycle stamp overhead)", h.stamp_overhead_cycles));
+        figs.push(Figure {
+            name: "stages".into(),
+            width: Width::TwoColumns,
+            height_in: 1.2 + 0.3 * bars.len() as f64,
+            caption: format!("Where a trap's time goes: median of each stage{overhead}; {caption}"),
+            kind: FigureKind::Stages { x_label: format!("median time per stage ({u})"), stages, bars },
+        });
+    }
+
+    // Distribution per configuration.
+    let rows: Vec<BoxRow> = series
+        .iter()
+        .zip(&sorted_by)
+        .map(|(s, v)| BoxRow {
+            label: format!("{} · {}", s.experiment, s.config),
+            color: config_color(&s.config),
+            q: quantiles(v, &[0.01, 0.25, 0.5, 0.75, 0.99], k).try_into().expect("five quantiles"),
+        })
+        .collect();
+    let legend = configs.iter().map(|c| (c.to_string(), config_color(c))).collect();
+    figs.push(Figure {
+        name: "distribution".into(),
+        width: Width::TwoColumns,
+        height_in: 1.0 + 0.24 * rows.len() as f64,
+        caption: format!("Distribution per experiment and configuration: box p25–p75, bar median, whiskers p1–p99; {caption}"),
+        kind: FigureKind::Boxes { x_label: format!("round trip ({u}, log scale)"), rows, legend },
+    });
+
+    // Trap vs explicit check vs raw floor.
+    if let Some(f) = floor_figure(run, &series, &sorted_by, k, u, &caption) {
+        figs.push(f);
+    }
+
+    // Histograms.
+    for (s, v) in series.iter().zip(&sorted_by) {
+        let (lo, hi) = (quantile_sorted(v, 0.001) as f64 * k, quantile_sorted(v, 0.999) as f64 * k);
+        let bins = histogram(v, k, lo, hi, 40);
+        let outside = v.iter().filter(|&&x| (x as f64 * k) < lo || (x as f64 * k) > hi).count();
+        figs.push(Figure {
+            name: format!("hist-{}-{}", stem(&s.experiment), stem(&s.config)),
+            width: Width::OneColumn,
+            height_in: 2.3,
+            caption: format!(
+                "{} · {}, n = {} ({outside} outside p0.1–p99.9 not shown), dashed: median; {caption}",
+                s.experiment,
+                s.config,
+                v.len()
+            ),
+            kind: FigureKind::Histogram {
+                x_label: format!("round trip ({u})"),
+                bins,
+                median: crate::stats::median(v) * k,
+                color: config_color(&s.config),
+            },
+        });
+    }
+    Ok(figs)
+}
+
+fn histogram(sorted: &[u64], k: f64, lo: f64, hi: f64, n: usize) -> Vec<Bin> {
+    let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 0.5, lo + 0.5) };
+    let w = (hi - lo) / n as f64;
+    let mut counts = vec![0u64; n];
+    for &x in sorted {
+        let x = x as f64 * k;
+        if x < lo || x > hi {
+            continue;
+        }
+        counts[(((x - lo) / w) as usize).min(n - 1)] += 1;
+    }
+    counts.into_iter().enumerate().map(|(i, count)| Bin { lo: lo + i as f64 * w, hi: lo + (i + 1) as f64 * w, count }).collect()
+}
+
+/// CPU vector mnemonics for labels (architectural constants).
+fn vector_name(v: u8) -> String {
+    match v {
+        0 => "#DE".into(),
+        3 => "#BP".into(),
+        6 => "#UD".into(),
+        13 => "#GP".into(),
+        14 => "#PF".into(),
+        other => format!("vector {other}"),
+    }
+}
+
+fn vector_of(s: &Series) -> Option<u8> {
+    let r = s.result.as_ref()?;
+    r.observed.as_ref().and_then(|o| o.vector).or_else(|| r.expected.as_ref().and_then(|e| e.vector))
+}
+
+/// Trap kinds with their configurations, each followed by the raw floor of
+/// the CPU vector it raised (matched through the result records, not names).
+fn floor_figure(
+    _run: &Run,
+    series: &[&Series],
+    sorted_by: &[Vec<u64>],
+    k: f64,
+    u: &str,
+    caption: &str,
+) -> Option<Figure> {
+    let has_floor = series.iter().any(|s| Class::of(&s.experiment, &s.config) == Class::RawFloor);
+    let has_trap = series.iter().any(|s| Class::of(&s.experiment, &s.config) != Class::RawFloor);
+    if !(has_floor && has_trap) {
+        return None;
+    }
+    let row = |i: usize, label: String| {
+        let s = series[i];
+        BoxRow {
+            label,
+            color: Class::of(&s.experiment, &s.config).color(),
+            q: [
+                0.0,
+                quantile_sorted(&sorted_by[i], 0.10) as f64 * k,
+                quantile_sorted(&sorted_by[i], 0.50) as f64 * k,
+                quantile_sorted(&sorted_by[i], 0.90) as f64 * k,
+                0.0,
+            ],
+        }
+    };
+    let mut rows = Vec::new();
+    let mut used_floors = Vec::new();
+    let mut kinds: Vec<&str> = Vec::new();
+    for s in series {
+        if Class::of(&s.experiment, &s.config) != Class::RawFloor && !kinds.contains(&s.experiment.as_str()) {
+            kinds.push(&s.experiment);
+        }
+    }
+    for kind in kinds {
+        let members: Vec<usize> = (0..series.len()).filter(|&i| series[i].experiment == kind).collect();
+        for &i in &members {
+            rows.push(row(i, format!("{} · {}", kind, series[i].config)));
+        }
+        let vector = members.iter().find_map(|&i| vector_of(series[i]));
+        if let Some(v) = vector {
+            if let Some(f) = (0..series.len())
+                .find(|&i| Class::of(&series[i].experiment, "") == Class::RawFloor && vector_of(series[i]) == Some(v))
+            {
+                rows.push(row(f, format!("  floor: {} ({})", series[f].experiment, vector_name(v))));
+                used_floors.push(f);
+            }
+        }
+    }
+    for i in 0..series.len() {
+        if Class::of(&series[i].experiment, "") == Class::RawFloor && !used_floors.contains(&i) {
+            rows.push(row(i, format!("{} · {}", series[i].experiment, series[i].config)));
+        }
+    }
+    let classes = [Class::Signals, Class::Explicit, Class::RawFloor, Class::Other];
+    let legend = classes
+        .iter()
+        .filter(|c| rows.iter().any(|r| r.color == c.color()))
+        .map(|c| (c.label().to_string(), c.color()))
+        .collect();
+    Some(Figure {
+        name: "floor".into(),
+        width: Width::TwoColumns,
+        height_in: 1.1 + 0.24 * rows.len() as f64,
+        caption: format!("Trap vs explicit check vs raw-exception floor: dot p50, whiskers p10–p90; {caption}"),
+        kind: FigureKind::Floor { x_label: format!("round trip ({u}, log scale)"), rows, legend },
+    })
+}
+
+/// Timelines across commits: one figure per (mode, experiment), a line per
+/// configuration, change points marked.
+pub fn for_history(h: &History, unit: Unit) -> Vec<Figure> {
+    let mut figs = Vec::new();
+    let mut groups: Vec<(String, String)> = Vec::new();
+    for t in &h.tracks {
+        let g = (t.mode.as_str().to_string(), t.experiment.clone());
+        if !groups.contains(&g) {
+            groups.push(g);
+        }
+    }
+    for (mode, experiment) in groups {
+        let tracks: Vec<_> = h.tracks.iter().filter(|t| t.mode.as_str() == mode && t.experiment == experiment).collect();
+        let mut commits: Vec<String> = Vec::new();
+        for t in &tracks {
+            for p in &t.points {
+                if !commits.contains(&p.commit) {
+                    commits.push(p.commit.clone());
+                }
+            }
+        }
+        // Points of different configs can skip commits; order by the history's
+        // own order (first seen in date order).
+        let lines = tracks
+            .iter()
+            .enumerate()
+            .map(|(j, t)| TimelineLine {
+                label: t.config.clone(),
+                color: j,
+                dash: j % 3,
+                points: t
+                    .points
+                    .iter()
+                    .map(|p| (commits.iter().position(|c| *c == p.commit).unwrap_or(0), p.p50))
+                    .collect(),
+                changes: t
+                    .changes
+                    .iter()
+                    .map(|&i| commits.iter().position(|c| *c == t.points[i].commit).unwrap_or(0))
+                    .collect(),
+            })
+            .collect();
+        let mode_caption = tracks[0].mode.caption();
+        figs.push(Figure {
+            name: format!("timeline-{}-{}", stem(&mode), stem(&experiment)),
+            width: Width::TwoColumns,
+            height_in: 2.6,
+            caption: format!(
+                "{experiment}: median per commit (oldest left), dotted lines mark change points; mode: {mode_caption}"
+            ),
+            kind: FigureKind::Timeline { y_label: format!("p50 ({})", unit.as_str()), commits, lines },
+        });
+    }
+    figs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::parse;
+    use crate::synth::{RunSpec, jsonl};
+
+    #[test]
+    fn a_run_gets_cdfs_stages_distribution_floor_and_histograms() {
+        let run = parse("run", jsonl(&RunSpec::small("tcg", 100)).as_bytes());
+        let figs = for_run(&run, Unit::Cycles).unwrap();
+        let names: Vec<&str> = figs.iter().map(|f| f.name.as_str()).collect();
+        for want in ["cdf-trap.oob_load", "cdf-trap.unreachable", "cdf-call.null", "cdf-raw", "stages", "distribution", "floor"] {
+            assert!(names.contains(&want), "{want} missing from {names:?}");
+        }
+        assert_eq!(names.iter().filter(|n| n.starts_with("hist-")).count(), run.series.len());
+        assert!(figs.iter().all(|f| f.caption.contains("mode: TCG real time")));
+    }
+
+    #[test]
+    fn floor_rows_pair_each_trap_kind_with_the_raw_exception_it_raised() {
+        let run = parse("run", jsonl(&RunSpec::small("tcg", 50)).as_bytes());
+        let figs = for_run(&run, Unit::Cycles).unwrap();
+        let FigureKind::Floor { rows, .. } = &figs.iter().find(|f| f.name == "floor").unwrap().kind else {
+            panic!("floor figure has the wrong kind")
+        };
+        let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
+        let oob = labels.iter().position(|l| l.starts_with("trap.oob_load")).unwrap();
+        assert_eq!(labels[oob + 3], "  floor: raw.pf (#PF)", "{labels:#?}");
+        let ud = labels.iter().position(|l| l.starts_with("trap.unreachable")).unwrap();
+        assert_eq!(labels[ud + 2], "  floor: raw.ud (#UD)", "{labels:#?}");
+    }
+
+    #[test]
+    fn cdf_of_a_million_samples_stays_small_and_reaches_the_tail() {
+        let v: Vec<u64> = (1..=1_000_000).collect();
+        let pts = cdf_points(&v, 1.0);
+        assert!(pts.len() < 1000, "{}", pts.len());
+        assert!(pts.iter().any(|&(_, q)| q > 0.9999));
+        assert!(pts.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1));
+    }
+
+    #[test]
+    fn histogram_bins_cover_the_range() {
+        let v: Vec<u64> = (0..100).collect();
+        let bins = histogram(&v, 1.0, 0.0, 99.0, 10);
+        assert_eq!(bins.iter().map(|b| b.count).sum::<u64>(), 100);
+        let constant = histogram(&[5, 5, 5], 1.0, 5.0, 5.0, 4);
+        assert_eq!(constant.iter().map(|b| b.count).sum::<u64>(), 3);
+    }
+}
