@@ -111,7 +111,9 @@ pub fn day(date: &str) -> &str {
 }
 
 fn change_text(before: f64, after: f64) -> String {
-    format!("{:+.1}%", (after / before - 1.0) * 100.0)
+    let p = (after / before - 1.0) * 100.0;
+    // Avoid "-0.0%": below display precision there is no sign to show.
+    if p.abs() < 0.05 { "±0.0%".into() } else { format!("{p:+.1}%") }
 }
 
 /// The history as a document: one section per mode, plus the change points

@@ -15,6 +15,7 @@ pub mod compare;
 pub mod history;
 pub mod ingest;
 pub mod plot;
+pub mod report;
 pub mod summary;
 pub mod validate;
 
@@ -38,6 +39,7 @@ pub enum Command {
     Ingest(ingest::IngestArgs),
     History(history::HistoryArgs),
     Plot(plot::PlotArgs),
+    Report(report::ReportArgs),
 }
 
 /// What a successful command found; `main` maps it to the exit code.
@@ -57,6 +59,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Ingest(a) => ingest::run(a),
         Command::History(a) => history::run(a),
         Command::Plot(a) => plot::run(a),
+        Command::Report(a) => report::run(a),
     }
 }
 

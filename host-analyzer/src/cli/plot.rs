@@ -46,7 +46,7 @@ pub fn is_results_folder(path: &Path) -> bool {
 pub fn draw_all(input: &Path, out: &Path, unit: Unit, threshold: f64) -> Result<Vec<PathBuf>> {
     let figs = if is_results_folder(input) {
         let h = super::history::load(input, threshold)?;
-        figures::for_history(&h, Unit::Cycles)
+        figures::for_history(&h)
     } else {
         let loaded = load_usable(input)?;
         figures::for_run(&loaded.run, unit)?

@@ -29,7 +29,7 @@ pub fn short_number(v: f64) -> String {
     } else if a >= 1e4 {
         format!("{}k", trim(format!("{:.0}", v / 1e3)))
     } else if a >= 1e3 {
-        format!("{}k", trim(format!("{:.1}", v / 1e3)))
+        format!("{}k", trim(format!("{:.2}", v / 1e3)))
     } else if a >= 10.0 || a == 0.0 {
         format!("{v:.0}")
     } else {
@@ -412,14 +412,18 @@ fn timeline<DB: DrawingBackend>(
     commits: &[String],
     lines: &[TimelineLine],
 ) -> DrawResult<DB> {
+    let items: Vec<_> = lines.iter().map(|l| (l.label.clone(), l.color, Some(l.dash))).collect();
+    let area = legend_strip(area, s, &items)?;
     let n = commits.len() as i32;
     let ys = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
-    let (lo, hi) = ys.fold((f64::INFINITY, 0f64), |(a, b), y| (a.min(y), b.max(y)));
-    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
-    let span = (hi - lo).max(hi * 0.05).max(1.0);
-    let (lo, hi) = ((lo - 0.15 * span).max(0.0), hi + 0.35 * span);
-    let mut chart = ChartBuilder::on(area)
+    let (lo, hi) = ys.fold((0f64, 0f64), |(a, b), y| (a.min(y), b.max(y)));
+    // At least ±5 % so flat histories do not magnify noise into drama.
+    let (lo, hi) = (lo.min(-5.0), hi.max(5.0));
+    let pad = 0.12 * (hi - lo);
+    let (lo, hi) = (lo - pad, hi + pad);
+    let mut chart = ChartBuilder::on(&area)
         .margin(s.px(5.0))
+        .margin_right(s.px(9.0))
         .x_label_area_size(s.px(24.0))
         .y_label_area_size(s.px(32.0))
         .build_cartesian_2d((0..n - 1).into_segmented(), lo..hi)?;
@@ -432,51 +436,39 @@ fn timeline<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_desc("commit")
+        .x_desc("commit (oldest left)")
         .y_desc(y_label)
         .label_style(s.tick_font())
         .axis_desc_style(s.label_font())
         .x_labels(commits.len())
         .x_label_formatter(&label_of)
-        .y_label_formatter(&|v| short_number(*v))
+        .y_label_formatter(&|v| if v.abs() < 0.5 { "0%".to_string() } else { format!("{v:+.0}%") })
         .y_labels(6)
         .light_line_style(GRID_LIGHT)
         .bold_line_style(GRID_BOLD)
         .axis_style(BLACK.stroke_width(s.px_u(0.5)))
         .draw()?;
+    let mut marked: Vec<usize> = lines.iter().flat_map(|l| l.changes.iter().copied()).collect();
+    marked.sort_unstable();
+    marked.dedup();
+    for c in marked {
+        chart.draw_series(DashedLineSeries::new(
+            [(SegmentValue::Exact(c as i32), lo), (SegmentValue::Exact(c as i32), hi)],
+            s.px_u(1.2),
+            s.px_u(1.5),
+            RGBColor(90, 90, 90).stroke_width(s.px_u(0.8)),
+        ))?;
+    }
     for l in lines {
         let st = line_style(s, l.color);
         let pts: Vec<(SegmentValue<i32>, f64)> =
             l.points.iter().map(|&(i, y)| (SegmentValue::CenterOf(i as i32), y)).collect();
-        let dash = dash_pattern(s, l.dash);
-        let anno = match dash {
+        match dash_pattern(s, l.dash) {
             None => chart.draw_series(LineSeries::new(pts.clone(), st))?,
             Some((len, gap)) => chart.draw_series(DashedLineSeries::new(pts.clone(), len, gap, st))?,
         };
-        let w = s.px(14.0);
-        anno.label(&l.label).legend(move |(x, y)| match dash {
-            None => DashedPathElement::new(vec![(x, y), (x + w, y)], w as u32, 0, st),
-            Some((len, gap)) => DashedPathElement::new(vec![(x, y), (x + w, y)], len, gap, st),
-        });
         chart.draw_series(pts.iter().map(|p| Circle::new(p.clone(), s.px_u(1.8), color(l.color).filled())))?;
-        for &c in &l.changes {
-            chart.draw_series(DashedLineSeries::new(
-                [(SegmentValue::Exact(c as i32), lo), (SegmentValue::Exact(c as i32), hi)],
-                s.px_u(1.2),
-                s.px_u(1.5),
-                color(l.color).stroke_width(s.px_u(0.8)),
-            ))?;
-        }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font(s.legend_font())
-        .background_style(WHITE.mix(0.9))
-        .border_style(GRID_BOLD)
-        .margin(s.px(4.0))
-        .legend_area_size(s.px(18.0))
-        .draw()?;
     Ok(())
 }
 
@@ -488,6 +480,7 @@ mod tests {
     fn axis_numbers_are_short() {
         assert_eq!(short_number(850.0), "850");
         assert_eq!(short_number(1500.0), "1.5k");
+        assert_eq!(short_number(1450.0), "1.45k");
         assert_eq!(short_number(2000.0), "2k");
         assert_eq!(short_number(12_000.0), "12k");
         assert_eq!(short_number(1_200_000.0), "1.2M");

@@ -126,7 +126,7 @@ pub struct TimelineLine {
     pub label: String,
     pub color: usize,
     pub dash: usize,
-    /// (commit index, p50).
+    /// (commit index, p50 change vs the oldest commit in percent).
     pub points: Vec<(usize, f64)>,
     /// Commit indices where a level shift starts.
     pub changes: Vec<usize>,
@@ -445,7 +445,7 @@ fn floor_figure(
 
 /// Timelines across commits: one figure per (mode, experiment), a line per
 /// configuration, change points marked.
-pub fn for_history(h: &History, unit: Unit) -> Vec<Figure> {
+pub fn for_history(h: &History) -> Vec<Figure> {
     let mut figs = Vec::new();
     let mut groups: Vec<(String, String)> = Vec::new();
     for t in &h.tracks {
@@ -473,10 +473,15 @@ pub fn for_history(h: &History, unit: Unit) -> Vec<Figure> {
                 label: t.config.clone(),
                 color: j,
                 dash: j % 3,
+                // Relative to the oldest commit, so configurations that differ
+                // by 60× share one axis and a 10 % step looks like one.
                 points: t
                     .points
                     .iter()
-                    .map(|p| (commits.iter().position(|c| *c == p.commit).unwrap_or(0), p.p50))
+                    .map(|p| {
+                        let first = t.points.first().map_or(p.p50, |f| f.p50).max(f64::MIN_POSITIVE);
+                        (commits.iter().position(|c| *c == p.commit).unwrap_or(0), 100.0 * (p.p50 / first - 1.0))
+                    })
                     .collect(),
                 changes: t
                     .changes
@@ -491,9 +496,9 @@ pub fn for_history(h: &History, unit: Unit) -> Vec<Figure> {
             width: Width::TwoColumns,
             height_in: 2.6,
             caption: format!(
-                "{experiment}: median per commit (oldest left), dotted lines mark change points; mode: {mode_caption}"
+                "{experiment}: p50 per commit relative to the oldest (absolute values: traplab history), dotted lines mark change points; mode: {mode_caption}"
             ),
-            kind: FigureKind::Timeline { y_label: format!("p50 ({})", unit.as_str()), commits, lines },
+            kind: FigureKind::Timeline { y_label: "p50 change vs oldest commit".into(), commits, lines },
         });
     }
     figs

@@ -1,0 +1,120 @@
+//! `traplab report`: one Markdown file with tables and figures, plus LaTeX
+//! table snippets, for a run or a results folder.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use super::plot::is_results_folder;
+use super::{Outcome, emit, load_usable};
+use crate::history;
+use crate::ingest::Run;
+use crate::mode::Unit;
+use crate::plot::{self, Figure, figures};
+use crate::store;
+use crate::summary::{render, summarize};
+use crate::table::Format;
+
+/// Write `<out>/report.md` (summary and stage tables, problems found in the
+/// data, every figure with its caption), `<out>/figures/` (SVG + PNG) and
+/// `<out>/tables/*.tex` (booktabs snippets for a paper).
+///
+/// For a results folder the report shows the history across commits (tables,
+/// change points, timelines) followed by the newest run of each mode.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run file, a stored run folder, `-`, or a results folder.
+    #[arg(value_name = "RUN|DIR")]
+    pub input: PathBuf,
+    /// Folder to write the report into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Unit of run tables and figures; `ns` uses the run's TSC frequency.
+    #[arg(long, value_enum, default_value_t = Unit::Cycles)]
+    pub unit: Unit,
+    /// Smallest level shift reported as a change point, in percent.
+    #[arg(long, value_name = "PCT", default_value_t = 5.0)]
+    pub threshold: f64,
+}
+
+pub fn run(args: ReportArgs) -> Result<Outcome> {
+    let figs_dir = args.out.join("figures");
+    let tables_dir = args.out.join("tables");
+    fs::create_dir_all(&tables_dir).with_context(|| format!("creating {}", tables_dir.display()))?;
+    let mut md = String::from("# traplab report\n\n");
+    if is_results_folder(&args.input) {
+        let h = super::history::load(&args.input, args.threshold)?;
+        let doc = history::document(&h, &args.input.display().to_string(), Unit::Cycles);
+        md.push_str("## History across commits\n\n");
+        md.push_str(&doc.markdown());
+        write_tex(&tables_dir.join("history.tex"), &doc.latex("tab:traplab"))?;
+        md.push('\n');
+        figures_section(&mut md, &figures::for_history(&h), &figs_dir, &args.out)?;
+        // The newest run of each mode, in full.
+        let stored = store::discover(&args.input, &mut |w| eprintln!("{w}"))?;
+        let mut modes: Vec<String> = Vec::new();
+        for s in stored.iter().rev() {
+            if modes.contains(&s.meta.mode) {
+                continue;
+            }
+            modes.push(s.meta.mode.clone());
+            let loaded = load_usable(&s.dir)?;
+            let _ = writeln!(md, "\n## Newest {} run: {}\n", s.meta.mode, s.dir.display());
+            run_section(&mut md, &loaded.run, args.unit, &args.out, &format!("-{}", s.meta.mode))?;
+        }
+    } else {
+        let loaded = load_usable(&args.input)?;
+        let _ = writeln!(md, "## Run {}\n", loaded.run.source);
+        run_section(&mut md, &loaded.run, args.unit, &args.out, "")?;
+    }
+    let path = args.out.join("report.md");
+    fs::write(&path, md).with_context(|| format!("writing {}", path.display()))?;
+    emit(&format!("{}\n", path.display()))?;
+    Ok(Outcome::Clean)
+}
+
+fn write_tex(path: &Path, tex: &str) -> Result<()> {
+    fs::write(path, tex).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Tables, problems and figures of one run. `suffix` keeps file names of
+/// several runs in one report apart.
+fn run_section(md: &mut String, run: &Run, unit: Unit, out: &Path, suffix: &str) -> Result<()> {
+    let rows = summarize(run);
+    md.push_str(&render(run, &rows, Format::Md, unit)?);
+    write_tex(&out.join("tables").join(format!("summary{suffix}.tex")), &render(run, &rows, Format::Latex, unit)?)?;
+    let _ = writeln!(
+        md,
+        "\nLaTeX: `tables/summary{suffix}.tex` (needs `\\usepackage{{booktabs}}`).\n"
+    );
+    if run.diagnostics.is_empty() {
+        md.push_str("The run is clean: no integrity problems.\n\n");
+    } else {
+        let _ = writeln!(md, "**{} problem(s) in the data** (the data that arrived is used):\n", run.diagnostics.len());
+        md.push_str("```text\n");
+        for l in run.diagnostic_lines() {
+            md.push_str(&l);
+            md.push('\n');
+        }
+        md.push_str("```\n\n");
+    }
+    let mut figs = figures::for_run(run, unit)?;
+    for f in &mut figs {
+        f.name.push_str(suffix);
+    }
+    figures_section(md, &figs, &out.join("figures"), out)
+}
+
+fn figures_section(md: &mut String, figs: &[Figure], dir: &Path, out: &Path) -> Result<()> {
+    for f in figs {
+        let files = plot::write(f, dir)?;
+        let rel = |p: &Path| p.strip_prefix(out).unwrap_or(p).display().to_string();
+        let png = files.iter().find(|p| p.extension().is_some_and(|e| e == "png")).map(|p| rel(p)).unwrap_or_default();
+        let svg = files.iter().find(|p| p.extension().is_some_and(|e| e == "svg")).map(|p| rel(p)).unwrap_or_default();
+        let _ = writeln!(md, "![{}]({png})\n\n*{}* ([SVG]({svg}))\n", f.name, f.caption);
+    }
+    Ok(())
+}
