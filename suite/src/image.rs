@@ -42,6 +42,10 @@ pub enum WorkloadKind {
     Call,
     /// A call that must trap with the expected code.
     Trap,
+    /// A compute kernel that must return its golden result; timed cold
+    /// (first call) and steady, and beside its native twin when the kernel
+    /// links one (`traplab-compute`).
+    Compute,
 }
 
 /// One workload: a wasm module whose `export` has type `(i32, i32) -> i32`.
@@ -76,6 +80,20 @@ pub struct Artifact {
     pub len: u64,
     /// SHA-256 of the artifact bytes, lower-case hex.
     pub sha256: String,
+    /// What compiling it cost on the host, when the packer measured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<HostCompile>,
+}
+
+/// Host-side compile facts of one artifact (measured by the packer).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct HostCompile {
+    /// Wall time of `Engine::precompile_module`, nanoseconds.
+    pub compile_ns: u64,
+    /// Bytes of machine code in the artifact's text section.
+    pub code_bytes: u64,
+    /// Instructions with a trap code (wasmtime's trap table entries).
+    pub trap_sites: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,7 +254,7 @@ mod tests {
                 expect_vector: Some(6),
                 artifacts: TrapMode::ALL
                     .iter()
-                    .map(|&trap_mode| Artifact { trap_mode, offset: 0, len: 0, sha256: String::new() })
+                    .map(|&trap_mode| Artifact { trap_mode, offset: 0, len: 0, sha256: String::new(), host: None })
                     .collect(),
             }],
         }

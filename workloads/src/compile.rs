@@ -146,6 +146,7 @@ pub fn manifest_entry(spec: &WorkloadSpec) -> Workload {
                 offset: 0,
                 len: 0,
                 sha256: String::new(),
+                host: None,
             })
             .collect(),
     }

@@ -128,8 +128,8 @@ pub fn run_workload(engine: &Engine, suite: &Suite<'_>, workload: &Workload, var
     for i in 0..opts.warmup + opts.samples {
         let outcome = timed_call(&mut loaded, (workload.args[0], workload.args[1]));
         let problem = match (workload.kind, &outcome.result) {
-            (WorkloadKind::Call, Ok(v)) if workload.expect_result.is_none_or(|e| e == *v) && outcome.exceptions == 0 => None,
-            (WorkloadKind::Call, other) => Some(format!(
+            (WorkloadKind::Call | WorkloadKind::Compute, Ok(v)) if workload.expect_result.is_none_or(|e| e == *v) && outcome.exceptions == 0 => None,
+            (WorkloadKind::Call | WorkloadKind::Compute, other) => Some(format!(
                 "returned {other:?} with {} exception(s), expected Ok({:?}) and none",
                 outcome.exceptions, workload.expect_result
             )),
