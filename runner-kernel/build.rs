@@ -30,6 +30,19 @@ fn main() {
         }
     }
 
+    // The wasmtime version the run header reports, from the lock file (the
+    // crate exposes no version constant).
+    let lock_path = std::path::Path::new(&dir).join("../Cargo.lock");
+    println!("cargo:rerun-if-changed={}", lock_path.display());
+    let lock = std::fs::read_to_string(&lock_path).expect("reading Cargo.lock");
+    let version = lock
+        .split("[[package]]")
+        .find(|p| p.lines().any(|l| l.trim() == "name = \"wasmtime\""))
+        .and_then(|p| p.lines().find_map(|l| l.trim().strip_prefix("version = \"")))
+        .map(|v| v.trim_end_matches('"').to_string())
+        .expect("Cargo.lock lists wasmtime");
+    println!("cargo:rustc-env=TRAPLAB_WASMTIME_VERSION={version}");
+
     // Validation knob (see src/exceptions.rs): extra cycles spent in the
     // exception dispatch path, so a comparison can be shown to catch it.
     println!("cargo:rerun-if-env-changed=TRAPLAB_DISPATCH_DELAY_CYCLES");

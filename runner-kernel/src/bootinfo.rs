@@ -102,6 +102,21 @@ pub enum BootInfoError {
     BadMultiboot2Magic(u32),
 }
 
+impl core::fmt::Display for BootInfoError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            BootInfoError::UnknownProtocol(p) => write!(f, "boot stub passed unknown protocol {p}"),
+            BootInfoError::BadPvhMagic(m) => write!(f, "PVH start info has magic {m:#x}, expected {PVH_MAGIC:#x}"),
+            BootInfoError::PvhWithoutMemoryMap { version } => {
+                write!(f, "PVH start info version {version} carries no memory map (need version 1)")
+            }
+            BootInfoError::BadMultiboot2Magic(m) => {
+                write!(f, "multiboot2 entry with EAX={m:#x}, expected {MULTIBOOT2_MAGIC:#x}")
+            }
+        }
+    }
+}
+
 impl BootInfo {
     /// Interpret the registers the boot stub passed on.
     ///

@@ -317,17 +317,16 @@ fn fixup_for(rip: u64) -> Option<u64> {
 pub fn dispatch(ctx: &ExceptionContext) -> Action {
     COUNT.fetch_add(1, Ordering::Relaxed);
     LAST_VECTOR.store(ctx.exception.vector() as u64, Ordering::Relaxed);
-    if DISPATCH_DELAY_CYCLES > 0 {
-        let until = cpu::stamp() + DISPATCH_DELAY_CYCLES;
-        while cpu::stamp() < until {}
-    }
+    // A no-op loop when the knob is 0: the deadline is already past.
+    let until = cpu::stamp() + DISPATCH_DELAY_CYCLES;
+    while DISPATCH_DELAY_CYCLES != 0 && cpu::stamp() < until {}
     if let Some(resume) = fixup_for(ctx.instruction_pointer) {
         return Action::ResumeAt(resume);
     }
-    if let (Exception::PageFault, Some(addr)) = (ctx.exception, ctx.faulting_address) {
-        if crate::mm::handle_demand_fault(addr) {
-            return Action::Retry;
-        }
+    if let (Exception::PageFault, Some(addr)) = (ctx.exception, ctx.faulting_address)
+        && crate::mm::handle_demand_fault(addr)
+    {
+        return Action::Retry;
     }
     if let Some(handler) = ctx.exception.category().and_then(handler_for) {
         HANDLER_TSC.store(cpu::stamp(), Ordering::Relaxed);

@@ -102,7 +102,7 @@ pub struct MemoryStats {
 pub enum VmError {
     OutOfFrames,
     OutOfAddressSpace,
-    Paging(PagingError),
+    Paging(#[allow(dead_code, reason = "shown through Debug in panic messages")] PagingError),
 }
 
 impl From<PagingError> for VmError {

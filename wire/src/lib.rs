@@ -15,11 +15,15 @@
 //! field order of the Rust structs below), so console matchers such as LAVA can
 //! use regular expressions on it.
 //!
+//! A run as the kernel writes it (from `tests/fixtures/kernel-run.jsonl`;
+//! the header and the samples line are shortened with `…`, so their CRCs
+//! are shown as `…` too; the last two lines are verbatim):
+//!
 //! ```text
-//! {"seq":0,"type":"header","schema":1,"kernel":{"commit":"3f2a9c1","dirty":false,...},...,"crc":"5b1e09aa"}
-//! {"seq":1,"type":"samples","experiment":"trap.unreachable","config":"signals.bt_off","unit":"cycles","first":0,"total":[20011,19876],"stages":[{"name":"call_to_stub","values":[8122,8010]},...],"crc":"0c4d1f3e"}
-//! {"seq":2,"type":"result","experiment":"trap.unreachable","config":"signals.bt_off","status":"ok","samples":2,...,"crc":"9a7b2c11"}
-//! {"seq":3,"type":"end","status":"complete","records":3,"samples":2,"ok":1,"failed":0,"crc":"77aa0b12"}
+//! {"seq":0,"type":"header","schema":1,"kernel":{"commit":"9f2b1cf65945","dirty":true,…},"wasmtime":"48.0.8",…,"crc":"…"}
+//! {"seq":1,"type":"samples","experiment":"raw.pf","config":"ring0","unit":"cycles","first":0,"total":[…],"stages":[],"crc":"…"}
+//! {"seq":2,"type":"result","experiment":"raw.pf","config":"ring0","status":"ok","samples":8,"expected":{"trap":null,"vector":14},"observed":{"trap":null,"vector":14},"message":null,"crc":"c1529aad"}
+//! {"seq":221,"type":"end","status":"complete","records":221,"samples":312,"ok":41,"failed":0,"crc":"88e6137f"}
 //! ```
 //!
 //! A run opens with exactly one [`Header`] and closes with exactly one [`End`]
@@ -60,6 +64,7 @@ pub const TRAP_STAGES: [&str; 4] = [
 ];
 
 /// One record of the stream. Serialized with an internal `type` tag.
+#[allow(clippy::large_enum_variant, reason = "one header per run; boxing it would only complicate construction")]
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Record {

@@ -34,7 +34,7 @@ fn status(result: Result<(), VmError>) -> i32 {
 }
 
 fn page_aligned(addr: *mut u8) -> bool {
-    addr as u64 % PAGE_SIZE == 0
+    (addr as u64).is_multiple_of(PAGE_SIZE)
 }
 
 #[unsafe(no_mangle)]

@@ -182,6 +182,7 @@ pub fn check_heap_stability(engine: &Engine, suite: &Suite<'_>, workload: &Workl
         let _ = timed_call(&mut loaded, (workload.args[0], workload.args[1]));
     }
     let before = crate::mm::heap_used();
+    let frames_before = crate::mm::frames_in_use();
     let mut failure = None;
     for i in 0..traps {
         if timed_call(&mut loaded, (workload.args[0], workload.args[1])).result.is_ok() {
@@ -190,11 +191,16 @@ pub fn check_heap_stability(engine: &Engine, suite: &Suite<'_>, workload: &Workl
         }
     }
     let after = crate::mm::heap_used();
+    let frames_after = crate::mm::frames_in_use();
     let context = format!("{} {} x{traps}", workload.name, config);
     emit_metric("heap_used_before", before, "bytes", &context);
     emit_metric("heap_used_after", after, "bytes", &context);
-    if failure.is_none() && after != before {
-        failure = Some(format!("heap grew from {before} to {after} bytes over {traps} traps"));
+    emit_metric("frames_in_use_before", frames_before, "frames", &context);
+    emit_metric("frames_in_use_after", frames_after, "frames", &context);
+    if failure.is_none() && (after != before || frames_after != frames_before) {
+        failure = Some(format!(
+            "over {traps} traps the heap went from {before} to {after} bytes and mapped frames from {frames_before} to {frames_after}"
+        ));
     }
     emit_result(NAME, config, 0, None, None, failure);
 }

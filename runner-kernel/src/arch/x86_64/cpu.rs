@@ -101,11 +101,10 @@ fn regs_to_string(regs: &[u32]) -> String {
 
 impl CpuInfo {
     pub fn read() -> CpuInfo {
-        // SAFETY (all cpuid calls below): CPUID exists on every x86-64 CPU;
-        // extended leaves are only read after checking the maximum leaf.
-        let leaf0 = unsafe { __cpuid(0) };
+        // Extended leaves are only read after checking the maximum leaf.
+        let leaf0 = __cpuid(0);
         let vendor = regs_to_string(&[leaf0.ebx, leaf0.edx, leaf0.ecx]);
-        let leaf1 = unsafe { __cpuid(1) };
+        let leaf1 = __cpuid(1);
         let base_family = (leaf1.eax >> 8) & 0xf;
         let ext_family = (leaf1.eax >> 20) & 0xff;
         let family = if base_family == 0xf { base_family + ext_family } else { base_family };
@@ -114,20 +113,20 @@ impl CpuInfo {
         let model_id = if base_family == 0x6 || base_family == 0xf { (ext_model << 4) | base_model } else { base_model };
         let stepping = leaf1.eax & 0xf;
 
-        let max_ext = unsafe { __cpuid(0x8000_0000) }.eax;
+        let max_ext = __cpuid(0x8000_0000).eax;
         let model = if max_ext >= 0x8000_0004 {
             let mut regs = Vec::new();
             for leaf in 0x8000_0002u32..=0x8000_0004 {
-                let r = unsafe { __cpuid(leaf) };
+                let r = __cpuid(leaf);
                 regs.extend_from_slice(&[r.eax, r.ebx, r.ecx, r.edx]);
             }
             regs_to_string(&regs)
         } else {
             String::from("unknown")
         };
-        let invariant_tsc = max_ext >= 0x8000_0007 && unsafe { __cpuid(0x8000_0007) }.edx & (1 << 8) != 0;
+        let invariant_tsc = max_ext >= 0x8000_0007 && __cpuid(0x8000_0007).edx & (1 << 8) != 0;
         let hypervisor = (leaf1.ecx & (1 << 31) != 0).then(|| {
-            let r = unsafe { __cpuid(0x4000_0000) };
+            let r = __cpuid(0x4000_0000);
             regs_to_string(&[r.ebx, r.ecx, r.edx])
         });
         let mut features: Vec<String> = FEATURE_NAMES
@@ -164,10 +163,9 @@ const FEATURE_NAMES: [&str; 19] = [
 /// need OS support (AVX and up) count only if [`enable_simd`] enabled their
 /// state in XCR0 — otherwise code using them would fault with #UD.
 pub fn detect_feature(name: &str) -> Option<bool> {
-    // SAFETY: CPUID leaves 1 and 7 exist on every CPU this kernel boots on
-    // (leaf 7 is guarded by the maximum standard leaf).
+    // Leaf 7 is guarded by the maximum standard leaf.
     const NONE: CpuidResult = CpuidResult { eax: 0, ebx: 0, ecx: 0, edx: 0 };
-    let (l1, l7, l7_1, ext) = unsafe {
+    let (l1, l7, l7_1, ext) = {
         let max = __cpuid(0).eax;
         let (l7, l7_1) = if max >= 7 { (__cpuid_count(7, 0), __cpuid_count(7, 1)) } else { (NONE, NONE) };
         (__cpuid(1), l7, l7_1, __cpuid(0x8000_0001))
@@ -206,16 +204,16 @@ pub fn detect_feature(name: &str) -> Option<bool> {
 /// with the leaf it came from. `None` when neither is populated, as under
 /// most hypervisors.
 pub fn tsc_hz_from_cpuid() -> Option<(u64, &'static str)> {
-    // SAFETY: leaves are read only up to the reported maximum.
-    let max = unsafe { __cpuid(0) }.eax;
+    // Leaves are read only up to the reported maximum.
+    let max = __cpuid(0).eax;
     if max >= 0x15 {
-        let l = unsafe { __cpuid(0x15) };
+        let l = __cpuid(0x15);
         if l.eax != 0 && l.ebx != 0 && l.ecx != 0 {
             return Some((l.ecx as u64 * l.ebx as u64 / l.eax as u64, "cpuid.15h"));
         }
     }
     if max >= 0x16 {
-        let l = unsafe { __cpuid(0x16) };
+        let l = __cpuid(0x16);
         if l.eax & 0xffff != 0 {
             return Some(((l.eax & 0xffff) as u64 * 1_000_000, "cpuid.16h"));
         }

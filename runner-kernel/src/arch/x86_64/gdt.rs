@@ -14,6 +14,8 @@ use x86_64::instructions::segmentation::{CS, DS, ES, SS, Segment};
 use x86_64::instructions::tables::load_tss;
 use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable};
 use x86_64::structures::tss::TaskStateSegment;
+use x86_64::registers::segmentation::SegmentSelector;
+use spin::Once;
 
 /// IST slots as written into IDT gates (1-based; 0 means "no IST").
 pub const IST_DOUBLE_FAULT: u8 = 1;
@@ -26,38 +28,49 @@ const IST_STACK_BYTES: usize = 64 << 10;
 struct Stack([u8; IST_STACK_BYTES]);
 
 static mut IST_STACKS: [Stack; 3] = [const { Stack([0; IST_STACK_BYTES]) }; 3];
-static mut TSS: TaskStateSegment = TaskStateSegment::new();
-static mut GDT: GlobalDescriptorTable = GlobalDescriptorTable::new();
-static mut CODE_SELECTOR: u16 = 0;
+static TSS: Once<TaskStateSegment> = Once::new();
+static GDT: Once<(GlobalDescriptorTable, Selectors)> = Once::new();
+
+#[derive(Clone, Copy)]
+struct Selectors {
+    code: SegmentSelector,
+    data: SegmentSelector,
+    tss: SegmentSelector,
+}
 
 /// Build and load the GDT and TSS, reload the segment registers.
 pub fn init() {
-    // SAFETY: runs once on the only core before any exception can use the
-    // TSS; the statics are not referenced anywhere else until then.
-    unsafe {
-        let tss = &mut *(&raw mut TSS);
-        let stacks = &raw mut IST_STACKS;
+    let tss = TSS.call_once(|| {
+        let mut tss = TaskStateSegment::new();
+        let stacks = &raw const IST_STACKS;
         for (slot, ist) in [IST_DOUBLE_FAULT, IST_NMI, IST_MACHINE_CHECK].into_iter().enumerate() {
-            let top = VirtAddr::from_ptr(&raw const (*stacks)[slot]) + IST_STACK_BYTES as u64;
-            tss.interrupt_stack_table[(ist - 1) as usize] = top;
+            // SAFETY: only the address of the static stack is taken; the CPU
+            // is the only writer, on exception entry.
+            let bottom = unsafe { &raw const (*stacks)[slot] };
+            tss.interrupt_stack_table[(ist - 1) as usize] = VirtAddr::from_ptr(bottom) + IST_STACK_BYTES as u64;
         }
-        let gdt = &mut *(&raw mut GDT);
+        tss
+    });
+    let (gdt, selectors) = GDT.call_once(|| {
+        let mut gdt = GlobalDescriptorTable::new();
         let code = gdt.append(Descriptor::kernel_code_segment());
         let data = gdt.append(Descriptor::kernel_data_segment());
-        let tss_selector = gdt.append(Descriptor::tss_segment(&*(&raw const TSS)));
-        gdt.load();
-        CS::set_reg(code);
+        let tss = gdt.append(Descriptor::tss_segment(tss));
+        (gdt, Selectors { code, data, tss })
+    });
+    gdt.load();
+    // SAFETY: the selectors index the GDT just loaded, whose descriptors
+    // are a flat 64-bit code segment, a data segment and the static TSS.
+    unsafe {
+        CS::set_reg(selectors.code);
         for set in [DS::set_reg, ES::set_reg, SS::set_reg] {
-            set(data);
+            set(selectors.data);
         }
-        load_tss(tss_selector);
-        CODE_SELECTOR = code.0;
+        load_tss(selectors.tss);
     }
 }
 
 /// Selector of the 64-bit kernel code segment, for IDT gates.
 pub fn kernel_code_selector() -> u16 {
-    // SAFETY: written once in `init`, read-only afterwards.
-    unsafe { CODE_SELECTOR }
+    GDT.get().expect("gdt::init ran").1.code.0
 }
-

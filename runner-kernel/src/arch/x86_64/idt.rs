@@ -25,6 +25,8 @@
 use core::arch::naked_asm;
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use spin::Once;
+
 use super::gdt;
 use crate::exceptions::{self, Action, Exception, ExceptionContext};
 
@@ -299,44 +301,35 @@ struct Gate {
 /// called into wasm restores IF afterwards (see `crate::runner`).
 const INTERRUPT_GATE: u8 = 0x8E;
 
-static mut IDT: [Gate; 32] = [Gate {
-    offset_low: 0,
-    selector: 0,
-    ist: 0,
-    type_attr: 0,
-    offset_mid: 0,
-    offset_high: 0,
-    reserved: 0,
-}; 32];
+static IDT: Once<[Gate; 32]> = Once::new();
 
 /// Fill and load the IDT. Must run after [`gdt::init`] (it uses the code
 /// selector and the IST indices).
 pub fn init() {
     let cs = gdt::kernel_code_selector();
-    // SAFETY: runs once, single core, before interrupts are enabled; nothing
-    // else references IDT yet.
-    let idt = unsafe { &mut *(&raw mut IDT) };
-    for (vector, stub) in STUBS.iter().enumerate() {
-        let addr = *stub as usize as u64;
-        let ist = match vector {
-            0x02 => gdt::IST_NMI,
-            0x08 => gdt::IST_DOUBLE_FAULT,
-            0x12 => gdt::IST_MACHINE_CHECK,
-            _ => 0,
-        };
-        idt[vector] = Gate {
-            offset_low: addr as u16,
-            selector: cs,
-            ist,
-            type_attr: INTERRUPT_GATE,
-            offset_mid: (addr >> 16) as u16,
-            offset_high: (addr >> 32) as u32,
-            reserved: 0,
-        };
-    }
+    let idt = IDT.call_once(|| {
+        core::array::from_fn(|vector| {
+            let addr = STUBS[vector] as usize as u64;
+            let ist = match vector {
+                0x02 => gdt::IST_NMI,
+                0x08 => gdt::IST_DOUBLE_FAULT,
+                0x12 => gdt::IST_MACHINE_CHECK,
+                _ => 0,
+            };
+            Gate {
+                offset_low: addr as u16,
+                selector: cs,
+                ist,
+                type_attr: INTERRUPT_GATE,
+                offset_mid: (addr >> 16) as u16,
+                offset_high: (addr >> 32) as u32,
+                reserved: 0,
+            }
+        })
+    });
     let pointer = x86_64::structures::DescriptorTablePointer {
         limit: (core::mem::size_of::<[Gate; 32]>() - 1) as u16,
-        base: x86_64::VirtAddr::from_ptr(&raw const IDT),
+        base: x86_64::VirtAddr::from_ptr(idt),
     };
     // SAFETY: the table is static, fully initialised and its gates point at
     // the stubs above.

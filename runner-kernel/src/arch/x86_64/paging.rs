@@ -6,9 +6,9 @@
 //! 4 GiB and every frame the kernel hands out lies there (`crate::mm`).
 //! Unmapped really means not present: guard pages fault.
 
-use x86_64::structures::paging::mapper::{MapToError, TranslateResult, UnmapError};
+use x86_64::structures::paging::mapper::{MapToError, UnmapError};
 use x86_64::structures::paging::{
-    FrameAllocator, Mapper, OffsetPageTable, Page, PageTable, PageTableFlags, PhysFrame, Size4KiB, Translate,
+    FrameAllocator, Mapper, OffsetPageTable, Page, PageTable, PageTableFlags, PhysFrame, Size4KiB,
 };
 use x86_64::{PhysAddr, VirtAddr};
 
@@ -114,11 +114,6 @@ pub fn protect(va: u64, prot: Protection) -> Result<(), PagingError> {
         }
         Err(_) => Err(PagingError::NotMapped),
     }
-}
-
-/// Whether `va` is mapped (by a 4 KiB page or a huge page).
-pub fn is_mapped(va: u64) -> bool {
-    !matches!(active_table().translate(VirtAddr::new(va)), TranslateResult::NotMapped | TranslateResult::InvalidFrameAddress(_))
 }
 
 /// Unmap the 4 KiB page at `va` inside the boot identity map. The boot

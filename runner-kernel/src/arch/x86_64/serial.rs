@@ -12,9 +12,9 @@ use uart_16550::{BaudRate, Config, Uart16550};
 
 /// COM1 I/O base.
 const COM1: u16 = 0x3F8;
-/// Line rate of the console. Real hardware capture must use the same value
-/// (scripts/capture-serial.sh).
-pub const BAUD: u32 = 115_200;
+/// Line rate of the console: 115200 baud, 8N1. Real hardware capture must
+/// use the same rate (scripts/capture-serial.sh).
+const BAUD: BaudRate = BaudRate::Baud115200;
 
 static PORT: Mutex<Option<Uart16550<PioBackend>>> = Mutex::new(None);
 
@@ -24,7 +24,7 @@ fn open() -> Uart16550<PioBackend> {
     let mut uart = unsafe { Uart16550::new_port(COM1) }.expect("COM1 base is a valid port range");
     // A missing UART (some boards) makes init fail; output is then lost but
     // the run goes on (the exit code still tells the outcome).
-    let _ = uart.init(Config { baud_rate: BaudRate::Baud115200, ..Config::default() });
+    let _ = uart.init(Config { baud_rate: BAUD, ..Config::default() });
     uart
 }
 
@@ -45,11 +45,11 @@ pub fn write(bytes: &[u8]) {
 /// the lock may be held by the code that faulted. Output may interleave
 /// with a half-written line, which the host detects by its CRC.
 pub fn emergency_write(bytes: &[u8]) {
-    if let Some(mut guard) = PORT.try_lock() {
-        if let Some(uart) = guard.as_mut() {
-            uart.send_bytes_exact(bytes);
-            return;
-        }
+    if let Some(mut guard) = PORT.try_lock()
+        && let Some(uart) = guard.as_mut()
+    {
+        uart.send_bytes_exact(bytes);
+        return;
     }
     open().send_bytes_exact(bytes);
 }
