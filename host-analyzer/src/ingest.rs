@@ -352,6 +352,12 @@ impl Parser {
                 return;
             }
         }
+        if seq == u64::MAX {
+            // SequenceTracker computes `seq + 1`; the largest seq cannot be a
+            // real one (no run has 2^64 records) and would overflow it.
+            self.diag(n, Severity::Error, format!("seq {seq} is out of range; line dropped"));
+            return;
+        }
         match self.tracker.observe(seq) {
             Ok(()) => {}
             Err(SequenceProblem::Gap { expected, got }) => self.pending_gaps.push((n, expected, got)),

@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod compare;
+pub mod fuzz;
 pub mod history;
 pub mod ingest;
 pub mod mode;

@@ -48,7 +48,16 @@ fn plot_writes_svg_and_png_at_paper_sizes_with_the_mode() {
         .stdout
         .clone();
     let listed = String::from_utf8(listed).unwrap();
-    for stem in ["cdf-trap.oob_load", "cdf-raw", "stages", "distribution", "floor", "hist-raw.pf-ring0"] {
+    for stem in [
+        "cdf-trap.oob_load",
+        "cdf-raw",
+        "stages-signals.bt_off",
+        "distribution-signals.bt_off",
+        "distribution-explicit.bt_off",
+        "distribution-ring0",
+        "floor",
+        "hist-raw.pf-ring0",
+    ] {
         for ext in ["svg", "png"] {
             let f = out.join(format!("{stem}.{ext}"));
             assert!(f.is_file(), "{} missing", f.display());
@@ -57,10 +66,10 @@ fn plot_writes_svg_and_png_at_paper_sizes_with_the_mode() {
     }
     // One column is 3.5 in and two columns 7.16 in, at 300 dpi.
     assert_eq!(png_size(&out.join("cdf-trap.oob_load.png")).0, 1050);
-    assert_eq!(png_size(&out.join("distribution.png")).0, 2148);
+    assert_eq!(png_size(&out.join("distribution-ring0.png")).0, 2148);
     let svg = std::fs::read_to_string(out.join("floor.svg")).unwrap();
     assert!(svg.contains("mode: TCG real time"), "caption with the mode missing");
-    assert!(svg.contains("floor: raw.pf (#PF)"));
+    assert!(svg.contains("trap.oob_load (#PF)"), "the floor is matched through the vector");
 }
 
 fn store(results: &Path, run: String, date: &str) -> PathBuf {

@@ -10,7 +10,9 @@ use crate::compare::{CompareOptions, compare, render};
 use crate::store;
 use crate::table::Format;
 
-/// Compare two runs experiment by experiment: the ratio of medians
+/// Compare two runs (e.g. two commits): regressed, improved, unchanged or unsure.
+///
+/// Compares experiment by experiment: the ratio of medians
 /// (candidate / base) with a confidence interval, and a verdict of
 /// `regressed`, `improved`, `unchanged` or `unsure`.
 ///

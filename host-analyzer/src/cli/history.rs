@@ -12,6 +12,8 @@ use crate::mode::Unit;
 use crate::store::{self, Meta};
 use crate::table::{Align, Format, Table};
 
+/// Levels per commit across every stored run, with change points.
+///
 /// Every run stored under a results folder, ordered by commit date: a table
 /// of p50/p99 per experiment per commit (cycles; under icount, guest
 /// instructions), one table per measurement mode, and the change points

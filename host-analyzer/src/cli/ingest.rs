@@ -10,7 +10,9 @@ use clap::Args;
 use super::{Outcome, RESULTS_ENV, default_results, emit, load_usable};
 use crate::store::{self, Meta};
 
-/// Store a captured run as
+/// Store a captured run under the results folder.
+///
+/// Stores it as
 /// `<results>/<short-commit>[-dirty]/<timestamp>-<suite>/run.jsonl` (byte for
 /// byte, boot noise included) with a `meta.json` (commit, dirty flag, commit
 /// date, store date, host, QEMU version, mode, status). Prints the run

@@ -12,7 +12,9 @@ use crate::mode::Unit;
 use crate::plot::{self, figures};
 use crate::store::RUN_FILE;
 
-/// Draw figures as SVG (vector) and PNG (300 dpi), sized for one paper
+/// Draw paper figures for a run, or timelines for a results folder.
+///
+/// Draws figures as SVG (vector) and PNG (300 dpi), sized for one paper
 /// column (3.5 in) or two (7.16 in), in a colour-blind-safe palette, with the
 /// measurement mode in a caption line.
 ///

@@ -18,7 +18,9 @@ use crate::store;
 use crate::summary::{render, summarize};
 use crate::table::Format;
 
-/// Write `<out>/report.md` (summary and stage tables, problems found in the
+/// Write a Markdown report with tables, figures and LaTeX snippets.
+///
+/// Writes `<out>/report.md` (summary and stage tables, problems found in the
 /// data, every figure with its caption), `<out>/figures/` (SVG + PNG) and
 /// `<out>/tables/*.tex` (booktabs snippets for a paper).
 ///

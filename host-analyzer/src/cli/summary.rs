@@ -10,6 +10,8 @@ use crate::mode::Unit;
 use crate::summary::{render, summarize};
 use crate::table::Format;
 
+/// Summarize a run: latency percentiles per experiment and configuration.
+///
 /// One row per experiment and configuration found in the run: n, min, p50,
 /// p90, p99, p99.9, max, mean and MAD (HdrHistogram percentiles), plus a
 /// stage breakdown (median of each trap stage) for trap experiments. The

@@ -10,7 +10,9 @@ use super::{Outcome, emit};
 use crate::ingest::{Run, Severity};
 use crate::store;
 
-/// Check runs: schema version, per-line integrity (CRC), sequence gaps,
+/// Check a run's integrity and say whether it is clean.
+///
+/// Checks the schema version, per-line integrity (CRC), sequence gaps,
 /// duplicates and reordering, header and end records, and whether the end
 /// record's counts match what arrived.
 ///

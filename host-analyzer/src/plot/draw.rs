@@ -9,8 +9,21 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::figures::{BoxRow, Figure, FigureKind, Line, StageBar, TimelineLine};
+use super::figures::{BoxRow, DotRow, Figure, FigureKind, Line, StageBar, TimelineLine};
 use super::{Style, color};
+
+/// What a legend entry shows next to its label.
+#[derive(Debug, Clone, Copy)]
+enum Glyph {
+    /// A filled box (categories: stages, classes).
+    Box,
+    /// A line in the given dash style (series).
+    Line(usize),
+    /// A dot (dot-plot markers).
+    Dot,
+    /// A square (the raw floor marker).
+    Square,
+}
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
@@ -77,14 +90,17 @@ pub fn figure<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure, s
         FigureKind::Cdf { x_label, lines } => cdf(&plot, s, x_label, lines),
         FigureKind::Stages { x_label, stages, bars } => stacked(&plot, s, x_label, stages, bars),
         FigureKind::Boxes { x_label, rows, legend } => {
-            let items: Vec<_> = legend.iter().map(|(l, c)| (l.clone(), *c, None)).collect();
+            let items: Vec<_> = legend.iter().map(|(l, c, _)| (l.clone(), *c, Glyph::Box)).collect();
             let plot = legend_strip(&plot, s, &items)?;
-            boxes(&plot, s, x_label, rows, false)
+            boxes(&plot, s, x_label, rows)
         }
         FigureKind::Floor { x_label, rows, legend } => {
-            let items: Vec<_> = legend.iter().map(|(l, c)| (l.clone(), *c, None)).collect();
+            let items: Vec<_> = legend
+                .iter()
+                .map(|(l, c, square)| (l.clone(), *c, if *square { Glyph::Square } else { Glyph::Dot }))
+                .collect();
             let plot = legend_strip(&plot, s, &items)?;
-            boxes(&plot, s, x_label, rows, true)
+            dots(&plot, s, x_label, rows)
         }
         FigureKind::Histogram { x_label, bins, median, color: c } => {
             histogram(&plot, s, x_label, bins, *median, *c)
@@ -98,7 +114,7 @@ pub fn figure<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure, s
 fn legend_strip<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     s: &Style,
-    items: &[(String, usize, Option<usize>)],
+    items: &[(String, usize, Glyph)],
 ) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
     let font = s.legend_font();
     let (w, _) = area.dim_in_pixel();
@@ -110,7 +126,7 @@ fn legend_strip<DB: DrawingBackend>(
     let mut rows = 1;
     let mut placed = Vec::new();
     for (label, c, dash) in items {
-        let sw = if dash.is_some() { line_swatch } else { swatch };
+        let sw = if matches!(dash, Glyph::Line(_)) { line_swatch } else { swatch };
         let item_w = sw + s.px(3.0) + text_width(area, label, &font) as i32;
         if x + item_w > w as i32 - s.px(4.0) && x > s.px(40.0) {
             rows += 1;
@@ -122,11 +138,15 @@ fn legend_strip<DB: DrawingBackend>(
     let (strip, rest) = area.split_vertically((rows * row_h + s.px(5.0)) as u32);
     for (x, y, label, c, dash) in placed {
         let sw = match dash {
-            None => {
+            Glyph::Box | Glyph::Square => {
                 strip.draw(&Rectangle::new([(x, y), (x + swatch, y + swatch)], color(c).filled()))?;
                 swatch
             }
-            Some(d) => {
+            Glyph::Dot => {
+                strip.draw(&Circle::new((x + swatch / 2, y + swatch / 2), s.px_u(2.6), color(c).filled()))?;
+                swatch
+            }
+            Glyph::Line(d) => {
                 let st = line_style(s, c);
                 let pts = vec![(x, y + swatch / 2), (x + line_swatch, y + swatch / 2)];
                 match dash_pattern(s, d) {
@@ -147,7 +167,7 @@ fn line_style(s: &Style, c: usize) -> ShapeStyle {
 
 fn cdf<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Style, x_label: &str, lines: &[Line]) -> DrawResult<DB> {
     // The legend sits above the plot: inside, it would hide the curves.
-    let items: Vec<_> = lines.iter().map(|l| (l.label.clone(), l.color, Some(l.dash))).collect();
+    let items: Vec<_> = lines.iter().map(|l| (l.label.clone(), l.color, Glyph::Line(l.dash))).collect();
     let area = legend_strip(area, s, &items)?;
     let xs = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
     let (lo, hi) = xs.fold((f64::INFINITY, 0f64), |(a, b), x| (a.min(x), b.max(x)));
@@ -223,17 +243,17 @@ fn stacked<DB: DrawingBackend>(
     stages: &[String],
     bars: &[StageBar],
 ) -> DrawResult<DB> {
-    let legend: Vec<_> = stages.iter().enumerate().map(|(i, n)| (n.clone(), i, None)).collect();
+    let legend: Vec<_> = stages.iter().enumerate().map(|(i, n)| (n.clone(), i, Glyph::Box)).collect();
     let area = legend_strip(area, s, &legend)?;
     let n = bars.len() as i32;
-    let max = bars.iter().map(|b| b.values.iter().sum::<f64>()).fold(0.0, f64::max).max(1.0);
     let ylab = label_area(&area, s, bars.iter().map(|b| b.label.clone()));
+    // Room right of 100 % for the absolute total.
     let mut chart = ChartBuilder::on(&area)
         .margin(s.px(5.0))
-        .margin_right(s.px(12.0))
+        .margin_right(s.px(6.0))
         .x_label_area_size(s.px(24.0))
         .y_label_area_size(ylab)
-        .build_cartesian_2d(0f64..max * 1.12, (0..n - 1).into_segmented())?;
+        .build_cartesian_2d(0f64..115.0, (0..n - 1).into_segmented())?;
     let label_of = |v: &SegmentValue<i32>| match v {
         SegmentValue::CenterOf(i) if *i >= 0 && *i < n => bars[(n - 1 - i) as usize].label.clone(),
         _ => String::new(),
@@ -244,29 +264,30 @@ fn stacked<DB: DrawingBackend>(
         .x_desc(x_label)
         .label_style(s.tick_font())
         .axis_desc_style(s.label_font())
-        .x_label_formatter(&|v| short_number(*v))
+        .x_label_formatter(&|v| if *v <= 100.0 { format!("{v:.0}") } else { String::new() })
+        .x_labels(12)
         .y_labels(bars.len())
         .y_label_formatter(&label_of)
         .light_line_style(GRID_LIGHT)
         .bold_line_style(GRID_BOLD)
         .axis_style(BLACK.stroke_width(s.px_u(0.5)))
         .draw()?;
-    let pad = s.px_u(3.5);
+    let pad = s.px_u(3.0);
     for (i, b) in bars.iter().enumerate() {
         let y = n - 1 - i as i32;
         let mut x0 = 0.0;
-        for (j, v) in b.values.iter().enumerate() {
+        for (j, v) in b.shares.iter().enumerate() {
             let mut bar = Rectangle::<(f64, SegmentValue<i32>)>::new(
-                    [(x0, SegmentValue::Exact(y)), (x0 + v, SegmentValue::Exact(y + 1))],
-                    color(j).filled(),
-                );
+                [(x0, SegmentValue::Exact(y)), (x0 + v, SegmentValue::Exact(y + 1))],
+                color(j).filled(),
+            );
             bar.set_margin(pad, pad, 0, 0);
             chart.draw_series(std::iter::once(bar))?;
             x0 += v;
         }
         chart.draw_series(std::iter::once(Text::new(
-            format!(" {}", short_number(x0)),
-            (x0, SegmentValue::CenterOf(y)),
+            format!(" {}", short_number(b.total)),
+            (100.0, SegmentValue::CenterOf(y)),
             s.tick_font().pos(Pos::new(HPos::Left, VPos::Center)),
         )))?;
     }
@@ -278,13 +299,12 @@ fn boxes<DB: DrawingBackend>(
     s: &Style,
     x_label: &str,
     rows: &[BoxRow],
-    dots: bool,
 ) -> DrawResult<DB> {
     let n = rows.len() as i32;
-    let (lo_q, hi_q) = if dots { (1, 3) } else { (0, 4) };
+    let (lo_q, hi_q) = (0, 4);
     let lo = rows.iter().map(|r| r.q[lo_q]).fold(f64::INFINITY, f64::min).max(f64::MIN_POSITIVE);
     let hi = rows.iter().map(|r| r.q[hi_q]).fold(0.0, f64::max);
-    let (lo, hi) = if lo.is_finite() && hi > lo { (lo / 1.3, hi * if dots { 1.6 } else { 1.3 }) } else { (1.0, 10.0) };
+    let (lo, hi) = if lo.is_finite() && hi > lo { (lo / 1.3, hi * 1.3) } else { (1.0, 10.0) };
     let ylab = label_area(area, s, rows.iter().map(|r| r.label.clone()));
     let mut chart = ChartBuilder::on(area)
         .margin(s.px(5.0))
@@ -315,50 +335,104 @@ fn boxes<DB: DrawingBackend>(
         let y = n - 1 - i as i32;
         let c = color(r.color);
         let mid = || SegmentValue::CenterOf(y);
-        if dots {
-            // Cleveland dot plot: log axes make bar lengths meaningless.
-            chart.draw_series(std::iter::once(PathElement::new(vec![(r.q[1], mid()), (r.q[3], mid())], c.stroke_width(stroke))))?;
-            for x in [r.q[1], r.q[3]] {
-                chart.draw_series(std::iter::once(
-                    EmptyElement::at((x, mid())) + PathElement::new(vec![(0, -half / 2), (0, half / 2)], c.stroke_width(stroke)),
-                ))?;
-            }
+        for (a, b) in [(r.q[0], r.q[1]), (r.q[3], r.q[4])] {
+            chart.draw_series(std::iter::once(PathElement::new(vec![(a, mid()), (b, mid())], BLACK.stroke_width(stroke))))?;
+        }
+        for x in [r.q[0], r.q[4]] {
             chart.draw_series(std::iter::once(
-                EmptyElement::at((r.q[2], mid())) + Circle::new((0, 0), s.px_u(2.6), c.filled()),
+                EmptyElement::at((x, mid())) + PathElement::new(vec![(0, -half / 2), (0, half / 2)], BLACK.stroke_width(stroke)),
             ))?;
-            chart.draw_series(std::iter::once(Text::new(
-                format!("  {}", short_number(r.q[2])),
-                (r.q[3], mid()),
-                s.tick_font().pos(Pos::new(HPos::Left, VPos::Center)),
-            )))?;
-        } else {
-            for (a, b) in [(r.q[0], r.q[1]), (r.q[3], r.q[4])] {
-                chart.draw_series(std::iter::once(PathElement::new(vec![(a, mid()), (b, mid())], BLACK.stroke_width(stroke))))?;
-            }
-            for x in [r.q[0], r.q[4]] {
-                chart.draw_series(std::iter::once(
-                    EmptyElement::at((x, mid())) + PathElement::new(vec![(0, -half / 2), (0, half / 2)], BLACK.stroke_width(stroke)),
-                ))?;
-            }
-            let pad = s.px_u(2.5);
-            let mut bar = Rectangle::<(f64, SegmentValue<i32>)>::new(
-                    [(r.q[1], SegmentValue::Exact(y)), (r.q[3], SegmentValue::Exact(y + 1))],
-                    c.mix(0.45).filled(),
-                );
-            bar.set_margin(pad, pad, 0, 0);
-            chart.draw_series(std::iter::once(bar))?;
-            let mut bar = Rectangle::<(f64, SegmentValue<i32>)>::new(
-                    [(r.q[1], SegmentValue::Exact(y)), (r.q[3], SegmentValue::Exact(y + 1))],
-                    c.stroke_width(stroke),
-                );
-            bar.set_margin(pad, pad, 0, 0);
-            chart.draw_series(std::iter::once(bar))?;
+        }
+        let pad = s.px_u(2.5);
+        let mut bar = Rectangle::<(f64, SegmentValue<i32>)>::new(
+                [(r.q[1], SegmentValue::Exact(y)), (r.q[3], SegmentValue::Exact(y + 1))],
+                c.mix(0.45).filled(),
+            );
+        bar.set_margin(pad, pad, 0, 0);
+        chart.draw_series(std::iter::once(bar))?;
+        let mut bar = Rectangle::<(f64, SegmentValue<i32>)>::new(
+                [(r.q[1], SegmentValue::Exact(y)), (r.q[3], SegmentValue::Exact(y + 1))],
+                c.stroke_width(stroke),
+            );
+        bar.set_margin(pad, pad, 0, 0);
+        chart.draw_series(std::iter::once(bar))?;
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((r.q[2], mid())) + PathElement::new(vec![(0, -half), (0, half)], BLACK.stroke_width(s.px_u(1.4))),
+        ))?;
+    }
+    Ok(())
+}
+
+/// Dodged dot plot: per row a marker per configuration (p50) with a
+/// p10–p90 whisker, offset vertically so they never hide each other. A dot
+/// plot rather than bars because bar lengths mean nothing on a log axis.
+fn dots<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Style, x_label: &str, rows: &[DotRow]) -> DrawResult<DB> {
+    let n = rows.len() as i32;
+    let all = rows.iter().flat_map(|r| r.marks.iter());
+    let lo = all.clone().map(|m| m.q[0]).fold(f64::INFINITY, f64::min).max(f64::MIN_POSITIVE);
+    let hi = all.map(|m| m.q[2]).fold(0.0, f64::max);
+    let (lo, hi) = if lo.is_finite() && hi > lo { (lo / 1.4, hi * 1.4) } else { (1.0, 10.0) };
+    let ylab = label_area(area, s, rows.iter().map(|r| r.label.clone()));
+    let mut chart = ChartBuilder::on(area)
+        .margin(s.px(5.0))
+        .margin_right(s.px(10.0))
+        .x_label_area_size(s.px(24.0))
+        .y_label_area_size(ylab)
+        .build_cartesian_2d((lo..hi).log_scale().with_key_points(log_ticks(lo, hi)), (0..n - 1).into_segmented())?;
+    let label_of = |v: &SegmentValue<i32>| match v {
+        SegmentValue::CenterOf(i) if *i >= 0 && *i < n => rows[(n - 1 - i) as usize].label.clone(),
+        _ => String::new(),
+    };
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc(x_label)
+        .label_style(s.tick_font())
+        .axis_desc_style(s.label_font())
+        .x_label_formatter(&|v| short_number(*v))
+        .y_labels(rows.len())
+        .y_label_formatter(&label_of)
+        .light_line_style(GRID_LIGHT)
+        .bold_line_style(GRID_BOLD)
+        .axis_style(BLACK.stroke_width(s.px_u(0.5)))
+        .draw()?;
+    let stroke = s.px_u(0.8);
+    let step = s.pt(3.2);
+    for (i, r) in rows.iter().enumerate() {
+        let y = n - 1 - i as i32;
+        let k = r.marks.len() as f64;
+        for (j, m) in r.marks.iter().enumerate() {
+            let dy = ((j as f64 - (k - 1.0) / 2.0) * step).round() as i32;
+            let c = color(m.color);
+            let at = |x: f64| EmptyElement::at((x, SegmentValue::CenterOf(y)));
+            // Whisker as a pixel-offset path between p10 and p90: drawn as two
+            // half-segments anchored at each end so the offset survives the
+            // log mapping.
             chart.draw_series(std::iter::once(
-                EmptyElement::at((r.q[2], mid())) + PathElement::new(vec![(0, -half), (0, half)], BLACK.stroke_width(s.px_u(1.4))),
+                at(m.q[1]) + PathElement::new(vec![(0, dy), (-(x_px(&chart, m.q[1]) - x_px(&chart, m.q[0])), dy)], c.stroke_width(stroke)),
             ))?;
+            chart.draw_series(std::iter::once(
+                at(m.q[1]) + PathElement::new(vec![(0, dy), (x_px(&chart, m.q[2]) - x_px(&chart, m.q[1]), dy)], c.stroke_width(stroke)),
+            ))?;
+            let r_px = s.px(2.4);
+            if m.square {
+                chart.draw_series(std::iter::once(
+                    at(m.q[1]) + Rectangle::new([(-r_px, dy - r_px), (r_px, dy + r_px)], c.filled()),
+                ))?;
+            } else {
+                chart.draw_series(std::iter::once(at(m.q[1]) + Circle::new((0, dy), r_px as u32, c.filled())))?;
+            }
         }
     }
     Ok(())
+}
+
+/// Backend x pixel of a data value on the chart's log axis.
+fn x_px<DB: DrawingBackend, Y: Ranged<ValueType = SegmentValue<i32>>>(
+    chart: &ChartContext<'_, DB, Cartesian2d<plotters::coord::combinators::WithKeyPoints<LogCoord<f64>>, Y>>,
+    x: f64,
+) -> i32 {
+    chart.backend_coord(&(x, SegmentValue::Exact(0))).0
 }
 
 fn histogram<DB: DrawingBackend>(
@@ -412,7 +486,7 @@ fn timeline<DB: DrawingBackend>(
     commits: &[String],
     lines: &[TimelineLine],
 ) -> DrawResult<DB> {
-    let items: Vec<_> = lines.iter().map(|l| (l.label.clone(), l.color, Some(l.dash))).collect();
+    let items: Vec<_> = lines.iter().map(|l| (l.label.clone(), l.color, Glyph::Line(l.dash))).collect();
     let area = legend_strip(area, s, &items)?;
     let n = commits.len() as i32;
     let ys = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));

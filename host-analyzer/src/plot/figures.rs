@@ -102,9 +102,32 @@ pub struct Line {
 #[derive(Debug, Clone)]
 pub struct StageBar {
     pub label: String,
-    /// Median of each stage, in the figure's unit, in stage order.
-    pub values: Vec<f64>,
+    /// Share of each stage's median in the sum of stage medians, percent,
+    /// in stage order. Shares, not absolute times: one slow trap kind (stack
+    /// overflow) would otherwise flatten every other bar.
+    pub shares: Vec<f64>,
+    /// Sum of the stage medians, in the figure's unit, printed at the bar.
+    pub total: f64,
 }
+
+/// One marker of a dot-plot row.
+#[derive(Debug, Clone)]
+pub struct Mark {
+    pub color: usize,
+    /// Drawn as a square (the raw floor) rather than a dot.
+    pub square: bool,
+    /// p10, p50, p90 in the figure's unit.
+    pub q: [f64; 3],
+}
+
+#[derive(Debug, Clone)]
+pub struct DotRow {
+    pub label: String,
+    pub marks: Vec<Mark>,
+}
+
+/// A legend entry: label, palette index, and whether the glyph is a square.
+pub type LegendEntry = (String, usize, bool);
 
 #[derive(Debug, Clone)]
 pub struct BoxRow {
@@ -139,12 +162,13 @@ pub enum FigureKind {
     /// Horizontal stacked bars of stage medians.
     Stages { x_label: String, stages: Vec<String>, bars: Vec<StageBar> },
     /// Box plots (p25–p75 box, median bar, p1–p99 whiskers), log-x.
-    Boxes { x_label: String, rows: Vec<BoxRow>, legend: Vec<(String, usize)> },
+    Boxes { x_label: String, rows: Vec<BoxRow>, legend: Vec<LegendEntry> },
     /// Histogram of one series, linear x, clipped to p0.1–p99.9.
     Histogram { x_label: String, bins: Vec<Bin>, median: f64, color: usize },
-    /// p50 bars with p10–p90 whiskers per series, grouped per trap kind with
-    /// its raw-exception floor, log-x.
-    Floor { x_label: String, rows: Vec<BoxRow>, legend: Vec<(String, usize)> },
+    /// One row per trap kind: a dot (p50, whiskers p10–p90) per
+    /// configuration, dodged vertically, and a square for the raw-exception
+    /// floor of the vector it raised; log-x.
+    Floor { x_label: String, rows: Vec<DotRow>, legend: Vec<LegendEntry> },
     /// p50 per commit.
     Timeline { y_label: String, commits: Vec<String>, lines: Vec<TimelineLine> },
 }
@@ -206,11 +230,16 @@ pub fn for_run(run: &Run, unit: Unit) -> Result<Vec<Figure>, UnitError> {
     let u = unit_name(unit);
     let caption = run_caption(run);
     let series: Vec<&Series> = run.series.iter().filter(|s| !s.total.is_empty()).collect();
-    // Colour per configuration, in first-seen order, shared by all figures.
+    // Colour per configuration, shared by all figures: configurations of
+    // wasm experiments first (in first-seen order), those only raw floors use
+    // (e.g. `ring0`) after, so trap configurations keep the same colours
+    // whether or not a run measured raw exceptions first.
     let mut configs: Vec<&str> = Vec::new();
-    for s in &series {
-        if !configs.contains(&s.config.as_str()) {
-            configs.push(&s.config);
+    for raw_pass in [false, true] {
+        for s in &series {
+            if s.experiment.starts_with("raw.") == raw_pass && !configs.contains(&s.config.as_str()) {
+                configs.push(&s.config);
+            }
         }
     }
     let config_color = |c: &str| configs.iter().position(|x| *x == c).unwrap_or(0);
@@ -251,66 +280,80 @@ pub fn for_run(run: &Run, unit: Unit) -> Result<Vec<Figure>, UnitError> {
         });
     }
 
-    // Stage breakdown.
+    // Stage breakdown, one figure per configuration.
     let staged: Vec<&Series> = series.iter().copied().filter(|s| !s.stages.is_empty()).collect();
-    if !staged.is_empty() {
-        let mut stages: Vec<String> = Vec::new();
-        for s in &staged {
-            for st in &s.stages {
-                if !stages.contains(&st.name) {
-                    stages.push(st.name.clone());
-                }
+    let mut stages: Vec<String> = Vec::new();
+    for s in &staged {
+        for st in &s.stages {
+            if !stages.contains(&st.name) {
+                stages.push(st.name.clone());
             }
         }
+    }
+    let overhead = run
+        .header
+        .as_ref()
+        .map_or(String::new(), |h| format!("; each stage includes a {}-cycle stamp overhead", h.stamp_overhead_cycles));
+    for config in &configs {
         let bars: Vec<StageBar> = staged
             .iter()
-            .map(|s| StageBar {
-                label: format!("{} · {}", s.experiment, s.config),
-                values: stages
+            .filter(|s| s.config == *config)
+            .map(|s| {
+                let medians: Vec<f64> = stages
                     .iter()
                     .map(|name| {
-                        s.stages
-                            .iter()
-                            .find(|st| &st.name == name)
-                            .map_or(0.0, |st| crate::stats::median(&st.values) * k)
+                        s.stages.iter().find(|st| &st.name == name).map_or(0.0, |st| crate::stats::median(&st.values))
                     })
-                    .collect(),
+                    .collect();
+                let sum: f64 = medians.iter().sum();
+                StageBar {
+                    label: s.experiment.clone(),
+                    shares: medians.iter().map(|m| if sum > 0.0 { 100.0 * m / sum } else { 0.0 }).collect(),
+                    total: sum * k,
+                }
             })
             .collect();
-        let overhead = run
-            .header
-            .as_ref()
-            .map_or(String::new(), |h| format!(" (each includes a {}-cycle stamp overhead)", h.stamp_overhead_cycles));
+        if bars.is_empty() {
+            continue;
+        }
         figs.push(Figure {
-            name: "stages".into(),
+            name: format!("stages-{}", stem(config)),
             width: Width::TwoColumns,
-            height_in: 1.2 + 0.3 * bars.len() as f64,
-            caption: format!("Where a trap's time goes: median of each stage{overhead}; {caption}"),
-            kind: FigureKind::Stages { x_label: format!("median time per stage ({u})"), stages, bars },
+            height_in: 1.2 + 0.26 * bars.len() as f64,
+            caption: format!(
+                "Where a trap's time goes, {config}: each stage's median as a share of their sum (sum in {u} at the bar){overhead}; {caption}"
+            ),
+            kind: FigureKind::Stages { x_label: "share of the round trip (%)".into(), stages: stages.clone(), bars },
         });
     }
 
-    // Distribution per configuration.
-    let rows: Vec<BoxRow> = series
-        .iter()
-        .zip(&sorted_by)
-        .map(|(s, v)| BoxRow {
-            label: format!("{} · {}", s.experiment, s.config),
-            color: config_color(&s.config),
-            q: quantiles(v, &[0.01, 0.25, 0.5, 0.75, 0.99], k).try_into().expect("five quantiles"),
-        })
-        .collect();
-    let legend = configs.iter().map(|c| (c.to_string(), config_color(c))).collect();
-    figs.push(Figure {
-        name: "distribution".into(),
-        width: Width::TwoColumns,
-        height_in: 1.0 + 0.24 * rows.len() as f64,
-        caption: format!("Distribution per experiment and configuration: box p25–p75, bar median, whiskers p1–p99; {caption}"),
-        kind: FigureKind::Boxes { x_label: format!("round trip ({u}, log scale)"), rows, legend },
-    });
+    // Distribution per configuration: one figure each, a row per experiment,
+    // coloured by class.
+    for config in &configs {
+        let rows: Vec<BoxRow> = series
+            .iter()
+            .zip(&sorted_by)
+            .filter(|(s, _)| s.config == *config)
+            .map(|(s, v)| BoxRow {
+                label: s.experiment.clone(),
+                color: Class::of(&s.experiment, &s.config).color(),
+                q: quantiles(v, &[0.01, 0.25, 0.5, 0.75, 0.99], k).try_into().expect("five quantiles"),
+            })
+            .collect();
+        let legend = class_legend(series.iter().filter(|s| s.config == *config).map(|s| Class::of(&s.experiment, &s.config)));
+        figs.push(Figure {
+            name: format!("distribution-{}", stem(config)),
+            width: Width::TwoColumns,
+            height_in: 1.0 + 0.22 * rows.len() as f64,
+            caption: format!(
+                "Distribution per experiment, {config}: box p25–p75, bar median, whiskers p1–p99; {caption}"
+            ),
+            kind: FigureKind::Boxes { x_label: format!("round trip ({u}, log scale)"), rows, legend },
+        });
+    }
 
     // Trap vs explicit check vs raw floor.
-    if let Some(f) = floor_figure(run, &series, &sorted_by, k, u, &caption) {
+    if let Some(f) = floor_figure(&configs, &series, &sorted_by, k, u, &caption) {
         figs.push(f);
     }
 
@@ -371,74 +414,86 @@ fn vector_of(s: &Series) -> Option<u8> {
     r.observed.as_ref().and_then(|o| o.vector).or_else(|| r.expected.as_ref().and_then(|e| e.vector))
 }
 
-/// Trap kinds with their configurations, each followed by the raw floor of
-/// the CPU vector it raised (matched through the result records, not names).
+fn class_legend(classes: impl Iterator<Item = Class>) -> Vec<LegendEntry> {
+    let present: Vec<Class> = classes.collect();
+    [Class::Signals, Class::Explicit, Class::RawFloor, Class::Other]
+        .into_iter()
+        .filter(|c| present.contains(c))
+        .map(|c| (c.label().to_string(), c.color(), false))
+        .collect()
+}
+
+/// One row per trap kind with a marker per configuration and the raw floor
+/// of the CPU vector it raised (matched through the result records, not
+/// names); raw experiments not used as a floor get rows of their own.
 fn floor_figure(
-    _run: &Run,
+    configs: &[&str],
     series: &[&Series],
     sorted_by: &[Vec<u64>],
     k: f64,
     u: &str,
     caption: &str,
 ) -> Option<Figure> {
-    let has_floor = series.iter().any(|s| Class::of(&s.experiment, &s.config) == Class::RawFloor);
-    let has_trap = series.iter().any(|s| Class::of(&s.experiment, &s.config) != Class::RawFloor);
-    if !(has_floor && has_trap) {
+    let is_raw = |s: &Series| Class::of(&s.experiment, &s.config) == Class::RawFloor;
+    if !(series.iter().any(|s| is_raw(s)) && series.iter().any(|s| !is_raw(s))) {
         return None;
     }
-    let row = |i: usize, label: String| {
-        let s = series[i];
-        BoxRow {
-            label,
-            color: Class::of(&s.experiment, &s.config).color(),
-            q: [
-                0.0,
-                quantile_sorted(&sorted_by[i], 0.10) as f64 * k,
-                quantile_sorted(&sorted_by[i], 0.50) as f64 * k,
-                quantile_sorted(&sorted_by[i], 0.90) as f64 * k,
-                0.0,
-            ],
-        }
+    let q = |i: usize| {
+        let v = &sorted_by[i];
+        [0.10, 0.50, 0.90].map(|p| quantile_sorted(v, p) as f64 * k)
     };
+    // Palette indices: configurations first, the floor after them.
+    let floor_color = configs.len();
     let mut rows = Vec::new();
     let mut used_floors = Vec::new();
     let mut kinds: Vec<&str> = Vec::new();
     for s in series {
-        if Class::of(&s.experiment, &s.config) != Class::RawFloor && !kinds.contains(&s.experiment.as_str()) {
+        if !is_raw(s) && !kinds.contains(&s.experiment.as_str()) {
             kinds.push(&s.experiment);
         }
     }
     for kind in kinds {
         let members: Vec<usize> = (0..series.len()).filter(|&i| series[i].experiment == kind).collect();
-        for &i in &members {
-            rows.push(row(i, format!("{} · {}", kind, series[i].config)));
-        }
-        let vector = members.iter().find_map(|&i| vector_of(series[i]));
-        if let Some(v) = vector {
-            if let Some(f) = (0..series.len())
-                .find(|&i| Class::of(&series[i].experiment, "") == Class::RawFloor && vector_of(series[i]) == Some(v))
-            {
-                rows.push(row(f, format!("  floor: {} ({})", series[f].experiment, vector_name(v))));
+        let mut marks: Vec<Mark> = members
+            .iter()
+            .map(|&i| Mark {
+                color: configs.iter().position(|c| *c == series[i].config).unwrap_or(0),
+                square: false,
+                q: q(i),
+            })
+            .collect();
+        let mut label = kind.to_string();
+        if let Some(v) = members.iter().find_map(|&i| vector_of(series[i])) {
+            if let Some(f) = (0..series.len()).find(|&i| is_raw(series[i]) && vector_of(series[i]) == Some(v)) {
+                marks.push(Mark { color: floor_color, square: true, q: q(f) });
+                label = format!("{kind} ({})", vector_name(v));
                 used_floors.push(f);
             }
         }
+        rows.push(DotRow { label, marks });
     }
     for i in 0..series.len() {
-        if Class::of(&series[i].experiment, "") == Class::RawFloor && !used_floors.contains(&i) {
-            rows.push(row(i, format!("{} · {}", series[i].experiment, series[i].config)));
+        if is_raw(series[i]) && !used_floors.contains(&i) {
+            rows.push(DotRow {
+                label: series[i].experiment.clone(),
+                marks: vec![Mark { color: floor_color, square: true, q: q(i) }],
+            });
         }
     }
-    let classes = [Class::Signals, Class::Explicit, Class::RawFloor, Class::Other];
-    let legend = classes
+    let mut legend: Vec<LegendEntry> = configs
         .iter()
-        .filter(|c| rows.iter().any(|r| r.color == c.color()))
-        .map(|c| (c.label().to_string(), c.color()))
+        .enumerate()
+        .filter(|(_, c)| series.iter().any(|s| !is_raw(s) && s.config == **c))
+        .map(|(i, c)| (c.to_string(), i, false))
         .collect();
+    legend.push(("raw exception floor (ring 0, iretq)".into(), floor_color, true));
     Some(Figure {
         name: "floor".into(),
         width: Width::TwoColumns,
-        height_in: 1.1 + 0.24 * rows.len() as f64,
-        caption: format!("Trap vs explicit check vs raw-exception floor: dot p50, whiskers p10–p90; {caption}"),
+        height_in: 1.2 + 0.22 * rows.len() as f64,
+        caption: format!(
+            "Trap via CPU exception vs explicit check vs the raw-exception floor of the same vector: marker p50, whiskers p10–p90; {caption}"
+        ),
         kind: FigureKind::Floor { x_label: format!("round trip ({u}, log scale)"), rows, legend },
     })
 }
@@ -515,7 +570,18 @@ mod tests {
         let run = parse("run", jsonl(&RunSpec::small("tcg", 100)).as_bytes());
         let figs = for_run(&run, Unit::Cycles).unwrap();
         let names: Vec<&str> = figs.iter().map(|f| f.name.as_str()).collect();
-        for want in ["cdf-trap.oob_load", "cdf-trap.unreachable", "cdf-call.null", "cdf-raw", "stages", "distribution", "floor"] {
+        for want in [
+            "cdf-trap.oob_load",
+            "cdf-trap.unreachable",
+            "cdf-call.null",
+            "cdf-raw",
+            "stages-signals.bt_off",
+            "stages-signals.bt_on",
+            "distribution-signals.bt_off",
+            "distribution-explicit.bt_off",
+            "distribution-ring0",
+            "floor",
+        ] {
             assert!(names.contains(&want), "{want} missing from {names:?}");
         }
         assert_eq!(names.iter().filter(|n| n.starts_with("hist-")).count(), run.series.len());
@@ -530,10 +596,11 @@ mod tests {
             panic!("floor figure has the wrong kind")
         };
         let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
-        let oob = labels.iter().position(|l| l.starts_with("trap.oob_load")).unwrap();
-        assert_eq!(labels[oob + 3], "  floor: raw.pf (#PF)", "{labels:#?}");
-        let ud = labels.iter().position(|l| l.starts_with("trap.unreachable")).unwrap();
-        assert_eq!(labels[ud + 2], "  floor: raw.ud (#UD)", "{labels:#?}");
+        assert_eq!(labels, ["trap.oob_load (#PF)", "trap.unreachable (#UD)", "call.null"], "{labels:#?}");
+        // oob_load: three configurations and the #PF floor (raw.pf, ~1.45k).
+        assert_eq!(rows[0].marks.len(), 4);
+        let floor = rows[0].marks.iter().find(|m| m.square).unwrap();
+        assert!((1300.0..1600.0).contains(&floor.q[1]), "{:?}", floor.q);
     }
 
     #[test]
