@@ -69,7 +69,7 @@ fn plot_writes_svg_and_png_at_paper_sizes_with_the_mode() {
     assert_eq!(png_size(&out.join("distribution-ring0.png")).0, 2148);
     let svg = std::fs::read_to_string(out.join("floor.svg")).unwrap();
     assert!(svg.contains("mode: TCG real time"), "caption with the mode missing");
-    assert!(svg.contains("trap.oob_load (#PF)"), "the floor is matched through the vector");
+    assert!(svg.contains("trap.oob_load (#PF)"), "the floor is matched through the vector: {svg}");
 }
 
 fn store(results: &Path, run: String, date: &str) -> PathBuf {

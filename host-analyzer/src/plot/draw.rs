@@ -161,6 +161,13 @@ fn legend_strip<DB: DrawingBackend>(
     Ok(rest)
 }
 
+/// Category axis for `n` rows. plotters' segmented `0..m` has m + 1 slots, so
+/// `0..n-1` gives exactly n; a single row needs `0..1` (its spare slot stays
+/// empty) because a zero-width range draws nothing.
+fn category_range(n: i32) -> std::ops::Range<i32> {
+    0..(n - 1).max(1)
+}
+
 fn line_style(s: &Style, c: usize) -> ShapeStyle {
     color(c).stroke_width(s.line())
 }
@@ -253,7 +260,7 @@ fn stacked<DB: DrawingBackend>(
         .margin_right(s.px(6.0))
         .x_label_area_size(s.px(24.0))
         .y_label_area_size(ylab)
-        .build_cartesian_2d(0f64..115.0, (0..n - 1).into_segmented())?;
+        .build_cartesian_2d(0f64..115.0, category_range(n).into_segmented())?;
     let label_of = |v: &SegmentValue<i32>| match v {
         SegmentValue::CenterOf(i) if *i >= 0 && *i < n => bars[(n - 1 - i) as usize].label.clone(),
         _ => String::new(),
@@ -311,7 +318,7 @@ fn boxes<DB: DrawingBackend>(
         .margin_right(s.px(10.0))
         .x_label_area_size(s.px(24.0))
         .y_label_area_size(ylab)
-        .build_cartesian_2d((lo..hi).log_scale().with_key_points(log_ticks(lo, hi)), (0..n - 1).into_segmented())?;
+        .build_cartesian_2d((lo..hi).log_scale().with_key_points(log_ticks(lo, hi)), category_range(n).into_segmented())?;
     let label_of = |v: &SegmentValue<i32>| match v {
         SegmentValue::CenterOf(i) if *i >= 0 && *i < n => rows[(n - 1 - i) as usize].label.clone(),
         _ => String::new(),
@@ -378,7 +385,7 @@ fn dots<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Style, x_label: &
         .margin_right(s.px(10.0))
         .x_label_area_size(s.px(24.0))
         .y_label_area_size(ylab)
-        .build_cartesian_2d((lo..hi).log_scale().with_key_points(log_ticks(lo, hi)), (0..n - 1).into_segmented())?;
+        .build_cartesian_2d((lo..hi).log_scale().with_key_points(log_ticks(lo, hi)), category_range(n).into_segmented())?;
     let label_of = |v: &SegmentValue<i32>| match v {
         SegmentValue::CenterOf(i) if *i >= 0 && *i < n => rows[(n - 1 - i) as usize].label.clone(),
         _ => String::new(),
@@ -500,7 +507,7 @@ fn timeline<DB: DrawingBackend>(
         .margin_right(s.px(9.0))
         .x_label_area_size(s.px(24.0))
         .y_label_area_size(s.px(32.0))
-        .build_cartesian_2d((0..n - 1).into_segmented(), lo..hi)?;
+        .build_cartesian_2d(category_range(n).into_segmented(), lo..hi)?;
     // Label at most ~12 commits so labels never collide.
     let every = (commits.len() / 12).max(1) as i32;
     let label_of = |v: &SegmentValue<i32>| match v {
