@@ -23,7 +23,11 @@ const SAMPLES: usize = 1_000_000;
 fn million_sample_run() -> Vec<u8> {
     let spec = RunSpec::small("tcg", 0);
     let per_series = SAMPLES / spec.series.len();
-    jsonl(&RunSpec { samples: per_series, ..spec }).into_bytes()
+    jsonl(&RunSpec {
+        samples: per_series,
+        ..spec
+    })
+    .into_bytes()
 }
 
 fn ingest_summary(c: &mut Criterion) {
@@ -38,7 +42,9 @@ fn ingest_summary(c: &mut Criterion) {
             black_box(render(&run, &rows, Format::Table, Unit::Cycles).expect("cycles need no TSC"))
         })
     });
-    g.bench_function("1M samples, ingest only", |b| b.iter(|| black_box(parse("bench", black_box(&bytes)))));
+    g.bench_function("1M samples, ingest only", |b| {
+        b.iter(|| black_box(parse("bench", black_box(&bytes))))
+    });
     g.finish();
 }
 

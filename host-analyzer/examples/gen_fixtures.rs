@@ -15,7 +15,10 @@ use traplab_analyzer::synth::{RunSpec, lines};
 fn reframe(line: &str, edit: impl Fn(&str) -> String) -> String {
     let covered = &line[..line.len() - ",\"crc\":\"xxxxxxxx\"}".len()];
     let covered = edit(covered);
-    format!("{covered},\"crc\":\"{:08x}\"}}", crc32fast::hash(covered.as_bytes()))
+    format!(
+        "{covered},\"crc\":\"{:08x}\"}}",
+        crc32fast::hash(covered.as_bytes())
+    )
 }
 
 fn write(dir: &Path, name: &str, lines: &[String]) {
@@ -32,24 +35,41 @@ fn main() {
     // slower, and deterministic icount runs.
     let good = RunSpec::small("tcg", 150);
     write(&dir, "good.jsonl", &lines(&good));
-    write(&dir, "good_again.jsonl", &lines(&RunSpec { seed: 2, ..good.clone() }));
+    write(
+        &dir,
+        "good_again.jsonl",
+        &lines(&RunSpec {
+            seed: 2,
+            ..good.clone()
+        }),
+    );
     write(
         &dir,
         "slow.jsonl",
-        &lines(&RunSpec { seed: 3, slowdown: 1.10, commit: "a1b2c3d".into(), ..good.clone() }),
+        &lines(&RunSpec {
+            seed: 3,
+            slowdown: 1.10,
+            commit: "a1b2c3d".into(),
+            ..good.clone()
+        }),
     );
     let icount = RunSpec::small("icount", 40);
     write(&dir, "icount.jsonl", &lines(&icount));
     write(
         &dir,
         "icount_slow.jsonl",
-        &lines(&RunSpec { slowdown: 1.10, commit: "a1b2c3d".into(), ..icount.clone() }),
+        &lines(&RunSpec {
+            slowdown: 1.10,
+            commit: "a1b2c3d".into(),
+            ..icount.clone()
+        }),
     );
 
     // Hostile runs, each derived from one small run.
     let base = lines(&RunSpec::small("tcg", 24));
     let mut boot = vec![
-        "\x1b[2J\x1b[01;01H\x1b[=3h\x1b[2J\x1b[01;01HSeaBIOS (version 1.16.3-debian-1.16.3-2)".to_string(),
+        "\x1b[2J\x1b[01;01H\x1b[=3h\x1b[2J\x1b[01;01HSeaBIOS (version 1.16.3-debian-1.16.3-2)"
+            .to_string(),
         "iPXE (https://ipxe.org) 00:03.0 CA00 PCI2.10 PnP PMM+1EFCAF60+1EF0AF60 CA00".into(),
         "Booting from ROM..".into(),
     ];
@@ -87,13 +107,24 @@ fn main() {
     write(&dir, "missing_end.jsonl", &m);
 
     let mut w = base.clone();
-    w[1] = reframe(&w[1], |c| c.replacen("\"total\":[", "\"total\":[\"fast\",", 1));
-    w[2] = reframe(&w[2], |c| c.replacen("\"samples\":24", "\"samples\":\"24\"", 1));
+    w[1] = reframe(&w[1], |c| {
+        c.replacen("\"total\":[", "\"total\":[\"fast\",", 1)
+    });
+    w[2] = reframe(&w[2], |c| {
+        c.replacen("\"samples\":24", "\"samples\":\"24\"", 1)
+    });
     write(&dir, "wrong_types.jsonl", &w);
 
     let mut u = base.clone();
     u[0] = reframe(&u[0], |c| c.replacen("\"schema\":1", "\"schema\":2", 1));
     write(&dir, "unknown_schema.jsonl", &u);
 
-    write(&dir, "noise_only.jsonl", &["SeaBIOS (version 1.16.3)".into(), "Booting from ROM..".into()]);
+    write(
+        &dir,
+        "noise_only.jsonl",
+        &[
+            "SeaBIOS (version 1.16.3)".into(),
+            "Booting from ROM..".into(),
+        ],
+    );
 }

@@ -91,7 +91,11 @@ pub enum CompareError {
     UnknownMode(String),
 }
 
-pub fn compare(base: &Run, cand: &Run, options: CompareOptions) -> Result<Comparison, CompareError> {
+pub fn compare(
+    base: &Run,
+    cand: &Run,
+    options: CompareOptions,
+) -> Result<Comparison, CompareError> {
     let (bm, cm) = (base.mode(), cand.mode());
     for (m, r) in [(&bm, base), (&cm, cand)] {
         if *m == Mode::Unknown {
@@ -99,9 +103,16 @@ pub fn compare(base: &Run, cand: &Run, options: CompareOptions) -> Result<Compar
         }
     }
     if bm != cm {
-        return Err(CompareError::ModeMismatch { base: bm.to_string(), cand: cm.to_string() });
+        return Err(CompareError::ModeMismatch {
+            base: bm.to_string(),
+            cand: cm.to_string(),
+        });
     }
-    let method = if bm.is_deterministic() { IntervalMethod::Exact } else { IntervalMethod::Bootstrap };
+    let method = if bm.is_deterministic() {
+        IntervalMethod::Exact
+    } else {
+        IntervalMethod::Bootstrap
+    };
     let mut notes = Vec::new();
     // Different TSC rates mean different machines or calibrations: compare
     // time, not ticks. ratio_time = ratio_cycles · hz_base / hz_cand.
@@ -122,12 +133,25 @@ pub fn compare(base: &Run, cand: &Run, options: CompareOptions) -> Result<Compar
             continue;
         };
         if b.total.is_empty() || c.total.is_empty() {
-            notes.push(format!("{}: no samples in {}", b.label(), if b.total.is_empty() { "base" } else { "candidate" }));
+            notes.push(format!(
+                "{}: no samples in {}",
+                b.label(),
+                if b.total.is_empty() {
+                    "base"
+                } else {
+                    "candidate"
+                }
+            ));
             continue;
         }
-        let Some(mut ci) =
-            ratio_of_medians(&b.total, &c.total, options.confidence, method, options.resamples, options.seed)
-        else {
+        let Some(mut ci) = ratio_of_medians(
+            &b.total,
+            &c.total,
+            options.confidence,
+            method,
+            options.resamples,
+            options.seed,
+        ) else {
             continue;
         };
         ci.ratio *= scale;
@@ -149,12 +173,21 @@ pub fn compare(base: &Run, cand: &Run, options: CompareOptions) -> Result<Compar
             notes.push(format!("{}: only in candidate", c.label()));
         }
     }
-    Ok(Comparison { mode: bm, rows, notes, options })
+    Ok(Comparison {
+        mode: bm,
+        rows,
+        notes,
+        options,
+    })
 }
 
 fn describe_side(run: &Run) -> String {
     match run.commit() {
-        Some((c, dirty)) => format!("{} (commit {c}{})", run.source, if dirty { ", dirty" } else { "" }),
+        Some((c, dirty)) => format!(
+            "{} (commit {c}{})",
+            run.source,
+            if dirty { ", dirty" } else { "" }
+        ),
         None => run.source.clone(),
     }
 }
@@ -163,7 +196,9 @@ fn describe_side(run: &Run) -> String {
 /// depend on the unit).
 pub fn render(cmp: &Comparison, base: &Run, cand: &Run, format: Format) -> String {
     let method = match cmp.rows.first().map(|r| r.ci.method) {
-        Some(IntervalMethod::Exact) => "exact ratio (deterministic mode: zero-width interval)".to_string(),
+        Some(IntervalMethod::Exact) => {
+            "exact ratio (deterministic mode: zero-width interval)".to_string()
+        }
         _ => format!(
             "{}% percentile bootstrap of the ratio of medians ({} resamples, fixed seed)",
             trim_float(cmp.options.confidence * 100.0),
@@ -202,8 +237,17 @@ pub fn render(cmp: &Comparison, base: &Run, cand: &Run, format: Format) -> Strin
         Format::Csv => {
             let mut t = Table::new(
                 &[
-                    "experiment", "config", "mode", "base_n", "cand_n", "base_p50", "cand_p50", "ratio", "ci_low",
-                    "ci_high", "verdict",
+                    "experiment",
+                    "config",
+                    "mode",
+                    "base_n",
+                    "cand_n",
+                    "base_p50",
+                    "cand_p50",
+                    "ratio",
+                    "ci_low",
+                    "ci_high",
+                    "verdict",
                 ]
                 .map(|c| (c, Align::Left)),
             );
@@ -284,5 +328,9 @@ fn percent(ratio: f64) -> String {
         return "+inf".into();
     }
     let p = (ratio - 1.0) * 100.0;
-    if p.abs() < 0.05 { "±0.0%".into() } else { format!("{p:+.1}%") }
+    if p.abs() < 0.05 {
+        "±0.0%".into()
+    } else {
+        format!("{p:+.1}%")
+    }
 }

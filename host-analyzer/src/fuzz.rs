@@ -17,7 +17,13 @@ pub fn parse_and_summarize(data: &[u8]) {
         return;
     }
     let rows = summarize(&run);
-    for format in [Format::Table, Format::Md, Format::Csv, Format::Json, Format::Latex] {
+    for format in [
+        Format::Table,
+        Format::Md,
+        Format::Csv,
+        Format::Json,
+        Format::Latex,
+    ] {
         for unit in [Unit::Cycles, Unit::Ns] {
             let _ = render(&run, &rows, format, unit);
         }

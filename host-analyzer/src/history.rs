@@ -58,7 +58,8 @@ pub fn build(runs: &[(Meta, Run)], min_step: f64) -> History {
     // (mode, experiment, config) in first-seen order → per commit → levels.
     let mut keys: Vec<(Mode, String, String)> = Vec::new();
     let mut commits: Vec<(Mode, String, String)> = Vec::new(); // (mode, commit, date)
-    let mut levels: std::collections::HashMap<(Mode, String, String, String), Vec<Levels>> = Default::default();
+    let mut levels: std::collections::HashMap<(Mode, String, String, String), Vec<Levels>> =
+        Default::default();
     for (meta, run) in runs {
         let mode = Mode::parse(&meta.mode);
         let commit = meta.commit_label();
@@ -66,13 +67,20 @@ pub fn build(runs: &[(Meta, Run)], min_step: f64) -> History {
             commits.push((mode.clone(), commit.clone(), meta.order_key().to_string()));
         }
         for s in &run.series {
-            let Some(d) = describe(&s.total) else { continue };
+            let Some(d) = describe(&s.total) else {
+                continue;
+            };
             let key = (mode.clone(), s.experiment.clone(), s.config.clone());
             if !keys.contains(&key) {
                 keys.push(key);
             }
             levels
-                .entry((mode.clone(), s.experiment.clone(), s.config.clone(), commit.clone()))
+                .entry((
+                    mode.clone(),
+                    s.experiment.clone(),
+                    s.config.clone(),
+                    commit.clone(),
+                ))
                 .or_default()
                 .push((d.p50 as f64, d.p99 as f64));
         }
@@ -88,7 +96,12 @@ pub fn build(runs: &[(Meta, Run)], min_step: f64) -> History {
                 .iter()
                 .filter(|(m, _, _)| *m == mode)
                 .filter_map(|(_, commit, date)| {
-                    let v = levels.get(&(mode.clone(), experiment.clone(), config.clone(), commit.clone()))?;
+                    let v = levels.get(&(
+                        mode.clone(),
+                        experiment.clone(),
+                        config.clone(),
+                        commit.clone(),
+                    ))?;
                     Some(Point {
                         commit: commit.clone(),
                         date: date.clone(),
@@ -98,11 +111,22 @@ pub fn build(runs: &[(Meta, Run)], min_step: f64) -> History {
                     })
                 })
                 .collect();
-            let changes = change_points(&points.iter().map(|p| p.p50).collect::<Vec<_>>(), min_step);
-            Track { mode, experiment, config, points, changes }
+            let changes =
+                change_points(&points.iter().map(|p| p.p50).collect::<Vec<_>>(), min_step);
+            Track {
+                mode,
+                experiment,
+                config,
+                points,
+                changes,
+            }
         })
         .collect();
-    History { tracks, runs: runs.len(), min_step }
+    History {
+        tracks,
+        runs: runs.len(),
+        min_step,
+    }
 }
 
 /// `2026-11-27` from an ISO 8601 timestamp.
@@ -113,7 +137,11 @@ pub fn day(date: &str) -> &str {
 fn change_text(before: f64, after: f64) -> String {
     let p = (after / before - 1.0) * 100.0;
     // Avoid "-0.0%": below display precision there is no sign to show.
-    if p.abs() < 0.05 { "±0.0%".into() } else { format!("{p:+.1}%") }
+    if p.abs() < 0.05 {
+        "±0.0%".into()
+    } else {
+        format!("{p:+.1}%")
+    }
 }
 
 /// The history as a document: one section per mode, plus the change points
@@ -128,7 +156,14 @@ pub fn document(h: &History, source: &str, unit: Unit) -> Document {
     let mut doc = Document {
         caption: vec![
             ("results".into(), format!("{source} · {} runs", h.runs)),
-            ("modes".into(), modes.iter().map(Mode::caption).collect::<Vec<_>>().join("; ")),
+            (
+                "modes".into(),
+                modes
+                    .iter()
+                    .map(Mode::caption)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
             (
                 "method".into(),
                 format!(
@@ -154,8 +189,16 @@ pub fn document(h: &History, source: &str, unit: Unit) -> Document {
         ]);
         for tr in h.tracks.iter().filter(|t| &t.mode == mode) {
             for (i, p) in tr.points.iter().enumerate() {
-                let delta = if i == 0 { String::new() } else { change_text(tr.points[i - 1].p50, p.p50) };
-                let step = if tr.changes.contains(&i) { "◀ level shift" } else { "" };
+                let delta = if i == 0 {
+                    String::new()
+                } else {
+                    change_text(tr.points[i - 1].p50, p.p50)
+                };
+                let step = if tr.changes.contains(&i) {
+                    "◀ level shift"
+                } else {
+                    ""
+                };
                 t.push(vec![
                     tr.experiment.clone(),
                     tr.config.clone(),
@@ -170,7 +213,11 @@ pub fn document(h: &History, source: &str, unit: Unit) -> Document {
             }
         }
         doc.sections.push(Section {
-            title: format!("p50/p99 per commit, mode {} ({})", mode.as_str(), unit.as_str()),
+            title: format!(
+                "p50/p99 per commit, mode {} ({})",
+                mode.as_str(),
+                unit.as_str()
+            ),
             label: format!("history-{}", mode.as_str()),
             table: t,
             code_columns: 3,
@@ -203,11 +250,19 @@ pub fn document(h: &History, source: &str, unit: Unit) -> Document {
 fn segment_level(tr: &Track, i: usize, after: bool) -> f64 {
     let pos = tr.changes.iter().position(|&c| c == i).unwrap_or(0);
     let (a, b) = if after {
-        (i, tr.changes.get(pos + 1).copied().unwrap_or(tr.points.len()))
+        (
+            i,
+            tr.changes.get(pos + 1).copied().unwrap_or(tr.points.len()),
+        )
     } else {
         (if pos == 0 { 0 } else { tr.changes[pos - 1] }, i)
     };
-    median(&tr.points[a..b].iter().map(|p| p.p50.round() as u64).collect::<Vec<_>>())
+    median(
+        &tr.points[a..b]
+            .iter()
+            .map(|p| p.p50.round() as u64)
+            .collect::<Vec<_>>(),
+    )
 }
 
 #[cfg(test)]
@@ -218,7 +273,12 @@ mod tests {
     use std::time::UNIX_EPOCH;
 
     fn stored(commit: &str, date: &str, slowdown: f64, seed: u64, mode: &str) -> (Meta, Run) {
-        let spec = RunSpec { commit: commit.into(), slowdown, seed, ..RunSpec::small(mode, 200) };
+        let spec = RunSpec {
+            commit: commit.into(),
+            slowdown,
+            seed,
+            ..RunSpec::small(mode, 200)
+        };
         let run = parse("run.jsonl", jsonl(&spec).as_bytes());
         let mut meta = Meta::from_run(&run, UNIX_EPOCH);
         meta.commit_date = Some(date.into());
@@ -230,16 +290,28 @@ mod tests {
         let runs: Vec<_> = (0..8)
             .map(|i| {
                 let slow = if i >= 5 { 1.15 } else { 1.0 };
-                stored(&format!("c{i}"), &format!("2026-11-0{}T00:00:00Z", i + 1), slow, i as u64 + 1, "tcg")
+                stored(
+                    &format!("c{i}"),
+                    &format!("2026-11-0{}T00:00:00Z", i + 1),
+                    slow,
+                    i as u64 + 1,
+                    "tcg",
+                )
             })
             .collect();
         let h = build(&runs, 0.05);
-        let t = h.tracks.iter().find(|t| t.experiment == "trap.oob_load" && t.config == "signals.bt_off").unwrap();
+        let t = h
+            .tracks
+            .iter()
+            .find(|t| t.experiment == "trap.oob_load" && t.config == "signals.bt_off")
+            .unwrap();
         assert_eq!(t.points.len(), 8);
         assert_eq!(t.changes, vec![5]);
         let doc = document(&h, "results", Unit::Cycles);
         assert!(
-            doc.notes.iter().any(|n| n.starts_with("change point [tcg] trap.oob_load/signals.bt_off: p50 +1") && n.contains("at c5 (2026-11-06)")),
+            doc.notes.iter().any(|n| n
+                .starts_with("change point [tcg] trap.oob_load/signals.bt_off: p50 +1")
+                && n.contains("at c5 (2026-11-06)")),
             "{:#?}",
             doc.notes
         );
@@ -254,9 +326,23 @@ mod tests {
             stored("c1", "2026-11-02", 1.0, 3, "tcg"),
         ];
         let h = build(&runs, 0.05);
-        let tcg = h.tracks.iter().find(|t| t.mode == Mode::Tcg && t.experiment == "raw.pf").unwrap();
-        assert_eq!(tcg.points.iter().map(|p| (p.commit.as_str(), p.runs)).collect::<Vec<_>>(), [("c0", 2), ("c1", 1)]);
-        let ic = h.tracks.iter().find(|t| t.mode == Mode::Icount && t.experiment == "raw.pf").unwrap();
+        let tcg = h
+            .tracks
+            .iter()
+            .find(|t| t.mode == Mode::Tcg && t.experiment == "raw.pf")
+            .unwrap();
+        assert_eq!(
+            tcg.points
+                .iter()
+                .map(|p| (p.commit.as_str(), p.runs))
+                .collect::<Vec<_>>(),
+            [("c0", 2), ("c1", 1)]
+        );
+        let ic = h
+            .tracks
+            .iter()
+            .find(|t| t.mode == Mode::Icount && t.experiment == "raw.pf")
+            .unwrap();
         assert_eq!(ic.points.len(), 1);
         assert!(h.tracks.iter().all(|t| t.changes.is_empty()));
     }

@@ -144,7 +144,9 @@ pub struct Run {
 pub enum Unusable {
     #[error("{0}: no records found (is this a traplab run?)")]
     NoRecords(String),
-    #[error("{0}: schema version {1} is not supported (this analyzer reads schema {SCHEMA_VERSION})")]
+    #[error(
+        "{0}: schema version {1} is not supported (this analyzer reads schema {SCHEMA_VERSION})"
+    )]
     UnknownSchema(String, u32),
 }
 
@@ -152,7 +154,9 @@ impl Run {
     /// The measurement mode the launcher declared, or `Unknown` without a
     /// header.
     pub fn mode(&self) -> Mode {
-        self.header.as_ref().map_or(Mode::Unknown, |h| Mode::parse(&h.config.mode))
+        self.header
+            .as_ref()
+            .map_or(Mode::Unknown, |h| Mode::parse(&h.config.mode))
     }
 
     /// TSC frequency, when the header survived and states one.
@@ -161,7 +165,9 @@ impl Run {
     }
 
     pub fn commit(&self) -> Option<(&str, bool)> {
-        self.header.as_ref().map(|h| (h.kernel.commit.as_str(), h.kernel.dirty))
+        self.header
+            .as_ref()
+            .map(|h| (h.kernel.commit.as_str(), h.kernel.dirty))
     }
 
     pub fn completion(&self) -> Completion {
@@ -175,11 +181,16 @@ impl Run {
     }
 
     pub fn find(&self, experiment: &str, config: &str) -> Option<&Series> {
-        self.series.iter().find(|s| s.experiment == experiment && s.config == config)
+        self.series
+            .iter()
+            .find(|s| s.experiment == experiment && s.config == config)
     }
 
     pub fn error_count(&self) -> usize {
-        self.diagnostics.iter().filter(|d| d.severity == Severity::Error).count()
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
     }
 
     /// Whether anything can be analysed. Damage short of this only produces
@@ -253,7 +264,10 @@ struct Parser {
 impl Parser {
     fn new(source: &str) -> Self {
         Parser {
-            run: Run { source: source.to_string(), ..Run::default() },
+            run: Run {
+                source: source.to_string(),
+                ..Run::default()
+            },
             tracker: SequenceTracker::new(),
             seen: HashMap::new(),
             pending_gaps: Vec::new(),
@@ -269,7 +283,11 @@ impl Parser {
     }
 
     fn diag(&mut self, line: usize, severity: Severity, message: impl Into<String>) {
-        self.run.diagnostics.push(Diagnostic { line, severity, message: message.into() });
+        self.run.diagnostics.push(Diagnostic {
+            line,
+            severity,
+            message: message.into(),
+        });
     }
 
     fn line(&mut self, n: usize, raw: &[u8]) {
@@ -284,9 +302,20 @@ impl Parser {
                 // Boot noise: BIOS, GRUB, the kernel's early console.
                 self.run.noise_lines += 1;
             } else if self.ended.is_some() {
-                self.diag(n, Severity::Warning, format!("text after the end record: {}", preview(raw)));
+                self.diag(
+                    n,
+                    Severity::Warning,
+                    format!("text after the end record: {}", preview(raw)),
+                );
             } else {
-                self.diag(n, Severity::Error, format!("not a record (damaged line or stray output): {}", preview(raw)));
+                self.diag(
+                    n,
+                    Severity::Error,
+                    format!(
+                        "not a record (damaged line or stray output): {}",
+                        preview(raw)
+                    ),
+                );
             }
             return;
         };
@@ -297,7 +326,10 @@ impl Parser {
             self.diag(
                 n,
                 Severity::Warning,
-                format!("{offset} bytes of stray output before the record: {}", preview(&raw[..offset])),
+                format!(
+                    "{offset} bytes of stray output before the record: {}",
+                    preview(&raw[..offset])
+                ),
             );
         }
         self.started = true;
@@ -306,7 +338,11 @@ impl Parser {
             Ok(t) => t,
             Err(e) => {
                 let column = offset + e.valid_up_to() + 1;
-                self.diag(n, Severity::Error, format!("corrupted: byte at column {column} is not UTF-8; line dropped"));
+                self.diag(
+                    n,
+                    Severity::Error,
+                    format!("corrupted: byte at column {column} is not UTF-8; line dropped"),
+                );
                 return;
             }
         };
@@ -317,9 +353,13 @@ impl Parser {
                 self.frame(n, frame.seq, frame.record, check)
             }
             Err(e) => {
-                let claim = claimed_seq(text).map(|s| format!(" (line claims seq {s})")).unwrap_or_default();
+                let claim = claimed_seq(text)
+                    .map(|s| format!(" (line claims seq {s})"))
+                    .unwrap_or_default();
                 let why = match e {
-                    LineError::Invalid(why) => format!("invalid record: {}", shift_serde_column(&why, text, offset)),
+                    LineError::Invalid(why) => {
+                        format!("invalid record: {}", shift_serde_column(&why, text, offset))
+                    }
                     other => other.to_string(),
                 };
                 self.diag(n, Severity::Error, format!("{why}{claim}; line dropped"));
@@ -332,7 +372,10 @@ impl Parser {
             self.diag(
                 n,
                 Severity::Error,
-                format!("{} record (seq {seq}) after the end record on line {end_line}; ignored", record.kind()),
+                format!(
+                    "{} record (seq {seq}) after the end record on line {end_line}; ignored",
+                    record.kind()
+                ),
             );
             return;
         }
@@ -355,21 +398,34 @@ impl Parser {
         if seq == u64::MAX {
             // SequenceTracker computes `seq + 1`; the largest seq cannot be a
             // real one (no run has 2^64 records) and would overflow it.
-            self.diag(n, Severity::Error, format!("seq {seq} is out of range; line dropped"));
+            self.diag(
+                n,
+                Severity::Error,
+                format!("seq {seq} is out of range; line dropped"),
+            );
             return;
         }
         match self.tracker.observe(seq) {
             Ok(()) => {}
-            Err(SequenceProblem::Gap { expected, got }) => self.pending_gaps.push((n, expected, got)),
+            Err(SequenceProblem::Gap { expected, got }) => {
+                self.pending_gaps.push((n, expected, got))
+            }
             Err(SequenceProblem::Repeated { seq, expected }) => {
                 if let Some(&first) = self.seen.get(&seq) {
-                    self.diag(n, Severity::Error, format!("duplicate of seq {seq} (first seen on line {first}); ignored"));
+                    self.diag(
+                        n,
+                        Severity::Error,
+                        format!("duplicate of seq {seq} (first seen on line {first}); ignored"),
+                    );
                     return;
                 }
                 self.diag(
                     n,
                     Severity::Warning,
-                    format!("out of order: seq {seq} arrived after seq {}; kept", expected - 1),
+                    format!(
+                        "out of order: seq {seq} arrived after seq {}; kept",
+                        expected - 1
+                    ),
                 );
             }
         }
@@ -392,7 +448,10 @@ impl Parser {
                     None => format!("rip {:#x}", f.rip),
                 };
                 let cr2 = f.cr2.map(|c| format!(", cr2 {c:#x}")).unwrap_or_default();
-                let code = f.error_code.map(|c| format!(", error code {c:#x}")).unwrap_or_default();
+                let code = f
+                    .error_code
+                    .map(|c| format!(", error code {c:#x}"))
+                    .unwrap_or_default();
                 self.diag(
                     n,
                     Severity::Warning,
@@ -404,8 +463,16 @@ impl Parser {
                 self.run.faults.push(f);
             }
             Record::Panic(p) => {
-                let loc = p.location.as_deref().map(|l| format!(" at {l}")).unwrap_or_default();
-                self.diag(n, Severity::Warning, format!("kernel panic during {}: {}{loc}", p.during, p.message));
+                let loc = p
+                    .location
+                    .as_deref()
+                    .map(|l| format!(" at {l}"))
+                    .unwrap_or_default();
+                self.diag(
+                    n,
+                    Severity::Warning,
+                    format!("kernel panic during {}: {}{loc}", p.during, p.message),
+                );
                 self.run.panics.push(p);
             }
             Record::End(e) => {
@@ -417,11 +484,19 @@ impl Parser {
 
     fn header(&mut self, n: usize, seq: u64, h: Header) {
         if self.run.header.is_some() {
-            self.diag(n, Severity::Error, format!("second header record (seq {seq}); ignored"));
+            self.diag(
+                n,
+                Severity::Error,
+                format!("second header record (seq {seq}); ignored"),
+            );
             return;
         }
         if seq != 0 {
-            self.diag(n, Severity::Error, format!("header record has seq {seq}, expected 0"));
+            self.diag(
+                n,
+                Severity::Error,
+                format!("header record has seq {seq}, expected 0"),
+            );
         }
         if h.schema != SCHEMA_VERSION {
             self.diag(
@@ -435,7 +510,11 @@ impl Parser {
             self.run.unknown_schema = Some(h.schema);
         }
         if h.tsc.hz == 0 {
-            self.diag(n, Severity::Warning, "TSC frequency is 0: times in ns are unavailable");
+            self.diag(
+                n,
+                Severity::Warning,
+                "TSC frequency is 0: times in ns are unavailable",
+            );
         }
         if let Mode::Other(m) = Mode::parse(&h.config.mode) {
             self.diag(
@@ -476,7 +555,10 @@ impl Parser {
             let mut ok = true;
             for st in &s.stages {
                 if names.contains(&st.name.as_str()) {
-                    problems.push(format!("{label}: stage {:?} appears twice; stage data of this batch dropped", st.name));
+                    problems.push(format!(
+                        "{label}: stage {:?} appears twice; stage data of this batch dropped",
+                        st.name
+                    ));
                     ok = false;
                     break;
                 }
@@ -492,7 +574,12 @@ impl Parser {
                     break;
                 }
             }
-            ok.then(|| s.stages.iter().map(|st| (st.name.clone(), st.values.clone())).collect())
+            ok.then(|| {
+                s.stages
+                    .iter()
+                    .map(|st| (st.name.clone(), st.values.clone()))
+                    .collect()
+            })
         };
         for p in problems {
             self.diag(n, Severity::Error, p);
@@ -505,12 +592,20 @@ impl Parser {
                 unknown.push(name.clone());
             }
         }
-        b.batches.push(Batch { line: n, first: u64::from(s.first), total: s.total, stages });
+        b.batches.push(Batch {
+            line: n,
+            first: u64::from(s.first),
+            total: s.total,
+            stages,
+        });
         for name in unknown {
             self.diag(
                 n,
                 Severity::Warning,
-                format!("{label}: unknown stage name {name:?} (the wire format names {}); kept", TRAP_STAGES.join(", ")),
+                format!(
+                    "{label}: unknown stage name {name:?} (the wire format names {}); kept",
+                    TRAP_STAGES.join(", ")
+                ),
             );
         }
     }
@@ -518,7 +613,10 @@ impl Parser {
     fn result(&mut self, n: usize, r: ExperimentResult) {
         let b = self.builder(&r.experiment, &r.config);
         if let Some((first, _)) = &b.result {
-            let msg = format!("second result record for {}/{} (first on line {first}); ignored", r.experiment, r.config);
+            let msg = format!(
+                "second result record for {}/{} (first on line {first}); ignored",
+                r.experiment, r.config
+            );
             self.diag(n, Severity::Error, msg);
             return;
         }
@@ -539,8 +637,15 @@ impl Parser {
                 while s < got && !self.seen.contains_key(&s) {
                     s += 1;
                 }
-                let problem = SequenceProblem::Gap { expected: start, got: s };
-                self.diag(line, Severity::Error, format!("{problem} (lost or corrupted lines)"));
+                let problem = SequenceProblem::Gap {
+                    expected: start,
+                    got: s,
+                };
+                self.diag(
+                    line,
+                    Severity::Error,
+                    format!("{problem} (lost or corrupted lines)"),
+                );
             }
         }
         if self.run.records > 0 && self.run.header.is_none() {
@@ -607,26 +712,49 @@ impl Parser {
         }
         // Known stages in wire order first, unknown ones after, so tables and
         // figures stack them the way a trap flows.
-        stages.sort_by_key(|s| TRAP_STAGES.iter().position(|&k| k == s.name).unwrap_or(usize::MAX));
+        stages.sort_by_key(|s| {
+            TRAP_STAGES
+                .iter()
+                .position(|&k| k == s.name)
+                .unwrap_or(usize::MAX)
+        });
         let result = b.result.map(|(line, r)| {
             if r.samples as usize != total.len() {
                 self.diag(
                     line,
                     Severity::Error,
-                    format!("{label}: result record counts {} samples, {} received", r.samples, total.len()),
+                    format!(
+                        "{label}: result record counts {} samples, {} received",
+                        r.samples,
+                        total.len()
+                    ),
                 );
             }
             r
         });
         if result.is_none() && self.run.end.is_some() && !total.is_empty() {
-            self.diag(self.last_line.max(1), Severity::Warning, format!("{label}: samples but no result record"));
+            self.diag(
+                self.last_line.max(1),
+                Severity::Warning,
+                format!("{label}: samples but no result record"),
+            );
         }
-        Series { experiment: b.experiment, config: b.config, total, stages, result }
+        Series {
+            experiment: b.experiment,
+            config: b.config,
+            total,
+            stages,
+            result,
+        }
     }
 
     fn check_end(&mut self, last: usize, received_samples: u64) {
         let Some(end) = self.run.end.clone() else {
-            self.diag(last, Severity::Warning, "no end record: the run was cut off (incomplete); its data is kept");
+            self.diag(
+                last,
+                Severity::Warning,
+                "no end record: the run was cut off (incomplete); its data is kept",
+            );
             return;
         };
         let (line, seq) = self.ended.unwrap_or((last, 0));
@@ -634,7 +762,10 @@ impl Parser {
             self.diag(
                 line,
                 Severity::Error,
-                format!("end record says {} records precede it, but its seq is {seq}", end.records),
+                format!(
+                    "end record says {} records precede it, but its seq is {seq}",
+                    end.records
+                ),
             );
         }
         if end.samples != received_samples {
@@ -664,12 +795,16 @@ impl Parser {
             );
         }
         match end.status {
-            EndStatus::Fault if self.run.faults.is_empty() => {
-                self.diag(line, Severity::Warning, "run ended with status fault, but its fault record is missing")
-            }
-            EndStatus::Panic if self.run.panics.is_empty() => {
-                self.diag(line, Severity::Warning, "run ended with status panic, but its panic record is missing")
-            }
+            EndStatus::Fault if self.run.faults.is_empty() => self.diag(
+                line,
+                Severity::Warning,
+                "run ended with status fault, but its fault record is missing",
+            ),
+            EndStatus::Panic if self.run.panics.is_empty() => self.diag(
+                line,
+                Severity::Warning,
+                "run ended with status panic, but its panic record is missing",
+            ),
             _ => {}
         }
     }
@@ -684,14 +819,22 @@ impl Parser {
             .collect();
         if !missing.is_empty() {
             const SHOWN: usize = 5;
-            let mut names = missing.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+            let mut names = missing
+                .iter()
+                .take(SHOWN)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
             if missing.len() > SHOWN {
                 names.push_str(&format!(", and {} more", missing.len() - SHOWN));
             }
             self.diag(
                 last,
                 Severity::Warning,
-                format!("{} planned experiment(s) never reported: {names}", missing.len()),
+                format!(
+                    "{} planned experiment(s) never reported: {names}",
+                    missing.len()
+                ),
             );
         }
     }
@@ -720,12 +863,23 @@ fn claimed_seq(text: &str) -> Option<u64> {
 /// (`{` + everything after `"seq":N,`), not within the line; shift them so
 /// the column points at the offending byte of the file.
 fn shift_serde_column(why: &str, text: &str, noise: usize) -> String {
-    let Some(at) = why.rfind(" at line 1 column ") else { return why.to_string() };
-    let Ok(col) = why[at + " at line 1 column ".len()..].parse::<usize>() else { return why.to_string() };
-    let digits = text[RECORD_START.len()..].bytes().take_while(u8::is_ascii_digit).count();
+    let Some(at) = why.rfind(" at line 1 column ") else {
+        return why.to_string();
+    };
+    let Ok(col) = why[at + " at line 1 column ".len()..].parse::<usize>() else {
+        return why.to_string();
+    };
+    let digits = text[RECORD_START.len()..]
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .count();
     // Body column 1 is the synthetic `{`; body column c ≥ 2 is line column
     // c + len(`{"seq":`) + digits (the `,` after the digits replaces the `{`).
-    let line_col = if col <= 1 { 1 } else { col + RECORD_START.len() + digits } + noise;
+    let line_col = if col <= 1 {
+        1
+    } else {
+        col + RECORD_START.len() + digits
+    } + noise;
     format!("{} at column {line_col}", &why[..at])
 }
 

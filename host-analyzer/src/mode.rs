@@ -50,7 +50,8 @@ impl Mode {
         match self {
             Mode::Tcg => "TCG real time (emulation cost, not hardware cost)".to_string(),
             Mode::Icount => {
-                "icount (deterministic; guest instructions, exception delivery not counted)".to_string()
+                "icount (deterministic; guest instructions, exception delivery not counted)"
+                    .to_string()
             }
             Mode::Kvm => "KVM (hardware virtualization)".to_string(),
             Mode::BareMetal => "bare metal".to_string(),
@@ -112,7 +113,9 @@ impl Unit {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum UnitError {
-    #[error("cannot show ns: the run has no TSC frequency (header lost or tsc.hz = 0); use --unit cycles")]
+    #[error(
+        "cannot show ns: the run has no TSC frequency (header lost or tsc.hz = 0); use --unit cycles"
+    )]
     NoTscFrequency,
 }
 

@@ -72,7 +72,8 @@ pub fn describe(values: &[u64]) -> Option<Distribution> {
     if values.is_empty() {
         return None;
     }
-    let mut h = Histogram::<u64>::new(HISTOGRAM_SIGFIG).expect("4 significant digits is a valid precision");
+    let mut h =
+        Histogram::<u64>::new(HISTOGRAM_SIGFIG).expect("4 significant digits is a valid precision");
     let (mut min, mut max, mut sum) = (u64::MAX, 0u64, 0u128);
     for &v in values {
         min = min.min(v);
@@ -123,7 +124,8 @@ pub fn quantile_sorted(sorted: &[u64], q: f64) -> u64 {
     if sorted.is_empty() {
         return 0;
     }
-    let idx = ((q.clamp(0.0, 1.0) * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
+    let idx =
+        ((q.clamp(0.0, 1.0) * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
     sorted[idx]
 }
 
@@ -146,7 +148,9 @@ impl Rng {
             z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
             z ^ (z >> 31)
         };
-        Rng { s: [next(), next(), next(), next()] }
+        Rng {
+            s: [next(), next(), next(), next()],
+        }
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -254,22 +258,40 @@ pub fn ratio_of_medians(
     }
     let ratio = safe_ratio(median(cand), median(base));
     if method == IntervalMethod::Exact {
-        return Some(RatioInterval { ratio, low: ratio, high: ratio, confidence, method });
+        return Some(RatioInterval {
+            ratio,
+            low: ratio,
+            high: ratio,
+            confidence,
+            method,
+        });
     }
     let mut b = base.to_vec();
     let mut c = cand.to_vec();
     b.sort_unstable();
     c.sort_unstable();
     let mut rng = Rng::new(seed);
-    let mut draws: Vec<f64> =
-        (0..resamples.max(1)).map(|_| safe_ratio(bootstrap_median(&c, &mut rng), bootstrap_median(&b, &mut rng))).collect();
+    let mut draws: Vec<f64> = (0..resamples.max(1))
+        .map(|_| {
+            safe_ratio(
+                bootstrap_median(&c, &mut rng),
+                bootstrap_median(&b, &mut rng),
+            )
+        })
+        .collect();
     draws.sort_unstable_by(f64::total_cmp);
     let alpha = (1.0 - confidence).clamp(0.0, 1.0);
     let pick = |q: f64| {
         let idx = (q * (draws.len() - 1) as f64).round() as usize;
         draws[idx.min(draws.len() - 1)]
     };
-    Some(RatioInterval { ratio, low: pick(alpha / 2.0), high: pick(1.0 - alpha / 2.0), confidence, method })
+    Some(RatioInterval {
+        ratio,
+        low: pick(alpha / 2.0),
+        high: pick(1.0 - alpha / 2.0),
+        confidence,
+        method,
+    })
 }
 
 /// One bootstrap replicate of the median of `sorted` (see module docs).
@@ -333,7 +355,10 @@ pub fn verdict(ci: &RatioInterval, threshold: f64) -> Verdict {
 /// Indices `i` (≥ 1) at which `levels[i..]` sits on a new level; see the
 /// module docs. `levels` must be positive; `min_step` is a fraction.
 pub fn change_points(levels: &[f64], min_step: f64) -> Vec<usize> {
-    let logs: Vec<f64> = levels.iter().map(|&v| v.max(f64::MIN_POSITIVE).ln()).collect();
+    let logs: Vec<f64> = levels
+        .iter()
+        .map(|&v| v.max(f64::MIN_POSITIVE).ln())
+        .collect();
     let mut found = Vec::new();
     segment(&logs, 0, logs.len(), (1.0 + min_step).ln(), &mut found);
     found.sort_unstable();

@@ -58,7 +58,9 @@ impl Meta {
     /// Build from a parsed run; host, QEMU version and commit date are the
     /// caller's to fill in.
     pub fn from_run(run: &Run, now: SystemTime) -> Meta {
-        let (commit, dirty) = run.commit().map_or(("unknown".to_string(), false), |(c, d)| (c.to_string(), d));
+        let (commit, dirty) = run
+            .commit()
+            .map_or(("unknown".to_string(), false), |(c, d)| (c.to_string(), d));
         Meta {
             commit,
             dirty,
@@ -67,7 +69,10 @@ impl Meta {
             host: None,
             qemu_version: None,
             mode: run.mode().as_str().to_string(),
-            suite: run.header.as_ref().map_or("unknown".to_string(), |h| h.config.suite.clone()),
+            suite: run
+                .header
+                .as_ref()
+                .map_or("unknown".to_string(), |h| h.config.suite.clone()),
             status: run.completion().as_str().to_string(),
             samples: run.series.iter().map(|s| s.total.len() as u64).sum(),
             problems: run.diagnostics.len(),
@@ -77,7 +82,11 @@ impl Meta {
 
     /// `<short-commit>[-dirty]`.
     pub fn commit_label(&self) -> String {
-        format!("{}{}", sanitize(&self.commit, 12), if self.dirty { "-dirty" } else { "" })
+        format!(
+            "{}{}",
+            sanitize(&self.commit, 12),
+            if self.dirty { "-dirty" } else { "" }
+        )
     }
 
     /// The key `history` sorts by: commit date when known, else store date.
@@ -90,10 +99,20 @@ impl Meta {
 fn sanitize(s: &str, max: usize) -> String {
     let out: String = s
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(max)
         .collect();
-    if out.is_empty() || out.chars().all(|c| c == '.') { "unknown".into() } else { out }
+    if out.is_empty() || out.chars().all(|c| c == '.') {
+        "unknown".into()
+    } else {
+        out
+    }
 }
 
 /// Write `bytes` (the raw stream, noise and all) and `meta` into a fresh run
@@ -109,7 +128,8 @@ pub fn store(results: &Path, bytes: &[u8], meta: &Meta, now: SystemTime) -> Resu
         k += 1;
     }
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    fs::write(dir.join(RUN_FILE), bytes).with_context(|| format!("writing {}", dir.join(RUN_FILE).display()))?;
+    fs::write(dir.join(RUN_FILE), bytes)
+        .with_context(|| format!("writing {}", dir.join(RUN_FILE).display()))?;
     write_meta(&dir, meta)?;
     Ok(dir)
 }
@@ -117,22 +137,28 @@ pub fn store(results: &Path, bytes: &[u8], meta: &Meta, now: SystemTime) -> Resu
 pub fn write_meta(dir: &Path, meta: &Meta) -> Result<()> {
     let mut json = serde_json::to_string_pretty(meta).expect("Meta always serializes");
     json.push('\n');
-    fs::write(dir.join(META_FILE), json).with_context(|| format!("writing {}", dir.join(META_FILE).display()))
+    fs::write(dir.join(META_FILE), json)
+        .with_context(|| format!("writing {}", dir.join(META_FILE).display()))
 }
 
 pub fn read_meta(dir: &Path) -> Result<Meta> {
     let path = dir.join(META_FILE);
     let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{}: not a traplab meta.json", path.display()))
+    serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a traplab meta.json", path.display()))
 }
 
 /// Baseline names are single path components: letters, digits, `.`, `_`, `-`.
 pub fn check_baseline_name(name: &str) -> Result<()> {
     if name.is_empty()
         || name.starts_with('.')
-        || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
     {
-        bail!("invalid baseline name {name:?}: use letters, digits, '.', '_' and '-' (not starting with '.')");
+        bail!(
+            "invalid baseline name {name:?}: use letters, digits, '.', '_' and '-' (not starting with '.')"
+        );
     }
     Ok(())
 }
@@ -151,7 +177,8 @@ pub fn save_baseline(results: &Path, name: &str, run_dir: &Path) -> Result<PathB
     }
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     for f in [RUN_FILE, META_FILE] {
-        fs::copy(run_dir.join(f), dir.join(f)).with_context(|| format!("copying {f} into {}", dir.display()))?;
+        fs::copy(run_dir.join(f), dir.join(f))
+            .with_context(|| format!("copying {f} into {}", dir.display()))?;
     }
     Ok(dir)
 }
@@ -170,9 +197,15 @@ pub struct Loaded {
 pub fn load(arg: &Path) -> Result<Loaded> {
     if arg == Path::new("-") {
         let mut bytes = Vec::new();
-        std::io::stdin().read_to_end(&mut bytes).context("reading the run from standard input")?;
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("reading the run from standard input")?;
         let run = ingest::parse("-", &bytes);
-        return Ok(Loaded { run, meta: None, bytes });
+        return Ok(Loaded {
+            run,
+            meta: None,
+            bytes,
+        });
     }
     let (file, meta) = if arg.is_dir() {
         let file = arg.join(RUN_FILE);
@@ -207,7 +240,9 @@ pub fn discover(root: &Path, warn: &mut dyn FnMut(String)) -> Result<Vec<StoredR
     }
     let mut found = Vec::new();
     walk(root, 0, &mut found, warn)?;
-    found.sort_by(|a: &StoredRun, b| (a.meta.order_key(), &a.meta.date).cmp(&(b.meta.order_key(), &b.meta.date)));
+    found.sort_by(|a: &StoredRun, b| {
+        (a.meta.order_key(), &a.meta.date).cmp(&(b.meta.order_key(), &b.meta.date))
+    });
     Ok(found)
 }
 
@@ -215,10 +250,18 @@ pub fn discover(root: &Path, warn: &mut dyn FnMut(String)) -> Result<Vec<StoredR
 /// that holds several results folders.
 const MAX_DEPTH: usize = 3;
 
-fn walk(dir: &Path, depth: usize, found: &mut Vec<StoredRun>, warn: &mut dyn FnMut(String)) -> Result<()> {
+fn walk(
+    dir: &Path,
+    depth: usize,
+    found: &mut Vec<StoredRun>,
+    warn: &mut dyn FnMut(String),
+) -> Result<()> {
     if dir.join(RUN_FILE).is_file() {
         match read_meta(dir) {
-            Ok(meta) => found.push(StoredRun { dir: dir.to_path_buf(), meta }),
+            Ok(meta) => found.push(StoredRun {
+                dir: dir.to_path_buf(),
+                meta,
+            }),
             Err(e) => warn(format!("{e:#}; run skipped")),
         }
         return Ok(());
@@ -284,7 +327,10 @@ mod tests {
         let t = UNIX_EPOCH + Duration::from_secs(1_795_800_605); // 2026-11-27T17:30:05Z
         assert_eq!(iso8601(t), "2026-11-27T17:30:05Z");
         assert_eq!(compact_stamp(t), "20261127T173005Z");
-        assert_eq!(iso8601(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            iso8601(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00Z"
+        );
     }
 
     #[test]

@@ -46,7 +46,11 @@ pub fn summarize(run: &Run) -> Vec<SeriesSummary> {
                 .stages
                 .iter()
                 .filter_map(|st| {
-                    describe(&st.values).map(|d| StageSummary { name: st.name.clone(), n: d.n, p50: d.p50 })
+                    describe(&st.values).map(|d| StageSummary {
+                        name: st.name.clone(),
+                        n: d.n,
+                        p50: d.p50,
+                    })
                 })
                 .collect(),
         })
@@ -101,7 +105,12 @@ fn stage_names(rows: &[SeriesSummary]) -> Vec<String> {
 }
 
 /// Render the summary in `format`.
-pub fn render(run: &Run, rows: &[SeriesSummary], format: Format, unit: Unit) -> Result<String, UnitError> {
+pub fn render(
+    run: &Run,
+    rows: &[SeriesSummary],
+    format: Format,
+    unit: Unit,
+) -> Result<String, UnitError> {
     let k = unit.scale(run.tsc_hz())?;
     let f = |v: f64| unit.format(v * k);
     if format == Format::Json {
@@ -125,7 +134,11 @@ pub fn render(run: &Run, rows: &[SeriesSummary], format: Format, unit: Unit) -> 
         ("MAD", Align::Right),
     ]);
     for r in rows {
-        let mut row = vec![r.experiment.clone(), r.config.clone(), status_str(r.status).into()];
+        let mut row = vec![
+            r.experiment.clone(),
+            r.config.clone(),
+            status_str(r.status).into(),
+        ];
         match &r.dist {
             Some(d) => row.extend([
                 d.n.to_string(),
@@ -138,20 +151,29 @@ pub fn render(run: &Run, rows: &[SeriesSummary], format: Format, unit: Unit) -> 
                 format!("{:.1}", d.mean * k),
                 format!("{:.1}", d.mad * k),
             ]),
-            None => row.extend(std::iter::once("0".to_string()).chain(std::iter::repeat_n("–".to_string(), 8))),
+            None => row.extend(
+                std::iter::once("0".to_string()).chain(std::iter::repeat_n("–".to_string(), 8)),
+            ),
         }
         main.push(row);
     }
-    let mut doc = Document { caption: run_caption(run, unit), ..Document::default() };
+    let mut doc = Document {
+        caption: run_caption(run, unit),
+        ..Document::default()
+    };
     doc.sections.push(Section {
-        title: format!("latency per experiment and configuration ({})", unit.as_str()),
+        title: format!(
+            "latency per experiment and configuration ({})",
+            unit.as_str()
+        ),
         label: "summary".into(),
         table: main,
         code_columns: 2,
     });
     let names = stage_names(rows);
     if !names.is_empty() {
-        let mut cols: Vec<(&str, Align)> = vec![("experiment", Align::Left), ("config", Align::Left)];
+        let mut cols: Vec<(&str, Align)> =
+            vec![("experiment", Align::Left), ("config", Align::Left)];
         cols.extend(names.iter().map(|n| (n.as_str(), Align::Right)));
         cols.push(("sum", Align::Right));
         cols.push(("p50 total", Align::Right));
@@ -161,7 +183,11 @@ pub fn render(run: &Run, rows: &[SeriesSummary], format: Format, unit: Unit) -> 
             let mut row = vec![r.experiment.clone(), r.config.clone()];
             for n in &names {
                 row.push(match r.stages.iter().find(|s| &s.name == n) {
-                    Some(s) if sum > 0 => format!("{} ({:.0}%)", f(s.p50 as f64), 100.0 * s.p50 as f64 / sum as f64),
+                    Some(s) if sum > 0 => format!(
+                        "{} ({:.0}%)",
+                        f(s.p50 as f64),
+                        100.0 * s.p50 as f64 / sum as f64
+                    ),
                     Some(s) => f(s.p50 as f64),
                     None => "–".into(),
                 });
@@ -171,10 +197,16 @@ pub fn render(run: &Run, rows: &[SeriesSummary], format: Format, unit: Unit) -> 
             stages.push(row);
         }
         let overhead = run.header.as_ref().map_or(String::new(), |h| {
-            format!("; each stage includes one stamp overhead of {} cycles", h.stamp_overhead_cycles)
+            format!(
+                "; each stage includes one stamp overhead of {} cycles",
+                h.stamp_overhead_cycles
+            )
         });
         doc.sections.push(Section {
-            title: format!("stage breakdown: median of each stage ({}){overhead}", unit.as_str()),
+            title: format!(
+                "stage breakdown: median of each stage ({}){overhead}",
+                unit.as_str()
+            ),
             label: "stages".into(),
             table: stages,
             code_columns: 2,
@@ -260,7 +292,11 @@ fn json_rows(run: &Run, rows: &[SeriesSummary], unit: Unit, k: f64) -> String {
                 stages: r
                     .stages
                     .iter()
-                    .map(|s| JsonStage { name: &s.name, n: s.n, p50: number(unit, s.p50 as f64 * k) })
+                    .map(|s| JsonStage {
+                        name: &s.name,
+                        n: s.n,
+                        p50: number(unit, s.p50 as f64 * k),
+                    })
                     .collect(),
             }
         })
@@ -274,7 +310,19 @@ fn csv(run: &Run, rows: &[SeriesSummary], unit: Unit, k: f64) -> String {
     let names = stage_names(rows);
     let stage_cols: Vec<String> = names.iter().map(|n| format!("p50_{n}")).collect();
     let mut cols: Vec<(&str, Align)> = [
-        "experiment", "config", "mode", "unit", "status", "n", "min", "p50", "p90", "p99", "p999", "max", "mean",
+        "experiment",
+        "config",
+        "mode",
+        "unit",
+        "status",
+        "n",
+        "min",
+        "p50",
+        "p90",
+        "p99",
+        "p999",
+        "max",
+        "mean",
         "mad",
     ]
     .iter()
@@ -303,10 +351,17 @@ fn csv(run: &Run, rows: &[SeriesSummary], unit: Unit, k: f64) -> String {
                 format!("{:.1}", d.mean * k),
                 format!("{:.1}", d.mad * k),
             ]),
-            None => row.extend(std::iter::once("0".to_string()).chain(std::iter::repeat_n(String::new(), 8))),
+            None => row.extend(
+                std::iter::once("0".to_string()).chain(std::iter::repeat_n(String::new(), 8)),
+            ),
         }
         for n in &names {
-            row.push(r.stages.iter().find(|s| &s.name == n).map_or(String::new(), |s| f(s.p50 as f64)));
+            row.push(
+                r.stages
+                    .iter()
+                    .find(|s| &s.name == n)
+                    .map_or(String::new(), |s| f(s.p50 as f64)),
+            );
         }
         t.push(row);
     }

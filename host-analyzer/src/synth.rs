@@ -9,8 +9,8 @@
 
 use traplab_wire::{
     Cpu, End, EndStatus, ExperimentResult, Header, KernelBuild, MAX_BATCH, Memory, Metric, Planned,
-    Record, RunConfig, SCHEMA_VERSION, Samples, Stage, Status, TRAP_STAGES, TrapSignature, Tsc, Unit,
-    encode_line,
+    Record, RunConfig, SCHEMA_VERSION, Samples, Stage, Status, TRAP_STAGES, TrapSignature, Tsc,
+    Unit, encode_line,
 };
 
 use crate::stats::Rng;
@@ -73,11 +73,39 @@ pub fn default_series() -> Vec<SeriesSpec> {
         vector,
     };
     vec![
-        s("trap.oob_load", "signals.bt_off", 7176.0, 0.05, true, Some(14)),
-        s("trap.oob_load", "signals.bt_on", 20_100.0, 0.06, true, Some(14)),
+        s(
+            "trap.oob_load",
+            "signals.bt_off",
+            7176.0,
+            0.05,
+            true,
+            Some(14),
+        ),
+        s(
+            "trap.oob_load",
+            "signals.bt_on",
+            20_100.0,
+            0.06,
+            true,
+            Some(14),
+        ),
         s("trap.oob_load", "explicit.bt_off", 312.0, 0.08, false, None),
-        s("trap.unreachable", "signals.bt_off", 19_318.0, 0.05, true, Some(6)),
-        s("trap.unreachable", "explicit.bt_off", 330.0, 0.08, false, None),
+        s(
+            "trap.unreachable",
+            "signals.bt_off",
+            19_318.0,
+            0.05,
+            true,
+            Some(6),
+        ),
+        s(
+            "trap.unreachable",
+            "explicit.bt_off",
+            330.0,
+            0.08,
+            false,
+            None,
+        ),
         s("call.null", "signals.bt_off", 104.0, 0.04, false, None),
         s("raw.pf", "ring0", 1_450.0, 0.04, false, Some(14)),
         s("raw.ud", "ring0", 4_300.0, 0.04, false, Some(6)),
@@ -113,7 +141,10 @@ pub fn records(spec: &RunSpec) -> Vec<Record> {
                     .zip(STAGE_SHARES)
                     .map(|(name, share)| Stage {
                         name: (*name).to_string(),
-                        values: chunk.iter().map(|&v| ((v as f64) * share).round() as u64).collect(),
+                        values: chunk
+                            .iter()
+                            .map(|&v| ((v as f64) * share).round() as u64)
+                            .collect(),
                     })
                     .collect()
             } else {
@@ -151,7 +182,13 @@ pub fn records(spec: &RunSpec) -> Vec<Record> {
         context: "end".into(),
     }));
     let records = out.len() as u64;
-    out.push(Record::End(End { status: EndStatus::Complete, records, samples: total_samples, ok, failed: 0 }));
+    out.push(Record::End(End {
+        status: EndStatus::Complete,
+        records,
+        samples: total_samples,
+        ok,
+        failed: 0,
+    }));
     out
 }
 
@@ -173,8 +210,16 @@ fn header(spec: &RunSpec) -> Header {
             stepping: 3,
             features: vec!["sse4.1".into(), "invariant_tsc".into()],
         },
-        tsc: Tsc { hz: spec.tsc_hz, source: "cpuid.15h".into(), invariant: true },
-        accel: if spec.mode == "kvm" { "kvm".into() } else { "tcg".into() },
+        tsc: Tsc {
+            hz: spec.tsc_hz,
+            source: "cpuid.15h".into(),
+            invariant: true,
+        },
+        accel: if spec.mode == "kvm" {
+            "kvm".into()
+        } else {
+            "tcg".into()
+        },
         boot: "pvh".into(),
         cmdline: format!("mode={}", spec.mode),
         config: RunConfig {
@@ -187,18 +232,29 @@ fn header(spec: &RunSpec) -> Header {
             test: "none".into(),
         },
         stamp_overhead_cycles: 24,
-        memory: Memory { usable_bytes: 512 << 20, heap_bytes: 64 << 20 },
+        memory: Memory {
+            usable_bytes: 512 << 20,
+            heap_bytes: 64 << 20,
+        },
         plan: spec
             .series
             .iter()
-            .map(|s| Planned { experiment: s.experiment.into(), config: s.config.into(), samples: spec.samples as u32 })
+            .map(|s| Planned {
+                experiment: s.experiment.into(),
+                config: s.config.into(),
+                samples: spec.samples as u32,
+            })
             .collect(),
     }
 }
 
 /// The run as framed lines, seq numbered from 0.
 pub fn lines(spec: &RunSpec) -> Vec<String> {
-    records(spec).iter().enumerate().map(|(i, r)| encode_line(i as u64, r)).collect()
+    records(spec)
+        .iter()
+        .enumerate()
+        .map(|(i, r)| encode_line(i as u64, r))
+        .collect()
 }
 
 /// The run as one JSON Lines document (trailing newline included).

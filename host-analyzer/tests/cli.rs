@@ -20,14 +20,22 @@ fn traplab() -> Command {
 }
 
 fn stdout_of(args: &[&str], code: i32) -> String {
-    let out = traplab().args(args).assert().code(code).get_output().stdout.clone();
+    let out = traplab()
+        .args(args)
+        .assert()
+        .code(code)
+        .get_output()
+        .stdout
+        .clone();
     String::from_utf8(out).expect("UTF-8 output")
 }
 
 #[test]
 fn help_lists_every_subcommand_and_explains_exit_codes() {
     let help = stdout_of(&["--help"], 0);
-    for cmd in ["validate", "summary", "compare", "ingest", "history", "plot", "report"] {
+    for cmd in [
+        "validate", "summary", "compare", "ingest", "history", "plot", "report",
+    ] {
         assert!(help.contains(cmd), "{cmd} missing from --help:\n{help}");
     }
     assert!(help.contains("Exit codes"), "{help}");
@@ -37,7 +45,10 @@ fn help_lists_every_subcommand_and_explains_exit_codes() {
 #[test]
 fn validate_good_run_is_clean() {
     let out = stdout_of(&["validate", "good.jsonl"], 0);
-    assert_eq!(out, "good.jsonl: clean: 19 records, 8 series, 1200 samples, run complete, mode tcg, commit 3f2a9c1\n");
+    assert_eq!(
+        out,
+        "good.jsonl: clean: 19 records, 8 series, 1200 samples, run complete, mode tcg, commit 3f2a9c1\n"
+    );
 }
 
 #[test]
@@ -48,7 +59,12 @@ fn validate_skips_boot_noise() {
 #[test]
 fn validate_reads_stdin() {
     let good = std::fs::read(fixtures().join("good.jsonl")).unwrap();
-    traplab().args(["validate", "-"]).write_stdin(good).assert().code(0).stdout(predicate::str::starts_with("-: clean"));
+    traplab()
+        .args(["validate", "-"])
+        .write_stdin(good)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with("-: clean"));
 }
 
 #[test]
@@ -66,7 +82,10 @@ fn validate_hostile_runs_name_file_line_and_reason() {
     ] {
         let file = format!("{name}.jsonl");
         let out = stdout_of(&["validate", &file], 1);
-        assert!(out.lines().next().unwrap().starts_with(&format!("{file}:")), "{out}");
+        assert!(
+            out.lines().next().unwrap().starts_with(&format!("{file}:")),
+            "{out}"
+        );
         insta::assert_snapshot!(format!("validate_{name}"), out);
     }
 }
@@ -77,7 +96,9 @@ fn validate_missing_file_is_bad_input() {
         .args(["validate", "no-such-run.jsonl"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("traplab: error: reading no-such-run.jsonl: No such file"));
+        .stderr(predicate::str::contains(
+            "traplab: error: reading no-such-run.jsonl: No such file",
+        ));
 }
 
 #[test]
@@ -86,7 +107,10 @@ fn summary_snapshots_in_every_format() {
         let out = stdout_of(&["summary", "good.jsonl", "--format", format], 0);
         insta::assert_snapshot!(format!("summary_{format}"), out);
     }
-    insta::assert_snapshot!("summary_table_ns", stdout_of(&["summary", "good.jsonl", "--unit", "ns"], 0));
+    insta::assert_snapshot!(
+        "summary_table_ns",
+        stdout_of(&["summary", "good.jsonl", "--unit", "ns"], 0)
+    );
 }
 
 #[test]
@@ -95,7 +119,19 @@ fn summary_json_has_the_documented_fields() {
     let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
     let rows = rows.as_array().unwrap();
     assert_eq!(rows.len(), 8);
-    for key in ["experiment", "config", "n", "min", "p50", "p90", "p99", "p999", "max", "unit", "mode"] {
+    for key in [
+        "experiment",
+        "config",
+        "n",
+        "min",
+        "p50",
+        "p90",
+        "p99",
+        "p999",
+        "max",
+        "unit",
+        "mode",
+    ] {
         assert!(rows.iter().all(|r| r.get(key).is_some()), "{key} missing");
     }
     assert_eq!(rows[0]["stages"].as_array().unwrap().len(), 4);
@@ -107,14 +143,20 @@ fn summary_of_damaged_run_warns_and_uses_what_arrived() {
         .args(["summary", "truncated.jsonl"])
         .assert()
         .code(0)
-        .stderr(predicate::str::contains("truncated.jsonl:18: error: truncated"))
+        .stderr(predicate::str::contains(
+            "truncated.jsonl:18: error: truncated",
+        ))
         .stdout(predicate::str::contains("status incomplete"));
 }
 
 #[test]
 fn summary_refuses_unusable_runs() {
     for name in ["unknown_schema.jsonl", "noise_only.jsonl"] {
-        traplab().args(["summary", name]).assert().code(2).stderr(predicate::str::contains("traplab: error:"));
+        traplab()
+            .args(["summary", name])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("traplab: error:"));
     }
 }
 
@@ -134,7 +176,10 @@ fn summary_in_ns_needs_a_tsc_frequency() {
 #[test]
 fn compare_a_a_is_unchanged_and_exits_0() {
     let out = stdout_of(&["compare", "good.jsonl", "good_again.jsonl"], 0);
-    assert!(out.contains("0 regressed, 0 improved, 8 unchanged, 0 unsure"), "{out}");
+    assert!(
+        out.contains("0 regressed, 0 improved, 8 unchanged, 0 unsure"),
+        "{out}"
+    );
     let out = stdout_of(&["compare", "good.jsonl", "good.jsonl"], 0);
     assert!(out.contains("8 unchanged"), "{out}");
 }
@@ -144,11 +189,23 @@ fn compare_ten_percent_slowdown_is_regressed_and_exits_1() {
     let out = stdout_of(&["compare", "good.jsonl", "slow.jsonl"], 1);
     assert!(out.contains("8 regressed"), "{out}");
     insta::assert_snapshot!("compare_table", out);
-    let out = stdout_of(&["compare", "slow.jsonl", "good.jsonl", "--format", "json"], 0);
+    let out = stdout_of(
+        &["compare", "slow.jsonl", "good.jsonl", "--format", "json"],
+        0,
+    );
     let rows: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert!(rows.as_array().unwrap().iter().all(|r| r["verdict"] == "improved"), "{out}");
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["verdict"] == "improved"),
+        "{out}"
+    );
     // A threshold above the shift leaves it unsure or unchanged, never regressed.
-    let out = stdout_of(&["compare", "good.jsonl", "slow.jsonl", "--threshold", "20"], 0);
+    let out = stdout_of(
+        &["compare", "good.jsonl", "slow.jsonl", "--threshold", "20"],
+        0,
+    );
     assert!(out.contains("0 regressed"), "{out}");
 }
 
@@ -157,7 +214,16 @@ fn compare_icount_identical_runs_is_unchanged_with_zero_width() {
     let out = stdout_of(&["compare", "icount.jsonl", "icount.jsonl"], 0);
     assert!(out.contains("8 unchanged"), "{out}");
     assert_eq!(out.matches("[±0.0%, ±0.0%]").count(), 8, "{out}");
-    let out = stdout_of(&["compare", "icount.jsonl", "icount_slow.jsonl", "--format", "csv"], 1);
+    let out = stdout_of(
+        &[
+            "compare",
+            "icount.jsonl",
+            "icount_slow.jsonl",
+            "--format",
+            "csv",
+        ],
+        1,
+    );
     insta::assert_snapshot!("compare_icount_csv", out);
 }
 
@@ -167,12 +233,17 @@ fn compare_refuses_different_modes() {
         .args(["compare", "good.jsonl", "icount.jsonl"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("cannot compare across measurement modes: base is tcg, candidate is icount"));
+        .stderr(predicate::str::contains(
+            "cannot compare across measurement modes: base is tcg, candidate is icount",
+        ));
 }
 
 #[test]
 fn compare_rejects_bad_options() {
-    traplab().args(["compare", "good.jsonl", "good.jsonl", "--confidence", "99"]).assert().code(2);
+    traplab()
+        .args(["compare", "good.jsonl", "good.jsonl", "--confidence", "99"])
+        .assert()
+        .code(2);
     traplab().args(["compare", "good.jsonl"]).assert().code(2);
 }
 
@@ -181,7 +252,16 @@ fn ingest_stores_layout_and_baselines_work() {
     let tmp = tempfile::tempdir().unwrap();
     let results = tmp.path().join("results");
     let out = traplab()
-        .args(["ingest", "good.jsonl", "--save-baseline", "main", "--host", "lab1", "--qemu-version", "QEMU 10.0.2"])
+        .args([
+            "ingest",
+            "good.jsonl",
+            "--save-baseline",
+            "main",
+            "--host",
+            "lab1",
+            "--qemu-version",
+            "QEMU 10.0.2",
+        ])
         .args(["--commit-date", "2026-11-01T10:00:00+00:00"])
         .arg("--results")
         .arg(&results)
@@ -193,9 +273,16 @@ fn ingest_stores_layout_and_baselines_work() {
     let dir = PathBuf::from(String::from_utf8(out).unwrap().trim());
     assert_eq!(dir.parent().unwrap(), results.join("3f2a9c1"));
     let name = dir.file_name().unwrap().to_str().unwrap();
-    assert!(name.ends_with("Z-traps") && name.len() == "20261127T173005Z-traps".len(), "{name}");
-    assert_eq!(std::fs::read(dir.join("run.jsonl")).unwrap(), std::fs::read(fixtures().join("good.jsonl")).unwrap());
-    let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("meta.json")).unwrap()).unwrap();
+    assert!(
+        name.ends_with("Z-traps") && name.len() == "20261127T173005Z-traps".len(),
+        "{name}"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("run.jsonl")).unwrap(),
+        std::fs::read(fixtures().join("good.jsonl")).unwrap()
+    );
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("meta.json")).unwrap()).unwrap();
     assert_eq!(meta["commit"], "3f2a9c1");
     assert_eq!(meta["dirty"], false);
     assert_eq!(meta["mode"], "tcg");
@@ -206,8 +293,22 @@ fn ingest_stores_layout_and_baselines_work() {
 
     // The stored folder is a valid RUN argument, and so is the baseline.
     traplab().args(["summary"]).arg(&dir).assert().code(0);
-    traplab().args(["compare", "--baseline", "main", "slow.jsonl", "--results"]).arg(&results).assert().code(1);
-    traplab().args(["compare", "--baseline", "main", "good_again.jsonl", "--results"]).arg(&results).assert().code(0);
+    traplab()
+        .args(["compare", "--baseline", "main", "slow.jsonl", "--results"])
+        .arg(&results)
+        .assert()
+        .code(1);
+    traplab()
+        .args([
+            "compare",
+            "--baseline",
+            "main",
+            "good_again.jsonl",
+            "--results",
+        ])
+        .arg(&results)
+        .assert()
+        .code(0);
     traplab()
         .args(["compare", "--baseline", "nope", "good.jsonl", "--results"])
         .arg(&results)
@@ -219,7 +320,25 @@ fn ingest_stores_layout_and_baselines_work() {
 #[test]
 fn ingest_refuses_bad_baseline_names_and_unusable_runs() {
     let tmp = tempfile::tempdir().unwrap();
-    traplab().args(["ingest", "good.jsonl", "--save-baseline", "../x", "--results"]).arg(tmp.path()).assert().code(2);
-    traplab().args(["ingest", "noise_only.jsonl", "--results"]).arg(tmp.path()).assert().code(2);
-    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0, "nothing may be stored");
+    traplab()
+        .args([
+            "ingest",
+            "good.jsonl",
+            "--save-baseline",
+            "../x",
+            "--results",
+        ])
+        .arg(tmp.path())
+        .assert()
+        .code(2);
+    traplab()
+        .args(["ingest", "noise_only.jsonl", "--results"])
+        .arg(tmp.path())
+        .assert()
+        .code(2);
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "nothing may be stored"
+    );
 }

@@ -21,9 +21,18 @@ fn small_run(commit: &str, slowdown: f64, seed: u64) -> String {
     let keep = ["signals.bt_off", "explicit.bt_off", "ring0"];
     let series = default_series()
         .into_iter()
-        .filter(|s| (s.experiment == "trap.oob_load" && keep.contains(&s.config)) || s.experiment == "raw.pf")
+        .filter(|s| {
+            (s.experiment == "trap.oob_load" && keep.contains(&s.config))
+                || s.experiment == "raw.pf"
+        })
         .collect();
-    jsonl(&RunSpec { commit: commit.into(), slowdown, seed, series, ..RunSpec::small("tcg", 300) })
+    jsonl(&RunSpec {
+        commit: commit.into(),
+        slowdown,
+        seed,
+        series,
+        ..RunSpec::small("tcg", 300)
+    })
 }
 
 /// Width and height of a PNG from its IHDR chunk.
@@ -68,13 +77,29 @@ fn plot_writes_svg_and_png_at_paper_sizes_with_the_mode() {
     assert_eq!(png_size(&out.join("cdf-trap.oob_load.png")).0, 1050);
     assert_eq!(png_size(&out.join("distribution-ring0.png")).0, 2148);
     let svg = std::fs::read_to_string(out.join("floor.svg")).unwrap();
-    assert!(svg.contains("mode: TCG real time"), "caption with the mode missing");
-    assert!(svg.contains("trap.oob_load (#PF)"), "the floor is matched through the vector: {svg}");
+    assert!(
+        svg.contains("mode: TCG real time"),
+        "caption with the mode missing"
+    );
+    assert!(
+        svg.contains("trap.oob_load (#PF)"),
+        "the floor is matched through the vector: {svg}"
+    );
 }
 
 fn store(results: &Path, run: String, date: &str) -> PathBuf {
     let out = traplab()
-        .args(["ingest", "-", "--host", "lab", "--qemu-version", "QEMU 10", "--commit-date", date, "--results"])
+        .args([
+            "ingest",
+            "-",
+            "--host",
+            "lab",
+            "--qemu-version",
+            "QEMU 10",
+            "--commit-date",
+            date,
+            "--results",
+        ])
         .arg(results)
         .write_stdin(run)
         .assert()
@@ -89,38 +114,85 @@ fn store(results: &Path, run: String, date: &str) -> PathBuf {
 fn history_names_the_commit_that_slowed_down_and_report_collects_everything() {
     let tmp = tempfile::tempdir().unwrap();
     let results = tmp.path().join("results");
-    for (i, commit) in ["aaa0001", "aaa0002", "aaa0003", "bbb0004", "bbb0005"].iter().enumerate() {
+    for (i, commit) in ["aaa0001", "aaa0002", "aaa0003", "bbb0004", "bbb0005"]
+        .iter()
+        .enumerate()
+    {
         let slow = if commit.starts_with('b') { 1.12 } else { 1.0 };
-        store(&results, small_run(commit, slow, i as u64 + 1), &format!("2026-11-0{}T12:00:00Z", i + 1));
+        store(
+            &results,
+            small_run(commit, slow, i as u64 + 1),
+            &format!("2026-11-0{}T12:00:00Z", i + 1),
+        );
     }
     // A baseline copy must not count as another run.
-    traplab().args(["ingest", "-", "--save-baseline", "main", "--results"]).arg(&results)
-        .arg("--commit-date").arg("2026-11-01T12:00:00Z")
-        .write_stdin(small_run("aaa0001", 1.0, 9)).assert().code(0);
+    traplab()
+        .args(["ingest", "-", "--save-baseline", "main", "--results"])
+        .arg(&results)
+        .arg("--commit-date")
+        .arg("2026-11-01T12:00:00Z")
+        .write_stdin(small_run("aaa0001", 1.0, 9))
+        .assert()
+        .code(0);
 
-    let out = traplab().arg("history").arg(&results).assert().code(0).get_output().stdout.clone();
+    let out = traplab()
+        .arg("history")
+        .arg(&results)
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
     let out = String::from_utf8(out).unwrap();
     assert!(out.contains("6 runs"), "{out}");
     assert!(
-        out.contains("change point [tcg] trap.oob_load/signals.bt_off: p50 +1") && out.contains("at bbb0004 (2026-11-04)"),
+        out.contains("change point [tcg] trap.oob_load/signals.bt_off: p50 +1")
+            && out.contains("at bbb0004 (2026-11-04)"),
         "{out}"
     );
-    let csv = traplab().arg("history").arg(&results).args(["--format", "csv"]).assert().code(0).get_output().stdout.clone();
+    let csv = traplab()
+        .arg("history")
+        .arg(&results)
+        .args(["--format", "csv"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
     let csv = String::from_utf8(csv).unwrap();
-    assert!(csv.starts_with("mode,experiment,config,commit,date,runs,p50,p99,unit,change_point\n"), "{csv}");
-    assert!(csv.contains("tcg,trap.oob_load,signals.bt_off,bbb0004,2026-11-04,1,"), "{csv}");
+    assert!(
+        csv.starts_with("mode,experiment,config,commit,date,runs,p50,p99,unit,change_point\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("tcg,trap.oob_load,signals.bt_off,bbb0004,2026-11-04,1,"),
+        "{csv}"
+    );
 
     let report = tmp.path().join("report");
-    traplab().arg("report").arg(&results).arg("--out").arg(&report).assert().code(0);
+    traplab()
+        .arg("report")
+        .arg(&results)
+        .arg("--out")
+        .arg(&report)
+        .assert()
+        .code(0);
     let md = std::fs::read_to_string(report.join("report.md")).unwrap();
     assert!(md.contains("## History across commits"));
     assert!(md.contains("![timeline-tcg-trap.oob_load](figures/timeline-tcg-trap.oob_load.png)"));
     assert!(md.contains("## Newest tcg run"));
     assert!(md.contains("| trap.oob_load | signals.bt_off | ok | 300 |"));
-    assert!(report.join("figures/timeline-tcg-trap.oob_load.svg").is_file());
+    assert!(
+        report
+            .join("figures/timeline-tcg-trap.oob_load.svg")
+            .is_file()
+    );
     assert!(report.join("tables/history.tex").is_file());
     let tex = std::fs::read_to_string(report.join("tables/summary-tcg.tex")).unwrap();
-    assert!(tex.contains("\\toprule") && tex.contains("mode: TCG real time"), "{tex}");
+    assert!(
+        tex.contains("\\toprule") && tex.contains("mode: TCG real time"),
+        "{tex}"
+    );
 }
 
 #[test]
@@ -139,7 +211,12 @@ fn report_for_a_damaged_run_lists_its_problems() {
     let tmp = tempfile::tempdir().unwrap();
     let mut run = small_run("3f2a9c1", 1.0, 1);
     run.truncate(run.len() - 40); // cut inside the end record
-    traplab().args(["report", "-", "--out"]).arg(tmp.path()).write_stdin(run).assert().code(0);
+    traplab()
+        .args(["report", "-", "--out"])
+        .arg(tmp.path())
+        .write_stdin(run)
+        .assert()
+        .code(0);
     let md = std::fs::read_to_string(tmp.path().join("report.md")).unwrap();
     assert!(md.contains("problem(s) in the data"), "{md}");
     assert!(md.contains("-:") && md.contains("no end record"), "{md}");

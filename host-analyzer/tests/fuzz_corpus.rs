@@ -8,7 +8,11 @@ use traplab_analyzer::fuzz::parse_and_summarize;
 use traplab_analyzer::stats::Rng;
 
 fn files_in(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut v: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect();
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
     v.sort();
     v
 }
@@ -28,7 +32,10 @@ fn corpus_and_fixtures_never_panic() {
 
 #[test]
 fn mutated_runs_never_panic() {
-    let good = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/boot_noise.jsonl")).unwrap();
+    let good = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/boot_noise.jsonl"),
+    )
+    .unwrap();
     let mut rng = Rng::new(0x5eed);
     for _ in 0..300 {
         let mut m = good.clone();

@@ -50,10 +50,16 @@ pub struct CompareArgs {
 
 pub fn run(args: CompareArgs) -> Result<Outcome> {
     if !(args.threshold >= 0.0 && args.threshold < 100.0) {
-        bail!("--threshold must be a percentage in [0, 100), got {}", args.threshold);
+        bail!(
+            "--threshold must be a percentage in [0, 100), got {}",
+            args.threshold
+        );
     }
     if !(args.confidence > 0.0 && args.confidence < 1.0) {
-        bail!("--confidence must lie strictly between 0 and 1 (e.g. 0.99), got {}", args.confidence);
+        bail!(
+            "--confidence must lie strictly between 0 and 1 (e.g. 0.99), got {}",
+            args.confidence
+        );
     }
     let (base_path, cand_path) = match (&args.baseline, args.runs.as_slice()) {
         (Some(name), [cand]) => {
@@ -70,8 +76,16 @@ pub fn run(args: CompareArgs) -> Result<Outcome> {
     };
     let base = load_usable(&base_path)?;
     let cand = load_usable(&cand_path)?;
-    let options = CompareOptions { threshold: args.threshold / 100.0, confidence: args.confidence, ..Default::default() };
+    let options = CompareOptions {
+        threshold: args.threshold / 100.0,
+        confidence: args.confidence,
+        ..Default::default()
+    };
     let cmp = compare(&base.run, &cand.run, options)?;
     emit(&render(&cmp, &base.run, &cand.run, args.format))?;
-    Ok(if cmp.any_regressed() { Outcome::Findings } else { Outcome::Clean })
+    Ok(if cmp.any_regressed() {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
 }

@@ -38,7 +38,10 @@ pub fn load(dir: &Path, threshold_pct: f64) -> Result<History> {
     }
     let stored = store::discover(dir, &mut |w| eprintln!("{w}"))?;
     if stored.is_empty() {
-        bail!("{}: no stored runs (folders with run.jsonl and meta.json); store runs with `traplab ingest`", dir.display());
+        bail!(
+            "{}: no stored runs (folders with run.jsonl and meta.json); store runs with `traplab ingest`",
+            dir.display()
+        );
     }
     let mut runs: Vec<(Meta, crate::ingest::Run)> = Vec::new();
     for s in stored {
@@ -76,9 +79,14 @@ struct JsonPoint<'a> {
 pub fn run(args: HistoryArgs) -> Result<Outcome> {
     let h = load(&args.dir, args.threshold)?;
     let text = match args.format {
-        Format::Table => history::document(&h, &args.dir.display().to_string(), Unit::Cycles).text(),
-        Format::Md => history::document(&h, &args.dir.display().to_string(), Unit::Cycles).markdown(),
-        Format::Latex => history::document(&h, &args.dir.display().to_string(), Unit::Cycles).latex("tab:traplab"),
+        Format::Table => {
+            history::document(&h, &args.dir.display().to_string(), Unit::Cycles).text()
+        }
+        Format::Md => {
+            history::document(&h, &args.dir.display().to_string(), Unit::Cycles).markdown()
+        }
+        Format::Latex => history::document(&h, &args.dir.display().to_string(), Unit::Cycles)
+            .latex("tab:traplab"),
         Format::Json | Format::Csv => {
             let points: Vec<JsonPoint> = h
                 .tracks
@@ -99,11 +107,23 @@ pub fn run(args: HistoryArgs) -> Result<Outcome> {
                 })
                 .collect();
             if args.format == Format::Json {
-                let mut s = serde_json::to_string_pretty(&points).expect("history points serialize");
+                let mut s =
+                    serde_json::to_string_pretty(&points).expect("history points serialize");
                 s.push('\n');
                 s
             } else {
-                let cols = ["mode", "experiment", "config", "commit", "date", "runs", "p50", "p99", "unit", "change_point"];
+                let cols = [
+                    "mode",
+                    "experiment",
+                    "config",
+                    "commit",
+                    "date",
+                    "runs",
+                    "p50",
+                    "p99",
+                    "unit",
+                    "change_point",
+                ];
                 let mut t = Table::new(&cols.map(|c| (c, Align::Left)));
                 for p in points {
                     t.push(vec![

@@ -53,7 +53,13 @@ pub fn run(args: IngestArgs) -> Result<Outcome> {
     let now = SystemTime::now();
     let mut meta = Meta::from_run(&loaded.run, now);
     meta.host = args.host.or_else(hostname);
-    meta.qemu_version = args.qemu_version.or_else(|| if meta.mode == "bare-metal" { None } else { qemu_version() });
+    meta.qemu_version = args.qemu_version.or_else(|| {
+        if meta.mode == "bare-metal" {
+            None
+        } else {
+            qemu_version()
+        }
+    });
     meta.commit_date = args.commit_date.or_else(|| commit_date(&meta.commit));
     let dir = store::store(&args.results, &loaded.bytes, &meta, now).context("storing the run")?;
     let text = format!("{}\n", dir.display());
@@ -79,7 +85,12 @@ fn first_line(cmd: &mut Command) -> Option<String> {
     if !out.status.success() {
         return None;
     }
-    String::from_utf8(out.stdout).ok()?.lines().next().map(|l| l.trim().to_string()).filter(|l| !l.is_empty())
+    String::from_utf8(out.stdout)
+        .ok()?
+        .lines()
+        .next()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
 }
 
 fn qemu_version() -> Option<String> {

@@ -65,6 +65,10 @@ pub fn run(args: PlotArgs) -> Result<Outcome> {
     let files = draw_all(&args.input, &args.out, args.unit, args.threshold)?;
     let mut text: String = files.iter().map(|f| format!("{}\n", f.display())).collect();
     emit(&std::mem::take(&mut text))?;
-    eprintln!("{} files in {:.2} s", files.len(), start.elapsed().as_secs_f64());
+    eprintln!(
+        "{} files in {:.2} s",
+        files.len(),
+        start.elapsed().as_secs_f64()
+    );
     Ok(Outcome::Clean)
 }

@@ -45,7 +45,8 @@ pub struct ReportArgs {
 pub fn run(args: ReportArgs) -> Result<Outcome> {
     let figs_dir = args.out.join("figures");
     let tables_dir = args.out.join("tables");
-    fs::create_dir_all(&tables_dir).with_context(|| format!("creating {}", tables_dir.display()))?;
+    fs::create_dir_all(&tables_dir)
+        .with_context(|| format!("creating {}", tables_dir.display()))?;
     let mut md = String::from("# traplab report\n\n");
     if is_results_folder(&args.input) {
         let h = super::history::load(&args.input, args.threshold)?;
@@ -65,7 +66,13 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
             modes.push(s.meta.mode.clone());
             let loaded = load_usable(&s.dir)?;
             let _ = writeln!(md, "\n## Newest {} run: {}\n", s.meta.mode, s.dir.display());
-            run_section(&mut md, &loaded.run, args.unit, &args.out, &format!("-{}", s.meta.mode))?;
+            run_section(
+                &mut md,
+                &loaded.run,
+                args.unit,
+                &args.out,
+                &format!("-{}", s.meta.mode),
+            )?;
         }
     } else {
         let loaded = load_usable(&args.input)?;
@@ -87,7 +94,10 @@ fn write_tex(path: &Path, tex: &str) -> Result<()> {
 fn run_section(md: &mut String, run: &Run, unit: Unit, out: &Path, suffix: &str) -> Result<()> {
     let rows = summarize(run);
     md.push_str(&render(run, &rows, Format::Md, unit)?);
-    write_tex(&out.join("tables").join(format!("summary{suffix}.tex")), &render(run, &rows, Format::Latex, unit)?)?;
+    write_tex(
+        &out.join("tables").join(format!("summary{suffix}.tex")),
+        &render(run, &rows, Format::Latex, unit)?,
+    )?;
     let _ = writeln!(
         md,
         "\nLaTeX: `tables/summary{suffix}.tex` (needs `\\usepackage{{booktabs}}`).\n"
@@ -95,7 +105,11 @@ fn run_section(md: &mut String, run: &Run, unit: Unit, out: &Path, suffix: &str)
     if run.diagnostics.is_empty() {
         md.push_str("The run is clean: no integrity problems.\n\n");
     } else {
-        let _ = writeln!(md, "**{} problem(s) in the data** (the data that arrived is used):\n", run.diagnostics.len());
+        let _ = writeln!(
+            md,
+            "**{} problem(s) in the data** (the data that arrived is used):\n",
+            run.diagnostics.len()
+        );
         md.push_str("```text\n");
         for l in run.diagnostic_lines() {
             md.push_str(&l);
@@ -114,9 +128,21 @@ fn figures_section(md: &mut String, figs: &[Figure], dir: &Path, out: &Path) -> 
     for f in figs {
         let files = plot::write(f, dir)?;
         let rel = |p: &Path| p.strip_prefix(out).unwrap_or(p).display().to_string();
-        let png = files.iter().find(|p| p.extension().is_some_and(|e| e == "png")).map(|p| rel(p)).unwrap_or_default();
-        let svg = files.iter().find(|p| p.extension().is_some_and(|e| e == "svg")).map(|p| rel(p)).unwrap_or_default();
-        let _ = writeln!(md, "![{}]({png})\n\n*{}* ([SVG]({svg}))\n", f.name, f.caption);
+        let png = files
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == "png"))
+            .map(|p| rel(p))
+            .unwrap_or_default();
+        let svg = files
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == "svg"))
+            .map(|p| rel(p))
+            .unwrap_or_default();
+        let _ = writeln!(
+            md,
+            "![{}]({png})\n\n*{}* ([SVG]({svg}))\n",
+            f.name, f.caption
+        );
     }
     Ok(())
 }

@@ -50,7 +50,11 @@ pub fn run(args: ValidateArgs) -> Result<Outcome> {
 /// `FILE: clean: …` or `FILE: 2 errors, 1 warning: …`.
 pub fn verdict(run: &Run) -> String {
     let errors = run.error_count();
-    let warnings = run.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count();
+    let warnings = run
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
     let samples: usize = run.series.iter().map(|s| s.total.len()).sum();
     let what = format!(
         "{} records, {} series, {samples} samples, run {}, mode {}{}",
@@ -58,7 +62,9 @@ pub fn verdict(run: &Run) -> String {
         run.series.len(),
         run.completion().as_str(),
         run.mode(),
-        run.commit().map(|(c, d)| format!(", commit {c}{}", if d { "-dirty" } else { "" })).unwrap_or_default(),
+        run.commit()
+            .map(|(c, d)| format!(", commit {c}{}", if d { "-dirty" } else { "" }))
+            .unwrap_or_default(),
     );
     if errors + warnings == 0 {
         return format!("{}: clean: {what}", run.source);
@@ -68,5 +74,10 @@ pub fn verdict(run: &Run) -> String {
         Err(e) => format!(" — unusable: {e}"),
         Ok(()) => String::new(),
     };
-    format!("{}: {}, {}: {what}{unusable}", run.source, plural(errors, "error"), plural(warnings, "warning"))
+    format!(
+        "{}: {}, {}: {what}{unusable}",
+        run.source,
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
 }

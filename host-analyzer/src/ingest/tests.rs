@@ -14,7 +14,10 @@ fn join(lines: &[String]) -> Vec<u8> {
 /// Re-frame a line whose covered part was edited, with a valid check, to
 /// build lines that are intact on the wire but hostile in content.
 pub(crate) fn reframe(covered: &str) -> String {
-    format!("{covered},\"crc\":\"{:08x}\"}}", crc32fast::hash(covered.as_bytes()))
+    format!(
+        "{covered},\"crc\":\"{:08x}\"}}",
+        crc32fast::hash(covered.as_bytes())
+    )
 }
 
 fn covered(line: &str) -> &str {
@@ -22,7 +25,10 @@ fn covered(line: &str) -> &str {
 }
 
 fn messages(run: &Run) -> Vec<String> {
-    run.diagnostics.iter().map(|d| format!("{}: {}: {}", d.line, d.severity, d.message)).collect()
+    run.diagnostics
+        .iter()
+        .map(|d| format!("{}: {}: {}", d.line, d.severity, d.message))
+        .collect()
 }
 
 #[test]
@@ -32,7 +38,13 @@ fn clean_run_has_no_diagnostics_and_all_samples() {
     assert_eq!(run.series.len(), spec().series.len());
     let oob = run.find("trap.oob_load", "signals.bt_off").unwrap();
     assert_eq!(oob.total.len(), 300);
-    assert_eq!(oob.stages.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), TRAP_STAGES);
+    assert_eq!(
+        oob.stages
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        TRAP_STAGES
+    );
     assert!(oob.stages.iter().all(|s| s.values.len() == 300));
     assert!(run.find("raw.pf", "ring0").unwrap().stages.is_empty());
     assert_eq!(run.completion(), Completion::Complete);
@@ -44,7 +56,11 @@ fn clean_run_has_no_diagnostics_and_all_samples() {
 fn boot_noise_before_the_first_record_is_skipped_silently() {
     let mut l = lines(&spec());
     l[0] = format!("\x1b[2J\x1b[01;01HSeaBIOS (version 1.16.3)\x1bc{}", l[0]);
-    let mut all = vec!["SeaBIOS (version 1.16.3)".to_string(), "Booting from ROM..".to_string(), String::new()];
+    let mut all = vec![
+        "SeaBIOS (version 1.16.3)".to_string(),
+        "Booting from ROM..".to_string(),
+        String::new(),
+    ];
     all.extend(l);
     let mut bytes = b"\xff\xfe binary junk\r\n".to_vec();
     bytes.extend(join(&all));
@@ -63,12 +79,34 @@ fn flipped_byte_drops_only_that_line() {
     let m = messages(&run);
     assert!(m[0].starts_with("2: error: corrupted: crc"), "{m:#?}");
     assert!(m[0].contains("(line claims seq 1); line dropped"), "{m:#?}");
-    assert!(m.iter().any(|x| x == "3: error: gap: record 1 is missing (lost or corrupted lines)"), "{m:#?}");
-    assert!(m.iter().any(|x| x.contains("samples 0..256 never arrived")), "{m:#?}");
-    assert!(m.iter().any(|x| x.contains("result record counts 300 samples, 44 received")), "{m:#?}");
-    assert!(m.iter().any(|x| x.contains("counts do not match: end record counts 2400 samples, 2144 received")), "{m:#?}");
+    assert!(
+        m.iter()
+            .any(|x| x == "3: error: gap: record 1 is missing (lost or corrupted lines)"),
+        "{m:#?}"
+    );
+    assert!(
+        m.iter().any(|x| x.contains("samples 0..256 never arrived")),
+        "{m:#?}"
+    );
+    assert!(
+        m.iter()
+            .any(|x| x.contains("result record counts 300 samples, 44 received")),
+        "{m:#?}"
+    );
+    assert!(
+        m.iter()
+            .any(|x| x
+                .contains("counts do not match: end record counts 2400 samples, 2144 received")),
+        "{m:#?}"
+    );
     // The rest of the series is kept.
-    assert_eq!(run.find("trap.oob_load", "signals.bt_off").unwrap().total.len(), 44);
+    assert_eq!(
+        run.find("trap.oob_load", "signals.bt_off")
+            .unwrap()
+            .total
+            .len(),
+        44
+    );
     assert!(run.usable().is_ok());
 }
 
@@ -80,7 +118,11 @@ fn truncated_last_line_and_missing_end_warn_but_keep_data() {
     let run = parse("run.jsonl", l.join("\n").as_bytes());
     let m = messages(&run);
     assert!(m.iter().any(|x| x.contains("error: truncated")), "{m:#?}");
-    assert!(m.iter().any(|x| x.contains("warning: no end record: the run was cut off")), "{m:#?}");
+    assert!(
+        m.iter()
+            .any(|x| x.contains("warning: no end record: the run was cut off")),
+        "{m:#?}"
+    );
     assert_eq!(run.completion(), Completion::Incomplete);
     assert_eq!(run.series.len(), spec().series.len());
 }
@@ -91,7 +133,13 @@ fn garbage_inside_the_stream_is_an_error() {
     l.insert(2, "@@@ garbage @@@".into());
     let run = parse("run.jsonl", &join(&l));
     let m = messages(&run);
-    assert_eq!(m, vec!["3: error: not a record (damaged line or stray output): \"@@@ garbage @@@\"".to_string()]);
+    assert_eq!(
+        m,
+        vec![
+            "3: error: not a record (damaged line or stray output): \"@@@ garbage @@@\""
+                .to_string()
+        ]
+    );
 }
 
 #[test]
@@ -100,8 +148,17 @@ fn duplicate_line_is_ignored_not_double_counted() {
     l.insert(3, l[2].clone());
     let run = parse("run.jsonl", &join(&l));
     let m = messages(&run);
-    assert_eq!(m, vec!["4: error: duplicate of seq 2 (first seen on line 3); ignored".to_string()]);
-    assert_eq!(run.find("trap.oob_load", "signals.bt_off").unwrap().total.len(), 300);
+    assert_eq!(
+        m,
+        vec!["4: error: duplicate of seq 2 (first seen on line 3); ignored".to_string()]
+    );
+    assert_eq!(
+        run.find("trap.oob_load", "signals.bt_off")
+            .unwrap()
+            .total
+            .len(),
+        300
+    );
 }
 
 #[test]
@@ -109,7 +166,10 @@ fn duplicate_header_is_a_duplicate_not_a_second_run() {
     let mut l = lines(&spec());
     l.insert(1, l[0].clone());
     let run = parse("run.jsonl", &join(&l));
-    assert_eq!(messages(&run), vec!["2: error: duplicate of seq 0 (first seen on line 1); ignored".to_string()]);
+    assert_eq!(
+        messages(&run),
+        vec!["2: error: duplicate of seq 0 (first seen on line 1); ignored".to_string()]
+    );
 }
 
 #[test]
@@ -118,7 +178,10 @@ fn reordered_lines_are_kept_in_sample_order() {
     l.swap(1, 2);
     let run = parse("run.jsonl", &join(&l));
     let m = messages(&run);
-    assert_eq!(m, vec!["3: warning: out of order: seq 1 arrived after seq 2; kept".to_string()]);
+    assert_eq!(
+        m,
+        vec!["3: warning: out of order: seq 1 arrived after seq 2; kept".to_string()]
+    );
     let clean = parse("clean", &join(&lines(&spec())));
     assert_eq!(run.series, clean.series);
 }
@@ -143,7 +206,10 @@ fn unknown_record_type_is_invalid() {
     l.insert(1, reframe("{\"seq\":1,\"type\":\"telemetry\",\"x\":1"));
     let run = parse("run.jsonl", &join(&l));
     let m = messages(&run);
-    assert!(m[0].starts_with("2: error: invalid record: unknown variant `telemetry`"), "{m:#?}");
+    assert!(
+        m[0].starts_with("2: error: invalid record: unknown variant `telemetry`"),
+        "{m:#?}"
+    );
 }
 
 #[test]
@@ -167,7 +233,11 @@ fn a_rebooted_machine_starts_a_second_run_which_is_not_mixed_in() {
     l.extend(second);
     let run = parse("run.jsonl", &join(&l));
     let m = messages(&run);
-    assert!(m.iter().any(|x| x.starts_with("7: error: a second run starts here")), "{m:#?}");
+    assert!(
+        m.iter()
+            .any(|x| x.starts_with("7: error: a second run starts here")),
+        "{m:#?}"
+    );
     assert_eq!(run.commit(), Some(("3f2a9c1", false)));
     assert_eq!(run.completion(), Completion::Incomplete);
 }
@@ -179,7 +249,10 @@ fn invalid_utf8_inside_a_record_is_reported_with_its_column() {
     bytes[at] = 0xff;
     let run = parse("run.jsonl", &bytes);
     let m = messages(&run);
-    assert!(m[0].starts_with("2: error: corrupted: byte at column 30 is not UTF-8"), "{m:#?}");
+    assert!(
+        m[0].starts_with("2: error: corrupted: byte at column 30 is not UTF-8"),
+        "{m:#?}"
+    );
 }
 
 #[test]
@@ -190,7 +263,10 @@ fn stage_length_mismatch_drops_stage_data_of_that_batch_only() {
     let run = parse("run.jsonl", &join(&l));
     let m = messages(&run);
     assert_eq!(m.len(), 1, "{m:#?}");
-    assert!(m[0].contains("stage \"call_to_stub\" has 257 values for 256 totals"), "{m:#?}");
+    assert!(
+        m[0].contains("stage \"call_to_stub\" has 257 values for 256 totals"),
+        "{m:#?}"
+    );
     let s = run.find("trap.oob_load", "signals.bt_off").unwrap();
     assert_eq!(s.total.len(), 300);
     assert!(s.stages.iter().all(|st| st.values.len() == 300 - 256));
@@ -199,12 +275,20 @@ fn stage_length_mismatch_drops_stage_data_of_that_batch_only() {
 #[test]
 fn result_count_mismatch_is_an_error() {
     let mut l = lines(&spec());
-    let i = l.iter().position(|x| x.contains("\"type\":\"result\"")).unwrap();
+    let i = l
+        .iter()
+        .position(|x| x.contains("\"type\":\"result\""))
+        .unwrap();
     l[i] = reframe(&covered(&l[i]).replacen("\"samples\":300", "\"samples\":301", 1));
     let run = parse("run.jsonl", &join(&l));
     let m = messages(&run);
     assert_eq!(m.len(), 1, "{m:#?}");
-    assert!(m[0].contains("trap.oob_load/signals.bt_off: result record counts 301 samples, 300 received"), "{m:#?}");
+    assert!(
+        m[0].contains(
+            "trap.oob_load/signals.bt_off: result record counts 301 samples, 300 received"
+        ),
+        "{m:#?}"
+    );
 }
 
 #[test]
@@ -215,8 +299,14 @@ fn record_after_end_is_ignored() {
     l.push("qemu: terminating".into());
     let run = parse("run.jsonl", &join(&l));
     let m = messages(&run);
-    assert!(m[0].contains("error: samples record (seq 1) after the end record"), "{m:#?}");
-    assert!(m[1].contains("warning: text after the end record"), "{m:#?}");
+    assert!(
+        m[0].contains("error: samples record (seq 1) after the end record"),
+        "{m:#?}"
+    );
+    assert!(
+        m[1].contains("warning: text after the end record"),
+        "{m:#?}"
+    );
 }
 
 #[test]
@@ -225,7 +315,10 @@ fn empty_and_noise_only_inputs_are_unusable() {
     assert!(matches!(run.usable(), Err(Unusable::NoRecords(_))));
     let run = parse("noise", b"SeaBIOS\nBooting\n");
     assert!(matches!(run.usable(), Err(Unusable::NoRecords(_))));
-    assert_eq!(messages(&run), vec!["2: error: no records found (only noise)".to_string()]);
+    assert_eq!(
+        messages(&run),
+        vec!["2: error: no records found (only noise)".to_string()]
+    );
 }
 
 #[test]
@@ -233,7 +326,11 @@ fn lost_header_is_reported_and_the_data_kept() {
     let l = lines(&spec());
     let run = parse("run.jsonl", &join(&l[1..]));
     let m = messages(&run);
-    assert!(m.iter().any(|x| x.starts_with("1: error: gap: record 0 is missing")), "{m:#?}");
+    assert!(
+        m.iter()
+            .any(|x| x.starts_with("1: error: gap: record 0 is missing")),
+        "{m:#?}"
+    );
     assert!(m.iter().any(|x| x.contains("no header record")), "{m:#?}");
     assert_eq!(run.mode(), Mode::Unknown);
     assert!(run.usable().is_ok());

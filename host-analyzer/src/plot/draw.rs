@@ -35,7 +35,11 @@ const GRID_BOLD: RGBColor = RGBColor(214, 214, 214);
 pub fn short_number(v: f64) -> String {
     let a = v.abs();
     let trim = |s: String| {
-        if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
     };
     if a >= 1e6 {
         format!("{}M", trim(format!("{:.1}", v / 1e6)))
@@ -51,12 +55,23 @@ pub fn short_number(v: f64) -> String {
 }
 
 /// Greedy word wrap to a pixel width, measured with the real font.
-fn wrap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, text: &str, font: &TextStyle, width: u32) -> Vec<String> {
+fn wrap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    font: &TextStyle,
+    width: u32,
+) -> Vec<String> {
     let mut lines = Vec::new();
     let mut cur = String::new();
     for word in text.split(' ') {
-        let candidate = if cur.is_empty() { word.to_string() } else { format!("{cur} {word}") };
-        let fits = area.estimate_text_size(&candidate, font).map_or(true, |(w, _)| w <= width);
+        let candidate = if cur.is_empty() {
+            word.to_string()
+        } else {
+            format!("{cur} {word}")
+        };
+        let fits = area
+            .estimate_text_size(&candidate, font)
+            .map_or(true, |(w, _)| w <= width);
         if fits || cur.is_empty() {
             cur = candidate;
         } else {
@@ -69,43 +84,88 @@ fn wrap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, text: &str, font: &Te
     lines
 }
 
-fn text_width<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, text: &str, font: &TextStyle) -> u32 {
+fn text_width<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    font: &TextStyle,
+) -> u32 {
     area.estimate_text_size(text, font).map_or(0, |(w, _)| w)
 }
 
 /// Draw a whole figure: plot, legend strip where needed, caption line(s).
-pub fn figure<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, fig: &Figure, s: &Style) -> DrawResult<DB> {
+pub fn figure<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    fig: &Figure,
+    s: &Style,
+) -> DrawResult<DB> {
     root.fill(&WHITE)?;
     let (w, h) = root.dim_in_pixel();
     let font = s.caption_font();
     let margin = s.px(4.0);
-    let lines = wrap(root, &fig.caption, &font, w.saturating_sub(2 * margin as u32));
+    let lines = wrap(
+        root,
+        &fig.caption,
+        &font,
+        w.saturating_sub(2 * margin as u32),
+    );
     let line_h = s.pt(7.5);
     let cap_h = (lines.len() as f64 * line_h + s.pt(5.0)).round() as u32;
     let (plot, caption) = root.split_vertically(h.saturating_sub(cap_h));
     for (i, l) in lines.iter().enumerate() {
-        caption.draw_text(l, &font, (margin, s.px(2.0) + (i as f64 * line_h).round() as i32))?;
+        caption.draw_text(
+            l,
+            &font,
+            (margin, s.px(2.0) + (i as f64 * line_h).round() as i32),
+        )?;
     }
     match &fig.kind {
         FigureKind::Cdf { x_label, lines } => cdf(&plot, s, x_label, lines),
-        FigureKind::Stages { x_label, stages, bars } => stacked(&plot, s, x_label, stages, bars),
-        FigureKind::Boxes { x_label, rows, legend } => {
-            let items: Vec<_> = legend.iter().map(|(l, c, _)| (l.clone(), *c, Glyph::Box)).collect();
+        FigureKind::Stages {
+            x_label,
+            stages,
+            bars,
+        } => stacked(&plot, s, x_label, stages, bars),
+        FigureKind::Boxes {
+            x_label,
+            rows,
+            legend,
+        } => {
+            let items: Vec<_> = legend
+                .iter()
+                .map(|(l, c, _)| (l.clone(), *c, Glyph::Box))
+                .collect();
             let plot = legend_strip(&plot, s, &items)?;
             boxes(&plot, s, x_label, rows)
         }
-        FigureKind::Floor { x_label, rows, legend } => {
+        FigureKind::Floor {
+            x_label,
+            rows,
+            legend,
+        } => {
             let items: Vec<_> = legend
                 .iter()
-                .map(|(l, c, square)| (l.clone(), *c, if *square { Glyph::Square } else { Glyph::Dot }))
+                .map(|(l, c, square)| {
+                    (
+                        l.clone(),
+                        *c,
+                        if *square { Glyph::Square } else { Glyph::Dot },
+                    )
+                })
                 .collect();
             let plot = legend_strip(&plot, s, &items)?;
             dots(&plot, s, x_label, rows)
         }
-        FigureKind::Histogram { x_label, bins, median, color: c } => {
-            histogram(&plot, s, x_label, bins, *median, *c)
-        }
-        FigureKind::Timeline { y_label, commits, lines } => timeline(&plot, s, y_label, commits, lines),
+        FigureKind::Histogram {
+            x_label,
+            bins,
+            median,
+            color: c,
+        } => histogram(&plot, s, x_label, bins, *median, *c),
+        FigureKind::Timeline {
+            y_label,
+            commits,
+            lines,
+        } => timeline(&plot, s, y_label, commits, lines),
     }
 }
 
@@ -126,7 +186,11 @@ fn legend_strip<DB: DrawingBackend>(
     let mut rows = 1;
     let mut placed = Vec::new();
     for (label, c, dash) in items {
-        let sw = if matches!(dash, Glyph::Line(_)) { line_swatch } else { swatch };
+        let sw = if matches!(dash, Glyph::Line(_)) {
+            line_swatch
+        } else {
+            swatch
+        };
         let item_w = sw + s.px(3.0) + text_width(area, label, &font) as i32;
         if x + item_w > w as i32 - s.px(4.0) && x > s.px(40.0) {
             rows += 1;
@@ -139,11 +203,18 @@ fn legend_strip<DB: DrawingBackend>(
     for (x, y, label, c, dash) in placed {
         let sw = match dash {
             Glyph::Box | Glyph::Square => {
-                strip.draw(&Rectangle::new([(x, y), (x + swatch, y + swatch)], color(c).filled()))?;
+                strip.draw(&Rectangle::new(
+                    [(x, y), (x + swatch, y + swatch)],
+                    color(c).filled(),
+                ))?;
                 swatch
             }
             Glyph::Dot => {
-                strip.draw(&Circle::new((x + swatch / 2, y + swatch / 2), s.px_u(2.6), color(c).filled()))?;
+                strip.draw(&Circle::new(
+                    (x + swatch / 2, y + swatch / 2),
+                    s.px_u(2.6),
+                    color(c).filled(),
+                ))?;
                 swatch
             }
             Glyph::Line(d) => {
@@ -156,7 +227,11 @@ fn legend_strip<DB: DrawingBackend>(
                 line_swatch
             }
         };
-        strip.draw_text(&label, &font.pos(Pos::new(HPos::Left, VPos::Center)), (x + sw + s.px(3.0), y + swatch / 2))?;
+        strip.draw_text(
+            &label,
+            &font.pos(Pos::new(HPos::Left, VPos::Center)),
+            (x + sw + s.px(3.0), y + swatch / 2),
+        )?;
     }
     Ok(rest)
 }
@@ -172,19 +247,34 @@ fn line_style(s: &Style, c: usize) -> ShapeStyle {
     color(c).stroke_width(s.line())
 }
 
-fn cdf<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Style, x_label: &str, lines: &[Line]) -> DrawResult<DB> {
+fn cdf<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &Style,
+    x_label: &str,
+    lines: &[Line],
+) -> DrawResult<DB> {
     // The legend sits above the plot: inside, it would hide the curves.
-    let items: Vec<_> = lines.iter().map(|l| (l.label.clone(), l.color, Glyph::Line(l.dash))).collect();
+    let items: Vec<_> = lines
+        .iter()
+        .map(|l| (l.label.clone(), l.color, Glyph::Line(l.dash)))
+        .collect();
     let area = legend_strip(area, s, &items)?;
     let xs = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
     let (lo, hi) = xs.fold((f64::INFINITY, 0f64), |(a, b), x| (a.min(x), b.max(x)));
-    let (lo, hi) = if lo.is_finite() && hi > lo { (lo / 1.15, hi * 1.15) } else { (1.0, 10.0) };
+    let (lo, hi) = if lo.is_finite() && hi > lo {
+        (lo / 1.15, hi * 1.15)
+    } else {
+        (1.0, 10.0)
+    };
     let mut chart = ChartBuilder::on(&area)
         .margin(s.px(5.0))
         .margin_right(s.px(9.0))
         .x_label_area_size(s.px(24.0))
         .y_label_area_size(s.px(30.0))
-        .build_cartesian_2d((lo..hi).log_scale().with_key_points(log_ticks(lo, hi)), 0f64..1.0)?;
+        .build_cartesian_2d(
+            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+            0f64..1.0,
+        )?;
     chart
         .configure_mesh()
         .x_desc(x_label)
@@ -238,9 +328,17 @@ fn dash_pattern(s: &Style, dash: usize) -> Option<(u32, u32)> {
     }
 }
 
-fn label_area<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Style, labels: impl Iterator<Item = String>) -> i32 {
+fn label_area<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &Style,
+    labels: impl Iterator<Item = String>,
+) -> i32 {
     let font = s.tick_font();
-    labels.map(|l| text_width(area, &l, &font) as i32).max().unwrap_or(0) + s.px(8.0)
+    labels
+        .map(|l| text_width(area, &l, &font) as i32)
+        .max()
+        .unwrap_or(0)
+        + s.px(8.0)
 }
 
 fn stacked<DB: DrawingBackend>(
@@ -250,7 +348,11 @@ fn stacked<DB: DrawingBackend>(
     stages: &[String],
     bars: &[StageBar],
 ) -> DrawResult<DB> {
-    let legend: Vec<_> = stages.iter().enumerate().map(|(i, n)| (n.clone(), i, Glyph::Box)).collect();
+    let legend: Vec<_> = stages
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.clone(), i, Glyph::Box))
+        .collect();
     let area = legend_strip(area, s, &legend)?;
     let n = bars.len() as i32;
     let ylab = label_area(&area, s, bars.iter().map(|b| b.label.clone()));
@@ -271,7 +373,13 @@ fn stacked<DB: DrawingBackend>(
         .x_desc(x_label)
         .label_style(s.tick_font())
         .axis_desc_style(s.label_font())
-        .x_label_formatter(&|v| if *v <= 100.0 { format!("{v:.0}") } else { String::new() })
+        .x_label_formatter(&|v| {
+            if *v <= 100.0 {
+                format!("{v:.0}")
+            } else {
+                String::new()
+            }
+        })
         .x_labels(12)
         .y_labels(bars.len())
         .y_label_formatter(&label_of)
@@ -285,7 +393,10 @@ fn stacked<DB: DrawingBackend>(
         let mut x0 = 0.0;
         for (j, v) in b.shares.iter().enumerate() {
             let mut bar = Rectangle::<(f64, SegmentValue<i32>)>::new(
-                [(x0, SegmentValue::Exact(y)), (x0 + v, SegmentValue::Exact(y + 1))],
+                [
+                    (x0, SegmentValue::Exact(y)),
+                    (x0 + v, SegmentValue::Exact(y + 1)),
+                ],
                 color(j).filled(),
             );
             bar.set_margin(pad, pad, 0, 0);
@@ -309,16 +420,27 @@ fn boxes<DB: DrawingBackend>(
 ) -> DrawResult<DB> {
     let n = rows.len() as i32;
     let (lo_q, hi_q) = (0, 4);
-    let lo = rows.iter().map(|r| r.q[lo_q]).fold(f64::INFINITY, f64::min).max(f64::MIN_POSITIVE);
+    let lo = rows
+        .iter()
+        .map(|r| r.q[lo_q])
+        .fold(f64::INFINITY, f64::min)
+        .max(f64::MIN_POSITIVE);
     let hi = rows.iter().map(|r| r.q[hi_q]).fold(0.0, f64::max);
-    let (lo, hi) = if lo.is_finite() && hi > lo { (lo / 1.3, hi * 1.3) } else { (1.0, 10.0) };
+    let (lo, hi) = if lo.is_finite() && hi > lo {
+        (lo / 1.3, hi * 1.3)
+    } else {
+        (1.0, 10.0)
+    };
     let ylab = label_area(area, s, rows.iter().map(|r| r.label.clone()));
     let mut chart = ChartBuilder::on(area)
         .margin(s.px(5.0))
         .margin_right(s.px(10.0))
         .x_label_area_size(s.px(24.0))
         .y_label_area_size(ylab)
-        .build_cartesian_2d((lo..hi).log_scale().with_key_points(log_ticks(lo, hi)), category_range(n).into_segmented())?;
+        .build_cartesian_2d(
+            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+            category_range(n).into_segmented(),
+        )?;
     let label_of = |v: &SegmentValue<i32>| match v {
         SegmentValue::CenterOf(i) if *i >= 0 && *i < n => rows[(n - 1 - i) as usize].label.clone(),
         _ => String::new(),
@@ -343,28 +465,42 @@ fn boxes<DB: DrawingBackend>(
         let c = color(r.color);
         let mid = || SegmentValue::CenterOf(y);
         for (a, b) in [(r.q[0], r.q[1]), (r.q[3], r.q[4])] {
-            chart.draw_series(std::iter::once(PathElement::new(vec![(a, mid()), (b, mid())], BLACK.stroke_width(stroke))))?;
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(a, mid()), (b, mid())],
+                BLACK.stroke_width(stroke),
+            )))?;
         }
         for x in [r.q[0], r.q[4]] {
             chart.draw_series(std::iter::once(
-                EmptyElement::at((x, mid())) + PathElement::new(vec![(0, -half / 2), (0, half / 2)], BLACK.stroke_width(stroke)),
+                EmptyElement::at((x, mid()))
+                    + PathElement::new(
+                        vec![(0, -half / 2), (0, half / 2)],
+                        BLACK.stroke_width(stroke),
+                    ),
             ))?;
         }
         let pad = s.px_u(2.5);
         let mut bar = Rectangle::<(f64, SegmentValue<i32>)>::new(
-                [(r.q[1], SegmentValue::Exact(y)), (r.q[3], SegmentValue::Exact(y + 1))],
-                c.mix(0.45).filled(),
-            );
+            [
+                (r.q[1], SegmentValue::Exact(y)),
+                (r.q[3], SegmentValue::Exact(y + 1)),
+            ],
+            c.mix(0.45).filled(),
+        );
         bar.set_margin(pad, pad, 0, 0);
         chart.draw_series(std::iter::once(bar))?;
         let mut bar = Rectangle::<(f64, SegmentValue<i32>)>::new(
-                [(r.q[1], SegmentValue::Exact(y)), (r.q[3], SegmentValue::Exact(y + 1))],
-                c.stroke_width(stroke),
-            );
+            [
+                (r.q[1], SegmentValue::Exact(y)),
+                (r.q[3], SegmentValue::Exact(y + 1)),
+            ],
+            c.stroke_width(stroke),
+        );
         bar.set_margin(pad, pad, 0, 0);
         chart.draw_series(std::iter::once(bar))?;
         chart.draw_series(std::iter::once(
-            EmptyElement::at((r.q[2], mid())) + PathElement::new(vec![(0, -half), (0, half)], BLACK.stroke_width(s.px_u(1.4))),
+            EmptyElement::at((r.q[2], mid()))
+                + PathElement::new(vec![(0, -half), (0, half)], BLACK.stroke_width(s.px_u(1.4))),
         ))?;
     }
     Ok(())
@@ -373,19 +509,35 @@ fn boxes<DB: DrawingBackend>(
 /// Dodged dot plot: per row a marker per configuration (p50) with a
 /// p10–p90 whisker, offset vertically so they never hide each other. A dot
 /// plot rather than bars because bar lengths mean nothing on a log axis.
-fn dots<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Style, x_label: &str, rows: &[DotRow]) -> DrawResult<DB> {
+fn dots<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &Style,
+    x_label: &str,
+    rows: &[DotRow],
+) -> DrawResult<DB> {
     let n = rows.len() as i32;
     let all = rows.iter().flat_map(|r| r.marks.iter());
-    let lo = all.clone().map(|m| m.q[0]).fold(f64::INFINITY, f64::min).max(f64::MIN_POSITIVE);
+    let lo = all
+        .clone()
+        .map(|m| m.q[0])
+        .fold(f64::INFINITY, f64::min)
+        .max(f64::MIN_POSITIVE);
     let hi = all.map(|m| m.q[2]).fold(0.0, f64::max);
-    let (lo, hi) = if lo.is_finite() && hi > lo { (lo / 1.4, hi * 1.4) } else { (1.0, 10.0) };
+    let (lo, hi) = if lo.is_finite() && hi > lo {
+        (lo / 1.4, hi * 1.4)
+    } else {
+        (1.0, 10.0)
+    };
     let ylab = label_area(area, s, rows.iter().map(|r| r.label.clone()));
     let mut chart = ChartBuilder::on(area)
         .margin(s.px(5.0))
         .margin_right(s.px(10.0))
         .x_label_area_size(s.px(24.0))
         .y_label_area_size(ylab)
-        .build_cartesian_2d((lo..hi).log_scale().with_key_points(log_ticks(lo, hi)), category_range(n).into_segmented())?;
+        .build_cartesian_2d(
+            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+            category_range(n).into_segmented(),
+        )?;
     let label_of = |v: &SegmentValue<i32>| match v {
         SegmentValue::CenterOf(i) if *i >= 0 && *i < n => rows[(n - 1 - i) as usize].label.clone(),
         _ => String::new(),
@@ -416,18 +568,32 @@ fn dots<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Style, x_label: &
             // half-segments anchored at each end so the offset survives the
             // log mapping.
             chart.draw_series(std::iter::once(
-                at(m.q[1]) + PathElement::new(vec![(0, dy), (-(x_px(&chart, m.q[1]) - x_px(&chart, m.q[0])), dy)], c.stroke_width(stroke)),
+                at(m.q[1])
+                    + PathElement::new(
+                        vec![
+                            (0, dy),
+                            (-(x_px(&chart, m.q[1]) - x_px(&chart, m.q[0])), dy),
+                        ],
+                        c.stroke_width(stroke),
+                    ),
             ))?;
             chart.draw_series(std::iter::once(
-                at(m.q[1]) + PathElement::new(vec![(0, dy), (x_px(&chart, m.q[2]) - x_px(&chart, m.q[1]), dy)], c.stroke_width(stroke)),
+                at(m.q[1])
+                    + PathElement::new(
+                        vec![(0, dy), (x_px(&chart, m.q[2]) - x_px(&chart, m.q[1]), dy)],
+                        c.stroke_width(stroke),
+                    ),
             ))?;
             let r_px = s.px(2.4);
             if m.square {
                 chart.draw_series(std::iter::once(
-                    at(m.q[1]) + Rectangle::new([(-r_px, dy - r_px), (r_px, dy + r_px)], c.filled()),
+                    at(m.q[1])
+                        + Rectangle::new([(-r_px, dy - r_px), (r_px, dy + r_px)], c.filled()),
                 ))?;
             } else {
-                chart.draw_series(std::iter::once(at(m.q[1]) + Circle::new((0, dy), r_px as u32, c.filled())))?;
+                chart.draw_series(std::iter::once(
+                    at(m.q[1]) + Circle::new((0, dy), r_px as u32, c.filled()),
+                ))?;
             }
         }
     }
@@ -436,7 +602,11 @@ fn dots<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Style, x_label: &
 
 /// Backend x pixel of a data value on the chart's log axis.
 fn x_px<DB: DrawingBackend, Y: Ranged<ValueType = SegmentValue<i32>>>(
-    chart: &ChartContext<'_, DB, Cartesian2d<plotters::coord::combinators::WithKeyPoints<LogCoord<f64>>, Y>>,
+    chart: &ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::combinators::WithKeyPoints<LogCoord<f64>>, Y>,
+    >,
     x: f64,
 ) -> i32 {
     chart.backend_coord(&(x, SegmentValue::Exact(0))).0
@@ -474,9 +644,12 @@ fn histogram<DB: DrawingBackend>(
         .bold_line_style(GRID_BOLD)
         .axis_style(BLACK.stroke_width(s.px_u(0.5)))
         .draw()?;
-    chart.draw_series(
-        bins.iter().map(|b| Rectangle::new([(b.lo, 0.0), (b.hi, b.count as f64)], color(c).mix(0.75).filled())),
-    )?;
+    chart.draw_series(bins.iter().map(|b| {
+        Rectangle::new(
+            [(b.lo, 0.0), (b.hi, b.count as f64)],
+            color(c).mix(0.75).filled(),
+        )
+    }))?;
     chart.draw_series(DashedLineSeries::new(
         [(median, 0.0), (median, top)],
         s.px_u(3.0),
@@ -493,7 +666,10 @@ fn timeline<DB: DrawingBackend>(
     commits: &[String],
     lines: &[TimelineLine],
 ) -> DrawResult<DB> {
-    let items: Vec<_> = lines.iter().map(|l| (l.label.clone(), l.color, Glyph::Line(l.dash))).collect();
+    let items: Vec<_> = lines
+        .iter()
+        .map(|l| (l.label.clone(), l.color, Glyph::Line(l.dash)))
+        .collect();
     let area = legend_strip(area, s, &items)?;
     let n = commits.len() as i32;
     let ys = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
@@ -511,7 +687,9 @@ fn timeline<DB: DrawingBackend>(
     // Label at most ~12 commits so labels never collide.
     let every = (commits.len() / 12).max(1) as i32;
     let label_of = |v: &SegmentValue<i32>| match v {
-        SegmentValue::CenterOf(i) if *i >= 0 && *i < n && i % every == 0 => commits[*i as usize].clone(),
+        SegmentValue::CenterOf(i) if *i >= 0 && *i < n && i % every == 0 => {
+            commits[*i as usize].clone()
+        }
         _ => String::new(),
     };
     chart
@@ -523,18 +701,30 @@ fn timeline<DB: DrawingBackend>(
         .axis_desc_style(s.label_font())
         .x_labels(commits.len())
         .x_label_formatter(&label_of)
-        .y_label_formatter(&|v| if v.abs() < 0.5 { "0%".to_string() } else { format!("{v:+.0}%") })
+        .y_label_formatter(&|v| {
+            if v.abs() < 0.5 {
+                "0%".to_string()
+            } else {
+                format!("{v:+.0}%")
+            }
+        })
         .y_labels(6)
         .light_line_style(GRID_LIGHT)
         .bold_line_style(GRID_BOLD)
         .axis_style(BLACK.stroke_width(s.px_u(0.5)))
         .draw()?;
-    let mut marked: Vec<usize> = lines.iter().flat_map(|l| l.changes.iter().copied()).collect();
+    let mut marked: Vec<usize> = lines
+        .iter()
+        .flat_map(|l| l.changes.iter().copied())
+        .collect();
     marked.sort_unstable();
     marked.dedup();
     for c in marked {
         chart.draw_series(DashedLineSeries::new(
-            [(SegmentValue::Exact(c as i32), lo), (SegmentValue::Exact(c as i32), hi)],
+            [
+                (SegmentValue::Exact(c as i32), lo),
+                (SegmentValue::Exact(c as i32), hi),
+            ],
             s.px_u(1.2),
             s.px_u(1.5),
             RGBColor(90, 90, 90).stroke_width(s.px_u(0.8)),
@@ -542,13 +732,21 @@ fn timeline<DB: DrawingBackend>(
     }
     for l in lines {
         let st = line_style(s, l.color);
-        let pts: Vec<(SegmentValue<i32>, f64)> =
-            l.points.iter().map(|&(i, y)| (SegmentValue::CenterOf(i as i32), y)).collect();
+        let pts: Vec<(SegmentValue<i32>, f64)> = l
+            .points
+            .iter()
+            .map(|&(i, y)| (SegmentValue::CenterOf(i as i32), y))
+            .collect();
         match dash_pattern(s, l.dash) {
             None => chart.draw_series(LineSeries::new(pts.clone(), st))?,
-            Some((len, gap)) => chart.draw_series(DashedLineSeries::new(pts.clone(), len, gap, st))?,
+            Some((len, gap)) => {
+                chart.draw_series(DashedLineSeries::new(pts.clone(), len, gap, st))?
+            }
         };
-        chart.draw_series(pts.iter().map(|p| Circle::new(p.clone(), s.px_u(1.8), color(l.color).filled())))?;
+        chart.draw_series(
+            pts.iter()
+                .map(|p| Circle::new(p.clone(), s.px_u(1.8), color(l.color).filled())),
+        )?;
     }
     Ok(())
 }

@@ -160,17 +160,38 @@ pub enum FigureKind {
     /// Empirical CDFs, log-x.
     Cdf { x_label: String, lines: Vec<Line> },
     /// Horizontal stacked bars of stage medians.
-    Stages { x_label: String, stages: Vec<String>, bars: Vec<StageBar> },
+    Stages {
+        x_label: String,
+        stages: Vec<String>,
+        bars: Vec<StageBar>,
+    },
     /// Box plots (p25–p75 box, median bar, p1–p99 whiskers), log-x.
-    Boxes { x_label: String, rows: Vec<BoxRow>, legend: Vec<LegendEntry> },
+    Boxes {
+        x_label: String,
+        rows: Vec<BoxRow>,
+        legend: Vec<LegendEntry>,
+    },
     /// Histogram of one series, linear x, clipped to p0.1–p99.9.
-    Histogram { x_label: String, bins: Vec<Bin>, median: f64, color: usize },
+    Histogram {
+        x_label: String,
+        bins: Vec<Bin>,
+        median: f64,
+        color: usize,
+    },
     /// One row per trap kind: a dot (p50, whiskers p10–p90) per
     /// configuration, dodged vertically, and a square for the raw-exception
     /// floor of the vector it raised; log-x.
-    Floor { x_label: String, rows: Vec<DotRow>, legend: Vec<LegendEntry> },
+    Floor {
+        x_label: String,
+        rows: Vec<DotRow>,
+        legend: Vec<LegendEntry>,
+    },
     /// p50 per commit.
-    Timeline { y_label: String, commits: Vec<String>, lines: Vec<TimelineLine> },
+    Timeline {
+        y_label: String,
+        commits: Vec<String>,
+        lines: Vec<TimelineLine>,
+    },
 }
 
 /// Points of an empirical CDF: an even grid of ranks plus a dense tail, so a
@@ -189,7 +210,15 @@ fn cdf_points(sorted: &[u64], k: f64) -> Vec<(f64, f64)> {
     }
     ranks.sort_unstable();
     ranks.dedup();
-    ranks.iter().map(|&r| ((sorted[r] as f64 * k).max(f64::MIN_POSITIVE), (r + 1) as f64 / n as f64)).collect()
+    ranks
+        .iter()
+        .map(|&r| {
+            (
+                (sorted[r] as f64 * k).max(f64::MIN_POSITIVE),
+                (r + 1) as f64 / n as f64,
+            )
+        })
+        .collect()
 }
 
 fn sorted(values: &[u64]) -> Vec<u64> {
@@ -199,14 +228,20 @@ fn sorted(values: &[u64]) -> Vec<u64> {
 }
 
 fn quantiles(sorted: &[u64], qs: &[f64], k: f64) -> Vec<f64> {
-    qs.iter().map(|&q| quantile_sorted(sorted, q) as f64 * k).collect()
+    qs.iter()
+        .map(|&q| quantile_sorted(sorted, q) as f64 * k)
+        .collect()
 }
 
 /// Caption shared by a run's figures.
 fn run_caption(run: &Run) -> String {
     let mut parts = vec![format!("mode: {}", run.mode().caption())];
     if let Some(h) = &run.header {
-        parts.push(format!("commit {}{}", h.kernel.commit, if h.kernel.dirty { "-dirty" } else { "" }));
+        parts.push(format!(
+            "commit {}{}",
+            h.kernel.commit,
+            if h.kernel.dirty { "-dirty" } else { "" }
+        ));
         parts.push(format!("wasmtime {}", h.wasmtime));
         if h.tsc.hz > 0 {
             parts.push(format!("TSC {}", format_hz(h.tsc.hz)));
@@ -221,7 +256,15 @@ fn unit_name(unit: Unit) -> &'static str {
 
 /// File-name-safe stem.
 pub fn stem(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// Every figure for one run.
@@ -237,7 +280,8 @@ pub fn for_run(run: &Run, unit: Unit) -> Result<Vec<Figure>, UnitError> {
     let mut configs: Vec<&str> = Vec::new();
     for raw_pass in [false, true] {
         for s in &series {
-            if s.experiment.starts_with("raw.") == raw_pass && !configs.contains(&s.config.as_str()) {
+            if s.experiment.starts_with("raw.") == raw_pass && !configs.contains(&s.config.as_str())
+            {
                 configs.push(&s.config);
             }
         }
@@ -249,7 +293,11 @@ pub fn for_run(run: &Run, unit: Unit) -> Result<Vec<Figure>, UnitError> {
     // CDF per trap kind (experiment); the raw floors share one figure.
     let mut experiments: Vec<&str> = Vec::new();
     for s in &series {
-        let e = if s.experiment.starts_with("raw.") { "raw" } else { s.experiment.as_str() };
+        let e = if s.experiment.starts_with("raw.") {
+            "raw"
+        } else {
+            s.experiment.as_str()
+        };
         if !experiments.contains(&e) {
             experiments.push(e);
         }
@@ -257,31 +305,54 @@ pub fn for_run(run: &Run, unit: Unit) -> Result<Vec<Figure>, UnitError> {
     for e in experiments {
         let members: Vec<usize> = (0..series.len())
             .filter(|&i| {
-                if e == "raw" { series[i].experiment.starts_with("raw.") } else { series[i].experiment == e }
+                if e == "raw" {
+                    series[i].experiment.starts_with("raw.")
+                } else {
+                    series[i].experiment == e
+                }
             })
             .collect();
         let lines = members
             .iter()
             .enumerate()
             .map(|(j, &i)| Line {
-                label: if e == "raw" { series[i].experiment.clone() } else { series[i].config.clone() },
-                color: if e == "raw" { j } else { config_color(&series[i].config) },
+                label: if e == "raw" {
+                    series[i].experiment.clone()
+                } else {
+                    series[i].config.clone()
+                },
+                color: if e == "raw" {
+                    j
+                } else {
+                    config_color(&series[i].config)
+                },
                 dash: j % 3,
                 points: cdf_points(&sorted_by[i], k),
             })
             .collect();
-        let what = if e == "raw" { "raw CPU exceptions (ring 0, iretq)".to_string() } else { e.to_string() };
+        let what = if e == "raw" {
+            "raw CPU exceptions (ring 0, iretq)".to_string()
+        } else {
+            e.to_string()
+        };
         figs.push(Figure {
             name: format!("cdf-{}", stem(e)),
             width: Width::OneColumn,
             height_in: 2.5,
             caption: format!("CDF of round-trip latency, {what}; {caption}"),
-            kind: FigureKind::Cdf { x_label: format!("round trip ({u}, log scale)"), lines },
+            kind: FigureKind::Cdf {
+                x_label: format!("round trip ({u}, log scale)"),
+                lines,
+            },
         });
     }
 
     // Stage breakdown, one figure per configuration.
-    let staged: Vec<&Series> = series.iter().copied().filter(|s| !s.stages.is_empty()).collect();
+    let staged: Vec<&Series> = series
+        .iter()
+        .copied()
+        .filter(|s| !s.stages.is_empty())
+        .collect();
     let mut stages: Vec<String> = Vec::new();
     for s in &staged {
         for st in &s.stages {
@@ -290,10 +361,12 @@ pub fn for_run(run: &Run, unit: Unit) -> Result<Vec<Figure>, UnitError> {
             }
         }
     }
-    let overhead = run
-        .header
-        .as_ref()
-        .map_or(String::new(), |h| format!("; each stage includes a {}-cycle stamp overhead", h.stamp_overhead_cycles));
+    let overhead = run.header.as_ref().map_or(String::new(), |h| {
+        format!(
+            "; each stage includes a {}-cycle stamp overhead",
+            h.stamp_overhead_cycles
+        )
+    });
     for config in &configs {
         let bars: Vec<StageBar> = staged
             .iter()
@@ -302,13 +375,19 @@ pub fn for_run(run: &Run, unit: Unit) -> Result<Vec<Figure>, UnitError> {
                 let medians: Vec<f64> = stages
                     .iter()
                     .map(|name| {
-                        s.stages.iter().find(|st| &st.name == name).map_or(0.0, |st| crate::stats::median(&st.values))
+                        s.stages
+                            .iter()
+                            .find(|st| &st.name == name)
+                            .map_or(0.0, |st| crate::stats::median(&st.values))
                     })
                     .collect();
                 let sum: f64 = medians.iter().sum();
                 StageBar {
                     label: s.experiment.clone(),
-                    shares: medians.iter().map(|m| if sum > 0.0 { 100.0 * m / sum } else { 0.0 }).collect(),
+                    shares: medians
+                        .iter()
+                        .map(|m| if sum > 0.0 { 100.0 * m / sum } else { 0.0 })
+                        .collect(),
                     total: sum * k,
                 }
             })
@@ -337,10 +416,17 @@ pub fn for_run(run: &Run, unit: Unit) -> Result<Vec<Figure>, UnitError> {
             .map(|(s, v)| BoxRow {
                 label: s.experiment.clone(),
                 color: Class::of(&s.experiment, &s.config).color(),
-                q: quantiles(v, &[0.01, 0.25, 0.5, 0.75, 0.99], k).try_into().expect("five quantiles"),
+                q: quantiles(v, &[0.01, 0.25, 0.5, 0.75, 0.99], k)
+                    .try_into()
+                    .expect("five quantiles"),
             })
             .collect();
-        let legend = class_legend(series.iter().filter(|s| s.config == *config).map(|s| Class::of(&s.experiment, &s.config)));
+        let legend = class_legend(
+            series
+                .iter()
+                .filter(|s| s.config == *config)
+                .map(|s| Class::of(&s.experiment, &s.config)),
+        );
         figs.push(Figure {
             name: format!("distribution-{}", stem(config)),
             width: Width::TwoColumns,
@@ -359,9 +445,15 @@ pub fn for_run(run: &Run, unit: Unit) -> Result<Vec<Figure>, UnitError> {
 
     // Histograms.
     for (s, v) in series.iter().zip(&sorted_by) {
-        let (lo, hi) = (quantile_sorted(v, 0.001) as f64 * k, quantile_sorted(v, 0.999) as f64 * k);
+        let (lo, hi) = (
+            quantile_sorted(v, 0.001) as f64 * k,
+            quantile_sorted(v, 0.999) as f64 * k,
+        );
         let bins = histogram(v, k, lo, hi, 40);
-        let outside = v.iter().filter(|&&x| (x as f64 * k) < lo || (x as f64 * k) > hi).count();
+        let outside = v
+            .iter()
+            .filter(|&&x| (x as f64 * k) < lo || (x as f64 * k) > hi)
+            .count();
         figs.push(Figure {
             name: format!("hist-{}-{}", stem(&s.experiment), stem(&s.config)),
             width: Width::OneColumn,
@@ -384,7 +476,11 @@ pub fn for_run(run: &Run, unit: Unit) -> Result<Vec<Figure>, UnitError> {
 }
 
 fn histogram(sorted: &[u64], k: f64, lo: f64, hi: f64, n: usize) -> Vec<Bin> {
-    let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 0.5, lo + 0.5) };
+    let (lo, hi) = if hi > lo {
+        (lo, hi)
+    } else {
+        (lo - 0.5, lo + 0.5)
+    };
     let w = (hi - lo) / n as f64;
     let mut counts = vec![0u64; n];
     for &x in sorted {
@@ -394,7 +490,15 @@ fn histogram(sorted: &[u64], k: f64, lo: f64, hi: f64, n: usize) -> Vec<Bin> {
         }
         counts[(((x - lo) / w) as usize).min(n - 1)] += 1;
     }
-    counts.into_iter().enumerate().map(|(i, count)| Bin { lo: lo + i as f64 * w, hi: lo + (i + 1) as f64 * w, count }).collect()
+    counts
+        .into_iter()
+        .enumerate()
+        .map(|(i, count)| Bin {
+            lo: lo + i as f64 * w,
+            hi: lo + (i + 1) as f64 * w,
+            count,
+        })
+        .collect()
 }
 
 /// CPU vector mnemonics for labels (architectural constants).
@@ -411,16 +515,24 @@ fn vector_name(v: u8) -> String {
 
 fn vector_of(s: &Series) -> Option<u8> {
     let r = s.result.as_ref()?;
-    r.observed.as_ref().and_then(|o| o.vector).or_else(|| r.expected.as_ref().and_then(|e| e.vector))
+    r.observed
+        .as_ref()
+        .and_then(|o| o.vector)
+        .or_else(|| r.expected.as_ref().and_then(|e| e.vector))
 }
 
 fn class_legend(classes: impl Iterator<Item = Class>) -> Vec<LegendEntry> {
     let present: Vec<Class> = classes.collect();
-    [Class::Signals, Class::Explicit, Class::RawFloor, Class::Other]
-        .into_iter()
-        .filter(|c| present.contains(c))
-        .map(|c| (c.label().to_string(), c.color(), false))
-        .collect()
+    [
+        Class::Signals,
+        Class::Explicit,
+        Class::RawFloor,
+        Class::Other,
+    ]
+    .into_iter()
+    .filter(|c| present.contains(c))
+    .map(|c| (c.label().to_string(), c.color(), false))
+    .collect()
 }
 
 /// One row per trap kind with a marker per configuration and the raw floor
@@ -453,30 +565,45 @@ fn floor_figure(
         }
     }
     for kind in kinds {
-        let members: Vec<usize> = (0..series.len()).filter(|&i| series[i].experiment == kind).collect();
+        let members: Vec<usize> = (0..series.len())
+            .filter(|&i| series[i].experiment == kind)
+            .collect();
         let mut marks: Vec<Mark> = members
             .iter()
             .map(|&i| Mark {
-                color: configs.iter().position(|c| *c == series[i].config).unwrap_or(0),
+                color: configs
+                    .iter()
+                    .position(|c| *c == series[i].config)
+                    .unwrap_or(0),
                 square: false,
                 q: q(i),
             })
             .collect();
         let mut label = kind.to_string();
-        if let Some(v) = members.iter().find_map(|&i| vector_of(series[i])) {
-            if let Some(f) = (0..series.len()).find(|&i| is_raw(series[i]) && vector_of(series[i]) == Some(v)) {
-                marks.push(Mark { color: floor_color, square: true, q: q(f) });
-                label = format!("{kind} ({})", vector_name(v));
-                used_floors.push(f);
-            }
+        let vector = members.iter().find_map(|&i| vector_of(series[i]));
+        let floor = vector.and_then(|v| {
+            (0..series.len()).find(|&i| is_raw(series[i]) && vector_of(series[i]) == Some(v))
+        });
+        if let (Some(v), Some(f)) = (vector, floor) {
+            marks.push(Mark {
+                color: floor_color,
+                square: true,
+                q: q(f),
+            });
+            label = format!("{kind} ({})", vector_name(v));
+            used_floors.push(f);
         }
         rows.push(DotRow { label, marks });
     }
-    for i in 0..series.len() {
-        if is_raw(series[i]) && !used_floors.contains(&i) {
+    for (i, s) in series.iter().enumerate() {
+        if is_raw(s) && !used_floors.contains(&i) {
             rows.push(DotRow {
-                label: series[i].experiment.clone(),
-                marks: vec![Mark { color: floor_color, square: true, q: q(i) }],
+                label: s.experiment.clone(),
+                marks: vec![Mark {
+                    color: floor_color,
+                    square: true,
+                    q: q(i),
+                }],
             });
         }
     }
@@ -486,7 +613,11 @@ fn floor_figure(
         .filter(|(_, c)| series.iter().any(|s| !is_raw(s) && s.config == **c))
         .map(|(i, c)| (c.to_string(), i, false))
         .collect();
-    legend.push(("raw exception floor (ring 0, iretq)".into(), floor_color, true));
+    legend.push((
+        "raw exception floor (ring 0, iretq)".into(),
+        floor_color,
+        true,
+    ));
     Some(Figure {
         name: "floor".into(),
         width: Width::TwoColumns,
@@ -494,7 +625,11 @@ fn floor_figure(
         caption: format!(
             "Trap via CPU exception vs explicit check vs the raw-exception floor of the same vector: marker p50, whiskers p10–p90; {caption}"
         ),
-        kind: FigureKind::Floor { x_label: format!("round trip ({u}, log scale)"), rows, legend },
+        kind: FigureKind::Floor {
+            x_label: format!("round trip ({u}, log scale)"),
+            rows,
+            legend,
+        },
     })
 }
 
@@ -510,7 +645,11 @@ pub fn for_history(h: &History) -> Vec<Figure> {
         }
     }
     for (mode, experiment) in groups {
-        let tracks: Vec<_> = h.tracks.iter().filter(|t| t.mode.as_str() == mode && t.experiment == experiment).collect();
+        let tracks: Vec<_> = h
+            .tracks
+            .iter()
+            .filter(|t| t.mode.as_str() == mode && t.experiment == experiment)
+            .collect();
         let mut commits: Vec<String> = Vec::new();
         for t in &tracks {
             for p in &t.points {
@@ -534,14 +673,26 @@ pub fn for_history(h: &History) -> Vec<Figure> {
                     .points
                     .iter()
                     .map(|p| {
-                        let first = t.points.first().map_or(p.p50, |f| f.p50).max(f64::MIN_POSITIVE);
-                        (commits.iter().position(|c| *c == p.commit).unwrap_or(0), 100.0 * (p.p50 / first - 1.0))
+                        let first = t
+                            .points
+                            .first()
+                            .map_or(p.p50, |f| f.p50)
+                            .max(f64::MIN_POSITIVE);
+                        (
+                            commits.iter().position(|c| *c == p.commit).unwrap_or(0),
+                            100.0 * (p.p50 / first - 1.0),
+                        )
                     })
                     .collect(),
                 changes: t
                     .changes
                     .iter()
-                    .map(|&i| commits.iter().position(|c| *c == t.points[i].commit).unwrap_or(0))
+                    .map(|&i| {
+                        commits
+                            .iter()
+                            .position(|c| *c == t.points[i].commit)
+                            .unwrap_or(0)
+                    })
                     .collect(),
             })
             .collect();
@@ -584,19 +735,30 @@ mod tests {
         ] {
             assert!(names.contains(&want), "{want} missing from {names:?}");
         }
-        assert_eq!(names.iter().filter(|n| n.starts_with("hist-")).count(), run.series.len());
-        assert!(figs.iter().all(|f| f.caption.contains("mode: TCG real time")));
+        assert_eq!(
+            names.iter().filter(|n| n.starts_with("hist-")).count(),
+            run.series.len()
+        );
+        assert!(
+            figs.iter()
+                .all(|f| f.caption.contains("mode: TCG real time"))
+        );
     }
 
     #[test]
     fn floor_rows_pair_each_trap_kind_with_the_raw_exception_it_raised() {
         let run = parse("run", jsonl(&RunSpec::small("tcg", 50)).as_bytes());
         let figs = for_run(&run, Unit::Cycles).unwrap();
-        let FigureKind::Floor { rows, .. } = &figs.iter().find(|f| f.name == "floor").unwrap().kind else {
+        let FigureKind::Floor { rows, .. } = &figs.iter().find(|f| f.name == "floor").unwrap().kind
+        else {
             panic!("floor figure has the wrong kind")
         };
         let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
-        assert_eq!(labels, ["trap.oob_load (#PF)", "trap.unreachable (#UD)", "call.null"], "{labels:#?}");
+        assert_eq!(
+            labels,
+            ["trap.oob_load (#PF)", "trap.unreachable (#UD)", "call.null"],
+            "{labels:#?}"
+        );
         // oob_load: three configurations and the #PF floor (raw.pf, ~1.45k).
         assert_eq!(rows[0].marks.len(), 4);
         let floor = rows[0].marks.iter().find(|m| m.square).unwrap();

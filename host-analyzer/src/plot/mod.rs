@@ -95,7 +95,9 @@ impl Style {
 
     /// The caption line (mode and provenance).
     pub fn caption_font(&self) -> TextStyle<'static> {
-        (FONT, self.pt(6.0)).into_font().color(&RGBColor(60, 60, 60))
+        (FONT, self.pt(6.0))
+            .into_font()
+            .color(&RGBColor(60, 60, 60))
     }
 
     /// Line width of data series.
@@ -120,14 +122,18 @@ pub fn write(fig: &Figure, out: &Path) -> Result<Vec<PathBuf>> {
     {
         let style = Style { dpi: SVG_DPI };
         let root = SVGBackend::new(&svg, (px(w, SVG_DPI), px(h, SVG_DPI))).into_drawing_area();
-        draw::figure(&root, fig, &style).map_err(|e| anyhow!("drawing {}: {e:?}", svg.display()))?;
-        root.present().map_err(|e| anyhow!("writing {}: {e:?}", svg.display()))?;
+        draw::figure(&root, fig, &style)
+            .map_err(|e| anyhow!("drawing {}: {e:?}", svg.display()))?;
+        root.present()
+            .map_err(|e| anyhow!("writing {}: {e:?}", svg.display()))?;
     }
     {
         let style = Style { dpi: PNG_DPI };
         let root = BitMapBackend::new(&png, (px(w, PNG_DPI), px(h, PNG_DPI))).into_drawing_area();
-        draw::figure(&root, fig, &style).map_err(|e| anyhow!("drawing {}: {e:?}", png.display()))?;
-        root.present().map_err(|e| anyhow!("writing {}: {e:?}", png.display()))?;
+        draw::figure(&root, fig, &style)
+            .map_err(|e| anyhow!("drawing {}: {e:?}", png.display()))?;
+        root.present()
+            .map_err(|e| anyhow!("writing {}: {e:?}", png.display()))?;
     }
     Ok(vec![svg, png])
 }

@@ -3,11 +3,21 @@ use super::*;
 /// Log-normal latencies around `median` with log-sd `sigma`: the usual shape
 /// of trap timings (a floor plus a right tail).
 fn lognormal(rng: &mut Rng, n: usize, median: f64, sigma: f64) -> Vec<u64> {
-    (0..n).map(|_| (median * (sigma * rng.normal()).exp()).round() as u64).collect()
+    (0..n)
+        .map(|_| (median * (sigma * rng.normal()).exp()).round() as u64)
+        .collect()
 }
 
 fn compare(base: &[u64], cand: &[u64], method: IntervalMethod) -> (RatioInterval, Verdict) {
-    let ci = ratio_of_medians(base, cand, 0.99, method, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED).unwrap();
+    let ci = ratio_of_medians(
+        base,
+        cand,
+        0.99,
+        method,
+        BOOTSTRAP_RESAMPLES,
+        BOOTSTRAP_SEED,
+    )
+    .unwrap();
     (ci, verdict(&ci, 0.05))
 }
 
@@ -33,7 +43,11 @@ fn constant_series_prints_one_number_everywhere() {
 fn large_values_keep_four_significant_digits() {
     let v = [1_234_567u64, 1_234_567, 1_234_567, 9_999_999];
     let d = describe(&v).unwrap();
-    assert!((d.p50 as f64 - 1_234_567.0).abs() / 1_234_567.0 < 1e-4, "{}", d.p50);
+    assert!(
+        (d.p50 as f64 - 1_234_567.0).abs() / 1_234_567.0 < 1e-4,
+        "{}",
+        d.p50
+    );
     assert_eq!(d.max, 9_999_999);
 }
 
@@ -68,17 +82,32 @@ fn beta_sampler_has_the_right_mean_and_variance() {
         let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64;
         let want_mean = a / (a + b);
         let want_var = a * b / ((a + b) * (a + b) * (a + b + 1.0));
-        assert!((mean - want_mean).abs() < 0.01, "Beta({a},{b}) mean {mean} vs {want_mean}");
-        assert!((var / want_var - 1.0).abs() < 0.05, "Beta({a},{b}) var {var} vs {want_var}");
+        assert!(
+            (mean - want_mean).abs() < 0.01,
+            "Beta({a},{b}) mean {mean} vs {want_mean}"
+        );
+        assert!(
+            (var / want_var - 1.0).abs() < 0.05,
+            "Beta({a},{b}) var {var} vs {want_var}"
+        );
     }
 }
 
 #[test]
 fn rng_is_reproducible_for_a_seed() {
-    let a: Vec<u64> = { let mut r = Rng::new(7); (0..4).map(|_| r.next_u64()).collect() };
-    let b: Vec<u64> = { let mut r = Rng::new(7); (0..4).map(|_| r.next_u64()).collect() };
+    let a: Vec<u64> = {
+        let mut r = Rng::new(7);
+        (0..4).map(|_| r.next_u64()).collect()
+    };
+    let b: Vec<u64> = {
+        let mut r = Rng::new(7);
+        (0..4).map(|_| r.next_u64()).collect()
+    };
     assert_eq!(a, b);
-    assert_ne!(a, { let mut r = Rng::new(8); (0..4).map(|_| r.next_u64()).collect::<Vec<_>>() });
+    assert_ne!(a, {
+        let mut r = Rng::new(8);
+        (0..4).map(|_| r.next_u64()).collect::<Vec<_>>()
+    });
 }
 
 #[test]
@@ -108,8 +137,15 @@ fn a_a_has_no_false_alarms_over_many_pairs() {
         let base = lognormal(&mut rng, 1000, 19_318.0, 0.15);
         let cand = lognormal(&mut rng, 1000, 19_318.0, 0.15);
         let (ci, v) = compare(&base, &cand, IntervalMethod::Bootstrap);
-        assert!(matches!(v, Verdict::Unchanged | Verdict::Unsure), "pair {i}: {v:?} {ci:?}");
-        assert_ne!(v, Verdict::Unsure, "pair {i}: n=1000 should be enough to decide: {ci:?}");
+        assert!(
+            matches!(v, Verdict::Unchanged | Verdict::Unsure),
+            "pair {i}: {v:?} {ci:?}"
+        );
+        assert_ne!(
+            v,
+            Verdict::Unsure,
+            "pair {i}: n=1000 should be enough to decide: {ci:?}"
+        );
     }
 }
 
@@ -117,7 +153,10 @@ fn a_a_has_no_false_alarms_over_many_pairs() {
 fn ten_percent_shift_is_regressed() {
     let mut rng = Rng::new(14);
     let base = lognormal(&mut rng, 2000, 7176.0, 0.1);
-    let cand: Vec<u64> = lognormal(&mut rng, 2000, 7176.0, 0.1).iter().map(|&v| v + v / 10).collect();
+    let cand: Vec<u64> = lognormal(&mut rng, 2000, 7176.0, 0.1)
+        .iter()
+        .map(|&v| v + v / 10)
+        .collect();
     let (ci, v) = compare(&base, &cand, IntervalMethod::Bootstrap);
     assert_eq!(v, Verdict::Regressed, "{ci:?}");
     assert!((ci.ratio - 1.10).abs() < 0.02, "{ci:?}");
@@ -174,7 +213,10 @@ fn bootstrap_is_reproducible() {
     let mut rng = Rng::new(17);
     let base = lognormal(&mut rng, 300, 7000.0, 0.3);
     let cand = lognormal(&mut rng, 300, 7000.0, 0.3);
-    assert_eq!(compare(&base, &cand, IntervalMethod::Bootstrap), compare(&base, &cand, IntervalMethod::Bootstrap));
+    assert_eq!(
+        compare(&base, &cand, IntervalMethod::Bootstrap),
+        compare(&base, &cand, IntervalMethod::Bootstrap)
+    );
 }
 
 #[test]
@@ -184,12 +226,21 @@ fn zero_medians_do_not_produce_nan() {
     let (ci, v) = compare(&[0, 0, 0], &[5, 5, 5], IntervalMethod::Bootstrap);
     assert!(ci.ratio.is_infinite());
     assert_eq!(v, Verdict::Regressed);
-    assert_eq!(ratio_of_medians(&[], &[1], 0.99, IntervalMethod::Bootstrap, 10, 1), None);
+    assert_eq!(
+        ratio_of_medians(&[], &[1], 0.99, IntervalMethod::Bootstrap, 10, 1),
+        None
+    );
 }
 
 #[test]
 fn verdict_boundaries() {
-    let ci = |low, high| RatioInterval { ratio: 1.0, low, high, confidence: 0.99, method: IntervalMethod::Bootstrap };
+    let ci = |low, high| RatioInterval {
+        ratio: 1.0,
+        low,
+        high,
+        confidence: 0.99,
+        method: IntervalMethod::Bootstrap,
+    };
     assert_eq!(verdict(&ci(1.06, 1.2), 0.05), Verdict::Regressed);
     assert_eq!(verdict(&ci(0.8, 0.94), 0.05), Verdict::Improved);
     assert_eq!(verdict(&ci(0.96, 1.04), 0.05), Verdict::Unchanged);
@@ -200,8 +251,9 @@ fn verdict_boundaries() {
 #[test]
 fn change_point_found_at_the_step() {
     let mut rng = Rng::new(18);
-    let levels: Vec<f64> =
-        (0..12).map(|i| if i < 7 { 7176.0 } else { 8200.0 } * (1.0 + 0.005 * rng.normal())).collect();
+    let levels: Vec<f64> = (0..12)
+        .map(|i| if i < 7 { 7176.0 } else { 8200.0 } * (1.0 + 0.005 * rng.normal()))
+        .collect();
     assert_eq!(change_points(&levels, 0.05), vec![7]);
 }
 
@@ -214,7 +266,9 @@ fn two_steps_are_both_found() {
 #[test]
 fn flat_noisy_history_has_no_change_points() {
     let mut rng = Rng::new(19);
-    let levels: Vec<f64> = (0..30).map(|_| 7176.0 * (1.0 + 0.01 * rng.normal())).collect();
+    let levels: Vec<f64> = (0..30)
+        .map(|_| 7176.0 * (1.0 + 0.01 * rng.normal()))
+        .collect();
     assert!(change_points(&levels, 0.05).is_empty());
     assert!(change_points(&[], 0.05).is_empty());
     assert!(change_points(&[5.0], 0.05).is_empty());
