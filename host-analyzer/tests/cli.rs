@@ -342,3 +342,15 @@ fn ingest_refuses_bad_baseline_names_and_unusable_runs() {
         "nothing may be stored"
     );
 }
+
+#[test]
+fn real_captures_validate_clean_and_summarize() {
+    // Real kernel captures dropped in as tests/fixtures/real-*.jsonl.
+    for entry in std::fs::read_dir(fixtures()).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.starts_with("real-") && name.ends_with(".jsonl") {
+            stdout_of(&["validate", &name], 0);
+            stdout_of(&["summary", &name, "--format", "json"], 0);
+        }
+    }
+}
