@@ -4,7 +4,7 @@
 //! `unchanged`, `unsure`. The statistics live in [`crate::stats`]; this
 //! module pairs series, guards against comparing across modes, and renders.
 
-use serde_json::json;
+use serde::Serialize;
 
 use crate::ingest::Run;
 use crate::mode::{Mode, Unit};
@@ -207,27 +207,25 @@ pub fn render(cmp: &Comparison, base: &Run, cand: &Run, format: Format) -> Strin
     };
     match format {
         Format::Json => {
-            let items: Vec<_> = cmp
+            let items: Vec<JsonRow> = cmp
                 .rows
                 .iter()
-                .map(|r| {
-                    json!({
-                        "experiment": r.experiment,
-                        "config": r.config,
-                        "mode": cmp.mode.as_str(),
-                        "base_n": r.base_n,
-                        "cand_n": r.cand_n,
-                        "base_p50": r.base_median,
-                        "cand_p50": r.cand_median,
-                        "unit": Unit::Cycles.as_str(),
-                        "ratio": round4(r.ci.ratio),
-                        "ci_low": round4(r.ci.low),
-                        "ci_high": round4(r.ci.high),
-                        "confidence": r.ci.confidence,
-                        "method": r.ci.method,
-                        "threshold": cmp.options.threshold,
-                        "verdict": r.verdict.as_str(),
-                    })
+                .map(|r| JsonRow {
+                    experiment: &r.experiment,
+                    config: &r.config,
+                    mode: cmp.mode.as_str(),
+                    base_n: r.base_n,
+                    cand_n: r.cand_n,
+                    base_p50: r.base_median,
+                    cand_p50: r.cand_median,
+                    unit: Unit::Cycles.as_str(),
+                    ratio: round4(r.ci.ratio),
+                    ci_low: round4(r.ci.low),
+                    ci_high: round4(r.ci.high),
+                    confidence: r.ci.confidence,
+                    method: r.ci.method,
+                    threshold: cmp.options.threshold,
+                    verdict: r.verdict.as_str(),
                 })
                 .collect();
             let mut s = serde_json::to_string_pretty(&items).expect("JSON values always serialize");
@@ -316,6 +314,26 @@ pub fn render(cmp: &Comparison, base: &Run, cand: &Run, format: Format) -> Strin
             }
         }
     }
+}
+
+/// One element of the `json` format; a struct so keys keep this order.
+#[derive(Serialize)]
+struct JsonRow<'a> {
+    experiment: &'a str,
+    config: &'a str,
+    mode: &'a str,
+    base_n: usize,
+    cand_n: usize,
+    base_p50: f64,
+    cand_p50: f64,
+    unit: &'a str,
+    ratio: f64,
+    ci_low: f64,
+    ci_high: f64,
+    confidence: f64,
+    method: IntervalMethod,
+    threshold: f64,
+    verdict: &'a str,
 }
 
 fn round4(v: f64) -> f64 {
