@@ -16,7 +16,8 @@
 //!
 //! Dispatch order for every exception:
 //! 1. the kernel's fixup table (`.traplab_fixups`): expected faults in
-//!    kernel code that resume at a known label (the raw-exception floor);
+//!    kernel code that resume at a known label (the raw-exception floor),
+//!    and the recovery region of code the kernel JIT-compiled itself;
 //! 2. demand paging (`crate::mm::handle_demand_fault`) for #PF;
 //! 3. the handler registered for the exception's category;
 //! 4. otherwise the exception is a kernel fault: `crate::fault` reports it
@@ -313,6 +314,27 @@ fn fixup_for(rip: u64) -> Option<u64> {
     table.iter().find(|[fault, _]| *fault == rip).map(|[_, resume]| *resume)
 }
 
+/// A code range whose faults resume at a landing address: the kernel's own
+/// JIT code (`runner::jit`). One region at a time; 0/0 means none.
+static RECOVERY_START: AtomicU64 = AtomicU64::new(0);
+static RECOVERY_END: AtomicU64 = AtomicU64::new(0);
+static RECOVERY_LANDING: AtomicU64 = AtomicU64::new(0);
+
+/// Route faults with RIP in `[start, end)` to `landing` (or stop, with
+/// `None`).
+pub fn set_recovery_region(region: Option<(u64, u64, u64)>) {
+    let (start, end, landing) = region.unwrap_or((0, 0, 0));
+    RECOVERY_END.store(0, Ordering::Release);
+    RECOVERY_START.store(start, Ordering::Relaxed);
+    RECOVERY_LANDING.store(landing, Ordering::Relaxed);
+    RECOVERY_END.store(end, Ordering::Release);
+}
+
+fn recovery_for(rip: u64) -> Option<u64> {
+    let end = RECOVERY_END.load(Ordering::Acquire);
+    (rip >= RECOVERY_START.load(Ordering::Relaxed) && rip < end).then(|| RECOVERY_LANDING.load(Ordering::Relaxed))
+}
+
 /// Decide what happens to an exception. Called by the arch entry path.
 pub fn dispatch(ctx: &ExceptionContext) -> Action {
     COUNT.fetch_add(1, Ordering::Relaxed);
@@ -320,7 +342,7 @@ pub fn dispatch(ctx: &ExceptionContext) -> Action {
     // A no-op loop when the knob is 0: the deadline is already past.
     let until = cpu::stamp() + DISPATCH_DELAY_CYCLES;
     while DISPATCH_DELAY_CYCLES != 0 && cpu::stamp() < until {}
-    if let Some(resume) = fixup_for(ctx.instruction_pointer) {
+    if let Some(resume) = fixup_for(ctx.instruction_pointer).or_else(|| recovery_for(ctx.instruction_pointer)) {
         return Action::ResumeAt(resume);
     }
     if let (Exception::PageFault, Some(addr)) = (ctx.exception, ctx.faulting_address)

@@ -140,6 +140,7 @@ fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryS
     test_scenario(opts.test);
 
     runner::run_raw(opts);
+    runner::jit::run(opts);
 
     let suite = match suite {
         Some(Ok(suite)) => Some(suite),

@@ -27,14 +27,17 @@
 
 use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
-use linked_list_allocator::LockedHeap;
 use spin::Mutex;
 
 use crate::arch::paging::{self, FrameSource, PAGE_SIZE, PagingError, Protection};
 use crate::bootinfo::{BootInfo, MemoryRegion};
 
+/// The kernel heap: talc, a binned boundary-tag allocator with near-constant
+/// allocation and O(1) free. The allocator sits on the trap path (wasmtime
+/// allocates on every trap) and under in-kernel Cranelift, so a list-walking
+/// allocator would show up in every figure. `counters` gives heap usage.
 #[global_allocator]
-static HEAP: LockedHeap = LockedHeap::empty();
+static HEAP: talc::TalcLock<spin::mutex::SpinMutex<()>, talc::source::Manual> = talc::TalcLock::new(talc::source::Manual);
 
 /// Upper bound of the heap; most memory is better spent on page frames
 /// (linear memories, code).
@@ -146,7 +149,7 @@ pub fn init(boot: &BootInfo, reserved: &[(u64, u64)]) -> MemoryStats {
     largest.0 += heap_bytes;
     // SAFETY: the range is usable RAM, identity mapped, reserved for the
     // heap alone and initialised exactly once.
-    unsafe { HEAP.lock().init(heap_start as *mut u8, heap_bytes as usize) };
+    unsafe { HEAP.lock().claim(heap_start as *mut u8, heap_bytes as usize) }.expect("claiming the heap");
 
     let ranges: Vec<(u64, u64)> = free.iter().copied().filter(|(s, e)| e > s).collect();
     *VM.lock() = Some(Vm {
@@ -191,7 +194,7 @@ pub fn protect_kernel() -> Result<(), VmError> {
 
 /// Bytes currently allocated on the heap.
 pub fn heap_used() -> u64 {
-    HEAP.lock().used() as u64
+    HEAP.lock().counters().allocated_bytes as u64
 }
 
 /// Frames currently mapped for wasmtime and the demand region.

@@ -6,6 +6,7 @@
 //! writes its samples in batches followed by one `result` record. Nothing
 //! is written while timing, so serial output never perturbs a sample.
 
+pub mod jit;
 pub mod raw;
 pub mod wasm;
 
@@ -115,6 +116,9 @@ pub fn plan(opts: &Options, manifest: Option<&traplab_suite::Manifest>) -> Vec<P
     };
     for raw in &raw::RAW_EXPERIMENTS {
         add(raw.name, raw::RAW_CONFIG);
+    }
+    for name in jit::experiment_names() {
+        add(&name, "cranelift");
     }
     if let Some(manifest) = manifest {
         for variant in &opts.variants {

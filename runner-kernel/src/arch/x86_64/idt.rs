@@ -309,7 +309,7 @@ pub fn init() {
     let cs = gdt::kernel_code_selector();
     let idt = IDT.call_once(|| {
         core::array::from_fn(|vector| {
-            let addr = STUBS[vector] as usize as u64;
+            let addr = STUBS[vector] as *const () as u64;
             let ist = match vector {
                 0x02 => gdt::IST_NMI,
                 0x08 => gdt::IST_DOUBLE_FAULT,

@@ -7,6 +7,7 @@ pub mod cpu;
 pub mod exit;
 pub mod gdt;
 pub mod idt;
+pub mod jit_gate;
 pub mod paging;
 pub mod pit;
 pub mod serial;

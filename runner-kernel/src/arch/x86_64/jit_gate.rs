@@ -1,0 +1,76 @@
+//! The call gate for code the kernel JIT-compiles itself (`runner::jit`):
+//! call it, and if it faults, come back here instead of crashing.
+//!
+//! [`call`] saves the callee-saved registers and the stack pointer, then
+//! calls the code. The exception dispatcher resumes a fault inside the
+//! registered JIT region at [`landing_address`], which restores that stack
+//! pointer and registers and returns to the caller with the "trapped" flag
+//! set — setjmp/longjmp in a few instructions, the same shape as wasmtime's
+//! own trap return. The abandoned frames are plain machine code with no
+//! destructors, so nothing leaks.
+
+use core::arch::naked_asm;
+use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+
+/// RSP saved by the gate before calling JIT code.
+static SAVED_RSP: AtomicU64 = AtomicU64::new(0);
+/// 1 when the last call left through the landing pad.
+static TRAPPED: AtomicU8 = AtomicU8::new(0);
+
+/// `gate(f, a, b)`: call `f(a, b)` (System V) with recovery.
+#[unsafe(naked)]
+extern "sysv64" fn gate(f: usize, a: i64, b: i64) -> i64 {
+    naked_asm!(
+        "push rbp",
+        "mov rbp, rsp",
+        "push rbx",
+        "push r12",
+        "push r13",
+        "push r14",
+        "push r15",
+        "sub rsp, 8",
+        "mov qword ptr [rip + {saved}], rsp",
+        "mov byte ptr [rip + {trapped}], 0",
+        "mov rax, rdi",
+        "mov rdi, rsi",
+        "mov rsi, rdx",
+        "call rax",
+        "2:",
+        "mov rsp, qword ptr [rip + {saved}]",
+        "add rsp, 8",
+        "pop r15",
+        "pop r14",
+        "pop r13",
+        "pop r12",
+        "pop rbx",
+        "pop rbp",
+        "ret",
+        ".global traplab_jit_landing",
+        "traplab_jit_landing:",
+        "mov byte ptr [rip + {trapped}], 1",
+        "jmp 2b",
+        saved = sym SAVED_RSP,
+        trapped = sym TRAPPED,
+    )
+}
+
+unsafe extern "C" {
+    fn traplab_jit_landing();
+}
+
+/// Where the dispatcher resumes a fault inside JIT code.
+pub fn landing_address() -> u64 {
+    traplab_jit_landing as *const () as u64
+}
+
+/// Call JIT code at `entry` with two integer arguments. `Err(())` if it
+/// faulted and was resumed at the landing pad.
+///
+/// # Safety
+/// `entry` must be executable code following the System V ABI with
+/// signature `(i64, i64) -> i64`, and faults inside it must be routed to
+/// [`landing_address`] (see `crate::exceptions::set_recovery_region`).
+pub unsafe fn call(entry: u64, a: i64, b: i64) -> Result<i64, ()> {
+    let result = gate(entry as usize, a, b);
+    if TRAPPED.load(Ordering::Relaxed) == 0 { Ok(result) } else { Err(()) }
+}
