@@ -225,7 +225,13 @@ fn compare_icount_identical_runs_is_unchanged_with_zero_width() {
         1,
     );
     insta::assert_snapshot!("compare_icount_csv", out);
-    let args = ["compare", "icount.jsonl", "icount_slow.jsonl", "--format", "json"];
+    let args = [
+        "compare",
+        "icount.jsonl",
+        "icount_slow.jsonl",
+        "--format",
+        "json",
+    ];
     insta::assert_snapshot!("compare_icount_json", stdout_of(&args, 1));
     for format in ["md", "latex"] {
         let args = ["compare", "good.jsonl", "slow.jsonl", "--format", format];

@@ -500,7 +500,7 @@ fn boxes<DB: DrawingBackend>(
         chart.draw_series(std::iter::once(bar))?;
         chart.draw_series(std::iter::once(
             EmptyElement::at((r.q[2], mid()))
-                + PathElement::new(vec![(0, -half), (0, half)], BLACK.stroke_width(s.px_u(1.4))),
+                + PathElement::new(vec![(0, -half), (0, half)], BLACK.stroke_width(s.px_u(0.9))),
         ))?;
     }
     Ok(())
