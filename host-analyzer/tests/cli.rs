@@ -366,3 +366,63 @@ fn real_captures_validate_clean_and_summarize() {
         }
     }
 }
+
+/// The real capture the wire crate keeps (a kernel run under icount).
+fn wire_capture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../wire/tests/fixtures/kernel-run.jsonl")
+}
+
+#[test]
+fn real_kernel_capture_is_clean_and_identical_icount_runs_compare_unchanged() {
+    let run = wire_capture();
+    assert!(
+        run.is_file(),
+        "{} moved? point this test at the real capture",
+        run.display()
+    );
+    traplab()
+        .arg("validate")
+        .arg(&run)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(": clean:"));
+    let out = traplab()
+        .arg("summary")
+        .arg(&run)
+        .args(["--format", "json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let rows: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert!(rows.len() > 10, "{} series", rows.len());
+    assert!(rows.iter().all(|r| r["mode"] == "icount"));
+    assert!(
+        rows.iter()
+            .any(|r| r["stages"].as_array().is_some_and(|s| s.len() == 4)),
+        "no stage data"
+    );
+    // Deterministic mode: a run against itself is unchanged with zero width.
+    let out = traplab()
+        .arg("compare")
+        .arg(&run)
+        .arg(&run)
+        .args(["--format", "json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let cmp: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    for r in cmp.as_array().unwrap() {
+        assert_eq!(r["verdict"], "unchanged", "{r}");
+        assert_eq!(
+            (r["ci_low"].as_f64(), r["ci_high"].as_f64()),
+            (Some(1.0), Some(1.0)),
+            "{r}"
+        );
+        assert_eq!(r["method"], "exact");
+    }
+}
