@@ -14,7 +14,7 @@
 //! the kernel must verify every byte before wasmtime sees it:
 //! `Module::deserialize` trusts its input completely.
 
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 use serde::{Deserialize, Serialize};
@@ -33,6 +33,69 @@ pub struct Manifest {
     /// wasmtime version that compiled the artifacts.
     pub wasmtime: String,
     pub workloads: Vec<Workload>,
+    /// Spec-style `.wast` scripts for conformance mode (see [`Script`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scripts: Vec<Script>,
+}
+
+/// A `.wast` script, compiled on the host: its modules are precompiled
+/// artifacts, its assertions are data the kernel checks.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Script {
+    /// File name, e.g. `traps.wast`.
+    pub name: String,
+    pub commands: Vec<Command>,
+}
+
+/// One script command, in order. `line` is 1-based in the source file.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    /// Instantiate this module (no imports); later commands use it.
+    Module { line: u32, artifacts: Vec<Artifact> },
+    /// Call and compare the results.
+    AssertReturn { line: u32, invoke: Invoke, expected: Vec<Value> },
+    /// Call; it must trap, with a message containing `message`.
+    AssertTrap { line: u32, invoke: Invoke, message: String },
+    /// Call for effect; it must not trap.
+    Invoke { line: u32, invoke: Invoke },
+    /// A command this mode does not run (kept so it is counted, never
+    /// silently dropped).
+    Unsupported { line: u32, what: String },
+}
+
+impl Command {
+    pub fn line(&self) -> u32 {
+        match self {
+            Command::Module { line, .. }
+            | Command::AssertReturn { line, .. }
+            | Command::AssertTrap { line, .. }
+            | Command::Invoke { line, .. }
+            | Command::Unsupported { line, .. } => *line,
+        }
+    }
+}
+
+/// A call of an export of the current module.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Invoke {
+    pub export: String,
+    pub args: Vec<Value>,
+}
+
+/// A wasm value in a script; floats as bit patterns so NaN payloads survive.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum Value {
+    I32(i32),
+    I64(i64),
+    F32(u32),
+    F64(u64),
+    /// Expected results only: any canonical / arithmetic NaN.
+    F32CanonicalNan,
+    F32ArithmeticNan,
+    F64CanonicalNan,
+    F64ArithmeticNan,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,10 +230,17 @@ impl<'a> Suite<'a> {
         Ok(Suite { manifest, manifest_sha256: hex(&digest), image })
     }
 
-    /// The bytes of `artifact`, after checking bounds and SHA-256.
+    /// The bytes of `artifact` of `workload`, after checking bounds and
+    /// SHA-256.
     pub fn artifact_bytes(&self, workload: &Workload, artifact: &Artifact) -> Result<&'a [u8], ImageError> {
+        self.checked_bytes(&workload.name, artifact)
+    }
+
+    /// The bytes of `artifact`, owned by `owner` (a workload or script
+    /// name, for error messages), after checking bounds and SHA-256.
+    pub fn checked_bytes(&self, owner: &str, artifact: &Artifact) -> Result<&'a [u8], ImageError> {
         let out_of_bounds = || ImageError::ArtifactOutOfBounds {
-            workload: workload.name.clone(),
+            workload: owner.to_string(),
             offset: artifact.offset,
             len: artifact.len,
             image: self.image.len(),
@@ -181,7 +251,7 @@ impl<'a> Suite<'a> {
         let bytes = &self.image[start..end];
         if hex(&Sha256::digest(bytes)) != artifact.sha256 {
             return Err(ImageError::ArtifactChecksum {
-                workload: workload.name.clone(),
+                workload: owner.to_string(),
                 trap_mode: artifact.trap_mode,
             });
         }
@@ -192,21 +262,27 @@ impl<'a> Suite<'a> {
 /// Pack `manifest` and the artifact bytes into an image. `blobs[i][j]` is the
 /// artifact `manifest.workloads[i].artifacts[j]`; offsets, lengths and
 /// checksums in the manifest are filled in here.
-pub fn pack(mut manifest: Manifest, blobs: &[Vec<Vec<u8>>]) -> Vec<u8> {
+pub fn pack(manifest: Manifest, blobs: &[Vec<Vec<u8>>]) -> Vec<u8> {
+    pack_with_scripts(manifest, blobs, &[])
+}
+
+/// [`pack`] for a manifest with scripts: `script_blobs[k][j]` is artifact `j`
+/// of the `k`-th `Command::Module` over all scripts, in order.
+pub fn pack_with_scripts(mut manifest: Manifest, blobs: &[Vec<Vec<u8>>], script_blobs: &[Vec<Vec<u8>>]) -> Vec<u8> {
     assert_eq!(manifest.workloads.len(), blobs.len(), "one blob list per workload");
+    let flat: Vec<&Vec<u8>> = blobs.iter().chain(script_blobs).flatten().collect();
     // Offsets depend on the manifest length, which depends on the offsets'
     // digits: iterate until the length is stable (twice in practice).
     let mut manifest_len = 0usize;
     loop {
         let mut offset = (HEADER_LEN + manifest_len) as u64;
-        for (workload, blobs) in manifest.workloads.iter_mut().zip(blobs) {
-            assert_eq!(workload.artifacts.len(), blobs.len(), "one blob per artifact");
-            for (artifact, blob) in workload.artifacts.iter_mut().zip(blobs) {
-                artifact.offset = offset;
-                artifact.len = blob.len() as u64;
-                artifact.sha256 = hex(&Sha256::digest(blob));
-                offset += blob.len() as u64;
-            }
+        let artifacts = artifacts_mut(&mut manifest);
+        assert_eq!(artifacts.len(), flat.len(), "one blob per artifact");
+        for (artifact, blob) in artifacts.into_iter().zip(&flat) {
+            artifact.offset = offset;
+            artifact.len = blob.len() as u64;
+            artifact.sha256 = hex(&Sha256::digest(blob));
+            offset += blob.len() as u64;
         }
         let json = serde_json::to_vec(&manifest).expect("manifest serializes");
         if json.len() == manifest_len {
@@ -215,13 +291,27 @@ pub fn pack(mut manifest: Manifest, blobs: &[Vec<Vec<u8>>]) -> Vec<u8> {
             image.extend_from_slice(&(json.len() as u32).to_le_bytes());
             image.extend_from_slice(&Sha256::digest(&json));
             image.extend_from_slice(&json);
-            for blob in blobs.iter().flatten() {
+            for blob in &flat {
                 image.extend_from_slice(blob);
             }
             return image;
         }
         manifest_len = json.len();
     }
+}
+
+/// Every artifact of the manifest in image order: workloads first, then the
+/// modules of the scripts.
+fn artifacts_mut(manifest: &mut Manifest) -> Vec<&mut Artifact> {
+    let mut out: Vec<&mut Artifact> = manifest.workloads.iter_mut().flat_map(|w| w.artifacts.iter_mut()).collect();
+    for script in &mut manifest.scripts {
+        for command in &mut script.commands {
+            if let Command::Module { artifacts, .. } = command {
+                out.extend(artifacts.iter_mut());
+            }
+        }
+    }
+    out
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -237,7 +327,6 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::string::ToString;
     use alloc::vec;
 
     fn manifest() -> Manifest {
@@ -257,6 +346,7 @@ mod tests {
                     .map(|&trap_mode| Artifact { trap_mode, offset: 0, len: 0, sha256: String::new(), host: None })
                     .collect(),
             }],
+            scripts: Vec::new(),
         }
     }
 

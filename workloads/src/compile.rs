@@ -187,6 +187,7 @@ pub fn build_suite(suite: SuiteName) -> Result<Vec<u8>> {
         suite: suite.name().to_string(),
         wasmtime: WASMTIME_VERSION.to_string(),
         workloads,
+        scripts: Vec::new(),
     };
     Ok(pack(manifest, &blobs))
 }
