@@ -64,7 +64,7 @@ pub fn build(runs: &[(Meta, Run)], min_step: f64) -> History {
         let mode = Mode::parse(&meta.mode);
         let commit = meta.commit_label();
         if !commits.iter().any(|(m, c, _)| *m == mode && *c == commit) {
-            commits.push((mode.clone(), commit.clone(), meta.order_key().to_string()));
+            commits.push((mode.clone(), commit.clone(), meta.order_key()));
         }
         for s in &run.series {
             let Some(d) = describe(&s.total) else {

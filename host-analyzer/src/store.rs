@@ -89,9 +89,12 @@ impl Meta {
         )
     }
 
-    /// The key `history` sorts by: commit date when known, else store date.
-    pub fn order_key(&self) -> &str {
-        self.commit_date.as_deref().unwrap_or(&self.date)
+    /// The key `history` sorts by: commit date when known, else store date,
+    /// in UTC so dates written with different offsets (git's `%cI` keeps the
+    /// committer's) sort correctly as strings.
+    pub fn order_key(&self) -> String {
+        let raw = self.commit_date.as_deref().unwrap_or(&self.date);
+        to_utc(raw).unwrap_or_else(|| raw.to_string())
     }
 }
 
@@ -304,6 +307,64 @@ fn utc_parts(t: SystemTime) -> (i64, u32, u32, u64, u64, u64) {
     (y, m, d, s / 3600, s / 60 % 60, s % 60)
 }
 
+/// Inverse of [`civil_from_days`] (Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` with `Z` or a `±HH:MM` offset → the same instant
+/// as `YYYY-MM-DDTHH:MM:SSZ`; `None` for anything else.
+pub fn to_utc(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    // Fractional seconds are dropped; they never decide commit order.
+    let mut rest = &s[19..];
+    if let Some(r) = rest.strip_prefix('.') {
+        rest = r.trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    let offset = match rest {
+        "Z" => 0,
+        _ if rest.len() == 6
+            && (rest.starts_with('+') || rest.starts_with('-'))
+            && &rest[3..4] == ":" =>
+        {
+            let sign = if rest.starts_with('-') { -1 } else { 1 };
+            sign * (rest[1..3].parse::<i64>().ok()? * 3600 + rest[4..6].parse::<i64>().ok()? * 60)
+        }
+        _ => return None,
+    };
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let secs = days_from_civil(y, mo as u32, d as u32) * 86_400 + h * 3600 + mi * 60 + sec - offset;
+    let days = secs.div_euclid(86_400);
+    let (y, mo, d) = civil_from_days(days);
+    let t = secs.rem_euclid(86_400);
+    Some(format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        t / 3600,
+        t / 60 % 60,
+        t % 60
+    ))
+}
+
 /// `2026-11-27T17:30:05Z`.
 pub fn iso8601(t: SystemTime) -> String {
     let (y, mo, d, h, mi, s) = utc_parts(t);
@@ -331,6 +392,28 @@ mod tests {
             iso8601(UNIX_EPOCH + Duration::from_secs(951_782_400)),
             "2000-02-29T00:00:00Z"
         );
+    }
+
+    #[test]
+    fn commit_dates_with_offsets_sort_in_utc() {
+        assert_eq!(
+            to_utc("2026-11-27T18:30:05+01:00").as_deref(),
+            Some("2026-11-27T17:30:05Z")
+        );
+        assert_eq!(
+            to_utc("2026-11-27T17:30:05-08:00").as_deref(),
+            Some("2026-11-28T01:30:05Z")
+        );
+        assert_eq!(
+            to_utc("2026-11-27T17:30:05.123Z").as_deref(),
+            Some("2026-11-27T17:30:05Z")
+        );
+        assert_eq!(
+            to_utc("2026-03-01T00:30:00+01:00").as_deref(),
+            Some("2026-02-28T23:30:00Z")
+        );
+        assert_eq!(to_utc("yesterday"), None);
+        assert_eq!(to_utc("2026-13-01T00:00:00Z"), None);
     }
 
     #[test]
