@@ -109,6 +109,10 @@ pub enum WorkloadKind {
     /// (first call) and steady, and beside its native twin when the kernel
     /// links one (`traplab-compute`).
     Compute,
+    /// A module following sightglass's benchmark ABI: `_start` export,
+    /// `bench.start`/`bench.end` imports (each called once; the kernel
+    /// timestamps them) and a WASI preview1 subset. Timed per fresh instance.
+    Sightglass,
 }
 
 /// One workload: a wasm module whose `export` has type `(i32, i32) -> i32`.
