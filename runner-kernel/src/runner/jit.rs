@@ -20,7 +20,7 @@ use alloc::vec::Vec;
 use core::str::FromStr;
 
 use cranelift_codegen::control::ControlPlane;
-use cranelift_codegen::ir::{AbiParam, Function, InstBuilder, MemFlagsData, Signature, TrapCode, UserFuncName, types};
+use cranelift_codegen::ir::{AbiParam, Function, InstBuilder, MemFlagsData, Signature, TrapCode, UserFuncName, Value, types};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
@@ -87,6 +87,15 @@ fn reference(n: usize) -> i64 {
     x ^ y
 }
 
+/// Open the single entry block and return the two parameters.
+fn entry_block(b: &mut FunctionBuilder<'_>) -> (Value, Value) {
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    (b.block_params(entry)[0], b.block_params(entry)[1])
+}
+
 /// Build `f(x, y)`: `n` chained operations (as in [`step`]), returning x ^ y.
 /// The `bor` feeding the multiply and the final `bxor` are bookkeeping and
 /// not counted in `n`.
@@ -94,11 +103,7 @@ fn chain_function(isa: &OwnedTargetIsa, n: usize) -> Function {
     let mut func = Function::with_name_signature(UserFuncName::user(0, n as u32), signature());
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut func, &mut fctx);
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    b.seal_block(entry);
-    let (mut x, mut y) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+    let (mut x, mut y) = entry_block(&mut b);
     for i in 0..n {
         match i % 4 {
             0 => x = b.ins().iadd(x, y),
@@ -121,11 +126,7 @@ fn fault_function(isa: &OwnedTargetIsa, which: &str) -> Function {
     let mut func = Function::with_name_signature(UserFuncName::user(1, 0), signature());
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut func, &mut fctx);
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    b.seal_block(entry);
-    let (a, c) = (b.block_params(entry)[0], b.block_params(entry)[1]);
+    let (a, c) = entry_block(&mut b);
     match which {
         // load [a]: called with the null-page address.
         "pf" => {

@@ -26,36 +26,36 @@ const NON_CANONICAL_ADDRESS: u64 = 0x8000_0000_0000_0000;
 /// The demand-paged page the `raw.pf_demand` experiment touches.
 const DEMAND_PAGE: u64 = mm::DEMAND_BASE;
 
-fn raise_page_fault() {
-    // SAFETY: the load faults and the fixup resumes at label 3; no state
-    // other than the scratch register changes.
-    unsafe {
+/// Emit `$insn` at local label 2, resuming at label 3 right after it, and
+/// register the pair in `.traplab_fixups`. `$resume` picks the resume
+/// label: `3b` to skip the instruction (faults), `2b` for traps, where the
+/// CPU already reports the address after the instruction.
+macro_rules! with_fixup {
+    ($insn:literal, $fault_label:literal, $($operands:tt)*) => {
         asm!(
-            "2: mov {tmp}, qword ptr [{addr}]",
+            $insn,
             "3:",
             ".pushsection .traplab_fixups, \"a\"",
             ".balign 8",
-            ".quad 2b, 3b",
+            concat!(".quad ", $fault_label, ", 3b"),
             ".popsection",
-            addr = in(reg) NULL_PAGE_ADDRESS,
-            tmp = out(reg) _,
-            options(nostack, readonly),
-        );
+            $($operands)*
+        )
+    };
+}
+
+fn raise_page_fault() {
+    // SAFETY: the load faults and the fixup resumes after it; only the
+    // scratch register changes.
+    unsafe {
+        with_fixup!("2: mov {tmp}, qword ptr [{addr}]", "2b", addr = in(reg) NULL_PAGE_ADDRESS, tmp = out(reg) _, options(nostack, readonly));
     }
 }
 
 fn raise_invalid_opcode() {
     // SAFETY: as above; ud2 changes nothing before faulting.
     unsafe {
-        asm!(
-            "2: ud2",
-            "3:",
-            ".pushsection .traplab_fixups, \"a\"",
-            ".balign 8",
-            ".quad 2b, 3b",
-            ".popsection",
-            options(nostack, nomem),
-        );
+        with_fixup!("2: ud2", "2b", options(nostack, nomem));
     }
 }
 
@@ -63,51 +63,22 @@ fn raise_divide_error() {
     // SAFETY: div by a zero register faults before writing EAX/EDX; the
     // fixup skips it.
     unsafe {
-        asm!(
-            "2: div {zero:e}",
-            "3:",
-            ".pushsection .traplab_fixups, \"a\"",
-            ".balign 8",
-            ".quad 2b, 3b",
-            ".popsection",
-            zero = in(reg) 0u32,
-            inout("eax") 1u32 => _,
-            inout("edx") 0u32 => _,
-            options(nostack, nomem),
-        );
+        with_fixup!("2: div {zero:e}", "2b", zero = in(reg) 0u32, inout("eax") 1u32 => _, inout("edx") 0u32 => _, options(nostack, nomem));
     }
 }
 
 fn raise_general_protection() {
     // SAFETY: a non-canonical load faults with #GP(0); the fixup skips it.
     unsafe {
-        asm!(
-            "2: mov {tmp}, qword ptr [{addr}]",
-            "3:",
-            ".pushsection .traplab_fixups, \"a\"",
-            ".balign 8",
-            ".quad 2b, 3b",
-            ".popsection",
-            addr = in(reg) NON_CANONICAL_ADDRESS,
-            tmp = out(reg) _,
-            options(nostack, readonly),
-        );
+        with_fixup!("2: mov {tmp}, qword ptr [{addr}]", "2b", addr = in(reg) NON_CANONICAL_ADDRESS, tmp = out(reg) _, options(nostack, readonly));
     }
 }
 
 fn raise_breakpoint() {
     // SAFETY: #BP is a trap: the CPU reports the address after int3, which
-    // is label 2, and execution resumes there.
+    // is label 3, so the fixup is registered for label 3 itself.
     unsafe {
-        asm!(
-            "int3",
-            "2:",
-            ".pushsection .traplab_fixups, \"a\"",
-            ".balign 8",
-            ".quad 2b, 2b",
-            ".popsection",
-            options(nostack, nomem),
-        );
+        with_fixup!("int3", "3b", options(nostack, nomem));
     }
 }
 

@@ -63,9 +63,10 @@ pub struct TrapFrame {
     pub ss: u64,
 }
 
-/// Stub for a vector for which the CPU pushes no error code.
-macro_rules! stub_without_error_code {
-    ($(#[$doc:meta])* $name:ident, $vector:expr) => {
+/// One entry stub. `$pad` is `"push 0"` for vectors without a CPU error
+/// code (so every frame has the same layout) and `""` for the others.
+macro_rules! stub {
+    ($(#[$doc:meta])* $name:ident, $vector:expr, $pad:literal) => {
         $(#[$doc])*
         #[unsafe(naked)]
         pub extern "C" fn $name() {
@@ -79,7 +80,7 @@ macro_rules! stub_without_error_code {
                 "mov qword ptr [rip + {stamp}], rax",
                 "pop rdx",
                 "pop rax",
-                "push 0",
+                $pad,
                 "push {vector}",
                 "jmp {common}",
                 stamp = sym STUB_TSC,
@@ -90,29 +91,17 @@ macro_rules! stub_without_error_code {
     };
 }
 
+/// Stub for a vector for which the CPU pushes no error code.
+macro_rules! stub_without_error_code {
+    ($(#[$doc:meta])* $name:ident, $vector:expr) => {
+        stub!($(#[$doc])* $name, $vector, "push 0");
+    };
+}
+
 /// Stub for a vector for which the CPU pushes an error code.
 macro_rules! stub_with_error_code {
     ($(#[$doc:meta])* $name:ident, $vector:expr) => {
-        $(#[$doc])*
-        #[unsafe(naked)]
-        pub extern "C" fn $name() {
-            naked_asm!(
-                "push rax",
-                "push rdx",
-                "lfence",
-                "rdtsc",
-                "shl rdx, 32",
-                "or rax, rdx",
-                "mov qword ptr [rip + {stamp}], rax",
-                "pop rdx",
-                "pop rax",
-                "push {vector}",
-                "jmp {common}",
-                stamp = sym STUB_TSC,
-                vector = const $vector,
-                common = sym exception_common,
-            )
-        }
+        stub!($(#[$doc])* $name, $vector, "");
     };
 }
 
