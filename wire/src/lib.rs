@@ -394,6 +394,12 @@ pub struct Frame {
     pub record: Record,
 }
 
+/// Where a record starts in a line that may carry noise before it (a real
+/// serial link, or boot text without a final newline).
+pub fn find_record_start(line: &str) -> Option<usize> {
+    line.find(SEQ_PREFIX)
+}
+
 /// Check and decode one line (a trailing `\r` or `\n` is ignored).
 pub fn decode_line(line: &str) -> Result<Frame, LineError> {
     let line = line.trim_end_matches(['\r', '\n']);
@@ -468,8 +474,8 @@ fn push_hex32(out: &mut String, v: u32) {
 /// them. It does not judge record contents.
 #[derive(Debug, Default, Clone)]
 pub struct SequenceTracker {
-    next: u64,
-    seen_any: bool,
+    /// Newest sequence number seen so far.
+    newest: Option<u64>,
 }
 
 /// A problem with the order of records.
@@ -505,12 +511,13 @@ impl SequenceTracker {
     /// Account for a record with sequence number `seq`. A gap still advances
     /// the expectation past `seq`; a repeat does not.
     pub fn observe(&mut self, seq: u64) -> Result<(), SequenceProblem> {
-        let expected = self.next;
-        if self.seen_any && seq < expected {
+        let expected = self.expected();
+        if let Some(newest) = self.newest
+            && seq <= newest
+        {
             return Err(SequenceProblem::Repeated { seq, expected });
         }
-        self.seen_any = true;
-        self.next = seq + 1;
+        self.newest = Some(seq);
         if seq > expected {
             return Err(SequenceProblem::Gap { expected, got: seq });
         }
@@ -519,7 +526,7 @@ impl SequenceTracker {
 
     /// The sequence number the next record should carry.
     pub fn expected(&self) -> u64 {
-        self.next
+        self.newest.map_or(0, |n| n.saturating_add(1))
     }
 }
 

@@ -106,3 +106,17 @@ fn stream_that_starts_late_reports_the_lost_head() {
         "gap: records 0..=2 are missing"
     );
 }
+
+#[test]
+fn the_largest_sequence_number_does_not_overflow_the_tracker() {
+    let mut t = SequenceTracker::new();
+    assert_eq!(t.observe(u64::MAX), Err(SequenceProblem::Gap { expected: 0, got: u64::MAX }));
+    assert_eq!(t.observe(u64::MAX), Err(SequenceProblem::Repeated { seq: u64::MAX, expected: u64::MAX }));
+}
+
+#[test]
+fn record_start_is_found_after_noise() {
+    let line = String::from("\x1b[2J\x1b[01;01HBooting") + &encode_line(0, &end_record());
+    let at = find_record_start(&line).unwrap();
+    assert_eq!(decode_line(&line[at..]).unwrap().seq, 0);
+}
