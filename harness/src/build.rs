@@ -1,17 +1,46 @@
 //! Building the boot artifacts: the kernel ELF (via cargo, then with its
-//! symbol table filled in) and the suite image (via `traplab-workloads`).
+//! symbol table filled in) and the suite image (via `traplab-workloads`),
+//! either from this workspace or from another checkout of the project (a
+//! git worktree of another commit, for `scripts/compare-commits.sh`).
+//!
+//! Re-running does not redo work: cargo decides whether the kernel needs
+//! compiling, and the two post-build steps (filling the symbol table,
+//! compiling the suite image) are skipped when a fingerprint of their
+//! inputs, stored beside the output as `<output>.key`, has not changed.
+//! Skipping the suite build also keeps the suite's identity (the manifest
+//! SHA-256 in every run header) stable across runs, which a rebuild would
+//! not: the manifest records host compile times.
 
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::UNIX_EPOCH;
 
 use anyhow::{Context, Result, bail};
 use traplab_workloads::SuiteName;
 
 use crate::{symbols, workspace_root};
 
-/// Where built artifacts go: `target/traplab/`.
+/// The kernel's target triple.
+const KERNEL_TARGET: &str = "x86_64-unknown-none";
+
+/// Cargo's target directory for this workspace: `$CARGO_TARGET_DIR`
+/// (relative to the workspace root when relative) or `<root>/target`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => workspace_root().join(dir),
+        None => workspace_root().join("target"),
+    }
+}
+
+/// Where built artifacts go: `<target dir>/traplab/`.
 pub fn artifact_dir() -> PathBuf {
-    workspace_root().join("target").join("traplab")
+    target_dir().join("traplab")
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
 /// Build the kernel in release mode and return the path of a copy whose
@@ -19,37 +48,201 @@ pub fn artifact_dir() -> PathBuf {
 /// the validation variant (see `runner-kernel/src/exceptions.rs`); it gets
 /// its own file name so it never replaces the normal kernel.
 pub fn kernel(dispatch_delay_cycles: u64) -> Result<PathBuf> {
-    let root = workspace_root();
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(&root)
-        .args(["build", "--release", "--locked", "-p", "runner-kernel", "--target", "x86_64-unknown-none"])
-        .env("TRAPLAB_DISPATCH_DELAY_CYCLES", dispatch_delay_cycles.to_string())
-        .status()
-        .context("running cargo to build runner-kernel")?;
-    if !status.success() {
-        bail!("building runner-kernel failed ({status})");
-    }
-    let built = root.join("target/x86_64-unknown-none/release/runner-kernel");
     let name = if dispatch_delay_cycles == 0 {
         "runner-kernel".to_string()
     } else {
         format!("runner-kernel-delay{dispatch_delay_cycles}")
     };
-    let out = artifact_dir().join(name);
-    std::fs::create_dir_all(artifact_dir())?;
-    let count = symbols::embed(&built, &out)?;
+    kernel_from(
+        &workspace_root(),
+        dispatch_delay_cycles,
+        &artifact_dir().join(name),
+    )
+}
+
+/// Build the kernel of the checkout at `source` (a workspace root) with
+/// cargo, fill its symbol table and write the result to `out`.
+///
+/// Cargo runs in `source` with this process's environment, so a shared
+/// `CARGO_TARGET_DIR` lets several checkouts reuse one build of wasmtime.
+/// The built ELF is located from cargo's own artifact messages rather than
+/// guessed, because the target directory may be anywhere.
+pub fn kernel_from(source: &Path, dispatch_delay_cycles: u64, out: &Path) -> Result<PathBuf> {
+    let output = cargo()
+        .current_dir(source)
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "runner-kernel",
+            "--target",
+            KERNEL_TARGET,
+        ])
+        .arg("--message-format=json-render-diagnostics")
+        .env(
+            "TRAPLAB_DISPATCH_DELAY_CYCLES",
+            dispatch_delay_cycles.to_string(),
+        )
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running cargo to build runner-kernel")?;
+    if !output.status.success() {
+        bail!(
+            "building runner-kernel in {} failed ({})",
+            source.display(),
+            output.status
+        );
+    }
+    let built = executable(&output.stdout, "runner-kernel").with_context(|| {
+        format!(
+            "cargo built runner-kernel in {} but named no executable",
+            source.display()
+        )
+    })?;
+    let key = fingerprint(&[&built])?;
+    if fresh(out, &key) {
+        return Ok(out.to_path_buf());
+    }
+    let count = symbols::embed(&built, out)?;
     if count == 0 {
         bail!("{}: no function symbols found to embed", built.display());
     }
+    remember(out, &key)?;
+    Ok(out.to_path_buf())
+}
+
+/// The `executable` of the `compiler-artifact` message for `target` in
+/// cargo's JSON output.
+fn executable(stdout: &[u8], target: &str) -> Option<PathBuf> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .rev()
+        .find_map(|line| {
+            let msg: serde_json::Value = serde_json::from_str(line).ok()?;
+            (msg["reason"] == "compiler-artifact" && msg["target"]["name"] == target)
+                .then(|| msg["executable"].as_str().map(PathBuf::from))
+                .flatten()
+        })
+}
+
+/// Build the suite image `suite` into `<artifact dir>/suite-<name>.img`, or
+/// reuse the one there when nothing it is made from has changed (see
+/// [`suite_inputs`]).
+pub fn suite(suite: SuiteName) -> Result<PathBuf> {
+    let out = artifact_dir().join(format!("suite-{}.img", suite.name()));
+    let inputs = suite_inputs()?;
+    let key = fingerprint(&inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
+    if fresh(&out, &key) {
+        return Ok(out);
+    }
+    let image = traplab_workloads::build_suite(suite)
+        .with_context(|| format!("building the {} suite", suite.name()))?;
+    write_atomically(&out, &image)?;
+    remember(&out, &key)?;
     Ok(out)
 }
 
-/// Build the suite image `suite` into `target/traplab/suite-<name>.img`.
-pub fn suite(suite: SuiteName) -> Result<PathBuf> {
-    let image = traplab_workloads::build_suite(suite).with_context(|| format!("building the {} suite", suite.name()))?;
-    let out = artifact_dir().join(format!("suite-{}.img", suite.name()));
-    write_atomically(&out, &image)?;
-    Ok(out)
+/// What a suite image is made from: this executable (it links the workload
+/// catalogue, the WAT texts and the Cranelift compiler), the lock file (the
+/// wasmtime version), and every source file under `workloads/` (the
+/// compute module is compiled from there by cargo while the suite builds).
+fn suite_inputs() -> Result<Vec<PathBuf>> {
+    let root = workspace_root();
+    let mut inputs = vec![
+        std::env::current_exe().context("locating this executable")?,
+        root.join("Cargo.lock"),
+    ];
+    let mut stack = vec![root.join("workloads")];
+    while let Some(dir) = stack.pop() {
+        let entries =
+            std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))?;
+        for entry in entries {
+            let entry = entry?;
+            let path = entry.path();
+            let file_type = entry.file_type()?;
+            if file_type.is_dir() && entry.file_name() != "target" {
+                stack.push(path);
+            } else if file_type.is_file() {
+                inputs.push(path);
+            }
+        }
+    }
+    inputs.sort();
+    Ok(inputs)
+}
+
+/// Build the suite image of the checkout at `source` with that checkout's
+/// own `build-suite` (so a commit is measured with its own workloads and
+/// compiler settings) and write it to `out`.
+pub fn suite_from(source: &Path, suite: SuiteName, out: &Path) -> Result<PathBuf> {
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let status = cargo()
+        .current_dir(source)
+        .args([
+            "run",
+            "--release",
+            "--locked",
+            "-q",
+            "-p",
+            "traplab-workloads",
+            "--bin",
+            "build-suite",
+            "--",
+        ])
+        .args(["--suite", suite.name(), "--out"])
+        .arg(out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .context("running cargo to build the suite image")?;
+    if !status.success() {
+        bail!(
+            "building the {} suite in {} failed ({status})",
+            suite.name(),
+            source.display()
+        );
+    }
+    Ok(out.to_path_buf())
+}
+
+/// A fingerprint of files: path, length and modification time of each
+/// (what make and cargo use too; contents are not read).
+fn fingerprint(inputs: &[&Path]) -> Result<String> {
+    let mut hasher = DefaultHasher::new();
+    for path in inputs {
+        let meta = std::fs::metadata(path)
+            .with_context(|| format!("reading the metadata of {}", path.display()))?;
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .unwrap_or_default();
+        (path, meta.len(), mtime.as_nanos()).hash(&mut hasher);
+    }
+    Ok(format!(
+        "{} inputs, {:016x}\n",
+        inputs.len(),
+        hasher.finish()
+    ))
+}
+
+fn key_path(out: &Path) -> PathBuf {
+    let mut name = out.as_os_str().to_owned();
+    name.push(".key");
+    PathBuf::from(name)
+}
+
+/// Whether `out` exists and was made from inputs with fingerprint `key`.
+fn fresh(out: &Path, key: &str) -> bool {
+    out.is_file() && std::fs::read_to_string(key_path(out)).is_ok_and(|k| k == key)
+}
+
+fn remember(out: &Path, key: &str) -> Result<()> {
+    write_atomically(&key_path(out), key.as_bytes())
 }
 
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -61,6 +254,46 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let unique = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = path.with_extension(format!("tmp.{}.{unique}", std::process::id()));
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_executable_is_found_in_cargo_messages() {
+        let stdout = br#"{"reason":"compiler-artifact","target":{"name":"wire"},"executable":null}
+{"reason":"compiler-artifact","target":{"name":"runner-kernel"},"executable":"/t/x86_64-unknown-none/release/runner-kernel"}
+{"reason":"build-finished","success":true}
+"#;
+        assert_eq!(
+            executable(stdout, "runner-kernel"),
+            Some(PathBuf::from(
+                "/t/x86_64-unknown-none/release/runner-kernel"
+            ))
+        );
+        assert_eq!(executable(stdout, "other"), None);
+    }
+
+    #[test]
+    fn a_changed_input_makes_the_output_stale() {
+        let dir = std::env::temp_dir().join(format!("traplab-build-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (input, out) = (dir.join("in"), dir.join("out"));
+        std::fs::write(&input, b"one").unwrap();
+        std::fs::write(&out, b"built").unwrap();
+        let key = fingerprint(&[&input]).unwrap();
+        assert!(!fresh(&out, &key), "no key recorded yet");
+        remember(&out, &key).unwrap();
+        assert!(fresh(&out, &key));
+        std::fs::write(&input, b"three").unwrap();
+        assert!(
+            !fresh(&out, &fingerprint(&[&input]).unwrap()),
+            "a longer input changes the key"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

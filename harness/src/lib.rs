@@ -1,15 +1,19 @@
 //! Host side of a traplab run: builds the kernel and the suite image, boots
-//! QEMU with a named profile, captures the serial stream and classifies how
-//! the run ended.
+//! QEMU with a named profile (or reads a real serial port), captures the
+//! serial stream and classifies how the run ended.
 //!
 //! The flow follows the data: [`build`] produces the two boot artifacts
 //! (kernel ELF with its symbol table filled in by [`symbols`], suite image),
-//! [`qemu`] turns a profile from `qemu/` into a command line, [`session`]
-//! runs it, tees the serial bytes into the capture file and watches the
-//! records go by, and [`Ending`] says how it ended. Storage, tables and
+//! [`iso`] packs them into a GRUB image for bare metal, [`qemu`] turns a
+//! profile from `qemu/` into a command line, [`session`] runs it (or opens
+//! a serial device), tees the serial bytes into the capture file and
+//! watches the records go by, and [`Ending`] says how it ended. [`pool`]
+//! merges repeated boots of one build for a comparison. Storage, tables and
 //! figures are the analyzer's (`traplab`), not this crate's.
 
 pub mod build;
+pub mod iso;
+pub mod pool;
 pub mod qemu;
 pub mod session;
 pub mod symbols;
@@ -20,5 +24,8 @@ use std::path::PathBuf;
 
 /// The repository root (this crate lives one level below it).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("harness/ has a parent").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("harness/ has a parent")
+        .to_path_buf()
 }

@@ -26,7 +26,8 @@ struct Args {
     /// Suite image to build and boot.
     #[arg(long, value_enum, default_value = "default")]
     suite: SuiteName,
-    /// QEMU profile from qemu/: tcg (real-time), icount (deterministic), kvm.
+    /// QEMU profile from qemu/: tcg (real-time), icount (deterministic), kvm,
+    /// iso (the GRUB image of scripts/build-iso.sh, multiboot2, under TCG).
     #[arg(long, default_value = "tcg", value_parser = qemu::PROFILES)]
     profile: String,
     /// Timed samples per experiment.
@@ -75,6 +76,16 @@ fn run(args: Args) -> Result<i32> {
             qemu::binary()
         );
     }
+    if qemu::boots_iso(&args.profile) {
+        let missing = traplab_harness::iso::missing_tools();
+        if !missing.is_empty() {
+            anyhow::bail!(
+                "--profile iso builds a GRUB image and needs {}; install with: apt-get install -y {}",
+                missing.join(", "),
+                missing.join(" ")
+            );
+        }
+    }
     let kernel = match args.kernel {
         Some(k) => {
             qemu::exists(&k)?;
@@ -98,13 +109,24 @@ fn run(args: Args) -> Result<i32> {
             args.samples, args.warmup, args.heap_traps, args.boot_args
         ),
     };
-    let report = session::run(&launch, &args.capture, Duration::from_secs(args.timeout), std::io::stderr().is_terminal())?;
+    let report = session::run(
+        &launch,
+        &args.capture,
+        Duration::from_secs(args.timeout),
+        std::io::stderr().is_terminal(),
+    )?;
     eprintln!(
         "traplab-run: {} ({} records{}, QEMU status {}, {:.1}s, profile {}) -> {}",
         report.ending.describe(),
         report.records,
-        if report.damaged_lines > 0 { format!(", {} damaged lines", report.damaged_lines) } else { String::new() },
-        report.qemu_status.map_or_else(|| "killed".to_string(), |s| s.to_string()),
+        if report.damaged_lines > 0 {
+            format!(", {} damaged lines", report.damaged_lines)
+        } else {
+            String::new()
+        },
+        report
+            .qemu_status
+            .map_or_else(|| "killed".to_string(), |s| s.to_string()),
         report.elapsed.as_secs_f64(),
         args.profile,
         args.capture.display()

@@ -13,12 +13,29 @@ pub fn binary() -> String {
 }
 
 /// Profiles with a mode label, as accepted by `--profile`.
-pub const PROFILES: [&str; 3] = ["tcg", "icount", "kvm"];
+pub const PROFILES: [&str; 4] = ["tcg", "icount", "kvm", "iso"];
+
+/// The measurement mode a profile's numbers belong to (the kernel records
+/// it from `mode=`). `iso` boots the GRUB image under real-time TCG, so its
+/// numbers are TCG numbers; the header's `boot` field tells the two apart.
+pub fn mode(profile: &str) -> &str {
+    match profile {
+        "iso" => "tcg",
+        other => other,
+    }
+}
+
+/// Whether the profile boots a GRUB image (multiboot2) rather than the
+/// kernel directly (PVH).
+pub fn boots_iso(profile: &str) -> bool {
+    profile == "iso"
+}
 
 /// Read the flags of `qemu/<name>.args`.
 pub fn profile_args(name: &str) -> Result<Vec<String>> {
     let path = workspace_root().join("qemu").join(format!("{name}.args"));
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading QEMU profile {}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading QEMU profile {}", path.display()))?;
     Ok(text
         .lines()
         .map(|line| line.split('#').next().unwrap_or(""))
@@ -30,7 +47,10 @@ pub fn profile_args(name: &str) -> Result<Vec<String>> {
 /// Refuse the KVM profile early, with the reason, when /dev/kvm is unusable.
 pub fn check_profile_usable(profile: &str) -> Result<()> {
     if !PROFILES.contains(&profile) {
-        bail!("unknown QEMU profile {profile:?}; expected one of {}", PROFILES.join(", "));
+        bail!(
+            "unknown QEMU profile {profile:?}; expected one of {}",
+            PROFILES.join(", ")
+        );
     }
     if profile == "kvm" {
         std::fs::OpenOptions::new()
@@ -55,18 +75,45 @@ pub struct Launch {
 
 impl Launch {
     /// The QEMU command and, for the run header, the flags as one string.
-    pub fn command(&self) -> Result<(Command, String)> {
+    /// Profiles that boot a GRUB image get one built at `iso` (the caller
+    /// removes it after the run).
+    pub fn command(&self, iso: &Path) -> Result<(Command, String)> {
         let mut flags = profile_args("base")?;
         flags.extend(profile_args(&self.profile)?);
         let described = flags.join(" ");
         let mut cmd = Command::new(binary());
         cmd.args(&flags);
-        cmd.arg("-kernel").arg(&self.kernel);
-        if let Some(suite) = &self.suite {
-            cmd.arg("-initrd").arg(suite);
+        if boots_iso(&self.profile) {
+            // GRUB cannot pass a value with spaces through (see crate::iso),
+            // so the QEMU flags stay out of the command line; the run's
+            // meta.json still records the QEMU version.
+            let cmdline = format!("{} mode={}", self.boot_args.trim(), mode(&self.profile));
+            let suite = self
+                .suite
+                .as_deref()
+                .context("a GRUB image needs a suite image")?;
+            crate::iso::build(
+                &crate::iso::IsoSpec {
+                    kernel: &self.kernel,
+                    suite,
+                    cmdline: cmdline.trim(),
+                },
+                iso,
+            )?;
+            cmd.arg("-cdrom").arg(iso);
+        } else {
+            cmd.arg("-kernel").arg(&self.kernel);
+            if let Some(suite) = &self.suite {
+                cmd.arg("-initrd").arg(suite);
+            }
+            let append = format!(
+                "{} mode={} qemu=\"{}\"",
+                self.boot_args.trim(),
+                mode(&self.profile),
+                described
+            );
+            cmd.arg("-append").arg(append.trim());
         }
-        let append = format!("{} mode={} qemu=\"{}\"", self.boot_args.trim(), self.profile, described);
-        cmd.arg("-append").arg(append.trim());
         Ok((cmd, described))
     }
 }
@@ -74,7 +121,11 @@ impl Launch {
 /// `qemu-system-x86_64 --version`, first line, if QEMU runs at all.
 pub fn version() -> Option<String> {
     let out = Command::new(binary()).arg("--version").output().ok()?;
-    String::from_utf8(out.stdout).ok()?.lines().next().map(String::from)
+    String::from_utf8(out.stdout)
+        .ok()?
+        .lines()
+        .next()
+        .map(String::from)
 }
 
 pub fn exists(path: &Path) -> Result<()> {

@@ -1,12 +1,12 @@
-//! One boot: start QEMU, tee COM1 into the capture file byte for byte,
-//! follow the records for progress, enforce the timeout, and classify the
-//! ending.
+//! One run: start QEMU (or open a real serial port), tee COM1 into the
+//! capture file byte for byte, follow the records for progress, enforce the
+//! timeout, and classify the ending.
 //!
 //! The capture file is written as bytes arrive and flushed per line, so
 //! whatever happens (timeout, crash, ^C) the bytes received so far are kept.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::mpsc;
@@ -75,26 +75,82 @@ struct Progress {
     current: String,
 }
 
-/// Boot `launch`, capturing COM1 into `capture`. `progress` prints the live
-/// line (pass false when stderr is not a terminal).
-pub fn run(launch: &Launch, capture: &Path, timeout: Duration, progress: bool) -> Result<RunReport> {
-    let (mut cmd, qemu_args) = launch.command()?;
-    if let Some(dir) = capture.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let mut out = File::create(capture).with_context(|| format!("creating {}", capture.display()))?;
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .with_context(|| format!("starting {} (install QEMU: apt-get install -y qemu-system-x86)", crate::qemu::binary()))?;
-    let stdout = child.stdout.take().expect("stdout is piped");
+/// Follows a serial stream line by line: tees every byte into the capture
+/// file, decodes the records that pass their check, and keeps what the live
+/// line and the ending need. Shared by QEMU boots and real serial ports.
+struct Follower {
+    out: File,
+    state: Progress,
+    end: Option<EndStatus>,
+    records: u64,
+    damaged: u64,
+}
 
-    // A reader thread forwards lines so the main thread can watch the clock.
+impl Follower {
+    fn new(capture: &Path) -> Result<Follower> {
+        if let Some(dir) = capture.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let out =
+            File::create(capture).with_context(|| format!("creating {}", capture.display()))?;
+        Ok(Follower {
+            out,
+            state: Progress {
+                planned: 0,
+                done: 0,
+                samples: 0,
+                current: String::new(),
+            },
+            end: None,
+            records: 0,
+            damaged: 0,
+        })
+    }
+
+    fn line(&mut self, line: &[u8]) -> Result<()> {
+        self.out.write_all(line)?;
+        self.out.flush()?;
+        let text = String::from_utf8_lossy(line);
+        // Boot noise (BIOS, GRUB) may share the first record's line.
+        let Some(at) = text.find("{\"seq\":") else {
+            return Ok(());
+        };
+        let state = &mut self.state;
+        match decode_line(text[at..].trim_end_matches(['\r', '\n'])) {
+            Ok(frame) => {
+                self.records += 1;
+                match frame.record {
+                    Record::Header(h) => state.planned = h.plan.len(),
+                    Record::Samples(s) => {
+                        state.samples += s.total.len() as u64;
+                        state.current = format!("{} {}", s.experiment, s.config);
+                    }
+                    Record::Result(r) => {
+                        if !r.experiment.starts_with("setup.")
+                            && !r.experiment.starts_with("check.")
+                        {
+                            state.done += 1;
+                        }
+                        state.current = format!("{} {}", r.experiment, r.config);
+                    }
+                    Record::End(e) => self.end = Some(e.status),
+                    _ => {}
+                }
+            }
+            Err(_) => self.damaged += 1,
+        }
+        Ok(())
+    }
+}
+
+/// Forward `reader`'s lines to a channel from a thread of their own, so the
+/// caller can watch the clock while it blocks.
+fn spawn_line_reader(
+    reader: impl Read + Send + 'static,
+) -> (mpsc::Receiver<Vec<u8>>, std::thread::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
-    let reader = std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
+    let handle = std::thread::spawn(move || {
+        let mut reader = BufReader::new(reader);
         loop {
             let mut line = Vec::new();
             match reader.read_until(b'\n', &mut line) {
@@ -107,83 +163,192 @@ pub fn run(launch: &Launch, capture: &Path, timeout: Duration, progress: bool) -
             }
         }
     });
+    (rx, handle)
+}
 
-    let started = Instant::now();
-    let mut state = Progress { planned: 0, done: 0, samples: 0, current: String::new() };
-    let mut end = None;
-    let mut records = 0;
-    let mut damaged = 0;
-    let mut timed_out = false;
-    let mut handle = |line: &[u8], state: &mut Progress, out: &mut File| -> Result<()> {
-        out.write_all(line)?;
-        out.flush()?;
-        let text = String::from_utf8_lossy(line);
-        let Some(at) = text.find("{\"seq\":") else { return Ok(()) };
-        match decode_line(&text[at..]) {
-            Ok(frame) => {
-                records += 1;
-                match frame.record {
-                    Record::Header(h) => state.planned = h.plan.len(),
-                    Record::Samples(s) => {
-                        state.samples += s.total.len() as u64;
-                        state.current = format!("{} {}", s.experiment, s.config);
-                    }
-                    Record::Result(r) => {
-                        if !r.experiment.starts_with("setup.") && !r.experiment.starts_with("check.") {
-                            state.done += 1;
-                        }
-                        state.current = format!("{} {}", r.experiment, r.config);
-                    }
-                    Record::End(e) => end = Some(e.status),
-                    _ => {}
-                }
-            }
-            Err(_) => damaged += 1,
-        }
-        Ok(())
-    };
+/// How [`pump`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stopped {
+    /// The stream closed (QEMU exited).
+    Closed,
+    /// The end record arrived (and the caller asked to stop there).
+    EndRecord,
+    TimedOut,
+}
+
+/// Feed lines to `follower` until the stream closes, the time is up, or
+/// (with `stop_at_end`) the end record has arrived.
+fn pump(
+    rx: &mpsc::Receiver<Vec<u8>>,
+    follower: &mut Follower,
+    started: Instant,
+    timeout: Duration,
+    progress: bool,
+    stop_at_end: bool,
+) -> Result<Stopped> {
     loop {
         match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(line) => handle(&line, &mut state, &mut out)?,
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Ok(line) => follower.line(&line)?,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(Stopped::Closed),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
         if progress {
-            draw(&state, started.elapsed());
+            draw(&follower.state, started.elapsed());
+        }
+        if stop_at_end && follower.end.is_some() {
+            return Ok(Stopped::EndRecord);
         }
         if started.elapsed() > timeout {
-            timed_out = true;
-            let _ = child.kill();
-            break;
+            return Ok(Stopped::TimedOut);
         }
+    }
+}
+
+/// Boot `launch`, capturing COM1 into `capture`. `progress` prints the live
+/// line (pass false when stderr is not a terminal).
+pub fn run(
+    launch: &Launch,
+    capture: &Path,
+    timeout: Duration,
+    progress: bool,
+) -> Result<RunReport> {
+    let iso = capture.with_extension("iso");
+    let result = run_qemu(launch, capture, &iso, timeout, progress);
+    if crate::qemu::boots_iso(&launch.profile) {
+        let _ = std::fs::remove_file(&iso);
+    }
+    result
+}
+
+fn run_qemu(
+    launch: &Launch,
+    capture: &Path,
+    iso: &Path,
+    timeout: Duration,
+    progress: bool,
+) -> Result<RunReport> {
+    let (mut cmd, qemu_args) = launch.command(iso)?;
+    let mut follower = Follower::new(capture)?;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| {
+            format!(
+                "starting {} (install QEMU: apt-get install -y qemu-system-x86)",
+                crate::qemu::binary()
+            )
+        })?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (rx, reader) = spawn_line_reader(stdout);
+
+    let started = Instant::now();
+    let stopped = pump(&rx, &mut follower, started, timeout, progress, false)?;
+    let timed_out = stopped == Stopped::TimedOut;
+    if timed_out {
+        let _ = child.kill();
     }
     // Drain what the reader already has (after a kill, the pipe closes).
     let _ = reader.join();
     while let Ok(line) = rx.try_recv() {
-        handle(&line, &mut state, &mut out)?;
+        follower.line(&line)?;
     }
     if progress {
         eprintln!();
     }
     let status = child.wait().context("waiting for QEMU")?;
     let qemu_status = status.code();
+    let end = follower.end;
     let ending = if timed_out {
         Ending::TimedOut
     } else {
         match (end, qemu_status) {
-            (Some(EndStatus::Complete), Some(s)) if s == exit::qemu_status(exit::SUCCESS) => Ending::Success,
+            (Some(EndStatus::Complete), Some(s)) if s == exit::qemu_status(exit::SUCCESS) => {
+                Ending::Success
+            }
             (Some(EndStatus::Failed), _) => Ending::Failed,
-            (Some(EndStatus::Complete), Some(s)) if s == exit::qemu_status(exit::FAILURE) => Ending::Failed,
+            (Some(EndStatus::Complete), Some(s)) if s == exit::qemu_status(exit::FAILURE) => {
+                Ending::Failed
+            }
             _ => Ending::Crashed,
         }
     };
-    Ok(RunReport { ending, qemu_status, end, records, damaged_lines: damaged, elapsed: started.elapsed(), qemu_args })
+    Ok(RunReport {
+        ending,
+        qemu_status,
+        end,
+        records: follower.records,
+        damaged_lines: follower.damaged,
+        elapsed: started.elapsed(),
+        qemu_args,
+    })
+}
+
+/// Capture a run from a serial device (or any file that yields the
+/// stream, such as a pty or a FIFO) until its end record arrives or
+/// `timeout` passes. The line settings (raw mode, baud rate) are the
+/// caller's business (`scripts/capture-serial.sh` runs `stty`).
+///
+/// Bare metal has no QEMU exit status: the end record alone decides
+/// between success, failure and crash; without one the capture timed out.
+pub fn capture_device(
+    device: &Path,
+    capture: &Path,
+    timeout: Duration,
+    progress: bool,
+) -> Result<RunReport> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NOCTTY (Linux value): a serial port must not become this
+    // process's controlling terminal, or a hang-up on the line would
+    // signal us.
+    const O_NOCTTY: i32 = 0o400;
+    let port = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NOCTTY)
+        .open(device)
+        .with_context(|| {
+            format!(
+                "opening {} (is it the right device, and may you read it? try the dialout group)",
+                device.display()
+            )
+        })?;
+    let mut follower = Follower::new(capture)?;
+    // The reader thread may stay blocked on the port after we stop; it
+    // ends with the process.
+    let (rx, _reader) = spawn_line_reader(port);
+    let started = Instant::now();
+    let stopped = pump(&rx, &mut follower, started, timeout, progress, true)?;
+    if progress {
+        eprintln!();
+    }
+    let ending = match (stopped, follower.end) {
+        (_, Some(EndStatus::Complete)) => Ending::Success,
+        (_, Some(EndStatus::Failed)) => Ending::Failed,
+        (_, Some(EndStatus::Fault | EndStatus::Panic)) => Ending::Crashed,
+        (Stopped::TimedOut, None) => Ending::TimedOut,
+        // The device closed (a FIFO's writer went away, a USB adapter was
+        // unplugged) before the end record: the run was cut off.
+        (_, None) => Ending::Crashed,
+    };
+    Ok(RunReport {
+        ending,
+        qemu_status: None,
+        end: follower.end,
+        records: follower.records,
+        damaged_lines: follower.damaged,
+        elapsed: started.elapsed(),
+        qemu_args: String::new(),
+    })
 }
 
 fn draw(p: &Progress, elapsed: Duration) {
     let secs = elapsed.as_secs_f64();
     let eta = if p.done > 0 && p.planned > p.done {
-        format!("~{:.0}s left", secs / p.done as f64 * (p.planned - p.done) as f64)
+        format!(
+            "~{:.0}s left",
+            secs / p.done as f64 * (p.planned - p.done) as f64
+        )
     } else {
         String::from("")
     };

@@ -29,11 +29,17 @@ const MAX_NAME: usize = 160;
 pub fn embed(input: &Path, output: &Path) -> Result<usize> {
     let mut bytes = std::fs::read(input).with_context(|| format!("reading {}", input.display()))?;
     let (offset, capacity, table, count) = {
-        let file = object::File::parse(&*bytes).with_context(|| format!("{}: not an ELF file", input.display()))?;
-        let section = file
-            .section_by_name(SECTION)
-            .with_context(|| format!("{}: no {SECTION} section (is it a runner-kernel?)", input.display()))?;
-        let (offset, capacity) = section.file_range().context("symbol section has no file bytes")?;
+        let file = object::File::parse(&*bytes)
+            .with_context(|| format!("{}: not an ELF file", input.display()))?;
+        let section = file.section_by_name(SECTION).with_context(|| {
+            format!(
+                "{}: no {SECTION} section (is it a runner-kernel?)",
+                input.display()
+            )
+        })?;
+        let (offset, capacity) = section
+            .file_range()
+            .context("symbol section has no file bytes")?;
         let mut symbols: Vec<(u64, u64, String)> = file
             .symbols()
             .filter(|s| s.kind() == SymbolKind::Text && s.address() != 0)
@@ -93,12 +99,19 @@ mod tests {
 
     #[test]
     fn table_layout_matches_the_kernel_reader() {
-        let (table, n) = encode(&[(0x1000, 0x20, "a".into()), (0x2000, 8, "bc".into())], 1024).unwrap();
+        let (table, n) = encode(
+            &[(0x1000, 0x20, "a".into()), (0x2000, 8, "bc".into())],
+            1024,
+        )
+        .unwrap();
         assert_eq!(n, 2);
         assert_eq!(&table[..8], MAGIC);
         assert_eq!(u32::from_le_bytes(table[8..12].try_into().unwrap()), 2);
         assert_eq!(u32::from_le_bytes(table[12..16].try_into().unwrap()), 5);
-        assert_eq!(u64::from_le_bytes(table[32..40].try_into().unwrap()), 0x2000);
+        assert_eq!(
+            u64::from_le_bytes(table[32..40].try_into().unwrap()),
+            0x2000
+        );
         assert_eq!(u32::from_le_bytes(table[44..48].try_into().unwrap()), 2);
         assert_eq!(&table[48..], b"a\0bc\0");
     }
@@ -111,6 +124,9 @@ mod tests {
 
     #[test]
     fn names_are_demangled_without_hash() {
-        assert_eq!(demangle("_ZN13runner_kernel5fault3foo17h0123456789abcdefE"), "runner_kernel::fault::foo");
+        assert_eq!(
+            demangle("_ZN13runner_kernel5fault3foo17h0123456789abcdefE"),
+            "runner_kernel::fault::foo"
+        );
     }
 }

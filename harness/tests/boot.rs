@@ -36,7 +36,12 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 /// Boot with `boot_args` and return the host's report and every record.
-fn boot(name: &str, profile: &str, suite: Option<&Path>, boot_args: &str) -> (RunReport, Vec<Record>, Vec<u8>) {
+fn boot(
+    name: &str,
+    profile: &str,
+    suite: Option<&Path>,
+    boot_args: &str,
+) -> (RunReport, Vec<Record>, Vec<u8>) {
     let a = artifacts();
     let launch = Launch {
         kernel: a.kernel.clone(),
@@ -45,11 +50,15 @@ fn boot(name: &str, profile: &str, suite: Option<&Path>, boot_args: &str) -> (Ru
         boot_args: boot_args.to_string(),
     };
     let capture = scratch(&format!("{name}.jsonl"));
-    let report = session::run(&launch, &capture, Duration::from_secs(300), false).expect("running QEMU");
+    let report =
+        session::run(&launch, &capture, Duration::from_secs(300), false).expect("running QEMU");
     let bytes = std::fs::read(&capture).unwrap();
     let records = String::from_utf8_lossy(&bytes)
         .lines()
-        .filter_map(|l| l.find("{\"seq\":").map(|at| decode_line(&l[at..]).expect("every record line passes its check")))
+        .filter_map(|l| {
+            l.find("{\"seq\":")
+                .map(|at| decode_line(&l[at..]).expect("every record line passes its check"))
+        })
         .map(|f| f.record)
         .collect();
     (report, records, bytes)
@@ -69,24 +78,54 @@ fn results(records: &[Record]) -> BTreeMap<(String, String), traplab_wire::Exper
 fn every_trap_kind_returns_its_trap_code_via_its_vector() {
     let (report, records, _) = boot("traps", "tcg", None, "samples=20 warmup=5 heap_traps=0");
     let results = results(&records);
-    let failed: Vec<_> = results.values().filter(|r| r.status != Status::Ok).collect();
+    let failed: Vec<_> = results
+        .values()
+        .filter(|r| r.status != Status::Ok)
+        .collect();
     assert!(failed.is_empty(), "failed experiments: {failed:#?}");
     assert_eq!(report.ending, Ending::Success, "{report:?}");
 
     // Judge against the host-side catalogue, not the kernel's own check.
     for spec in WORKLOADS {
-        let Expectation::Traps { trap, vector } = spec.expect else { continue };
+        let Expectation::Traps { trap, vector } = spec.expect else {
+            continue;
+        };
         for config in ["signals.bt_off", "signals.bt_on", "explicit.bt_off"] {
-            let r = results.get(&(spec.name.to_string(), config.to_string())).unwrap_or_else(|| panic!("{} {config} missing", spec.name));
-            let observed = r.observed.as_ref().expect("trap experiments report what they saw");
-            assert_eq!(observed.trap.as_deref(), Some(format!("{trap:?}").as_str()), "{} {config}", spec.name);
+            let r = results
+                .get(&(spec.name.to_string(), config.to_string()))
+                .unwrap_or_else(|| panic!("{} {config} missing", spec.name));
+            let observed = r
+                .observed
+                .as_ref()
+                .expect("trap experiments report what they saw");
+            assert_eq!(
+                observed.trap.as_deref(),
+                Some(format!("{trap:?}").as_str()),
+                "{} {config}",
+                spec.name
+            );
             let want_vector = config.starts_with("signals").then_some(vector);
-            assert_eq!(observed.vector, want_vector, "{} {config}: vector", spec.name);
+            assert_eq!(
+                observed.vector, want_vector,
+                "{} {config}: vector",
+                spec.name
+            );
             assert_eq!(r.samples, 20, "{} {config}", spec.name);
         }
     }
-    for raw in ["raw.pf", "raw.ud", "raw.de", "raw.gp", "raw.bp", "raw.pf_demand"] {
-        assert_eq!(results[&(raw.to_string(), "ring0".to_string())].status, Status::Ok, "{raw}");
+    for raw in [
+        "raw.pf",
+        "raw.ud",
+        "raw.de",
+        "raw.gp",
+        "raw.bp",
+        "raw.pf_demand",
+    ] {
+        assert_eq!(
+            results[&(raw.to_string(), "ring0".to_string())].status,
+            Status::Ok,
+            "{raw}"
+        );
     }
     // The four stages of every exception-path sample add up to its total.
     let mut staged = 0;
@@ -101,58 +140,114 @@ fn every_trap_kind_returns_its_trap_code_via_its_vector() {
                 assert_eq!(sum, *total, "{} {} sample {i}", s.experiment, s.config);
                 staged += 1;
             }
-            assert!(s.config.starts_with("signals"), "explicit checks raise no exception, so have no stages");
+            assert!(
+                s.config.starts_with("signals"),
+                "explicit checks raise no exception, so have no stages"
+            );
         }
     }
     assert!(staged > 0);
-    let Some(Record::End(end)) = records.last() else { panic!("no end record") };
+    let Some(Record::End(end)) = records.last() else {
+        panic!("no end record")
+    };
     assert_eq!(end.status, EndStatus::Complete);
     assert_eq!(end.records as usize, records.len() - 1);
 }
 
 #[test]
 fn kernel_fault_yields_fault_record_and_distinct_exit_code() {
-    let (report, records, _) = boot("fault", "tcg", None, "samples=5 warmup=0 heap_traps=0 test=kernel_fault");
+    let (report, records, _) = boot(
+        "fault",
+        "tcg",
+        None,
+        "samples=5 warmup=0 heap_traps=0 test=kernel_fault",
+    );
     assert_eq!(report.ending, Ending::Crashed);
-    assert_eq!(report.qemu_status, Some(exit::qemu_status(exit::KERNEL_FAULT)));
-    assert_ne!(exit::qemu_status(exit::KERNEL_FAULT), exit::qemu_status(exit::SUCCESS));
-    assert_ne!(exit::qemu_status(exit::KERNEL_FAULT), exit::qemu_status(exit::FAILURE));
+    assert_eq!(
+        report.qemu_status,
+        Some(exit::qemu_status(exit::KERNEL_FAULT))
+    );
+    assert_ne!(
+        exit::qemu_status(exit::KERNEL_FAULT),
+        exit::qemu_status(exit::SUCCESS)
+    );
+    assert_ne!(
+        exit::qemu_status(exit::KERNEL_FAULT),
+        exit::qemu_status(exit::FAILURE)
+    );
     let fault = records
         .iter()
-        .find_map(|r| if let Record::Fault(f) = r { Some(f.clone()) } else { None })
+        .find_map(|r| {
+            if let Record::Fault(f) = r {
+                Some(f.clone())
+            } else {
+                None
+            }
+        })
         .expect("a fault record");
     assert_eq!(fault.vector, 0x0E);
     assert_eq!(fault.exception, "#PF");
     assert_eq!(fault.cr2, Some(0x10));
     let symbol = fault.symbol.expect("the faulting function is named");
-    assert!(symbol.starts_with("runner_kernel::deliberate_kernel_fault+0x"), "{symbol}");
-    let Some(Record::End(end)) = records.last() else { panic!("no end record after the fault") };
+    assert!(
+        symbol.starts_with("runner_kernel::deliberate_kernel_fault+0x"),
+        "{symbol}"
+    );
+    let Some(Record::End(end)) = records.last() else {
+        panic!("no end record after the fault")
+    };
     assert_eq!(end.status, EndStatus::Fault);
 }
 
 #[test]
 fn panic_yields_panic_record_and_end() {
-    let (report, records, _) = boot("panic", "tcg", None, "samples=5 warmup=0 heap_traps=0 test=panic");
+    let (report, records, _) = boot(
+        "panic",
+        "tcg",
+        None,
+        "samples=5 warmup=0 heap_traps=0 test=panic",
+    );
     assert_eq!(report.ending, Ending::Crashed);
-    assert!(records.iter().any(|r| matches!(r, Record::Panic(p) if p.message.contains("deliberate panic"))));
+    assert!(
+        records
+            .iter()
+            .any(|r| matches!(r, Record::Panic(p) if p.message.contains("deliberate panic")))
+    );
     assert!(matches!(records.last(), Some(Record::End(e)) if e.status == EndStatus::Panic));
 }
 
 #[test]
 fn hundred_thousand_traps_leave_heap_usage_where_it_started() {
-    let (report, records, _) =
-        boot("heap", "tcg", None, "samples=10 warmup=0 heap_traps=100000 only=trap.oob_load configs=signals.bt_on");
+    let (report, records, _) = boot(
+        "heap",
+        "tcg",
+        None,
+        "samples=10 warmup=0 heap_traps=100000 only=trap.oob_load configs=signals.bt_on",
+    );
     let metric = |name: &str| {
         records
             .iter()
-            .find_map(|r| if let Record::Metric(m) = r { (m.name == name).then_some(m.value) } else { None })
+            .find_map(|r| {
+                if let Record::Metric(m) = r {
+                    (m.name == name).then_some(m.value)
+                } else {
+                    None
+                }
+            })
             .unwrap_or_else(|| panic!("no {name} metric"))
     };
     let (before, after) = (metric("heap_used_before"), metric("heap_used_after"));
     eprintln!("heap in use before 100,000 traps: {before} bytes; after: {after} bytes");
     assert_eq!(before, after);
     let r = results(&records);
-    assert_eq!(r[&("check.heap_stability".to_string(), "signals.bt_on".to_string())].status, Status::Ok);
+    assert_eq!(
+        r[&(
+            "check.heap_stability".to_string(),
+            "signals.bt_on".to_string()
+        )]
+            .status,
+        Status::Ok
+    );
     assert_eq!(report.ending, Ending::Success);
 }
 
@@ -167,11 +262,19 @@ fn corrupted_artifact_is_refused_before_deserialize_and_the_kernel_lives() {
     let path = scratch("damaged-suite.img");
     std::fs::write(&path, &damaged).unwrap();
 
-    let (report, records, _) = boot("damaged", "tcg", Some(&path), "samples=5 warmup=0 heap_traps=0 configs=signals.bt_off");
+    let (report, records, _) = boot(
+        "damaged",
+        "tcg",
+        Some(&path),
+        "samples=5 warmup=0 heap_traps=0 configs=signals.bt_off",
+    );
     let r = results(&records);
     let refused = &r[&(victim.name.clone(), "signals.bt_off".to_string())];
     assert_eq!(refused.status, Status::Failed);
-    assert!(refused.message.as_deref().unwrap_or("").contains("SHA-256"), "{refused:?}");
+    assert!(
+        refused.message.as_deref().unwrap_or("").contains("SHA-256"),
+        "{refused:?}"
+    );
     // The other workloads still ran, and the run ended normally as failed.
     assert!(r.values().filter(|x| x.status == Status::Ok).count() > 5);
     assert_eq!(report.ending, Ending::Failed);
@@ -189,9 +292,64 @@ fn icount_boots_are_byte_identical() {
 
 #[test]
 fn unknown_boot_option_is_reported_not_ignored() {
-    let (report, records, _) = boot("badopt", "tcg", None, "samples=5 warmup=0 heap_traps=0 only=raw.ud smaples=9");
+    let (report, records, _) = boot(
+        "badopt",
+        "tcg",
+        None,
+        "samples=5 warmup=0 heap_traps=0 only=raw.ud smaples=9",
+    );
     let r = results(&records);
     let setup = &r[&("setup.cmdline".to_string(), "boot".to_string())];
-    assert!(setup.message.as_deref().unwrap_or("").contains("smaples"), "{setup:?}");
+    assert!(
+        setup.message.as_deref().unwrap_or("").contains("smaples"),
+        "{setup:?}"
+    );
     assert_eq!(report.ending, Ending::Failed);
+}
+
+/// The bare-metal path, in QEMU: SeaBIOS → GRUB from the image
+/// `scripts/build-iso.sh` makes → multiboot2 entry, command line from the
+/// multiboot2 tag, suite image from the first module.
+#[test]
+fn grub_image_boots_through_multiboot2_and_its_experiments_pass() {
+    let (report, records, bytes) = boot(
+        "iso",
+        "iso",
+        None,
+        "samples=7 warmup=2 heap_traps=0 only=trap. configs=signals.bt_off",
+    );
+    let Some(Record::Header(header)) = records.first() else {
+        panic!("no header record")
+    };
+    assert_eq!(header.boot, "multiboot2");
+    assert_eq!(
+        header.config.mode, "tcg",
+        "an image booted in QEMU TCG measures TCG"
+    );
+    assert_eq!(
+        header.config.samples, 7,
+        "the multiboot2 command line arrived: {}",
+        header.cmdline
+    );
+    let results = results(&records);
+    let trap_results: Vec<_> = results
+        .values()
+        .filter(|r| r.experiment.starts_with("trap."))
+        .collect();
+    assert!(
+        trap_results.len() >= 10,
+        "the suite module was found and read: {results:#?}"
+    );
+    for r in &trap_results {
+        assert_eq!(r.status, Status::Ok, "{r:?}");
+        assert_eq!(r.samples, 7, "{r:?}");
+    }
+    assert_eq!(report.ending, Ending::Success, "{report:?}");
+    // GRUB's console output before the first record is boot noise the
+    // host skips; the records themselves arrived intact.
+    assert_eq!(report.damaged_lines, 0);
+    assert!(
+        !bytes.starts_with(b"{\"seq\":0"),
+        "expected GRUB's output before the header"
+    );
 }

@@ -1,0 +1,70 @@
+//! `traplab-serial`: capture a run from a real serial port (bare metal, a
+//! board farm's console server, a pty) into a file, stopping at the run's
+//! end record. `scripts/capture-serial.sh` sets the line up with `stty`
+//! first and stores the capture with `traplab ingest`.
+//!
+//! Exit codes as `traplab-run`: 0 success; 1 the kernel reported a failed
+//! experiment; 2 bad setup (the device cannot be opened); 3 kernel crash
+//! (fault or panic record, or the device closed before the end record);
+//! 4 timeout (no end record in time). The capture keeps whatever arrived.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::Parser;
+use traplab_harness::session;
+
+/// Capture a traplab run from a serial device until its end record.
+#[derive(Debug, Parser)]
+#[command(name = "traplab-serial", version, about, long_about)]
+struct Args {
+    /// The serial device (e.g. /dev/ttyUSB0), already set up (raw, 115200).
+    device: PathBuf,
+    /// Where to write the captured stream (created or replaced).
+    #[arg(long, value_name = "FILE")]
+    capture: PathBuf,
+    /// Give up after this many seconds without an end record.
+    #[arg(long, default_value_t = 1800)]
+    timeout: u64,
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("traplab-serial: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: Args) -> Result<i32> {
+    eprintln!(
+        "traplab-serial: reading {} (power on or reset the machine now)...",
+        args.device.display()
+    );
+    let report = session::capture_device(
+        &args.device,
+        &args.capture,
+        Duration::from_secs(args.timeout),
+        std::io::stderr().is_terminal(),
+    )?;
+    eprintln!(
+        "traplab-serial: {} ({} records{}, {:.1}s) -> {}",
+        report.ending.describe(),
+        report.records,
+        if report.damaged_lines > 0 {
+            format!(", {} damaged lines", report.damaged_lines)
+        } else {
+            String::new()
+        },
+        report.elapsed.as_secs_f64(),
+        args.capture.display()
+    );
+    // The process may have a reader thread blocked on the port; exiting
+    // ends it.
+    Ok(report.ending.exit_code())
+}
