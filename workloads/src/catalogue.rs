@@ -14,6 +14,7 @@
 //!
 //! [`TrapMode::Signals`]: traplab_suite::TrapMode::Signals
 
+use traplab_compute::{ComputeKernel, KERNELS};
 use traplab_suite::WorkloadKind;
 use wasmtime::Trap;
 
@@ -211,11 +212,11 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
 
 /// The suites `build-suite` can pack.
 ///
-/// Both list every workload today: how many samples a run takes is chosen
-/// when the kernel boots, not stored in the image, so a quick run needs no
-/// different modules. The flag exists so scripts can already ask for the
-/// suite they mean; a real difference (e.g. leaving out slow compute
-/// workloads) belongs here when such workloads exist.
+/// Both list every workload, WAT and compute alike: how many samples a run
+/// takes is chosen when the kernel boots, not stored in the image, so a
+/// quick run needs no different modules (the compute kernels are sized so
+/// that the kernel's ~30 timed calls of each stay cheap under QEMU TCG).
+/// The flag exists so scripts can already ask for the suite they mean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SuiteName {
     Default,
@@ -231,9 +232,17 @@ impl SuiteName {
         }
     }
 
+    /// The WAT workloads of the suite, in manifest order.
     pub fn workloads(self) -> &'static [WorkloadSpec] {
         match self {
             SuiteName::Default | SuiteName::Quick => WORKLOADS,
+        }
+    }
+
+    /// The compute kernels of the suite, listed after the WAT workloads.
+    pub fn compute_kernels(self) -> &'static [ComputeKernel] {
+        match self {
+            SuiteName::Default | SuiteName::Quick => KERNELS,
         }
     }
 }

@@ -1,18 +1,27 @@
-//! Host-side compilation: WAT → wasm → Cranelift artifacts for the kernel,
-//! one per trap mode, packed with their manifest into a suite image.
+//! Host-side compilation: WAT (and the compute module) → wasm → Cranelift
+//! artifacts for the kernel, one per trap mode, each with its host compile
+//! facts, packed with their manifest into a suite image.
 //!
 //! The engines here are built from [`engine_config`] plus exactly one extra
 //! setting, `Config::target(KERNEL_TARGET)`, so the artifacts carry the same
 //! settings the kernel's engine checks in `Module::deserialize`.
 
+use std::time::Instant;
+
 use anyhow::{Context, Result, bail, ensure};
-use traplab_suite::image::{Artifact, Manifest, Workload, pack};
-use traplab_suite::{EngineVariant, TrapMode, engine_config};
+use traplab_compute::ComputeKernel;
+use traplab_suite::image::{Artifact, HostCompile, Manifest, Workload, pack};
+use traplab_suite::{EngineVariant, TrapMode, WorkloadKind, engine_config};
 use wasmparser::types::EntityType;
 use wasmparser::{ValType, Validator};
 use wasmtime::{Config, Engine};
+use wasmtime_environ::iterate_traps;
+use wasmtime_environ::obj::ELF_WASMTIME_TRAPS;
+use wasmtime_environ::object::read::File as ElfFile;
+use wasmtime_environ::object::{Object, ObjectSection, ObjectSymbol, SectionKind, SymbolKind};
 
 use crate::catalogue::{EXPORT, Expectation, SuiteName, WorkloadSpec};
+use crate::compute;
 
 /// The kernel's target triple.
 ///
@@ -90,11 +99,24 @@ pub fn wasm_bytes(spec: &WorkloadSpec) -> Result<Vec<u8>> {
     Ok(wasm)
 }
 
-/// Every workload is a valid module exporting [`EXPORT`] as
-/// `(i32, i32) -> i32`, and imports nothing (the kernel instantiates it with
-/// an empty import list). Checked here, before compiling, so a workload that
-/// breaks it fails the build instead of failing inside the kernel.
+/// Every WAT workload keeps the contract of [`check_exports`] with the one
+/// export [`EXPORT`].
 pub fn check_contract(wasm: &[u8]) -> Result<()> {
+    check_exports(wasm, &[EXPORT])
+}
+
+/// The workload contract, checked before compiling so that a module that
+/// breaks it fails the build with a precise message instead of failing
+/// inside the kernel:
+/// - the module validates (with wasmparser's default features);
+/// - it imports nothing (the kernel instantiates it with no imports);
+/// - each name in `exports` is an exported function of type
+///   `(i32, i32) -> i32` (the kernel calls every workload through one
+///   `TypedFunc<(i32, i32), i32>`), and it exports no other function (a
+///   function nobody lists would never be run or checked); other exports
+///   (memory, globals) are allowed;
+/// - it has no float rounding instruction (see [`LIBCALL_FLOAT_OPS`]).
+pub fn check_exports(wasm: &[u8], exports: &[&str]) -> Result<()> {
     let types = Validator::new()
         .validate_all(wasm)
         .context("the module does not validate")?;
@@ -102,28 +124,106 @@ pub fn check_contract(wasm: &[u8]) -> Result<()> {
     if let Some((module, name, _)) = types.core_imports().into_iter().flatten().next() {
         bail!("it imports {module}.{name}; workloads must not import anything");
     }
-    let Some((_, export)) = types
-        .core_exports()
-        .into_iter()
-        .flatten()
-        .find(|(name, _)| *name == EXPORT)
-    else {
-        bail!("it does not export `{EXPORT}`");
-    };
-    let EntityType::Func(id) = export else {
-        bail!("its export `{EXPORT}` is not a function");
-    };
-    let ty = types[id].unwrap_func();
-    ensure!(
-        ty.params() == [ValType::I32, ValType::I32] && ty.results() == [ValType::I32],
-        "its export `{EXPORT}` has type {ty}, not (i32, i32) -> i32"
-    );
+    let exported: Vec<(&str, EntityType)> = types.core_exports().into_iter().flatten().collect();
+    for &export in exports {
+        let Some(&(_, entity)) = exported.iter().find(|(name, _)| *name == export) else {
+            bail!("it does not export `{export}`");
+        };
+        let EntityType::Func(id) = entity else {
+            bail!("its export `{export}` is not a function");
+        };
+        let ty = types[id].unwrap_func();
+        ensure!(
+            ty.params() == [ValType::I32, ValType::I32] && ty.results() == [ValType::I32],
+            "its export `{export}` has type {ty}, not (i32, i32) -> i32"
+        );
+    }
+    if let Some((name, _)) = exported
+        .iter()
+        .find(|(name, entity)| matches!(entity, EntityType::Func(_)) && !exports.contains(name))
+    {
+        bail!(
+            "it exports the function `{name}`, which is not one of its listed exports ({})",
+            exports.join(", ")
+        );
+    }
+    check_float_ops(wasm)
+}
+
+/// Float instructions that round to an integer. Without SSE4.1 (the
+/// artifacts target baseline x86-64) Cranelift compiles them to calls into
+/// wasmtime's libcalls, which would pass floats across the kernel's
+/// soft-float ABI (see `x86_float_abi_ok` in the kernel), and wasm and
+/// native twins would no longer run the same code. Compute kernels use
+/// basic IEEE operations and `sqrt` only.
+#[rustfmt::skip]
+pub const LIBCALL_FLOAT_OPS: &[&str] = &[
+    "f32.ceil", "f32.floor", "f32.trunc", "f32.nearest", "f64.ceil", "f64.floor", "f64.trunc",
+    "f64.nearest", "f32x4.ceil", "f32x4.floor", "f32x4.trunc", "f32x4.nearest", "f64x2.ceil",
+    "f64x2.floor", "f64x2.trunc", "f64x2.nearest",
+];
+
+/// Refuse any instruction of [`LIBCALL_FLOAT_OPS`], naming the function
+/// (by index) and the instruction.
+fn check_float_ops(wasm: &[u8]) -> Result<()> {
+    use wasmparser::{Operator, Parser, Payload};
+    // Function indices start at the first defined function: imports were
+    // refused already.
+    let mut function = 0u32;
+    for payload in Parser::new(0).parse_all(wasm) {
+        let Payload::CodeSectionEntry(body) = payload.context("reading the module")? else {
+            continue;
+        };
+        let mut reader = body
+            .get_operators_reader()
+            .context("reading a function body")?;
+        while !reader.eof() {
+            let op = reader.read().context("reading a function body")?;
+            let name = match op {
+                Operator::F32Ceil => "f32.ceil",
+                Operator::F32Floor => "f32.floor",
+                Operator::F32Trunc => "f32.trunc",
+                Operator::F32Nearest => "f32.nearest",
+                Operator::F64Ceil => "f64.ceil",
+                Operator::F64Floor => "f64.floor",
+                Operator::F64Trunc => "f64.trunc",
+                Operator::F64Nearest => "f64.nearest",
+                Operator::F32x4Ceil => "f32x4.ceil",
+                Operator::F32x4Floor => "f32x4.floor",
+                Operator::F32x4Trunc => "f32x4.trunc",
+                Operator::F32x4Nearest => "f32x4.nearest",
+                Operator::F64x2Ceil => "f64x2.ceil",
+                Operator::F64x2Floor => "f64x2.floor",
+                Operator::F64x2Trunc => "f64x2.trunc",
+                Operator::F64x2Nearest => "f64x2.nearest",
+                _ => continue,
+            };
+            bail!(
+                "function {function} uses `{name}`, which Cranelift compiles to a libcall for \
+                 baseline x86-64 (float rounding crosses the kernel's soft-float ABI)"
+            );
+        }
+        function += 1;
+    }
     Ok(())
 }
 
-/// The manifest entry of a workload, with one (not yet placed) artifact per
-/// trap mode in [`TrapMode::ALL`] order; [`pack`] fills in offsets and
-/// checksums.
+/// One artifact per trap mode in [`TrapMode::ALL`] order, not yet placed:
+/// [`pack`] fills in offsets and checksums, [`build_suite`] the host facts.
+fn unplaced_artifacts() -> Vec<Artifact> {
+    TrapMode::ALL
+        .iter()
+        .map(|&trap_mode| Artifact {
+            trap_mode,
+            offset: 0,
+            len: 0,
+            sha256: String::new(),
+            host: None,
+        })
+        .collect()
+}
+
+/// The manifest entry of a WAT workload.
 pub fn manifest_entry(spec: &WorkloadSpec) -> Workload {
     let (expect_result, expect_trap, expect_vector) = match spec.expect {
         Expectation::Returns(value) => (Some(value), None, None),
@@ -139,49 +239,158 @@ pub fn manifest_entry(spec: &WorkloadSpec) -> Workload {
         expect_result,
         expect_trap,
         expect_vector,
-        artifacts: TrapMode::ALL
-            .iter()
-            .map(|&trap_mode| Artifact {
-                trap_mode,
-                offset: 0,
-                len: 0,
-                sha256: String::new(),
-                host: None,
-            })
-            .collect(),
+        artifacts: unplaced_artifacts(),
     }
 }
 
+/// The manifest entry of a compute kernel: its export must return its
+/// golden result, with no trap.
+pub fn compute_manifest_entry(kernel: &ComputeKernel) -> Workload {
+    Workload {
+        name: kernel.name.to_string(),
+        kind: WorkloadKind::Compute,
+        export: kernel.export.to_string(),
+        args: kernel.args,
+        expect_result: Some(kernel.golden),
+        expect_trap: None,
+        expect_vector: None,
+        artifacts: unplaced_artifacts(),
+    }
+}
+
+/// An artifact and what compiling it cost.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub artifact: Vec<u8>,
+    pub host: HostCompile,
+}
+
+/// Compile `wasm` with `engine` (a [`kernel_engine`]) and measure it.
+/// `what` names the module in errors.
+pub fn compile(engine: &Engine, wasm: &[u8], what: &str) -> Result<Compiled> {
+    let start = Instant::now();
+    let artifact = engine
+        .precompile_module(wasm)
+        .map_err(into_anyhow)
+        .with_context(|| format!("compiling {what}"))?;
+    let compile_ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    let (code_bytes, trap_sites) =
+        artifact_facts(&artifact).with_context(|| format!("reading the artifact of {what}"))?;
+    Ok(Compiled {
+        artifact,
+        host: HostCompile {
+            compile_ns,
+            code_bytes,
+            trap_sites,
+        },
+    })
+}
+
+/// `(code bytes, trap sites)` of a wasmtime artifact (an ELF file).
+///
+/// Code bytes: the machine code of every function wasmtime put in the
+/// artifact's one text section (wasm functions and trampolines), summed
+/// from the sizes of their `FUNC` symbols. Not the section's size: wasmtime
+/// pads the text section to a whole 4 KiB page, so every small module
+/// would measure 4,096 bytes. Alignment padding between functions is not
+/// counted either.
+///
+/// Trap sites: the entries of the trap table (`.wasmtime.traps`), one per
+/// instruction that may trap with a trap code.
+pub fn artifact_facts(artifact: &[u8]) -> Result<(u64, u64)> {
+    let elf = ElfFile::parse(artifact).context("the artifact is not an ELF file")?;
+    let mut text = elf
+        .sections()
+        .filter(|section| section.kind() == SectionKind::Text);
+    let (Some(text), None) = (text.next(), text.next()) else {
+        bail!("the artifact does not have exactly one text section");
+    };
+    let code_bytes: u64 = elf
+        .symbols()
+        .filter(|symbol| {
+            symbol.kind() == SymbolKind::Text && symbol.section_index() == Some(text.index())
+        })
+        .map(|symbol| symbol.size())
+        .sum();
+    ensure!(
+        code_bytes > 0,
+        "the artifact's text section ({} bytes) has no function symbols to measure",
+        text.size()
+    );
+    ensure!(
+        code_bytes <= text.size(),
+        "the artifact's function symbols ({code_bytes} bytes) overrun its text section ({} bytes)",
+        text.size()
+    );
+    let traps = elf
+        .section_by_name(ELF_WASMTIME_TRAPS)
+        .with_context(|| format!("the artifact has no {ELF_WASMTIME_TRAPS} section"))?
+        .data()
+        .with_context(|| format!("reading {ELF_WASMTIME_TRAPS}"))?;
+    let trap_sites = iterate_traps(traps)
+        .with_context(|| format!("{ELF_WASMTIME_TRAPS} does not decode"))?
+        .count();
+    Ok((code_bytes, trap_sites as u64))
+}
+
+/// Compile `wasm` once per trap mode, in [`TrapMode::ALL`] order.
+fn compile_all_modes(
+    engines: &[(TrapMode, Engine)],
+    wasm: &[u8],
+    what: &str,
+) -> Result<Vec<Compiled>> {
+    engines
+        .iter()
+        .map(|(mode, engine)| compile(engine, wasm, &format!("{what} with {} traps", mode.name())))
+        .collect()
+}
+
 /// Compile every workload of `suite` under both trap modes and pack the
-/// suite image.
+/// suite image: the WAT workloads first, then the compute kernels.
+///
+/// The compute module is built with cargo ([`compute::build_module`]),
+/// checked ([`compute::check_module`], [`compute::check_golden`]) and
+/// compiled once per trap mode; every compute entry carries those two
+/// artifacts.
+///
+/// The image is not byte-for-byte reproducible: each artifact records its
+/// compile time (`host.compile_ns`). Everything else, the artifacts
+/// included, is.
 pub fn build_suite(suite: SuiteName) -> Result<Vec<u8>> {
     let engines = TrapMode::ALL
         .iter()
         .map(|&mode| Ok((mode, kernel_engine(mode)?)))
         .collect::<Result<Vec<_>>>()?;
     let specs = suite.workloads();
-    let mut workloads = Vec::with_capacity(specs.len());
-    let mut blobs = Vec::with_capacity(specs.len());
+    let kernels = suite.compute_kernels();
+    let mut workloads = Vec::with_capacity(specs.len() + kernels.len());
+    let mut blobs = Vec::with_capacity(specs.len() + kernels.len());
+    let mut add = |mut workload: Workload, compiled: Vec<Compiled>| {
+        let mut artifacts = Vec::with_capacity(compiled.len());
+        for (artifact, compiled) in workload.artifacts.iter_mut().zip(compiled) {
+            artifact.host = Some(compiled.host);
+            artifacts.push(compiled.artifact);
+        }
+        workloads.push(workload);
+        blobs.push(artifacts);
+    };
     for spec in specs {
         let wasm = wasm_bytes(spec)?;
-        let artifacts = engines
-            .iter()
-            .map(|(mode, engine)| {
-                engine
-                    .precompile_module(&wasm)
-                    .map_err(into_anyhow)
-                    .with_context(|| {
-                        format!(
-                            "compiling {} ({}) with {} traps",
-                            spec.name,
-                            spec.source.path,
-                            mode.name()
-                        )
-                    })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        workloads.push(manifest_entry(spec));
-        blobs.push(artifacts);
+        let what = format!("{} ({})", spec.name, spec.source.path);
+        add(
+            manifest_entry(spec),
+            compile_all_modes(&engines, &wasm, &what)?,
+        );
+    }
+    if !kernels.is_empty() {
+        let wasm = compute::build_module()?;
+        compute::check_module(&wasm)?;
+        compute::check_golden(&wasm)?;
+        let what = format!("the compute module ({})", compute::SOURCE_DIR);
+        let compiled = compile_all_modes(&engines, &wasm, &what)?;
+        for kernel in kernels {
+            add(compute_manifest_entry(kernel), compiled.clone());
+        }
     }
     let manifest = Manifest {
         suite: suite.name().to_string(),

@@ -1,16 +1,24 @@
-//! The WAT workloads, their catalogue of expected traps and CPU vectors, and
-//! the host-side compiler that turns them into a suite image for the kernel.
+//! The workloads of the suite and the host-side compiler that turns them
+//! into a suite image for the kernel.
 //!
-//! - [`catalogue`]: what each workload is and what a call of it must end in.
-//! - [`compile`]: WAT → wasm → Cranelift artifacts (one per trap mode) →
+//! - [`catalogue`]: the WAT workloads, what each is and what a call of it
+//!   must end in; which workloads each suite lists.
+//! - [`compute`]: the compute workloads: the kernels of `traplab-compute`,
+//!   built as one wasm module by cargo (`traplab-compute-wasm`) and checked
+//!   against their golden results.
+//! - [`compile`]: the workload contract check, wasm → Cranelift artifacts
+//!   (one per trap mode, with host compile facts) →
 //!   [`traplab_suite::image::pack`].
 //!
-//! The image format and the shared wasmtime `Config` live in `traplab-suite`;
-//! running the workloads is the kernel's job (this crate's tests also run them
-//! on the host, to prove each WAT does what its name says).
+//! The written workload contract is `workloads/README.md`. The image format
+//! and the shared wasmtime `Config` live in `traplab-suite`; running the
+//! workloads is the kernel's job (this crate's tests also run them on the
+//! host, to prove each does what its name says).
 
 pub mod catalogue;
 pub mod compile;
+pub mod compute;
 
 pub use catalogue::{EXPORT, Expectation, SuiteName, WORKLOADS, WorkloadSpec};
 pub use compile::{KERNEL_TARGET, WASMTIME_VERSION, build_suite};
+pub use traplab_compute::{ComputeKernel, KERNELS};

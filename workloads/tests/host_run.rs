@@ -65,6 +65,7 @@ fn catalogue_entries_are_unique_and_self_consistent() {
         let prefix = match spec.kind() {
             WorkloadKind::Call => "call.",
             WorkloadKind::Trap => "trap.",
+            other => panic!("{}: a WAT workload is never {other:?}", spec.name),
         };
         assert!(
             spec.name.starts_with(prefix),

@@ -1,5 +1,6 @@
 //! Proves that `build-suite` writes an image the kernel can trust: it parses,
-//! every artifact passes its checksum, the manifest mirrors the catalogue,
+//! every artifact passes its checksum and carries its host compile facts,
+//! the manifest mirrors the catalogue (WAT workloads, then compute kernels),
 //! and the compiled code raises each trap through the CPU exception the
 //! manifest promises (under signals-based traps).
 //!
@@ -11,10 +12,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use traplab_suite::{Suite, TrapMode, WorkloadKind};
+use traplab_suite::{Manifest, Suite, TrapMode, Workload, WorkloadKind};
 use traplab_workloads::catalogue::{VECTOR_DIVIDE_ERROR, VECTOR_INVALID_OPCODE, VECTOR_PAGE_FAULT};
-use traplab_workloads::compile::manifest_entry;
-use traplab_workloads::{SuiteName, WASMTIME_VERSION, WORKLOADS};
+use traplab_workloads::compile::{compute_manifest_entry, manifest_entry};
+use traplab_workloads::{KERNELS, SuiteName, WASMTIME_VERSION, WORKLOADS};
 use wasmtime_environ::obj::{ELF_WASM_ENGINE, ELF_WASMTIME_TRAPS};
 use wasmtime_environ::object::{Object, ObjectSection, read::File as ElfFile};
 use wasmtime_environ::{CompiledTrap, iterate_traps};
@@ -70,16 +71,21 @@ fn build_suite_writes_an_image_whose_artifacts_all_verify() {
         let expected_line = format!(
             "{} workloads={} bytes={} manifest_sha256={}\n",
             out.display(),
-            WORKLOADS.len(),
+            WORKLOADS.len() + KERNELS.len(),
             image.len(),
             suite.manifest_sha256
         );
         assert_eq!(stdout, expected_line);
 
-        // The manifest mirrors the catalogue, and every artifact verifies.
-        assert_eq!(manifest.workloads.len(), WORKLOADS.len());
-        for (workload, spec) in manifest.workloads.iter().zip(WORKLOADS) {
-            let expected = manifest_entry(spec);
+        // The manifest mirrors the catalogue (WAT workloads, then compute
+        // kernels), and every artifact verifies.
+        let expected_entries: Vec<Workload> = WORKLOADS
+            .iter()
+            .map(manifest_entry)
+            .chain(KERNELS.iter().map(compute_manifest_entry))
+            .collect();
+        assert_eq!(manifest.workloads.len(), expected_entries.len());
+        for (workload, expected) in manifest.workloads.iter().zip(&expected_entries) {
             assert_eq!(workload.name, expected.name);
             assert_eq!(workload.kind, expected.kind);
             assert_eq!(workload.export, expected.export);
@@ -98,6 +104,20 @@ fn build_suite_writes_an_image_whose_artifacts_all_verify() {
                 );
             }
         }
+        for kernel in KERNELS {
+            let workload = manifest
+                .workloads
+                .iter()
+                .find(|w| w.name == kernel.name)
+                .unwrap();
+            assert_eq!(workload.kind, WorkloadKind::Compute);
+            assert_eq!(
+                workload.expect_result,
+                Some(kernel.golden),
+                "{}",
+                kernel.name
+            );
+        }
 
         // The write was atomic: only the image is left in the directory.
         let left: Vec<_> = std::fs::read_dir(&dir)
@@ -108,13 +128,118 @@ fn build_suite_writes_an_image_whose_artifacts_all_verify() {
     }
 }
 
+/// The manifest with what legitimately differs between two builds
+/// cleared: each artifact's compile time, and the offsets, which move
+/// with the manifest's length (the compile times' digits).
+fn without_compile_times(mut manifest: Manifest) -> Manifest {
+    for artifact in manifest.workloads.iter_mut().flat_map(|w| &mut w.artifacts) {
+        artifact.offset = 0;
+        artifact.host.as_mut().expect("host facts").compile_ns = 0;
+    }
+    manifest
+}
+
 #[test]
-fn building_twice_gives_identical_images() {
-    // Comparisons across commits attribute a changed manifest hash to a
-    // changed workload or compiler; that needs a reproducible build.
+fn building_twice_gives_identical_images_but_for_compile_times() {
+    // Comparisons across commits attribute a changed artifact or manifest
+    // entry to a changed workload or compiler; that needs a reproducible
+    // build. The compile time recorded per artifact is the one thing that
+    // may differ (so the image bytes, and the manifest hash, may differ).
     let first = traplab_workloads::build_suite(SuiteName::Default).unwrap();
     let second = traplab_workloads::build_suite(SuiteName::Default).unwrap();
-    assert!(first == second, "two builds of the default suite differ");
+    let (first, second) = (
+        Suite::parse(&first).unwrap(),
+        Suite::parse(&second).unwrap(),
+    );
+    for (a, b) in first
+        .manifest
+        .workloads
+        .iter()
+        .zip(&second.manifest.workloads)
+    {
+        for (x, y) in a.artifacts.iter().zip(&b.artifacts) {
+            assert!(
+                first.artifact_bytes(a, x).unwrap() == second.artifact_bytes(b, y).unwrap(),
+                "the {} artifacts of {} differ",
+                x.trap_mode.name(),
+                a.name
+            );
+        }
+    }
+    assert_eq!(
+        without_compile_times(first.manifest),
+        without_compile_times(second.manifest),
+        "two builds of the default suite differ in more than compile times"
+    );
+}
+
+#[test]
+fn every_artifact_carries_its_host_compile_facts() {
+    let image = default_image("host_facts");
+    let suite = Suite::parse(&image).unwrap();
+    for workload in &suite.manifest.workloads {
+        for artifact in &workload.artifacts {
+            let context = format!("{} ({})", workload.name, artifact.trap_mode.name());
+            let host = artifact
+                .host
+                .as_ref()
+                .unwrap_or_else(|| panic!("{context}: no host facts"));
+            assert!(host.compile_ns > 0, "{context}");
+            assert!(host.code_bytes > 0, "{context}");
+            // Machine code is a part of the artifact, not more.
+            assert!(host.code_bytes < artifact.len, "{context}");
+            let bytes = suite.artifact_bytes(workload, artifact).unwrap();
+            assert_eq!(
+                host.trap_sites,
+                all_trap_sites(bytes),
+                "{context}: trap_sites is the trap table's length"
+            );
+            // Every trap workload has at least the site it exists for; with
+            // explicit checks some (unreachable, stack overflow, indirect
+            // calls) trap through a libcall and have none.
+            if workload.kind == WorkloadKind::Trap && artifact.trap_mode == TrapMode::Signals {
+                assert!(host.trap_sites > 0, "{context}");
+            }
+        }
+    }
+    // The compute entries share one module per trap mode, so one set of
+    // facts per mode; explicit checks add code.
+    let compute: Vec<_> = suite
+        .manifest
+        .workloads
+        .iter()
+        .filter(|w| w.kind == WorkloadKind::Compute)
+        .collect();
+    assert_eq!(compute.len(), KERNELS.len());
+    for mode in TrapMode::ALL {
+        let facts: Vec<_> = compute
+            .iter()
+            .map(|w| w.artifact(mode).unwrap().host.clone())
+            .collect();
+        assert!(facts.windows(2).all(|pair| pair[0] == pair[1]), "{facts:?}");
+    }
+    let code = |mode| {
+        compute[0]
+            .artifact(mode)
+            .unwrap()
+            .host
+            .as_ref()
+            .unwrap()
+            .code_bytes
+    };
+    assert!(code(TrapMode::Explicit) > code(TrapMode::Signals));
+}
+
+/// The number of entries in an artifact's trap table, read independently
+/// of `artifact_facts`.
+fn all_trap_sites(artifact: &[u8]) -> u64 {
+    let elf = ElfFile::parse(artifact).unwrap();
+    let traps = elf
+        .section_by_name(ELF_WASMTIME_TRAPS)
+        .unwrap()
+        .data()
+        .unwrap();
+    iterate_traps(traps).unwrap().count() as u64
 }
 
 #[test]
