@@ -24,6 +24,9 @@ pub struct Options {
     pub samples: u32,
     /// Untimed iterations before them (`warmup=`).
     pub warmup: u32,
+    /// Timed calls per compute workload (`compute_samples=`): each call runs
+    /// millions of instructions, so fewer samples give a stable median.
+    pub compute_samples: u32,
     /// Measurement mode declared by the launcher (`mode=`).
     pub mode: String,
     /// The launcher's QEMU command line (`qemu="…"`).
@@ -48,6 +51,7 @@ impl Default for Options {
         Options {
             samples: 1000,
             warmup: 50,
+            compute_samples: 30,
             mode: String::from("unknown"),
             qemu_args: None,
             test: TestScenario::None,
@@ -125,6 +129,9 @@ pub fn parse(line: &str) -> (Options, Vec<String>) {
         match key.as_str() {
             "samples" => opts.samples = number(&mut problems).filter(|&n| n > 0).unwrap_or(opts.samples),
             "warmup" => opts.warmup = number(&mut problems).unwrap_or(opts.warmup),
+            "compute_samples" => {
+                opts.compute_samples = number(&mut problems).filter(|&n| n > 0).unwrap_or(opts.compute_samples)
+            }
             "heap_traps" => opts.heap_traps = number(&mut problems).unwrap_or(opts.heap_traps),
             "mode" => opts.mode = value,
             "qemu" => opts.qemu_args = Some(value),

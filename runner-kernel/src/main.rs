@@ -86,6 +86,7 @@ pub extern "C" fn kernel_entry(protocol: u32, info: u32, magic: u32) -> ! {
 fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryStats) -> EndStatus {
     let cpu_info = CpuInfo::read();
     let (tsc_hz, tsc_source) = cpu::tsc_hz_from_cpuid().unwrap_or_else(|| (arch::pit::measure_tsc_hz(), "pit"));
+    cpu::set_tsc_hz(tsc_hz);
     let stamp_overhead = runner::stamp_overhead();
 
     let module = boot.modules.first();
@@ -157,6 +158,7 @@ fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryS
     };
     if let Some(suite) = &suite {
         run_wasm(suite, opts);
+        runner::wast::run(suite, opts);
     }
     if setup_failed || report::failed_count() > 0 { EndStatus::Failed } else { EndStatus::Complete }
 }
@@ -171,7 +173,8 @@ fn run_wasm(suite: &Suite<'_>, opts: &Options) {
                 continue;
             }
         };
-        for workload in suite.manifest.workloads.iter().filter(|w| opts.only.as_deref().is_none_or(|p| w.name.starts_with(p))) {
+        let selected = |w: &&traplab_suite::Workload| opts.only.as_deref().is_none_or(|p| w.name.starts_with(p));
+        for workload in suite.manifest.workloads.iter().filter(selected).filter(|w| runner::wasm::runs_under(w, variant)) {
             runner::wasm::run_workload(&engine, suite, workload, variant, opts);
             wasmtime_ready = true;
         }
@@ -183,6 +186,9 @@ fn run_wasm(suite: &Suite<'_>, opts: &Options) {
         {
             runner::wasm::check_heap_stability(&engine, suite, w, variant, opts.heap_traps);
         }
+    }
+    for workload in suite.manifest.workloads.iter().filter(|w| opts.only.as_deref().is_none_or(|p| w.name.starts_with(p))) {
+        runner::native::run_twin(workload, opts);
     }
     if wasmtime_ready {
         runner::check_double_registration();

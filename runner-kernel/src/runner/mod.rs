@@ -7,8 +7,11 @@
 //! is written while timing, so serial output never perturbs a sample.
 
 pub mod jit;
+pub mod native;
 pub mod raw;
+pub mod sightglass;
 pub mod wasm;
+pub mod wast;
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -102,7 +105,7 @@ pub fn stamp_overhead() -> u64 {
     diffs[PAIRS / 2]
 }
 
-fn selected(opts: &Options, experiment: &str) -> bool {
+pub fn selected(opts: &Options, experiment: &str) -> bool {
     opts.only.as_deref().is_none_or(|prefix| experiment.starts_with(prefix))
 }
 
@@ -122,8 +125,18 @@ pub fn plan(opts: &Options, manifest: Option<&traplab_suite::Manifest>) -> Vec<P
     }
     if let Some(manifest) = manifest {
         for variant in &opts.variants {
-            for workload in &manifest.workloads {
+            for workload in manifest.workloads.iter().filter(|w| wasm::runs_under(w, *variant)) {
                 add(&workload.name, variant.label());
+            }
+        }
+        for workload in manifest.workloads.iter().filter(|w| native::twin(w).is_some()) {
+            add(&workload.name, native::CONFIG);
+        }
+        for variant in wast::VARIANTS {
+            for script in &manifest.scripts {
+                for command in &script.commands {
+                    add(&wast::experiment_name(script, command), variant.label());
+                }
             }
         }
     }

@@ -68,6 +68,13 @@ pub fn load(engine: &Engine, suite: &Suite<'_>, workload: &Workload, variant: En
     emit_metric("deserialize_cycles", t2 - t1, "cycles", &context);
     emit_metric("instantiate_cycles", t3 - t2, "cycles", &context);
     emit_metric("artifact_bytes", bytes.len() as u64, "bytes", &context);
+    // What compiling it cost on the host, carried by the manifest, so one
+    // stream holds every phase of the workload's life.
+    if let Some(host) = &artifact.host {
+        emit_metric("host_compile_ns", host.compile_ns, "ns", &context);
+        emit_metric("host_code_bytes", host.code_bytes, "bytes", &context);
+        emit_metric("host_trap_sites", host.trap_sites, "sites", &context);
+    }
     Ok(Loaded { store, func })
 }
 
@@ -109,8 +116,26 @@ fn timed_call(loaded: &mut Loaded, args: (i32, i32)) -> Outcome {
     }
 }
 
+/// Whether `workload` runs under `variant`: compute and sightglass
+/// workloads do not trap, so the backtrace setting cannot matter and they
+/// skip `bt_on`.
+pub fn runs_under(workload: &Workload, variant: EngineVariant) -> bool {
+    !(matches!(workload.kind, WorkloadKind::Compute | WorkloadKind::Sightglass) && variant.backtrace)
+}
+
+/// `(warm-up iterations, timed samples)` for a workload.
+pub fn iterations(kind: WorkloadKind, opts: &Options) -> (u32, u32) {
+    match kind {
+        WorkloadKind::Compute | WorkloadKind::Sightglass => (opts.warmup.min(3), opts.compute_samples),
+        WorkloadKind::Call | WorkloadKind::Trap => (opts.warmup, opts.samples),
+    }
+}
+
 /// Run one workload under one engine: warm-up, samples, checks, records.
 pub fn run_workload(engine: &Engine, suite: &Suite<'_>, workload: &Workload, variant: EngineVariant, opts: &Options) {
+    if workload.kind == WorkloadKind::Sightglass {
+        return super::sightglass::run(engine, suite, workload, variant, opts);
+    }
     let config = variant.label();
     fault::set_during(&format!("{} {}", workload.name, config));
     let via_exception = variant.trap_mode == TrapMode::Signals && workload.kind == WorkloadKind::Trap;
@@ -122,14 +147,20 @@ pub fn run_workload(engine: &Engine, suite: &Suite<'_>, workload: &Workload, var
         Ok(l) => l,
         Err(why) => return emit_result(&workload.name, config, 0, expected, None, Some(why)),
     };
-    let mut series = Series::with_capacity(opts.samples as usize, via_exception);
+    let (warmup, samples) = iterations(workload.kind, opts);
+    let mut series = Series::with_capacity(samples as usize, via_exception);
     let mut observed = None;
     let mut failure = None;
-    for i in 0..opts.warmup + opts.samples {
+    for i in 0..warmup + samples {
         let outcome = timed_call(&mut loaded, (workload.args[0], workload.args[1]));
+        if i == 0 && workload.kind == WorkloadKind::Compute {
+            // The cold call: first touches of linear memory and code.
+            let context = format!("{} {}", workload.name, config);
+            emit_metric("first_call_cycles", outcome.stamps[4] - outcome.stamps[0], "cycles", &context);
+        }
         let problem = match (workload.kind, &outcome.result) {
-            (WorkloadKind::Call | WorkloadKind::Compute, Ok(v)) if workload.expect_result.is_none_or(|e| e == *v) && outcome.exceptions == 0 => None,
-            (WorkloadKind::Call | WorkloadKind::Compute, other) => Some(format!(
+            (WorkloadKind::Call | WorkloadKind::Compute | WorkloadKind::Sightglass, Ok(v)) if workload.expect_result.is_none_or(|e| e == *v) && outcome.exceptions == 0 => None,
+            (WorkloadKind::Call | WorkloadKind::Compute | WorkloadKind::Sightglass, other) => Some(format!(
                 "returned {other:?} with {} exception(s), expected Ok({:?}) and none",
                 outcome.exceptions, workload.expect_result
             )),
@@ -148,7 +179,7 @@ pub fn run_workload(engine: &Engine, suite: &Suite<'_>, workload: &Workload, var
             failure = Some(format!("iteration {i}: {problem}"));
             break;
         }
-        if i < opts.warmup {
+        if i < warmup {
             continue;
         }
         let s = outcome.stamps;

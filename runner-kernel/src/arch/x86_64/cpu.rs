@@ -200,6 +200,18 @@ pub fn detect_feature(name: &str) -> Option<bool> {
     })
 }
 
+static TSC_HZ: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Record the calibrated TSC frequency (once, at boot).
+pub fn set_tsc_hz(hz: u64) {
+    TSC_HZ.store(hz, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// The calibrated TSC frequency in Hz (0 before calibration).
+pub fn tsc_hz() -> u64 {
+    TSC_HZ.load(core::sync::atomic::Ordering::Relaxed)
+}
+
 /// TSC frequency from CPUID leaf 0x15 (crystal ratio) or 0x16 (base MHz),
 /// with the leaf it came from. `None` when neither is populated, as under
 /// most hypervisors.
