@@ -14,6 +14,36 @@
 use serde::{Deserialize, Serialize};
 use wasmtime::Config;
 
+/// The kernel's Rust target, which artifacts are compiled for.
+pub const KERNEL_TARGET: &str = "x86_64-unknown-none";
+
+/// x86-64 ISA extensions the artifacts may use; the kernel's
+/// `detect_host_feature` checks the CPU has them before loading.
+///
+/// SSE4.1 is required, not an optimisation: without it Cranelift lowers
+/// `f32/f64.{ceil,floor,trunc,nearest}` to calls into wasmtime's float
+/// libcalls, which the kernel compiles for its soft-float target — they
+/// would read and return integer registers while Cranelift passes the value
+/// in `xmm0`, so `nearest(2.5)` came back as 2.5 (found by the conformance
+/// scripts). With SSE4.1 these are single `round*` instructions and no float
+/// crosses the soft-float boundary. Every x86-64 CPU since 2008 has it.
+pub const KERNEL_ISA_FLAGS: [&str; 1] = ["has_sse41"];
+
+/// The host's compile configuration for `trap_mode`: [`engine_config`] plus
+/// the kernel target and [`KERNEL_ISA_FLAGS`].
+#[cfg(feature = "compiler")]
+pub fn compile_config(trap_mode: TrapMode) -> wasmtime::Result<Config> {
+    let mut config = engine_config(EngineVariant { trap_mode, backtrace: false });
+    config.target(KERNEL_TARGET)?;
+    for flag in KERNEL_ISA_FLAGS {
+        // SAFETY: the flag only lets Cranelift use SSE4.1 instructions; the
+        // kernel refuses artifacts needing a feature its CPU lacks
+        // (`Module::deserialize` asks `detect_host_feature`).
+        unsafe { config.cranelift_flag_enable(flag) };
+    }
+    Ok(config)
+}
+
 /// How a workload's traps are detected.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[serde(rename_all = "snake_case")]
@@ -76,9 +106,9 @@ pub const MAX_WASM_STACK: usize = 512 << 10;
 /// kept explicit so a wasmtime upgrade cannot silently change what is timed).
 pub const BACKTRACE_MAX_FRAMES: usize = 20;
 
-/// Build the wasmtime `Config` for `variant`. The host adds
-/// `Config::target("x86_64-unknown-none")`; the kernel adds its float ABI and
-/// CPU-feature answers. Nothing else may be set outside this function.
+/// Build the wasmtime `Config` for `variant`. The host compiles with
+/// [`compile_config`] (this plus target and ISA flags); the kernel adds its
+/// float-ABI and CPU-feature answers. Nothing else may be set elsewhere.
 pub fn engine_config(variant: EngineVariant) -> Config {
     let mut config = Config::new();
 

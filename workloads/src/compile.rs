@@ -2,16 +2,17 @@
 //! artifacts for the kernel, one per trap mode, each with its host compile
 //! facts, packed with their manifest into a suite image.
 //!
-//! The engines here are built from [`engine_config`] plus exactly one extra
-//! setting, `Config::target(KERNEL_TARGET)`, so the artifacts carry the same
-//! settings the kernel's engine checks in `Module::deserialize`.
+//! The engines here are built from `traplab_suite::engine::compile_config`
+//! (the shared `engine_config` plus the kernel target and ISA flags), so the
+//! artifacts carry the same settings the kernel's engine checks in
+//! `Module::deserialize`.
 
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 use traplab_compute::ComputeKernel;
 use traplab_suite::image::{Artifact, HostCompile, Manifest, Workload, pack};
-use traplab_suite::{EngineVariant, TrapMode, WorkloadKind, engine_config};
+use traplab_suite::{EngineVariant, TrapMode, WorkloadKind};
 use wasmparser::types::EntityType;
 use wasmparser::{ValType, Validator};
 use wasmtime::{Config, Engine};
@@ -30,7 +31,7 @@ use crate::compute;
 /// `cranelift_native::infer_native_flags` and Cranelift keeps its baseline
 /// x86-64 ISA flags (no SSE3/SSE4/AVX), so the artifacts load on any x86-64
 /// CPU, including QEMU TCG's `-cpu max` and bare metal of another generation.
-pub const KERNEL_TARGET: &str = "x86_64-unknown-none";
+pub use traplab_suite::engine::KERNEL_TARGET;
 
 /// The wasmtime version that compiles the artifacts, recorded in the manifest.
 ///
@@ -59,14 +60,13 @@ pub fn compile_variant(trap_mode: TrapMode) -> EngineVariant {
     }
 }
 
-/// The `Config` that compiles artifacts for the kernel under `trap_mode`.
+/// The `Config` that compiles artifacts for the kernel under `trap_mode`
+/// (`traplab_suite::engine::compile_config`: target and ISA flags on top of
+/// the shared engine configuration).
 pub fn kernel_config(trap_mode: TrapMode) -> Result<Config> {
-    let mut config = engine_config(compile_variant(trap_mode));
-    config
-        .target(KERNEL_TARGET)
+    traplab_suite::engine::compile_config(trap_mode)
         .map_err(into_anyhow)
-        .with_context(|| format!("wasmtime does not know the target {KERNEL_TARGET}"))?;
-    Ok(config)
+        .with_context(|| format!("building the compile configuration for {KERNEL_TARGET}"))
 }
 
 /// A Cranelift engine that compiles (but cannot run) kernel artifacts.
@@ -115,7 +115,6 @@ pub fn check_contract(wasm: &[u8]) -> Result<()> {
 ///   `TypedFunc<(i32, i32), i32>`), and it exports no other function (a
 ///   function nobody lists would never be run or checked); other exports
 ///   (memory, globals) are allowed;
-/// - it has no float rounding instruction (see [`LIBCALL_FLOAT_OPS`]).
 pub fn check_exports(wasm: &[u8], exports: &[&str]) -> Result<()> {
     let types = Validator::new()
         .validate_all(wasm)
@@ -146,64 +145,6 @@ pub fn check_exports(wasm: &[u8], exports: &[&str]) -> Result<()> {
             "it exports the function `{name}`, which is not one of its listed exports ({})",
             exports.join(", ")
         );
-    }
-    check_float_ops(wasm)
-}
-
-/// Float instructions that round to an integer. Without SSE4.1 (the
-/// artifacts target baseline x86-64) Cranelift compiles them to calls into
-/// wasmtime's libcalls, which would pass floats across the kernel's
-/// soft-float ABI (see `x86_float_abi_ok` in the kernel), and wasm and
-/// native twins would no longer run the same code. Compute kernels use
-/// basic IEEE operations and `sqrt` only.
-#[rustfmt::skip]
-pub const LIBCALL_FLOAT_OPS: &[&str] = &[
-    "f32.ceil", "f32.floor", "f32.trunc", "f32.nearest", "f64.ceil", "f64.floor", "f64.trunc",
-    "f64.nearest", "f32x4.ceil", "f32x4.floor", "f32x4.trunc", "f32x4.nearest", "f64x2.ceil",
-    "f64x2.floor", "f64x2.trunc", "f64x2.nearest",
-];
-
-/// Refuse any instruction of [`LIBCALL_FLOAT_OPS`], naming the function
-/// (by index) and the instruction.
-fn check_float_ops(wasm: &[u8]) -> Result<()> {
-    use wasmparser::{Operator, Parser, Payload};
-    // Function indices start at the first defined function: imports were
-    // refused already.
-    let mut function = 0u32;
-    for payload in Parser::new(0).parse_all(wasm) {
-        let Payload::CodeSectionEntry(body) = payload.context("reading the module")? else {
-            continue;
-        };
-        let mut reader = body
-            .get_operators_reader()
-            .context("reading a function body")?;
-        while !reader.eof() {
-            let op = reader.read().context("reading a function body")?;
-            let name = match op {
-                Operator::F32Ceil => "f32.ceil",
-                Operator::F32Floor => "f32.floor",
-                Operator::F32Trunc => "f32.trunc",
-                Operator::F32Nearest => "f32.nearest",
-                Operator::F64Ceil => "f64.ceil",
-                Operator::F64Floor => "f64.floor",
-                Operator::F64Trunc => "f64.trunc",
-                Operator::F64Nearest => "f64.nearest",
-                Operator::F32x4Ceil => "f32x4.ceil",
-                Operator::F32x4Floor => "f32x4.floor",
-                Operator::F32x4Trunc => "f32x4.trunc",
-                Operator::F32x4Nearest => "f32x4.nearest",
-                Operator::F64x2Ceil => "f64x2.ceil",
-                Operator::F64x2Floor => "f64x2.floor",
-                Operator::F64x2Trunc => "f64x2.trunc",
-                Operator::F64x2Nearest => "f64x2.nearest",
-                _ => continue,
-            };
-            bail!(
-                "function {function} uses `{name}`, which Cranelift compiles to a libcall for \
-                 baseline x86-64 (float rounding crosses the kernel's soft-float ABI)"
-            );
-        }
-        function += 1;
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use traplab_suite::{EngineVariant, TrapMode, engine_config};
-use traplab_workloads::compile::{LIBCALL_FLOAT_OPS, check_exports, into_anyhow};
+use traplab_workloads::compile::{check_exports, into_anyhow};
 use traplab_workloads::compute::{self, build_module, check_golden, check_module, run_on};
 use traplab_workloads::{KERNELS, SuiteName};
 use wasmparser::{Operator, Parser, Payload};
@@ -203,16 +203,6 @@ fn the_contract_check_refuses_an_unlisted_function_export() {
         error_of(check_exports(&module, &["fib"])),
         "it exports the function `extra`, which is not one of its listed exports (fib)"
     );
-}
-
-#[test]
-fn the_contract_check_refuses_float_rounding() {
-    let module = wat(r#"(module
-             (func (export "run") (param i32 i32) (result i32) i32.const 0)
-             (func (param f64) (result f64) local.get 0 f64.floor))"#);
-    let error = error_of(check_exports(&module, &["run"]));
-    assert!(error.starts_with("function 1 uses `f64.floor`"), "{error}");
-    assert!(LIBCALL_FLOAT_OPS.contains(&"f64.floor"));
 }
 
 #[test]

@@ -132,11 +132,16 @@ pub fn plan(opts: &Options, manifest: Option<&traplab_suite::Manifest>) -> Vec<P
         for workload in manifest.workloads.iter().filter(|w| native::twin(w).is_some()) {
             add(&workload.name, native::CONFIG);
         }
+        // One plan entry per script and config (its `samples` counts the
+        // commands): a spec suite has tens of thousands of commands, and the
+        // header is one line.
         for variant in wast::VARIANTS {
-            for script in &manifest.scripts {
-                for command in &script.commands {
-                    add(&wast::experiment_name(script, command), variant.label());
-                }
+            for script in manifest.scripts.iter().filter(|s| selected(opts, &format!("wast.{}", s.name))) {
+                plan.push(Planned {
+                    experiment: format!("wast.{}", script.name),
+                    config: variant.label().to_string(),
+                    samples: script.commands.len() as u32,
+                });
             }
         }
     }

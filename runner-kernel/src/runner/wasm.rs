@@ -27,10 +27,13 @@ pub fn engine(variant: EngineVariant) -> wasmtime::Result<Engine> {
     let mut config = engine_config(variant);
     // SAFETY: x86_64-unknown-none is a soft-float target, so Rust code here
     // passes floats in integer registers while Cranelift's wasm code uses
-    // SSE registers. The two only meet at wasmtime's libcalls and host
-    // functions; the suite's workloads import no host functions, and
-    // wasmtime's float libcalls are compiled for this kernel's ABI. Kernel
-    // code never touches SSE state, so wasm's use of it is undisturbed.
+    // SSE registers. The two would meet at wasmtime's float libcalls (wasm
+    // `ceil/floor/trunc/nearest`) and at host functions taking floats.
+    // Artifacts are compiled with SSE4.1 (`KERNEL_ISA_FLAGS`), so those
+    // rounding ops are inline `round*` instructions and no float libcall is
+    // ever made; the kernel's host functions (sightglass WASI subset) take
+    // and return integers only. Kernel code never touches SSE state, so
+    // wasm's use of it is undisturbed.
     unsafe { config.x86_float_abi_ok(true) };
     // SAFETY: `detect_feature` answers from CPUID and counts AVX-class
     // features only when their register state is enabled in XCR0.
