@@ -304,6 +304,7 @@ pub fn render(cmp: &Comparison, base: &Run, cand: &Run, format: Format) -> Strin
                     label: "compare".into(),
                     table: t,
                     code_columns: 2,
+                    footer: Vec::new(),
                 }],
                 notes: cmp.notes.clone(),
             };

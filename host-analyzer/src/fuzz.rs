@@ -8,7 +8,8 @@ use crate::summary::{render, summarize};
 use crate::table::Format;
 
 /// Parse arbitrary bytes as a run and push whatever survives through the
-/// summary in every format and unit. Must never panic.
+/// summary and the JIT view in every format and unit, and the figure
+/// preparation. Must never panic.
 pub fn parse_and_summarize(data: &[u8]) {
     let run = parse("fuzz", data);
     let _ = run.diagnostic_lines().count();
@@ -26,6 +27,18 @@ pub fn parse_and_summarize(data: &[u8]) {
     ] {
         for unit in [Unit::Cycles, Unit::Ns] {
             let _ = render(&run, &rows, format, unit);
+        }
+    }
+    let view = crate::jit::analyze(&run);
+    for format in [
+        Format::Table,
+        Format::Md,
+        Format::Csv,
+        Format::Json,
+        Format::Latex,
+    ] {
+        for unit in [Unit::Cycles, Unit::Ns] {
+            let _ = crate::jit::render::render(&run, &view, format, unit);
         }
     }
     if let Ok(figs) = crate::plot::figures::for_run(&run, Unit::Cycles) {

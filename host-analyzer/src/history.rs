@@ -221,6 +221,7 @@ pub fn document(h: &History, source: &str, unit: Unit) -> Document {
             label: format!("history-{}", mode.as_str()),
             table: t,
             code_columns: 3,
+            footer: Vec::new(),
         });
     }
     for tr in &h.tracks {

@@ -2,7 +2,8 @@
 //!
 //! Data flows `ingest` (bytes → [`ingest::Run`]) → `store` (the `results/`
 //! layout) → analyses (`summary`, `compare`, `history`: pure functions over
-//! runs, built on `stats`) → renderers (`table` for text/Markdown/CSV/LaTeX,
+//! runs, built on `stats`; `jit` for the
+//! JIT-performance view) → renderers (`table` for text/Markdown/CSV/LaTeX,
 //! `plot` for figures) → `cli` (one file per subcommand). The binary
 //! `traplab` is a thin wrapper over [`cli::run`].
 
@@ -11,6 +12,7 @@ pub mod compare;
 pub mod fuzz;
 pub mod history;
 pub mod ingest;
+pub mod jit;
 pub mod mode;
 pub mod plot;
 pub mod stats;

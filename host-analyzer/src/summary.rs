@@ -169,6 +169,7 @@ pub fn render(
         label: "summary".into(),
         table: main,
         code_columns: 2,
+        footer: Vec::new(),
     });
     let names = stage_names(rows);
     if !names.is_empty() {
@@ -210,6 +211,7 @@ pub fn render(
             label: "stages".into(),
             table: stages,
             code_columns: 2,
+            footer: Vec::new(),
         });
     }
     Ok(match format {

@@ -263,3 +263,50 @@ pub fn jsonl(spec: &RunSpec) -> String {
     s.push('\n');
     s
 }
+
+/// A clean run made of the records of `run` (framed lines, e.g. a real
+/// capture) whose experiment — or, for metrics, context — `keep` accepts:
+/// header (its plan filtered the same way), samples, results, metrics, then
+/// an end record recounted for what was kept, all re-framed from seq 0.
+/// Logs and undecodable lines are dropped. Tests use it to cut a real
+/// capture down to the part they exercise.
+pub fn subset(run: &str, keep: impl Fn(&str) -> bool) -> String {
+    let mut out: Vec<Record> = run
+        .lines()
+        .filter_map(|l| traplab_wire::decode_line(l).ok())
+        .filter_map(|f| match f.record {
+            Record::Header(mut h) => {
+                h.plan.retain(|p| keep(&p.experiment));
+                Some(Record::Header(h))
+            }
+            Record::Samples(s) => keep(&s.experiment).then_some(Record::Samples(s)),
+            Record::Result(r) => keep(&r.experiment).then_some(Record::Result(r)),
+            Record::Metric(m) => keep(&m.context).then_some(Record::Metric(m)),
+            _ => None,
+        })
+        .collect();
+    let samples = out
+        .iter()
+        .map(|r| match r {
+            Record::Samples(s) => s.total.len() as u64,
+            _ => 0,
+        })
+        .sum();
+    let count = |status: Status| {
+        out.iter()
+            .filter(|r| matches!(r, Record::Result(x) if x.status == status))
+            .count() as u32
+    };
+    let (ok, failed) = (count(Status::Ok), count(Status::Failed));
+    out.push(Record::End(End {
+        status: EndStatus::Complete,
+        records: out.len() as u64,
+        samples,
+        ok,
+        failed,
+    }));
+    out.iter()
+        .enumerate()
+        .map(|(i, r)| format!("{}\n", encode_line(i as u64, r)))
+        .collect()
+}

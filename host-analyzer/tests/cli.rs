@@ -34,7 +34,7 @@ fn stdout_of(args: &[&str], code: i32) -> String {
 fn help_lists_every_subcommand_and_explains_exit_codes() {
     let help = stdout_of(&["--help"], 0);
     for cmd in [
-        "validate", "summary", "compare", "ingest", "history", "plot", "report",
+        "validate", "summary", "compare", "ingest", "history", "plot", "report", "jit",
     ] {
         assert!(help.contains(cmd), "{cmd} missing from --help:\n{help}");
     }
@@ -425,4 +425,133 @@ fn real_kernel_capture_is_clean_and_identical_icount_runs_compare_unchanged() {
         );
         assert_eq!(r["method"], "exact");
     }
+}
+
+// `traplab jit` on `jit.jsonl`: a real TCG capture trimmed by
+// `examples/jit_fixture.rs` (four compute workloads, the trap that prices
+// the break-even, in-kernel Cranelift, raw floors) plus the results of a
+// real `traplab-wast` run.
+
+#[test]
+fn jit_fixture_is_a_clean_run() {
+    let out = stdout_of(&["validate", "jit.jsonl"], 0);
+    assert!(out.contains(": clean:"), "{out}");
+}
+
+#[test]
+fn jit_snapshots_in_every_format() {
+    for format in ["table", "md", "csv", "json", "latex"] {
+        let out = stdout_of(&["jit", "jit.jsonl", "--format", format], 0);
+        insta::assert_snapshot!(format!("jit_{format}"), out);
+    }
+    insta::assert_snapshot!(
+        "jit_table_ns",
+        stdout_of(&["jit", "jit.jsonl", "--unit", "ns"], 0)
+    );
+}
+
+#[test]
+fn jit_table_states_the_mode_and_ends_the_wast_section_with_the_totals() {
+    let out = stdout_of(&["jit", "jit.jsonl"], 0);
+    assert!(
+        out.contains("mode   TCG real time (emulation cost, not hardware cost)"),
+        "{out}"
+    );
+    let before_notes = out.split("\nnote: ").next().unwrap();
+    assert!(
+        before_notes.ends_with("\n10 passed, 0 failed, 12 unsupported\n"),
+        "{before_notes}"
+    );
+    // The break-even names the trap experiment and configurations it used.
+    assert!(
+        out.contains("p50 of trap.oob_load under signals.bt_off and explicit.bt_off"),
+        "{out}"
+    );
+    // matmul's explicit checks are faster than signals under TCG: never.
+    let matmul = out
+        .lines()
+        .filter(|l| l.starts_with("matmul "))
+        .nth(2)
+        .unwrap();
+    assert!(
+        matmul.contains("never") && matmul.contains("explicit checks not slower"),
+        "{matmul}"
+    );
+}
+
+#[test]
+fn jit_json_has_the_documented_keys() {
+    let out = stdout_of(&["jit", "jit.jsonl", "--format", "json"], 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    for key in [
+        "mode",
+        "compute",
+        "geomean",
+        "break_even",
+        "cranelift",
+        "wast",
+    ] {
+        assert!(keys.contains(&key), "{key} missing from {keys:?}");
+    }
+    assert_eq!(v["mode"], "tcg");
+    let compute = v["compute"].as_array().unwrap();
+    assert_eq!(compute.len(), 4);
+    let fib = &compute[0];
+    assert_eq!(fib["workload"], "fib");
+    assert_eq!(fib["soft_float"], false);
+    assert!(fib["wasm_native"].as_f64().unwrap() > 1.0);
+    assert_eq!(fib["load"][0]["config"], "signals.bt_off");
+    assert!(fib["load"][0]["host_compile_ms"].as_f64().unwrap() > 0.0);
+    assert_eq!(
+        v["geomean"]["wasm_native_integer"]["workloads"],
+        serde_json::json!(["fib", "sieve"])
+    );
+    let be = v["break_even"].as_array().unwrap();
+    assert_eq!(be.len(), 4);
+    assert!(be[0]["traps_per_second"].as_f64().unwrap() > 0.0);
+    assert_eq!(be[2]["never"], "explicit_not_slower");
+    assert_eq!(v["cranelift"]["compile"].as_array().unwrap().len(), 4);
+    assert_eq!(v["cranelift"]["faults"][0]["floor"], "raw.pf");
+    assert_eq!(
+        (
+            &v["wast"]["passed"],
+            &v["wast"]["failed"],
+            &v["wast"]["unsupported"]
+        ),
+        (
+            &serde_json::json!(10),
+            &serde_json::json!(0),
+            &serde_json::json!(12)
+        )
+    );
+}
+
+#[test]
+fn jit_without_jit_data_is_bad_input_and_ns_needs_a_tsc() {
+    traplab()
+        .args(["jit", "good.jsonl"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "good.jsonl: no JIT-performance data: no compute.*, jit.* or wast.* experiments",
+        ));
+    let text = std::fs::read_to_string(fixtures().join("jit.jsonl")).unwrap();
+    let headless: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    traplab()
+        .args(["jit", "-", "--unit", "ns"])
+        .write_stdin(headless.clone())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no TSC frequency"));
+    // In cycles a headless run still works, without traps per second.
+    traplab()
+        .args(["jit", "-"])
+        .write_stdin(headless)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("mode   unknown (header lost)"))
+        .stdout(predicate::str::contains(
+            "no TSC frequency in this run: no traps/s",
+        ));
 }

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use traplab_analyzer::synth::{RunSpec, default_series, jsonl};
+use traplab_analyzer::ingest::parse;
+use traplab_analyzer::mode::Unit;
+use traplab_analyzer::plot::{self, figures};
+use traplab_analyzer::synth::{RunSpec, default_series, jsonl, subset};
 
 fn traplab() -> Command {
     let mut c = Command::cargo_bin("traplab").expect("binary builds");
@@ -220,4 +223,57 @@ fn report_for_a_damaged_run_lists_its_problems() {
     let md = std::fs::read_to_string(tmp.path().join("report.md")).unwrap();
     assert!(md.contains("problem(s) in the data"), "{md}");
     assert!(md.contains("-:") && md.contains("no end record"), "{md}");
+}
+
+/// `jit.jsonl` cut down to the experiments `keep` accepts: the full
+/// fixture draws a hundred figures, which takes minutes in a debug build.
+fn jit_subset(keep: fn(&str) -> bool) -> String {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jit.jsonl");
+    subset(&std::fs::read_to_string(fixture).unwrap(), keep)
+}
+
+#[test]
+fn report_of_a_run_with_wast_results_has_the_jit_tables() {
+    // Results without samples: the report has the tables and no figures.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("report");
+    traplab()
+        .args(["report", "-", "--out"])
+        .arg(&out)
+        .write_stdin(jit_subset(|e| e.starts_with("wast.")))
+        .assert()
+        .code(0);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("The run is clean"), "{md}");
+    assert!(md.contains("### JIT performance"), "{md}");
+    assert!(md.contains("10 passed, 0 failed, 12 unsupported"), "{md}");
+    assert!(md.contains("LaTeX: `tables/jit.tex`"), "{md}");
+    let tex = std::fs::read_to_string(out.join("tables/jit.tex")).unwrap();
+    assert!(tex.contains("\\label{tab:traplab:jit-wast}"), "{tex}");
+    assert!(tex.contains("\\par\\smallskip 10 passed"), "{tex}");
+}
+
+#[test]
+fn jit_ratio_figure_is_one_column_with_the_mode_and_soft_float_twins_marked() {
+    // Drawn through the library: one figure instead of a whole `plot`
+    // keeps the debug build fast.
+    let run = parse("jit", jit_subset(|e| e.starts_with("compute.")).as_bytes());
+    let figs = figures::for_run(&run, Unit::Cycles).unwrap();
+    let fig = figs
+        .iter()
+        .find(|f| f.name == "jit-ratios")
+        .expect("jit-ratios");
+    let tmp = tempfile::tempdir().unwrap();
+    plot::write(fig, tmp.path()).unwrap();
+    assert_eq!(png_size(&tmp.path().join("jit-ratios.png")).0, 1050);
+    let svg = std::fs::read_to_string(tmp.path().join("jit-ratios.svg")).unwrap();
+    for want in [
+        "mode: TCG real time",
+        "matmul (soft-float twin)",
+        "1×",
+        "geomean, integer",
+        "explicit / signals",
+    ] {
+        assert!(svg.contains(want), "{want} missing from the figure");
+    }
 }

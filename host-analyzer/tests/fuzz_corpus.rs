@@ -6,6 +6,7 @@ use std::path::Path;
 
 use traplab_analyzer::fuzz::parse_and_summarize;
 use traplab_analyzer::stats::Rng;
+use traplab_analyzer::synth::subset;
 
 fn files_in(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut v: Vec<_> = std::fs::read_dir(dir)
@@ -32,12 +33,48 @@ fn corpus_and_fixtures_never_panic() {
 
 #[test]
 fn mutated_runs_never_panic() {
-    let good = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/boot_noise.jsonl"),
+    mutation_sweep(fixture("boot_noise.jsonl"), 0x5eed, 300);
+}
+
+#[test]
+fn mutated_jit_runs_never_panic() {
+    // One of each kind of input the JIT view reads (a compute workload under
+    // three configurations, the break-even trap, in-kernel Cranelift with a
+    // fault and its floor, .wast results): few series keep it fast.
+    let jit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/jit.jsonl"),
     )
     .unwrap();
-    let mut rng = Rng::new(0x5eed);
-    for _ in 0..300 {
+    let keep = |e: &str| {
+        // Metrics' contexts are "<experiment>" or "<experiment> <config>".
+        let experiment = e.split(' ').next().unwrap_or_default();
+        [
+            "compute.fib",
+            "trap.oob_load",
+            "jit.compile.n10",
+            "jit.exec.n10",
+            "jit.trap.pf",
+            "raw.pf",
+        ]
+        .contains(&experiment)
+            || e.starts_with("wast.")
+    };
+    mutation_sweep(subset(&jit, keep).into_bytes(), 0x71f, 20);
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// Apply 1–4 random byte-level mutations to a run, `rounds` times.
+fn mutation_sweep(good: Vec<u8>, seed: u64, rounds: usize) {
+    let mut rng = Rng::new(seed);
+    for _ in 0..rounds {
         let mut m = good.clone();
         for _ in 0..1 + rng.next_u64() % 4 {
             let at = (rng.next_u64() as usize) % m.len().max(1);

@@ -14,6 +14,7 @@ use crate::store::{self, Loaded};
 pub mod compare;
 pub mod history;
 pub mod ingest;
+pub mod jit;
 pub mod plot;
 pub mod report;
 pub mod summary;
@@ -37,6 +38,7 @@ pub enum Command {
     Summary(summary::SummaryArgs),
     Compare(compare::CompareArgs),
     Ingest(ingest::IngestArgs),
+    Jit(jit::JitArgs),
     History(history::HistoryArgs),
     Plot(plot::PlotArgs),
     Report(report::ReportArgs),
@@ -57,6 +59,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Summary(a) => summary::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Ingest(a) => ingest::run(a),
+        Command::Jit(a) => jit::run(a),
         Command::History(a) => history::run(a),
         Command::Plot(a) => plot::run(a),
         Command::Report(a) => report::run(a),

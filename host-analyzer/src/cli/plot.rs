@@ -20,7 +20,8 @@ use crate::store::RUN_FILE;
 ///
 /// For a run: a latency CDF per trap kind (log x), the stage breakdown
 /// (stacked bars), the distribution per configuration (box plots), trap vs
-/// explicit check vs raw-exception floor, and a histogram per series. For a
+/// explicit check vs raw-exception floor, wasm/native and explicit/signals
+/// per compute workload, and a histogram per series. For a
 /// results folder: a p50 timeline across commits per experiment, change
 /// points marked.
 #[derive(Debug, Args)]

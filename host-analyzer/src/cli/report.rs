@@ -12,6 +12,7 @@ use super::plot::is_results_folder;
 use super::{Outcome, emit, load_usable};
 use crate::history;
 use crate::ingest::Run;
+use crate::jit;
 use crate::mode::Unit;
 use crate::plot::{self, Figure, figures};
 use crate::store;
@@ -20,9 +21,10 @@ use crate::table::Format;
 
 /// Write a Markdown report with tables, figures and LaTeX snippets.
 ///
-/// Writes `<out>/report.md` (summary and stage tables, problems found in the
-/// data, every figure with its caption), `<out>/figures/` (SVG + PNG) and
-/// `<out>/tables/*.tex` (booktabs snippets for a paper).
+/// Writes `<out>/report.md` (summary and stage tables, the tables of
+/// `traplab jit` when the run has compute, jit or wast experiments, problems
+/// found in the data, every figure with its caption), `<out>/figures/` (SVG +
+/// PNG) and `<out>/tables/*.tex` (booktabs snippets for a paper).
 ///
 /// For a results folder the report shows the history across commits (tables,
 /// change points, timelines) followed by the newest run of each mode.
@@ -102,6 +104,16 @@ fn run_section(md: &mut String, run: &Run, unit: Unit, out: &Path, suffix: &str)
         md,
         "\nLaTeX: `tables/summary{suffix}.tex` (needs `\\usepackage{{booktabs}}`).\n"
     );
+    let view = jit::analyze(run);
+    if !view.is_empty() {
+        md.push_str("\n### JIT performance\n\n");
+        md.push_str(&jit::render::render(run, &view, Format::Md, unit)?);
+        write_tex(
+            &out.join("tables").join(format!("jit{suffix}.tex")),
+            &jit::render::render(run, &view, Format::Latex, unit)?,
+        )?;
+        let _ = writeln!(md, "\nLaTeX: `tables/jit{suffix}.tex`.\n");
+    }
     if run.diagnostics.is_empty() {
         md.push_str("The run is clean: no integrity problems.\n\n");
     } else {

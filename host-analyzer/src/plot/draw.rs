@@ -23,6 +23,8 @@ enum Glyph {
     Dot,
     /// A square (the raw floor marker).
     Square,
+    /// An outlined dot or square (a marker to read with caution).
+    Hollow { square: bool },
 }
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
@@ -153,7 +155,26 @@ pub fn figure<DB: DrawingBackend>(
                 })
                 .collect();
             let plot = legend_strip(&plot, s, &items)?;
-            dots(&plot, s, x_label, rows)
+            dots(&plot, s, x_label, rows, None)
+        }
+        FigureKind::Ratios {
+            x_label,
+            rows,
+            legend,
+        } => {
+            let items: Vec<_> = legend
+                .iter()
+                .map(|(l, c, square, hollow)| {
+                    let glyph = match (*square, *hollow) {
+                        (square, true) => Glyph::Hollow { square },
+                        (true, false) => Glyph::Square,
+                        (false, false) => Glyph::Dot,
+                    };
+                    (l.clone(), *c, glyph)
+                })
+                .collect();
+            let plot = legend_strip(&plot, s, &items)?;
+            dots(&plot, s, x_label, rows, Some(1.0))
         }
         FigureKind::Histogram {
             x_label,
@@ -215,6 +236,19 @@ fn legend_strip<DB: DrawingBackend>(
                     s.px_u(2.6),
                     color(c).filled(),
                 ))?;
+                swatch
+            }
+            Glyph::Hollow { square } => {
+                let st = color(c).stroke_width(s.px_u(0.9));
+                if square {
+                    strip.draw(&Rectangle::new([(x, y), (x + swatch, y + swatch)], st))?;
+                } else {
+                    strip.draw(&Circle::new(
+                        (x + swatch / 2, y + swatch / 2),
+                        s.px_u(2.6),
+                        st,
+                    ))?;
+                }
                 swatch
             }
             Glyph::Line(d) => {
@@ -509,20 +543,30 @@ fn boxes<DB: DrawingBackend>(
 /// Dodged dot plot: per row a marker per configuration (p50) with a
 /// p10–p90 whisker, offset vertically so they never hide each other. A dot
 /// plot rather than bars because bar lengths mean nothing on a log axis.
+/// With a `reference` (ratio figures: 1 = parity) a dashed line marks it,
+/// the axis always includes it and ticks read `0.5×`, `2×`.
 fn dots<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     s: &Style,
     x_label: &str,
     rows: &[DotRow],
+    reference: Option<f64>,
 ) -> DrawResult<DB> {
     let n = rows.len() as i32;
     let all = rows.iter().flat_map(|r| r.marks.iter());
+    let positive = |v: &f64| v.is_finite() && *v > 0.0;
     let lo = all
         .clone()
         .map(|m| m.q[0])
+        .filter(positive)
+        .chain(reference)
         .fold(f64::INFINITY, f64::min)
         .max(f64::MIN_POSITIVE);
-    let hi = all.map(|m| m.q[2]).fold(0.0, f64::max);
+    let hi = all
+        .map(|m| m.q[2])
+        .filter(positive)
+        .chain(reference)
+        .fold(0.0, f64::max);
     let (lo, hi) = if lo.is_finite() && hi > lo {
         (lo / 1.4, hi * 1.4)
     } else {
@@ -548,13 +592,27 @@ fn dots<DB: DrawingBackend>(
         .x_desc(x_label)
         .label_style(s.tick_font())
         .axis_desc_style(s.label_font())
-        .x_label_formatter(&|v| short_number(*v))
+        .x_label_formatter(&|v| {
+            if reference.is_some() {
+                format!("{}×", short_number(*v))
+            } else {
+                short_number(*v)
+            }
+        })
         .y_labels(rows.len())
         .y_label_formatter(&label_of)
         .light_line_style(GRID_LIGHT)
         .bold_line_style(GRID_BOLD)
         .axis_style(BLACK.stroke_width(s.px_u(0.5)))
         .draw()?;
+    if let Some(x) = reference {
+        chart.draw_series(DashedLineSeries::new(
+            [(x, SegmentValue::Exact(0)), (x, SegmentValue::Exact(n))],
+            s.px_u(3.0),
+            s.px_u(2.0),
+            RGBColor(90, 90, 90).stroke_width(s.px_u(0.8)),
+        ))?;
+    }
     let stroke = s.px_u(0.8);
     let step = s.pt(3.2);
     for (i, r) in rows.iter().enumerate() {
@@ -585,15 +643,28 @@ fn dots<DB: DrawingBackend>(
                     ),
             ))?;
             let r_px = s.px(2.4);
+            let fill = if m.hollow { WHITE.filled() } else { c.filled() };
             if m.square {
                 chart.draw_series(std::iter::once(
-                    at(m.q[1])
-                        + Rectangle::new([(-r_px, dy - r_px), (r_px, dy + r_px)], c.filled()),
+                    at(m.q[1]) + Rectangle::new([(-r_px, dy - r_px), (r_px, dy + r_px)], fill),
                 ))?;
             } else {
                 chart.draw_series(std::iter::once(
-                    at(m.q[1]) + Circle::new((0, dy), r_px as u32, c.filled()),
+                    at(m.q[1]) + Circle::new((0, dy), r_px as u32, fill),
                 ))?;
+            }
+            if m.hollow {
+                let outline = c.stroke_width(s.px_u(0.9));
+                if m.square {
+                    chart.draw_series(std::iter::once(
+                        at(m.q[1])
+                            + Rectangle::new([(-r_px, dy - r_px), (r_px, dy + r_px)], outline),
+                    ))?;
+                } else {
+                    chart.draw_series(std::iter::once(
+                        at(m.q[1]) + Circle::new((0, dy), r_px as u32, outline),
+                    ))?;
+                }
             }
         }
     }

@@ -116,6 +116,8 @@ pub struct Mark {
     pub color: usize,
     /// Drawn as a square (the raw floor) rather than a dot.
     pub square: bool,
+    /// Drawn as an outline only (a figure to read with caution).
+    pub hollow: bool,
     /// p10, p50, p90 in the figure's unit.
     pub q: [f64; 3],
 }
@@ -128,6 +130,10 @@ pub struct DotRow {
 
 /// A legend entry: label, palette index, and whether the glyph is a square.
 pub type LegendEntry = (String, usize, bool);
+
+/// A marker legend entry: label, palette index, square (else round),
+/// hollow (else filled).
+pub type MarkerEntry = (String, usize, bool, bool);
 
 #[derive(Debug, Clone)]
 pub struct BoxRow {
@@ -185,6 +191,13 @@ pub enum FigureKind {
         x_label: String,
         rows: Vec<DotRow>,
         legend: Vec<LegendEntry>,
+    },
+    /// Ratios per row (marker the point, whiskers its interval) on a log
+    /// axis with a reference line at 1 (parity).
+    Ratios {
+        x_label: String,
+        rows: Vec<DotRow>,
+        legend: Vec<MarkerEntry>,
     },
     /// p50 per commit.
     Timeline {
@@ -443,6 +456,10 @@ pub fn for_run(run: &Run, unit: Unit) -> Result<Vec<Figure>, UnitError> {
         figs.push(f);
     }
 
+    if let Some(f) = ratio_figure(run, &caption) {
+        figs.push(f);
+    }
+
     // Histograms.
     for (s, v) in series.iter().zip(&sorted_by) {
         let (lo, hi) = (
@@ -576,6 +593,7 @@ fn floor_figure(
                     .position(|c| *c == series[i].config)
                     .unwrap_or(0),
                 square: false,
+                hollow: false,
                 q: q(i),
             })
             .collect();
@@ -588,6 +606,7 @@ fn floor_figure(
             marks.push(Mark {
                 color: floor_color,
                 square: true,
+                hollow: false,
                 q: q(f),
             });
             label = format!("{kind} ({})", vector_name(v));
@@ -602,6 +621,7 @@ fn floor_figure(
                 marks: vec![Mark {
                     color: floor_color,
                     square: true,
+                    hollow: false,
                     q: q(i),
                 }],
             });
@@ -627,6 +647,98 @@ fn floor_figure(
         ),
         kind: FigureKind::Floor {
             x_label: format!("round trip ({u}, log scale)"),
+            rows,
+            legend,
+        },
+    })
+}
+
+/// wasm/native and explicit/signals per compute workload, plus their
+/// geometric means; `None` when the run has no compute workloads.
+fn ratio_figure(run: &Run, caption: &str) -> Option<Figure> {
+    let view = crate::jit::analyze(run);
+    let mark = |r: Option<crate::jit::Ratio>, color: usize, square: bool, hollow: bool| {
+        r.map(|r| Mark {
+            color,
+            square,
+            hollow,
+            q: [r.low, r.value, r.high],
+        })
+    };
+    let point = |v: f64| crate::jit::Ratio {
+        value: v,
+        low: v,
+        high: v,
+    };
+    let mut rows: Vec<DotRow> = view
+        .compute
+        .iter()
+        .filter_map(|w| {
+            let soft = w.soft_float == Some(true);
+            let marks: Vec<Mark> = [
+                mark(w.wasm_native, 0, false, soft),
+                mark(w.explicit_signals, 1, true, false),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            (!marks.is_empty()).then(|| DotRow {
+                label: if soft {
+                    format!("{} (soft-float twin)", w.name)
+                } else {
+                    w.name.clone()
+                },
+                marks,
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let g = &view.geomean;
+    let geo = |v: &Option<crate::jit::GeoValue>| v.as_ref().map(|v| point(v.value));
+    for (label, marks) in [
+        (
+            "geomean, integer",
+            vec![mark(geo(&g.wasm_native_integer), 0, false, false)],
+        ),
+        (
+            "geomean, all",
+            vec![
+                mark(geo(&g.wasm_native_all), 0, false, false),
+                mark(geo(&g.explicit_signals_all), 1, true, false),
+            ],
+        ),
+    ] {
+        let marks: Vec<Mark> = marks.into_iter().flatten().collect();
+        if !marks.is_empty() {
+            rows.push(DotRow {
+                label: label.into(),
+                marks,
+            });
+        }
+    }
+    let mut legend: Vec<MarkerEntry> = vec![("wasm / native".into(), 0, false, false)];
+    if view.compute.iter().any(|w| w.soft_float == Some(true)) {
+        legend.push(("wasm / native, soft-float twin".into(), 0, false, true));
+    }
+    legend.push(("explicit / signals".into(), 1, true, false));
+    let interval = if run.mode().is_deterministic() {
+        "whiskers: none, a deterministic mode has no sampling noise"
+    } else {
+        "whiskers: 99 % bootstrap interval of the ratio of medians"
+    };
+    Some(Figure {
+        name: "jit-ratios".into(),
+        width: Width::OneColumn,
+        height_in: 1.3 + 0.24 * rows.len() as f64,
+        caption: format!(
+            "Compute workloads: wasm ({}) over the native twin, and explicit checks ({}) over signals; marker: ratio of p50s, {interval}; hollow: the native twin uses soft floats (not a code-quality figure; left out of the integer geomean); {caption}",
+            crate::jit::SIGNALS,
+            crate::jit::EXPLICIT,
+        ),
+        kind: FigureKind::Ratios {
+            x_label: "ratio of p50s (log scale, 1 = parity)".into(),
             rows,
             legend,
         },

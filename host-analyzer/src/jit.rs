@@ -1,0 +1,854 @@
+//! The JIT-performance view of a run: how fast the code Cranelift produced
+//! runs in the kernel next to its native twin, what explicit bounds checks
+//! cost on the hot path and at which trap rate they start to pay, how fast
+//! the kernel's own Cranelift compiles and traps, and how the `.wast`
+//! conformance scripts fared. Pure: a [`Run`] in, a [`JitView`] out, in
+//! cycles; rendering is in [`render`].
+//!
+//! # What it reads
+//!
+//! - `compute.<name>` series under `signals.bt_off` (the wasm figure: S),
+//!   `explicit.bt_off` (X) and `native` (the same Rust compiled into the
+//!   kernel: N), and metrics with context `"compute.<name> <config>"`:
+//!   `host_compile_ns`, `host_code_bytes`, `host_trap_sites`,
+//!   `artifact_bytes`, `verify_cycles`, `deserialize_cycles`,
+//!   `instantiate_cycles`, `first_call_cycles` for wasm configurations and
+//!   `soft_float` for the native one. Any of them may be missing (older
+//!   kernels, damaged runs); the view shows what is there.
+//! - `trap.oob_load` under `signals.bt_off` and `explicit.bt_off`: the cost
+//!   of one trap each way (Tsig, Texp).
+//! - `jit.compile.nN` / `jit.exec.nN` (config `cranelift`) with metrics
+//!   `cycles_per_clif_inst` and `code_bytes` (context `jit.compile.nN`), and
+//!   `jit.trap.<kind>` beside the raw floors `raw.<kind>` (config `ring0`).
+//! - `wast.<file>:<line>` results and the per-script tallies
+//!   `wast_passed|failed|unsupported` (context `"wast.<file> <config>"`).
+//!
+//! Every figure is a p50 (HdrHistogram, as in `summary`); ratios are ratios
+//! of those p50s, with a 99 % percentile-bootstrap interval of the ratio of
+//! medians (exact, zero width, in deterministic modes) for the figure and
+//! JSON.
+//!
+//! # wasm/native and its geometric mean
+//!
+//! `wasm/native = S / N`. The kernel target is soft-float, so a native twin
+//! that uses floating point runs with software floats while its wasm
+//! version uses SSE: its ratio measures the float emulation, not
+//! Cranelift's code. Such twins report `soft_float = 1`; the headline
+//! geomean is over the *integer* workloads (`soft_float = 0`) only, and a
+//! second geomean over all workloads is given and labelled as such.
+//! Workloads without a `soft_float` metric count in "all" only.
+//!
+//! # Break-even trap rate
+//!
+//! Explicit checks make every call dearer; signals-based traps make every
+//! trap dearer. Per call of a workload, with trap probability `p`:
+//!
+//! ```text
+//! cost_signals  = S + p · Tsig
+//! cost_explicit = X + p · Texp
+//! equal when  p* = (X − S) / (Tsig − Texp)      [traps per call]
+//! ```
+//!
+//! where S, X are the workload's p50 per call under signals and explicit
+//! checks and Tsig, Texp the p50 round trip of `trap.oob_load` (an
+//! out-of-bounds load: #PF on a guard page vs a software bounds check)
+//! under `signals.bt_off` and `explicit.bt_off`. Above `p*` explicit checks
+//! win. As a rate: the code runs `tsc_hz / S` calls per second, so the
+//! break-even is `p* · tsc_hz / S` traps per second — the trap rate, across
+//! the whole system while this code runs, above which switching to explicit
+//! checks pays. (A trap ends its call, so one call cannot trap `p* > 1`
+//! times; the per-second figure is the one to read.) There is no break-even
+//! ("never") when `X ≤ S` (explicit checks are not slower: they win at any
+//! rate) or when `Tsig ≤ Texp` (signal traps are not dearer: signals win at
+//! any rate).
+//!
+//! # In-kernel Cranelift and `.wast`
+//!
+//! Per generated-function size N: compile p50, the kernel's
+//! `cycles_per_clif_inst` (compile p50 / N when the metric is missing),
+//! code bytes and the p50 of running the function. Faults in JIT code are
+//! shown beside the raw exception of the same kind (`raw.pf`, `raw.ud`,
+//! `raw.de`): the wasm-free floor. `.wast` tallies come from the kernel's
+//! per-script metrics, or are counted from the result records when the
+//! metrics were lost; totals count (command, configuration) pairs like
+//! `traplab-wast` does.
+
+pub mod render;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
+use traplab_wire::Status;
+
+use crate::ingest::{Run, Series};
+use crate::stats::{
+    BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, IntervalMethod, describe, ratio_of_medians,
+};
+
+/// The wasm configuration whose numbers are "the wasm figure".
+pub const SIGNALS: &str = "signals.bt_off";
+/// Explicit bounds checks, no exceptions: the software baseline.
+pub const EXPLICIT: &str = "explicit.bt_off";
+/// The native twin compiled into the kernel.
+pub const NATIVE: &str = "native";
+/// The trap experiment whose round trips price one trap each way.
+pub const TRAP_COST_EXPERIMENT: &str = "trap.oob_load";
+/// Confidence of the ratio intervals.
+pub const CONFIDENCE: f64 = 0.99;
+
+const COMPUTE: &str = "compute.";
+const JIT_COMPILE: &str = "jit.compile.n";
+const JIT_EXEC: &str = "jit.exec.n";
+const JIT_TRAP: &str = "jit.trap.";
+const WAST: &str = "wast.";
+
+/// p50 and sample count of one series, cycles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    pub n: usize,
+    pub p50: u64,
+}
+
+/// A ratio of p50s with the bootstrap interval of the ratio of medians.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ratio {
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// What loading one workload's module under one configuration cost, from
+/// the metrics (each `None` when not reported).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Load {
+    pub config: String,
+    pub host_compile_ns: Option<u64>,
+    pub host_code_bytes: Option<u64>,
+    pub host_trap_sites: Option<u64>,
+    pub artifact_bytes: Option<u64>,
+    pub verify_cycles: Option<u64>,
+    pub deserialize_cycles: Option<u64>,
+    pub instantiate_cycles: Option<u64>,
+    pub first_call_cycles: Option<u64>,
+}
+
+impl Load {
+    fn has_metrics(&self) -> bool {
+        [
+            self.host_compile_ns,
+            self.host_code_bytes,
+            self.host_trap_sites,
+            self.artifact_bytes,
+            self.verify_cycles,
+            self.deserialize_cycles,
+            self.instantiate_cycles,
+            self.first_call_cycles,
+        ]
+        .iter()
+        .any(Option::is_some)
+    }
+
+    fn host_facts(&self) -> Option<(u64, u64, u64)> {
+        Some((
+            self.host_compile_ns?,
+            self.host_code_bytes?,
+            self.host_trap_sites?,
+        ))
+    }
+}
+
+/// One compute workload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workload {
+    /// Without the `compute.` prefix.
+    pub name: String,
+    pub signals: Option<Timing>,
+    pub explicit: Option<Timing>,
+    pub native: Option<Timing>,
+    /// S / N.
+    pub wasm_native: Option<Ratio>,
+    /// X / S.
+    pub explicit_signals: Option<Ratio>,
+    /// From the native twin's `soft_float` metric.
+    pub soft_float: Option<bool>,
+    /// One per wasm configuration that has samples or metrics, signals first.
+    pub loads: Vec<Load>,
+}
+
+impl Workload {
+    pub fn load(&self, config: &str) -> Option<&Load> {
+        self.loads.iter().find(|l| l.config == config)
+    }
+}
+
+/// A geometric mean of per-workload ratios and the workloads it covers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeoValue {
+    pub value: f64,
+    pub workloads: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Geomean {
+    /// wasm/native over workloads whose twin uses hardware floats or none
+    /// (`soft_float = 0`): the headline figure.
+    pub wasm_native_integer: Option<GeoValue>,
+    /// wasm/native over every workload with both figures.
+    pub wasm_native_all: Option<GeoValue>,
+    /// explicit/signals over every workload with both figures.
+    pub explicit_signals_all: Option<GeoValue>,
+    /// Workloads with a wasm/native ratio (the denominator of "all").
+    pub with_ratio: usize,
+}
+
+/// The price of one trap with and without signals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrapCost {
+    pub experiment: String,
+    /// Tsig: p50 round trip under `signals.bt_off`.
+    pub signals_p50: u64,
+    /// Texp: p50 round trip under `explicit.bt_off`.
+    pub explicit_p50: u64,
+}
+
+impl TrapCost {
+    /// Tsig − Texp: what one trap costs more with signals (may be ≤ 0).
+    pub fn extra_per_trap(&self) -> f64 {
+        self.signals_p50 as f64 - self.explicit_p50 as f64
+    }
+}
+
+/// Where explicit checks start to win, if anywhere.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Crossover {
+    At {
+        traps_per_call: f64,
+        /// `None` without a TSC frequency.
+        traps_per_second: Option<f64>,
+    },
+    /// X ≤ S: explicit checks are not slower, so they win at any trap rate.
+    ExplicitNotSlower,
+    /// Tsig ≤ Texp while X > S: signals win at any trap rate.
+    SignalTrapsNotDearer,
+}
+
+impl Crossover {
+    pub fn is_never(self) -> bool {
+        !matches!(self, Crossover::At { .. })
+    }
+
+    /// Why there is no break-even, for tables and JSON.
+    pub fn never_reason(self) -> Option<&'static str> {
+        match self {
+            Crossover::At { .. } => None,
+            Crossover::ExplicitNotSlower => Some("explicit_not_slower"),
+            Crossover::SignalTrapsNotDearer => Some("signal_traps_not_dearer"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BreakEven {
+    pub workload: String,
+    /// S, cycles.
+    pub signals_p50: u64,
+    /// X, cycles.
+    pub explicit_p50: u64,
+    pub crossover: Crossover,
+}
+
+impl BreakEven {
+    /// X − S: what explicit checks cost per call (may be ≤ 0).
+    pub fn extra_per_call(&self) -> f64 {
+        self.explicit_p50 as f64 - self.signals_p50 as f64
+    }
+}
+
+/// One generated-function size of the in-kernel Cranelift experiments.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JitSize {
+    /// CLIF instructions in the generated function.
+    pub n: u64,
+    pub compile: Option<Timing>,
+    /// The kernel's `cycles_per_clif_inst`, or compile p50 / N.
+    pub per_clif_inst: Option<f64>,
+    /// Whether `per_clif_inst` was derived because the metric was missing.
+    pub per_clif_inst_derived: bool,
+    pub code_bytes: Option<u64>,
+    pub exec: Option<Timing>,
+}
+
+/// A fault in kernel-JIT-compiled code beside the raw exception floor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JitFault {
+    /// `pf`, `ud`, `de`.
+    pub kind: String,
+    pub vector: Option<u8>,
+    pub jit: Option<Timing>,
+    /// `raw.<kind>`.
+    pub raw_experiment: String,
+    pub raw: Option<Timing>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cranelift {
+    pub sizes: Vec<JitSize>,
+    pub faults: Vec<JitFault>,
+}
+
+/// Tally of one script under one configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WastScript {
+    /// File name, e.g. `int_div.wast`.
+    pub script: String,
+    pub config: String,
+    pub passed: u64,
+    pub failed: u64,
+    pub unsupported: u64,
+    /// Counted from result records because the kernel's tally was missing.
+    pub counted: bool,
+}
+
+/// A command that did not pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WastCommand {
+    /// `wast.<file>:<line>`.
+    pub command: String,
+    pub config: String,
+    /// `failed` or `unsupported`.
+    pub status: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Wast {
+    pub scripts: Vec<WastScript>,
+    pub passed: u64,
+    pub failed: u64,
+    pub unsupported: u64,
+    pub not_passed: Vec<WastCommand>,
+}
+
+impl Wast {
+    /// The closing line, as `traplab-wast` prints it.
+    pub fn totals_line(&self) -> String {
+        format!(
+            "{} passed, {} failed, {} unsupported",
+            self.passed, self.failed, self.unsupported
+        )
+    }
+}
+
+/// Everything the `jit` command shows, in cycles.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JitView {
+    pub compute: Vec<Workload>,
+    pub geomean: Geomean,
+    pub trap_cost: Option<TrapCost>,
+    pub break_even: Vec<BreakEven>,
+    /// `None` when the run has no `jit.*` series.
+    pub cranelift: Option<Cranelift>,
+    /// `None` when the run has no `.wast` results.
+    pub wast: Option<Wast>,
+    /// Observations worth a reader's attention (odd ratios, shared modules,
+    /// missing metrics), in the order the sections appear.
+    pub notes: Vec<String>,
+}
+
+impl JitView {
+    /// Whether the run holds any JIT-performance data at all.
+    pub fn is_empty(&self) -> bool {
+        self.compute.is_empty() && self.cranelift.is_none() && self.wast.is_none()
+    }
+}
+
+/// Metrics by (name, context); the last report wins, as a re-sent record
+/// would.
+struct Metrics<'a>(HashMap<(&'a str, &'a str), u64>);
+
+impl<'a> Metrics<'a> {
+    fn of(run: &'a Run) -> Self {
+        Metrics(
+            run.metrics
+                .iter()
+                .map(|m| ((m.name.as_str(), m.context.as_str()), m.value))
+                .collect(),
+        )
+    }
+
+    fn get(&self, name: &str, context: &str) -> Option<u64> {
+        self.0.get(&(name, context)).copied()
+    }
+}
+
+fn timing(s: Option<&Series>) -> Option<Timing> {
+    let d = describe(&s?.total)?;
+    Some(Timing { n: d.n, p50: d.p50 })
+}
+
+/// `cand / base` of the p50s with the interval of the ratio of medians;
+/// `None` unless both sides have samples and positive p50s. Takes the
+/// timings already computed: a percentile histogram of large values is
+/// not free.
+fn ratio(
+    base: (Option<&Series>, Option<Timing>),
+    cand: (Option<&Series>, Option<Timing>),
+    method: IntervalMethod,
+) -> Option<Ratio> {
+    let (b, tb) = (base.0?, base.1?);
+    let (c, tc) = (cand.0?, cand.1?);
+    if tb.p50 == 0 || tc.p50 == 0 {
+        return None;
+    }
+    let value = tc.p50 as f64 / tb.p50 as f64;
+    if method == IntervalMethod::Exact {
+        return Some(Ratio {
+            value,
+            low: value,
+            high: value,
+        });
+    }
+    let ci = ratio_of_medians(
+        &b.total,
+        &c.total,
+        CONFIDENCE,
+        method,
+        BOOTSTRAP_RESAMPLES,
+        BOOTSTRAP_SEED,
+    )?;
+    Some(Ratio {
+        value,
+        low: ci.low,
+        high: ci.high,
+    })
+}
+
+/// Geometric mean of positive finite values.
+pub fn geomean(values: &[f64]) -> Option<f64> {
+    let v: Vec<f64> = values
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite() && *x > 0.0)
+        .collect();
+    if v.is_empty() {
+        return None;
+    }
+    Some((v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp())
+}
+
+/// Break-even of one workload; see the module docs for the formula.
+pub fn crossover(s: u64, x: u64, cost: &TrapCost, tsc_hz: Option<u64>) -> Crossover {
+    if x <= s {
+        return Crossover::ExplicitNotSlower;
+    }
+    let per_trap = cost.extra_per_trap();
+    if per_trap <= 0.0 {
+        return Crossover::SignalTrapsNotDearer;
+    }
+    let traps_per_call = (x - s) as f64 / per_trap;
+    Crossover::At {
+        traps_per_call,
+        traps_per_second: tsc_hz
+            .filter(|_| s > 0)
+            .map(|hz| traps_per_call * hz as f64 / s as f64),
+    }
+}
+
+/// Names joined for notes: `a, b and c`.
+fn list(names: &[String]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Build the view of `run`.
+pub fn analyze(run: &Run) -> JitView {
+    let metrics = Metrics::of(run);
+    let method = if run.mode().is_deterministic() {
+        IntervalMethod::Exact
+    } else {
+        IntervalMethod::Bootstrap
+    };
+    let mut view = JitView::default();
+    compute(run, &metrics, method, &mut view);
+    break_even(run, &mut view);
+    view.cranelift = cranelift(run, &metrics);
+    view.wast = wast(run, &metrics, &mut view.notes);
+    view
+}
+
+fn compute(run: &Run, metrics: &Metrics, method: IntervalMethod, view: &mut JitView) {
+    let mut names: Vec<&str> = Vec::new();
+    for s in &run.series {
+        if let Some(name) = s.experiment.strip_prefix(COMPUTE)
+            && !names.contains(&name)
+        {
+            names.push(name);
+        }
+    }
+    for name in names {
+        let experiment = format!("{COMPUTE}{name}");
+        let find = |config: &str| run.find(&experiment, config);
+        // Wasm configurations: every non-native one with samples or load
+        // metrics, signals first.
+        let mut configs: Vec<&str> = vec![SIGNALS, EXPLICIT];
+        for s in run.series.iter().filter(|s| s.experiment == experiment) {
+            if s.config != NATIVE && !configs.contains(&s.config.as_str()) {
+                configs.push(&s.config);
+            }
+        }
+        let loads: Vec<Load> = configs
+            .iter()
+            .map(|config| {
+                let context = format!("{experiment} {config}");
+                let m = |n: &str| metrics.get(n, &context);
+                Load {
+                    config: config.to_string(),
+                    host_compile_ns: m("host_compile_ns"),
+                    host_code_bytes: m("host_code_bytes"),
+                    host_trap_sites: m("host_trap_sites"),
+                    artifact_bytes: m("artifact_bytes"),
+                    verify_cycles: m("verify_cycles"),
+                    deserialize_cycles: m("deserialize_cycles"),
+                    instantiate_cycles: m("instantiate_cycles"),
+                    first_call_cycles: m("first_call_cycles"),
+                }
+            })
+            .filter(|l| find(&l.config).is_some() || l.has_metrics())
+            .collect();
+        let [s, x, n] = [SIGNALS, EXPLICIT, NATIVE].map(|c| (find(c), timing(find(c))));
+        view.compute.push(Workload {
+            name: name.to_string(),
+            signals: s.1,
+            explicit: x.1,
+            native: n.1,
+            wasm_native: ratio(n, s, method),
+            explicit_signals: ratio(s, x, method),
+            soft_float: metrics
+                .get("soft_float", &format!("{experiment} {NATIVE}"))
+                .map(|v| v != 0),
+            loads,
+        });
+    }
+    let geo = |pick: &dyn Fn(&Workload) -> Option<f64>| {
+        let (names, values): (Vec<String>, Vec<f64>) = view
+            .compute
+            .iter()
+            .filter_map(|w| Some((w.name.clone(), pick(w)?)))
+            .filter(|(_, v)| v.is_finite() && *v > 0.0)
+            .unzip();
+        geomean(&values).map(|value| GeoValue {
+            value,
+            workloads: names,
+        })
+    };
+    view.geomean = Geomean {
+        wasm_native_integer: geo(&|w| {
+            (w.soft_float == Some(false))
+                .then_some(w.wasm_native)
+                .flatten()
+                .map(|r| r.value)
+        }),
+        wasm_native_all: geo(&|w| w.wasm_native.map(|r| r.value)),
+        explicit_signals_all: geo(&|w| w.explicit_signals.map(|r| r.value)),
+        with_ratio: view
+            .compute
+            .iter()
+            .filter(|w| w.wasm_native.is_some())
+            .count(),
+    };
+    compute_notes(run, view);
+}
+
+fn compute_notes(run: &Run, view: &mut JitView) {
+    let names = |f: &dyn Fn(&Workload) -> bool| -> Vec<String> {
+        view.compute
+            .iter()
+            .filter(|w| f(w))
+            .map(|w| w.name.clone())
+            .collect()
+    };
+    let with_ratio = |f: &dyn Fn(&Workload) -> Option<Ratio>| -> Vec<String> {
+        view.compute
+            .iter()
+            .filter_map(|w| {
+                f(w).filter(|r| r.value < 1.0)
+                    .map(|r| format!("{} ({:.2})", w.name, r.value))
+            })
+            .collect()
+    };
+    let mut notes = Vec::new();
+    let soft = names(&|w| w.soft_float == Some(true));
+    if !soft.is_empty() {
+        notes.push(format!(
+            "soft-float native twins: {} (the kernel target is soft-float); their wasm/native ratio measures float emulation, not Cranelift's code, and is left out of the integer geomean",
+            list(&soft)
+        ));
+    }
+    let unknown = names(&|w| w.native.is_some() && w.soft_float.is_none());
+    if !unknown.is_empty() {
+        notes.push(format!(
+            "no soft_float metric for {}: counted in the all-workloads geomean only",
+            list(&unknown)
+        ));
+    }
+    let faster = with_ratio(&|w| w.wasm_native.filter(|_| w.soft_float != Some(true)));
+    if !faster.is_empty() {
+        notes.push(format!(
+            "wasm faster than its native twin (not soft-float): {}",
+            list(&faster)
+        ));
+    }
+    let explicit_faster = with_ratio(&|w| w.explicit_signals);
+    if !explicit_faster.is_empty() {
+        let why = if run.mode().is_deterministic() {
+            ""
+        } else {
+            "; an icount run, which counts instructions executed, tells whether the code or the machine (or emulator) makes it so"
+        };
+        notes.push(format!(
+            "explicit checks faster than signals: {}{why}",
+            list(&explicit_faster)
+        ));
+    }
+    // Workloads built into one module share its host compile facts; say so
+    // rather than let a reader sum them.
+    let mut configs: Vec<&str> = Vec::new();
+    for w in &view.compute {
+        for l in &w.loads {
+            if !configs.contains(&l.config.as_str()) {
+                configs.push(&l.config);
+            }
+        }
+    }
+    for config in configs {
+        let facts: Vec<(u64, u64, u64)> = view
+            .compute
+            .iter()
+            .filter_map(|w| w.load(config)?.host_facts())
+            .collect();
+        if facts.len() >= 2 && facts.iter().all(|f| *f == facts[0]) {
+            notes.push(format!(
+                "host compile time, code bytes and trap sites are identical for all {} workloads under {config}: they share one module, so these describe the module, not each workload",
+                facts.len()
+            ));
+        }
+    }
+    let no_host =
+        names(&|w| !w.loads.is_empty() && w.loads.iter().all(|l| l.host_facts().is_none()));
+    if !no_host.is_empty() {
+        notes.push(format!(
+            "no host compile metrics (host_compile_ns, host_code_bytes, host_trap_sites) for {}",
+            list(&no_host)
+        ));
+    }
+    view.notes.extend(notes);
+}
+
+fn break_even(run: &Run, view: &mut JitView) {
+    let t = |config| timing(run.find(TRAP_COST_EXPERIMENT, config));
+    view.trap_cost = match (t(SIGNALS), t(EXPLICIT)) {
+        (Some(sig), Some(exp)) => Some(TrapCost {
+            experiment: TRAP_COST_EXPERIMENT.into(),
+            signals_p50: sig.p50,
+            explicit_p50: exp.p50,
+        }),
+        _ => None,
+    };
+    let Some(cost) = &view.trap_cost else {
+        if view
+            .compute
+            .iter()
+            .any(|w| w.signals.is_some() && w.explicit.is_some())
+        {
+            view.notes.push(format!(
+                "no break-even trap rates: {TRAP_COST_EXPERIMENT} has no samples under {SIGNALS} and {EXPLICIT}"
+            ));
+        }
+        return;
+    };
+    for w in &view.compute {
+        if let (Some(s), Some(x)) = (w.signals, w.explicit) {
+            view.break_even.push(BreakEven {
+                workload: w.name.clone(),
+                signals_p50: s.p50,
+                explicit_p50: x.p50,
+                crossover: crossover(s.p50, x.p50, cost, run.tsc_hz()),
+            });
+        }
+    }
+}
+
+fn cranelift(run: &Run, metrics: &Metrics) -> Option<Cranelift> {
+    let mut sizes: Vec<u64> = Vec::new();
+    for s in &run.series {
+        let n = s
+            .experiment
+            .strip_prefix(JIT_COMPILE)
+            .or_else(|| s.experiment.strip_prefix(JIT_EXEC))
+            .and_then(|n| n.parse::<u64>().ok());
+        if let Some(n) = n
+            && !sizes.contains(&n)
+        {
+            sizes.push(n);
+        }
+    }
+    sizes.sort_unstable();
+    let mut kinds: Vec<&str> = Vec::new();
+    for s in &run.series {
+        if let Some(k) = s.experiment.strip_prefix(JIT_TRAP)
+            && !kinds.contains(&k)
+        {
+            kinds.push(k);
+        }
+    }
+    if sizes.is_empty() && kinds.is_empty() {
+        return None;
+    }
+    // Config-agnostic: the kernel uses `cranelift`, but any config works.
+    let first = |experiment: &str| run.series.iter().find(|s| s.experiment == experiment);
+    let sizes = sizes
+        .into_iter()
+        .map(|n| {
+            let compile_name = format!("{JIT_COMPILE}{n}");
+            let compile = timing(first(&compile_name));
+            let reported = metrics.get("cycles_per_clif_inst", &compile_name);
+            let derived = compile
+                .filter(|_| reported.is_none() && n > 0)
+                .map(|c| c.p50 as f64 / n as f64);
+            JitSize {
+                n,
+                compile,
+                per_clif_inst: reported.map(|v| v as f64).or(derived),
+                per_clif_inst_derived: derived.is_some(),
+                code_bytes: metrics.get("code_bytes", &compile_name),
+                exec: timing(first(&format!("{JIT_EXEC}{n}"))),
+            }
+        })
+        .collect();
+    let faults = kinds
+        .into_iter()
+        .map(|kind| {
+            let jit = first(&format!("{JIT_TRAP}{kind}"));
+            let raw_experiment = format!("raw.{kind}");
+            let vector = jit.and_then(|s| {
+                let r = s.result.as_ref()?;
+                r.observed
+                    .as_ref()
+                    .and_then(|o| o.vector)
+                    .or_else(|| r.expected.as_ref()?.vector)
+            });
+            JitFault {
+                kind: kind.to_string(),
+                vector,
+                jit: timing(jit),
+                raw: timing(first(&raw_experiment)),
+                raw_experiment,
+            }
+        })
+        .collect();
+    Some(Cranelift { sizes, faults })
+}
+
+fn wast(run: &Run, metrics: &Metrics, notes: &mut Vec<String>) -> Option<Wast> {
+    // (script, config) in first-seen order, from results and metrics alike.
+    let mut keys: Vec<(String, String)> = Vec::new();
+    let mut push = |k: (String, String)| {
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    };
+    for s in &run.series {
+        if let Some(script) = s
+            .experiment
+            .strip_prefix(WAST)
+            .and_then(|r| r.rsplit_once(':'))
+            .map(|(script, _)| script)
+        {
+            push((script.to_string(), s.config.clone()));
+        }
+    }
+    for m in &run.metrics {
+        if m.name.starts_with("wast_")
+            && let Some((script, config)) = m
+                .context
+                .strip_prefix(WAST)
+                .and_then(|c| c.rsplit_once(' '))
+        {
+            push((script.to_string(), config.to_string()));
+        }
+    }
+    if keys.is_empty() {
+        return None;
+    }
+    let mut wast = Wast::default();
+    for (script, config) in keys {
+        let prefix = format!("{WAST}{script}:");
+        let results: Vec<&Series> = run
+            .series
+            .iter()
+            .filter(|s| s.config == config && s.experiment.starts_with(&prefix))
+            .collect();
+        let count = |status: Status| {
+            results
+                .iter()
+                .filter(|s| s.result.as_ref().is_some_and(|r| r.status == status))
+                .count() as u64
+        };
+        let counted = (
+            count(Status::Ok),
+            count(Status::Failed),
+            count(Status::Skipped),
+        );
+        let context = format!("{WAST}{script} {config}");
+        let m = |n: &str| metrics.get(n, &context);
+        let reported = match (m("wast_passed"), m("wast_failed"), m("wast_unsupported")) {
+            (Some(p), Some(f), Some(u)) => Some((p, f, u)),
+            _ => None,
+        };
+        if let Some(r) = reported
+            && r != counted
+        {
+            notes.push(format!(
+                "{script} {config}: the kernel counted {} passed, {} failed, {} unsupported but the result records say {}, {}, {} (records lost?); the kernel's count is shown",
+                r.0, r.1, r.2, counted.0, counted.1, counted.2
+            ));
+        }
+        let (passed, failed, unsupported) = reported.unwrap_or(counted);
+        wast.passed += passed;
+        wast.failed += failed;
+        wast.unsupported += unsupported;
+        wast.scripts.push(WastScript {
+            script,
+            config: config.clone(),
+            passed,
+            failed,
+            unsupported,
+            counted: reported.is_none(),
+        });
+        for s in results {
+            let Some(r) = &s.result else { continue };
+            let status = match r.status {
+                Status::Ok => continue,
+                Status::Failed => "failed",
+                Status::Skipped => "unsupported",
+            };
+            let message = r.message.as_deref().unwrap_or_default();
+            wast.not_passed.push(WastCommand {
+                command: s.experiment.clone(),
+                config: config.clone(),
+                status,
+                // The kernel prefixes skipped commands' reasons with the
+                // status itself.
+                message: message
+                    .strip_prefix("unsupported: ")
+                    .unwrap_or(message)
+                    .to_string(),
+            });
+        }
+    }
+    Some(wast)
+}
