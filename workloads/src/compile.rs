@@ -13,6 +13,8 @@ use anyhow::{Context, Result, bail, ensure};
 use traplab_compute::ComputeKernel;
 use traplab_suite::image::{Artifact, HostCompile, Manifest, Workload, pack};
 use traplab_suite::{EngineVariant, TrapMode, WorkloadKind};
+
+use crate::sightglass;
 use wasmparser::types::EntityType;
 use wasmparser::{ValType, Validator};
 use wasmtime::{Config, Engine};
@@ -298,6 +300,12 @@ fn compile_all_modes(
 /// compile time (`host.compile_ns`). Everything else, the artifacts
 /// included, is.
 pub fn build_suite(suite: SuiteName) -> Result<Vec<u8>> {
+    build_suite_with(suite, &[])
+}
+
+/// [`build_suite`] plus the sightglass-ABI modules in `sightglass_dirs`
+/// (beside the shipped ones in [`sightglass::SHIPPED_DIR`]).
+pub fn build_suite_with(suite: SuiteName, sightglass_dirs: &[std::path::PathBuf]) -> Result<Vec<u8>> {
     let engines = TrapMode::ALL
         .iter()
         .map(|&mode| Ok((mode, kernel_engine(mode)?)))
@@ -331,6 +339,18 @@ pub fn build_suite(suite: SuiteName) -> Result<Vec<u8>> {
         let compiled = compile_all_modes(&engines, &wasm, &what)?;
         for kernel in kernels {
             add(compute_manifest_entry(kernel), compiled.clone());
+        }
+    }
+    let mut dirs = vec![crate::compute::workspace_root().join(sightglass::SHIPPED_DIR)];
+    dirs.extend(sightglass_dirs.iter().cloned());
+    let mut names = std::collections::BTreeSet::new();
+    for dir in &dirs {
+        for path in sightglass::find_modules(dir)? {
+            let name = sightglass::experiment_name(&path);
+            ensure!(names.insert(name.clone()), "{}: a second module named {name}", path.display());
+            let wasm = sightglass::load(&path)?;
+            let compiled = compile_all_modes(&engines, &wasm, &path.display().to_string())?;
+            add(sightglass::manifest_entry(name, unplaced_artifacts()), compiled);
         }
     }
     let manifest = Manifest {

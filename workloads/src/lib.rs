@@ -18,7 +18,8 @@
 pub mod catalogue;
 pub mod compile;
 pub mod compute;
+pub mod sightglass;
 
 pub use catalogue::{EXPORT, Expectation, SuiteName, WORKLOADS, WorkloadSpec};
-pub use compile::{KERNEL_TARGET, WASMTIME_VERSION, build_suite};
+pub use compile::{KERNEL_TARGET, WASMTIME_VERSION, build_suite, build_suite_with};
 pub use traplab_compute::{ComputeKernel, KERNELS};

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 use traplab_suite::Suite;
-use traplab_workloads::{SuiteName, build_suite};
+use traplab_workloads::{SuiteName, build_suite_with};
 
 /// Compile the traplab workloads with Cranelift for x86_64-unknown-none and
 /// pack them into a suite image.
@@ -31,6 +31,10 @@ struct Args {
     /// Where to write the image (replaced atomically).
     #[arg(long)]
     out: PathBuf,
+    /// A directory of sightglass-ABI benchmarks (`*.wasm`, `*.wat`) to add
+    /// beside the shipped ones; repeatable.
+    #[arg(long, value_name = "DIR")]
+    sightglass: Vec<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -44,7 +48,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<()> {
-    let image = build_suite(args.suite)?;
+    let image = build_suite_with(args.suite, &args.sightglass)?;
     // Parsing our own output checks the manifest checksum and JSON, and
     // yields the manifest hash that identifies the suite.
     let suite = Suite::parse(&image).context("the packed image does not parse back")?;
