@@ -76,7 +76,7 @@ fn results(records: &[Record]) -> BTreeMap<(String, String), traplab_wire::Exper
 
 #[test]
 fn every_trap_kind_returns_its_trap_code_via_its_vector() {
-    let (report, records, _) = boot("traps", "tcg", None, "samples=20 warmup=5 heap_traps=0");
+    let (report, records, _) = boot("traps", "tcg", None, "samples=20 warmup=5 heap_traps=0 compute_samples=3");
     let results = results(&records);
     let failed: Vec<_> = results
         .values()
@@ -266,7 +266,7 @@ fn corrupted_artifact_is_refused_before_deserialize_and_the_kernel_lives() {
         "damaged",
         "tcg",
         Some(&path),
-        "samples=5 warmup=0 heap_traps=0 configs=signals.bt_off",
+        "samples=5 warmup=0 heap_traps=0 compute_samples=2 configs=signals.bt_off",
     );
     let r = results(&records);
     let refused = &r[&(victim.name.clone(), "signals.bt_off".to_string())];
@@ -282,7 +282,7 @@ fn corrupted_artifact_is_refused_before_deserialize_and_the_kernel_lives() {
 
 #[test]
 fn icount_boots_are_byte_identical() {
-    let args = "samples=30 warmup=5 heap_traps=0 configs=signals.bt_off,explicit.bt_off";
+    let args = "samples=30 warmup=5 heap_traps=0 compute_samples=2 configs=signals.bt_off,explicit.bt_off";
     let (first, _, a) = boot("icount-1", "icount", None, args);
     let (second, _, b) = boot("icount-2", "icount", None, args);
     assert_eq!(first.ending, Ending::Success);
