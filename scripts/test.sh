@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: every test of the project, from a fresh clone.
 #
-# Installs what the tests need (QEMU; as root, else it says what to run),
+# Installs what the tests need (QEMU and the GRUB image tools; as root,
+# else it says what to run),
 # then runs `cargo test` over the host crates. The boot tests in
 # harness/tests/ build the real kernel and boot it in QEMU. Release mode,
 # because the kernel is built that way and wasmtime/Cranelift in debug make
@@ -11,4 +12,6 @@ cd "$(dirname "$0")/.."
 . scripts/lib/prereqs.sh
 traplab_ensure_rust
 traplab_ensure_qemu
+# The GRUB image test boots the multiboot2 path from a real ISO.
+traplab_ensure_grub
 exec cargo test --release --locked "$@"

@@ -1,7 +1,7 @@
 # Prerequisite checks shared by the entry scripts (sourced, not run).
 #
 # What a fresh Debian/Ubuntu machine lacks for traplab: QEMU (and, for ISOs,
-# the GRUB tools) from the distribution, and the two Rust targets pinned in
+# the GRUB tools: traplab_ensure_grub) from the distribution, and the two Rust targets pinned in
 # rust-toolchain.toml. As root these are installed; otherwise the exact
 # command is printed and the script stops with exit status 2 (bad setup).
 
@@ -10,11 +10,17 @@ traplab_die_setup() {
     exit 2
 }
 
-# traplab_ensure_packages CMD:PACKAGE...  e.g. qemu-system-x86_64:qemu-system-x86
+# traplab_ensure_packages WHAT:PACKAGE...  e.g. qemu-system-x86_64:qemu-system-x86
+# WHAT is a command looked up in PATH, or an absolute path that must exist
+# (for packages that install no command, such as GRUB's BIOS modules).
 traplab_ensure_packages() {
-    local missing=() pair
+    local missing=() pair what
     for pair in "$@"; do
-        command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+        what=${pair%%:*}
+        case "$what" in
+            /*) [ -e "$what" ] || missing+=("${pair#*:}") ;;
+            *) command -v "$what" >/dev/null 2>&1 || missing+=("${pair#*:}") ;;
+        esac
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     if ! command -v apt-get >/dev/null 2>&1; then
@@ -48,4 +54,12 @@ traplab_ensure_rust() {
 
 traplab_ensure_qemu() {
     traplab_ensure_packages qemu-system-x86_64:qemu-system-x86
+}
+
+# GRUB images (scripts/build-iso.sh, the iso profile): grub-mkrescue from
+# grub-common, GRUB's BIOS modules from grub-pc-bin (without them the image
+# does not boot on a PC), and the ISO 9660 and FAT tools grub-mkrescue runs.
+traplab_ensure_grub() {
+    traplab_ensure_packages grub-mkrescue:grub-common /usr/lib/grub/i386-pc:grub-pc-bin \
+        xorriso:xorriso mformat:mtools
 }
