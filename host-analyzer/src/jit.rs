@@ -576,7 +576,7 @@ fn compute_notes(run: &Run, view: &mut JitView) {
             .iter()
             .filter_map(|w| {
                 f(w).filter(|r| r.value < 1.0)
-                    .map(|r| format!("{} ({:.2})", w.name, r.value))
+                    .map(|r| format!("{} ({:.3})", w.name, r.value))
             })
             .collect()
     };

@@ -366,3 +366,46 @@ fn fault_ends_a_run_with_a_warning_naming_the_fault() {
         "{m:#?}"
     );
 }
+
+#[test]
+fn a_planned_wast_script_is_reported_by_its_commands() {
+    let mut records = crate::synth::records(&spec());
+    let end = records.pop().unwrap();
+    let Record::Header(h) = &mut records[0] else {
+        panic!("first record is the header")
+    };
+    for script in ["a.wast", "b.wast"] {
+        h.plan.push(traplab_wire::Planned {
+            experiment: format!("wast.{script}"),
+            config: "signals.bt_off".into(),
+            samples: 2,
+        });
+    }
+    records.push(Record::Result(ExperimentResult {
+        experiment: "wast.a.wast:7".into(),
+        config: "signals.bt_off".into(),
+        status: Status::Skipped,
+        samples: 0,
+        expected: None,
+        observed: None,
+        message: Some("unsupported: register".into()),
+    }));
+    let Record::End(mut end) = end else {
+        panic!("last record is the end")
+    };
+    end.records += 1;
+    records.push(Record::End(end));
+    let lines: Vec<String> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| traplab_wire::encode_line(i as u64, r))
+        .collect();
+    let run = parse("run", &join(&lines));
+    assert_eq!(
+        messages(&run),
+        [format!(
+            "{}: warning: 1 planned experiment(s) never reported: wast.b.wast/signals.bt_off",
+            lines.len()
+        )]
+    );
+}

@@ -88,7 +88,7 @@ fn ratios_are_p50_over_p50_and_the_headline_geomean_leaves_soft_float_twins_out(
         .iter()
         .find(|n| n.starts_with("explicit checks faster"))
         .unwrap();
-    assert!(faster.contains("matmul (0.50)"), "{faster}");
+    assert!(faster.contains("matmul (0.500)"), "{faster}");
 }
 
 #[test]
@@ -113,7 +113,7 @@ fn workloads_without_a_soft_float_metric_count_in_all_only() {
     assert!(
         v.notes
             .iter()
-            .any(|n| n.contains("faster than its native twin (not soft-float): lz (0.50)"))
+            .any(|n| n.contains("faster than its native twin (not soft-float): lz (0.500)"))
     );
     // tcg: a real bootstrap interval, which brackets a constant sample's ratio.
     let r = v.compute[1].wasm_native.unwrap();
