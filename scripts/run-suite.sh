@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the traplab suite: build, boot in QEMU, capture, store, summarise.
+# Run the traplab suite: build, boot in QEMU, capture, store, summarise,
+# draw the figures and write the report.
 #
 # The logic lives in Rust (traplab-run boots and captures, traplab stores and
 # analyses); this script checks prerequisites and strings them together.
@@ -11,56 +12,79 @@ usage() {
 usage: scripts/run-suite.sh [options]
 
 Builds the kernel and the suite image, boots them in QEMU, captures the
-record stream, stores it under results/<commit>/<timestamp>-<suite>/ and
-prints the summary table.
+record stream, stores it under results/<commit>/<timestamp>-<suite>/,
+prints the summary table and writes the report with its figures into the
+run's folder (report/report.md, report/figures/, report/tables/).
 
 options:
-  --quick             CI-sized run: 100 samples, 10,000-trap heap check, 120 s bound
+  --quick             CI-sized run: quick suite, 100 samples, 10,000-trap heap check, 120 s bound
   --suite NAME        suite image: default | quick            (default: default)
   --samples N         timed samples per experiment            (default: 1000)
   --accel tcg|kvm     QEMU accelerator                        (default: tcg)
   --deterministic     QEMU -icount shift=0,sleep=off: one TSC tick per guest
                       instruction, byte-identical reruns (mode "icount")
-  --out DIR           write DIR/run.jsonl instead of a new folder under results/
+  --iso               boot through a GRUB image (multiboot2), as on bare metal
+                      (scripts/build-iso.sh), under TCG
+  --out DIR           write DIR/run.jsonl (and DIR/report/) instead of a new
+                      folder under results/
   --timeout S         kill QEMU after S seconds               (default: 600)
   --boot-args "..."   extra kernel options (e.g. "only=trap. configs=signals.bt_off")
+  --no-report         skip the report and figures
   -h, --help          this text
+
+Re-running does not redo work: cargo, the kernel's symbol table and the
+suite image are rebuilt only when their inputs changed.
 
 exit status: 0 success; 1 the kernel reported a failed experiment; 2 bad
 setup; 3 kernel crash; 4 timeout. Whatever arrived is kept either way.
 USAGE
 }
 
-suite=default samples=1000 heap_traps=100000 accel=tcg deterministic=0 out="" timeout=600 boot_args=""
+suite=default samples=1000 heap_traps=100000 accel=tcg deterministic=0 iso=0 out="" timeout=600 boot_args="" report=1
+need() { [ $# -ge 2 ] || { echo "error: $1 needs a value (see --help)" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) suite=quick samples=100 heap_traps=10000 timeout=120 ;;
-        --suite) suite=${2:?--suite needs a value}; shift ;;
-        --samples) samples=${2:?--samples needs a value}; shift ;;
-        --accel) accel=${2:?--accel needs a value}; shift ;;
+        --suite) need "$@"; suite=$2; shift ;;
+        --samples) need "$@"; samples=$2; shift ;;
+        --accel) need "$@"; accel=$2; shift ;;
         --deterministic) deterministic=1 ;;
-        --out) out=${2:?--out needs a value}; shift ;;
-        --timeout) timeout=${2:?--timeout needs a value}; shift ;;
-        --boot-args) boot_args=${2:?--boot-args needs a value}; shift ;;
+        --iso) iso=1 ;;
+        --out) need "$@"; out=$2; shift ;;
+        --timeout) need "$@"; timeout=$2; shift ;;
+        --boot-args) need "$@"; boot_args=$2; shift ;;
+        --no-report) report=0 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "error: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
 done
+case "$suite" in
+    default|quick) ;;
+    *) echo "error: --suite must be default or quick, not $suite" >&2; exit 2 ;;
+esac
 case "$accel" in
-    tcg) profile=$([ "$deterministic" = 1 ] && echo icount || echo tcg) ;;
+    tcg) profile=tcg
+         [ "$deterministic" = 1 ] && profile=icount
+         if [ "$iso" = 1 ]; then
+             [ "$deterministic" = 1 ] && { echo "error: --iso boots under real-time TCG; it does not combine with --deterministic" >&2; exit 2; }
+             profile=iso
+         fi ;;
     kvm) [ "$deterministic" = 1 ] && { echo "error: --deterministic needs TCG (-icount), not KVM" >&2; exit 2; }
+         [ "$iso" = 1 ] && { echo "error: --iso boots under TCG; it does not combine with --accel kvm" >&2; exit 2; }
          profile=kvm ;;
     *) echo "error: --accel must be tcg or kvm, not $accel" >&2; exit 2 ;;
 esac
 
+started=$SECONDS
 . scripts/lib/prereqs.sh
 traplab_ensure_rust
 traplab_ensure_qemu
+[ "$profile" = iso ] && traplab_ensure_grub
 
 echo "building host tools (first build takes several minutes)..." >&2
 cargo build --release --locked -q -p traplab-harness -p traplab-analyzer || exit 2
-bin=target/release
+bin=${CARGO_TARGET_DIR:-target}/release
 
 if [ -n "$out" ]; then
     mkdir -p "$out"
@@ -75,18 +99,42 @@ set +e
     --samples "$samples" --heap-traps "$heap_traps" --timeout "$timeout" --boot-args "$boot_args"
 status=$?
 set -e
-[ "$status" -eq 2 ] && exit 2
+if [ "$status" -eq 2 ]; then
+    [ -z "$out" ] && [ ! -s "$capture" ] && rm -f "$capture"
+    exit 2
+fi
 
-run="$capture"
+run="$capture" folder="$out"
 if [ -z "$out" ]; then
     if run=$("$bin/traplab" ingest "$capture"); then
         rm -f "$capture"
+        folder="$run"
     else
         echo "warning: could not store the run; the raw capture is kept at $capture" >&2
-        run="$capture"
+        run="$capture" folder=""
     fi
 fi
 echo >&2
 "$bin/traplab" summary "$run" || true
+
+# The report (tables, every figure, LaTeX snippets) goes into the run's
+# folder. Older analyzers lack `report` or `plot`: say so and go on.
+has_command() { "$bin/traplab" help "$1" >/dev/null 2>&1; }
+if [ "$report" = 1 ] && [ -n "$folder" ]; then
+    if has_command report; then
+        if "$bin/traplab" report "$run" --out "$folder/report" >/dev/null; then
+            echo "report: $folder/report/report.md (figures in $folder/report/figures/)" >&2
+        else
+            echo "warning: traplab report failed; the run itself is stored" >&2
+        fi
+    elif has_command plot; then
+        "$bin/traplab" plot "$run" --out "$folder/figures" >/dev/null \
+            && echo "figures: $folder/figures/" >&2 \
+            || echo "warning: traplab plot failed; the run itself is stored" >&2
+    else
+        echo "note: this analyzer has neither 'report' nor 'plot'; no figures written" >&2
+    fi
+fi
 echo "run stored in: $run" >&2
+echo "finished in $((SECONDS - started)) s (profile $profile, suite $suite, $samples samples)" >&2
 exit "$status"

@@ -7,10 +7,12 @@
 //! [`iso`] packs them into a GRUB image for bare metal, [`qemu`] turns a
 //! profile from `qemu/` into a command line, [`session`] runs it (or opens
 //! a serial device), tees the serial bytes into the capture file and
-//! watches the records go by, and [`Ending`] says how it ended. [`pool`]
-//! merges repeated boots of one build for a comparison. Storage, tables and
+//! watches the records go by, and [`Ending`] says how it ended. [`ab`]
+//! boots two builds alternately and [`pool`] merges each side's boots for a
+//! comparison. Storage, tables and
 //! figures are the analyzer's (`traplab`), not this crate's.
 
+pub mod ab;
 pub mod build;
 pub mod iso;
 pub mod pool;

@@ -74,9 +74,16 @@ fn read(path: &Path) -> Result<Capture> {
 
 type Series = (String, String);
 
+/// The TSC frequency each capture's header reports (its calibration).
+pub fn tsc_hz(inputs: &[&Path]) -> Result<Vec<u64>> {
+    inputs.iter().map(|p| Ok(read(p)?.header.tsc.hz)).collect()
+}
+
 /// Pool the runs in `inputs` (at least one) into one stream, returned as
-/// the text of a `.jsonl` file.
-pub fn pool(inputs: &[&Path]) -> Result<String> {
+/// the text of a `.jsonl` file. `common_tsc_hz` replaces the header's TSC
+/// frequency (see [`crate::ab`] for why a comparison wants one value for
+/// both sides); the log record says so.
+pub fn pool(inputs: &[&Path], common_tsc_hz: Option<u64>) -> Result<String> {
     ensure!(!inputs.is_empty(), "nothing to pool");
     let captures = inputs.iter().map(|p| read(p)).collect::<Result<Vec<_>>>()?;
     let first = &captures[0];
@@ -150,6 +157,18 @@ pub fn pool(inputs: &[&Path]) -> Result<String> {
         });
     }
     header.config.samples = header.config.samples.saturating_mul(captures.len() as u32);
+    let mut note = String::new();
+    if let Some(hz) = common_tsc_hz {
+        let calibrated: Vec<String> = captures
+            .iter()
+            .map(|c| c.header.tsc.hz.to_string())
+            .collect();
+        note = format!(
+            "; tsc.hz is {hz}, shared by both sides of the comparison (these boots calibrated {} Hz)",
+            calibrated.join(", ")
+        );
+        header.tsc.hz = hz;
+    }
 
     let mut out = Writer::default();
     out.emit(&Record::Header(header));
@@ -157,7 +176,7 @@ pub fn pool(inputs: &[&Path]) -> Result<String> {
     out.emit(&Record::Log(Log {
         level: "info".into(),
         message: format!(
-            "pooled from {} boots of this build: {}",
+            "pooled from {} boots of this build: {}{note}",
             captures.len(),
             names.join(", ")
         ),
@@ -263,7 +282,7 @@ mod tests {
     #[test]
     fn pooling_one_run_keeps_its_series_and_counts() {
         let original: Vec<Record> = records(&std::fs::read_to_string(fixture()).unwrap());
-        let pooled = records(&pool(&[&fixture()]).unwrap());
+        let pooled = records(&pool(&[&fixture()], None).unwrap());
         let (a, b) = (end(&original), end(&pooled));
         assert_eq!(
             (a.samples, a.ok, a.failed, a.status),
@@ -274,9 +293,19 @@ mod tests {
     }
 
     #[test]
+    fn a_common_tsc_frequency_replaces_the_calibration_and_is_logged() {
+        let pooled = records(&pool(&[&fixture()], Some(2_500_000_000)).unwrap());
+        let Record::Header(h) = &pooled[0] else {
+            panic!("header first")
+        };
+        assert_eq!(h.tsc.hz, 2_500_000_000);
+        assert!(matches!(&pooled[1], Record::Log(l) if l.message.contains("shared by both sides")));
+    }
+
+    #[test]
     fn pooling_two_boots_doubles_every_series_with_continuing_indices() {
         let single = records(&std::fs::read_to_string(fixture()).unwrap());
-        let pooled = records(&pool(&[&fixture(), &fixture()]).unwrap());
+        let pooled = records(&pool(&[&fixture(), &fixture()], None).unwrap());
         assert_eq!(end(&pooled).samples, 2 * end(&single).samples);
         assert_eq!(end(&pooled).records as usize, pooled.len() - 1);
         // Per series: batches are contiguous, `first` runs 0, n, 2n… without
@@ -336,13 +365,17 @@ mod tests {
             .collect();
         let other_path = dir.join("other.jsonl");
         std::fs::write(&other_path, other).unwrap();
-        let err = pool(&[&fixture(), &other_path]).unwrap_err().to_string();
+        let err = pool(&[&fixture(), &other_path], None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("kernel build"), "{err}");
 
         let cut: String = text.lines().take(50).map(|l| format!("{l}\n")).collect();
         let cut_path = dir.join("cut.jsonl");
         std::fs::write(&cut_path, cut).unwrap();
-        let err = pool(&[&fixture(), &cut_path]).unwrap_err().to_string();
+        let err = pool(&[&fixture(), &cut_path], None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no end record"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -5,9 +5,9 @@
 //!
 //! A side is one of:
 //!
-//! - `this`: the kernel and suite of this workspace;
-//! - `delay:N`: this workspace's kernel built with N cycles of extra delay
-//!   in exception dispatch (the validation knob), and this workspace's suite;
+//! - `this`: the kernel and suite of this workspace (or of `--source DIR`);
+//! - `delay:N`: the same kernel built with N cycles of extra delay in
+//!   exception dispatch (the validation knob), and the same suite image;
 //! - `source:DIR`: the kernel and suite of another checkout (a git worktree
 //!   of another commit), each built by that checkout's own code with cargo;
 //!   set `CARGO_TARGET_DIR` to share one build of wasmtime between them.
@@ -15,20 +15,24 @@
 //! Both sides boot with this workspace's harness and QEMU profiles, so the
 //! only difference between them is the builds under test.
 //!
-//! Writes `OUT/a-<i>.jsonl`, `OUT/b-<i>.jsonl` (each boot) and the pooled
-//! `OUT/a.jsonl`, `OUT/b.jsonl`; prints the boot captures on standard
-//! output, one per line. Exit codes as `traplab-run`; on anything but
-//! success (any boot) nothing is pooled and the worst ending decides.
+//! Writes `OUT/a-<i>.jsonl`, `OUT/b-<i>.jsonl` (each boot), the list of
+//! them in `OUT/boots.txt`, and the pooled `OUT/a.jsonl`, `OUT/b.jsonl`.
+//! With `--compare` it then prints `traplab compare` of the pooled runs and
+//! which regressions every alternating pair confirms (see
+//! `traplab_harness::ab::Verdicts`), and exits 1 on a confirmed regression;
+//! without, it prints the captures. Exit codes otherwise as `traplab-run`;
+//! on anything but success (any boot) nothing is pooled and the worst
+//! ending decides.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Parser;
-use traplab_harness::qemu::{self, Launch};
-use traplab_harness::{Ending, build, pool, session};
+use traplab_harness::ab::{self, Builder, Plan, Side};
+use traplab_harness::{Ending, qemu};
 use traplab_workloads::SuiteName;
 
 /// Boot two builds alternately and pool each side's runs for a comparison.
@@ -68,57 +72,19 @@ struct Args {
     /// Kill a boot after this many seconds.
     #[arg(long, default_value_t = 600)]
     timeout: u64,
-}
-
-/// What one side boots.
-#[derive(Debug)]
-enum Side {
-    This,
-    Delay(u64),
-    Source(PathBuf),
-}
-
-impl Side {
-    fn parse(text: &str) -> Result<Side> {
-        if text == "this" {
-            return Ok(Side::This);
-        }
-        if let Some(n) = text.strip_prefix("delay:") {
-            return Ok(Side::Delay(n.parse().with_context(|| {
-                format!("{text}: N must be an unsigned integer")
-            })?));
-        }
-        if let Some(dir) = text.strip_prefix("source:") {
-            let dir = PathBuf::from(dir);
-            if !dir.join("Cargo.toml").is_file() {
-                bail!(
-                    "{text}: {} is not a checkout of the project (no Cargo.toml)",
-                    dir.display()
-                );
-            }
-            return Ok(Side::Source(std::fs::canonicalize(&dir)?));
-        }
-        bail!("side {text:?}: expected `this`, `delay:N` or `source:DIR`")
-    }
-
-    /// Build (or reuse) this side's kernel and suite image.
-    fn artifacts(&self, label: &str, suite: SuiteName) -> Result<(PathBuf, PathBuf)> {
-        Ok(match self {
-            Side::This => (build::kernel(0)?, build::suite(suite)?),
-            Side::Delay(n) => (build::kernel(*n)?, build::suite(suite)?),
-            Side::Source(dir) => {
-                let out = build::artifact_dir().join("ab").join(label);
-                eprintln!("traplab-ab: building side {label} from {}", dir.display());
-                let kernel = build::kernel_from(dir, 0, &out.join("runner-kernel"))?;
-                let suite = build::suite_from(
-                    dir,
-                    suite,
-                    &out.join(format!("suite-{}.img", suite.name())),
-                )?;
-                (kernel, suite)
-            }
-        })
-    }
+    /// After pooling, compare A → B with `traplab compare` (printed), check
+    /// each regression against every alternating pair, and exit 1 when a
+    /// regression is confirmed.
+    #[arg(long)]
+    compare: bool,
+    /// Threshold of the comparison, percent.
+    #[arg(long, default_value_t = 5.0)]
+    threshold: f64,
+    /// Build `this` and `delay:N` sides from the checkout at DIR instead of
+    /// this workspace (a worktree pinned at one commit, so edits made here
+    /// while a long validation runs cannot leak into one side only).
+    #[arg(long, value_name = "DIR")]
+    source: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -136,68 +102,55 @@ fn run(args: Args) -> Result<i32> {
     if args.repeat == 0 {
         bail!("--repeat must be at least 1");
     }
-    let sides = [("a", Side::parse(&args.a)?), ("b", Side::parse(&args.b)?)];
-    let built = sides
-        .iter()
-        .map(|(label, side)| side.artifacts(label, args.suite))
-        .collect::<Result<Vec<_>>>()?;
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    let boot_args = format!(
-        "samples={} warmup={} heap_traps={} {}",
-        args.samples, args.warmup, args.heap_traps, args.boot_args
-    );
-    let progress = std::io::stderr().is_terminal();
-    let mut captures: [Vec<PathBuf>; 2] = [Vec::new(), Vec::new()];
-    let mut worst = Ending::Success;
-    let total = 2 * args.repeat;
-    for round in 1..=args.repeat {
-        for (i, ((label, _), (kernel, suite))) in sides.iter().zip(&built).enumerate() {
-            let capture = args.out.join(format!("{label}-{round}.jsonl"));
-            let launch = Launch {
-                kernel: kernel.clone(),
-                suite: Some(suite.clone()),
-                profile: args.profile.clone(),
-                boot_args: boot_args.clone(),
-            };
-            let n = 2 * (round - 1) + i as u32 + 1;
-            eprintln!(
-                "traplab-ab: boot {n}/{total}: side {}",
-                label.to_uppercase()
-            );
-            let report = session::run(
-                &launch,
-                &capture,
-                Duration::from_secs(args.timeout),
-                progress,
-            )?;
-            eprintln!(
-                "traplab-ab: side {} round {round}: {} ({} records, {:.1}s) -> {}",
-                label.to_uppercase(),
-                report.ending.describe(),
-                report.records,
-                report.elapsed.as_secs_f64(),
-                capture.display()
-            );
-            println!("{}", capture.display());
-            if report.ending.exit_code() > worst.exit_code() {
-                worst = report.ending;
-            }
-            captures[i].push(capture);
+    if args.compare {
+        ab::analyzer()?;
+    }
+    let (a, b) = (Side::parse(&args.a)?, Side::parse(&args.b)?);
+    let mut builder = Builder::new(args.source.as_deref(), args.suite)?;
+    let built_a = builder.build(&a, "a")?;
+    let built_b = builder.build(&b, "b")?;
+    let plan = Plan {
+        profile: args.profile.clone(),
+        boot_args: format!("samples={} warmup={} heap_traps={} {}", args.samples, args.warmup, args.heap_traps, args.boot_args),
+        repeat: args.repeat,
+        timeout: Duration::from_secs(args.timeout),
+        progress: std::io::stderr().is_terminal(),
+    };
+    let outcome = ab::run(&built_a, &built_b, &plan, &args.out)?;
+    let list: String = outcome.captures.iter().map(|c| format!("{}\n", c.display())).collect();
+    std::fs::write(args.out.join("boots.txt"), &list)?;
+    if outcome.worst != Ending::Success {
+        eprintln!("traplab-ab: not every boot succeeded ({}); the captures are kept, nothing pooled", outcome.worst.describe());
+        return Ok(outcome.worst.exit_code());
+    }
+    if !args.compare {
+        print!("{list}");
+        return Ok(0);
+    }
+    let (pa, pb) = outcome.pooled.as_ref().expect("pooled after success");
+    let table = ab::run_compare(pa, pb, args.threshold, &[])?;
+    print!("{table}");
+    let verdicts = ab::verdicts(&outcome, args.threshold)?;
+    let confirmed = verdicts.confirmed_regressions();
+    let unconfirmed = verdicts.unconfirmed_regressions();
+    if args.repeat > 1 {
+        println!();
+        println!("confirmation: a regression counts when the pooled runs and each of the {} alternating pairs agree", args.repeat);
+        for r in &confirmed {
+            println!("  confirmed    {:<44} pairs: {}", r.label(), verdicts.pair_verdicts(r));
         }
+        for r in &unconfirmed {
+            println!("  unconfirmed  {:<44} pairs: {}", r.label(), verdicts.pair_verdicts(r));
+        }
+    } else if qemu::mode(&args.profile) != "icount" && !confirmed.is_empty() {
+        println!();
+        println!("note: one boot per side under a real-time mode cannot tell a change from a disturbed boot; use --repeat 3 to confirm");
     }
-    if worst != Ending::Success {
-        eprintln!(
-            "traplab-ab: not every boot succeeded ({}); the captures are kept, nothing pooled",
-            worst.describe()
-        );
-        return Ok(worst.exit_code());
-    }
-    for ((label, _), files) in sides.iter().zip(&captures) {
-        let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-        let pooled = pool::pool(&paths).with_context(|| format!("pooling side {label}"))?;
-        let out = args.out.join(format!("{label}.jsonl"));
-        std::fs::write(&out, pooled).with_context(|| format!("writing {}", out.display()))?;
-    }
-    Ok(0)
+    println!();
+    println!(
+        "verdict: {} regression(s) confirmed{}",
+        confirmed.len(),
+        if unconfirmed.is_empty() { String::new() } else { format!(", {} not confirmed by every pair", unconfirmed.len()) }
+    );
+    Ok(if confirmed.is_empty() { 0 } else { 1 })
 }

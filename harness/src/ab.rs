@@ -1,0 +1,419 @@
+//! A/B boots: two builds booted alternately (A, B, A, B…) under identical
+//! QEMU conditions, each side's boots pooled into one run (see [`crate::pool`])
+//! for `traplab compare`. Used by `traplab-ab` (and so
+//! `scripts/compare-commits.sh`) and by `traplab-validate`.
+//!
+//! Alternating matters under real-time TCG: the host's load drifts over
+//! minutes (other processes, frequency scaling), and booting all of A and
+//! then all of B would turn that drift into a difference between the sides.
+//!
+//! Both pooled sides carry one TSC frequency: the median of every boot's
+//! calibration. `traplab compare` converts ratios to time when the two
+//! headers' frequencies differ, which is right across machines but wrong
+//! here: all boots ran on one host whose TSC rate did not change, and
+//! under TCG the kernel's PIT calibration scatters by ±20 % from boot to
+//! boot (2.52 to 3.04 GHz measured on a 2.5 GHz host), which would show up
+//! as a ±20 % "change" of every experiment. The median of all boots is the
+//! best estimate of the one true rate, and cycles are then compared as
+//! cycles.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use traplab_workloads::SuiteName;
+
+use crate::qemu::Launch;
+use crate::{Ending, build, pool, session};
+
+/// What one side boots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Side {
+    /// The kernel and suite of this workspace (or of the pinned checkout).
+    This,
+    /// The same kernel built with N cycles of extra delay in exception
+    /// dispatch (`runner-kernel/src/exceptions.rs`), and the same suite.
+    Delay(u64),
+    /// Another checkout (a git worktree of another commit): its kernel and
+    /// its suite, built by its own code.
+    Source(PathBuf),
+}
+
+impl Side {
+    /// `this`, `delay:N` or `source:DIR`.
+    pub fn parse(text: &str) -> Result<Side> {
+        if text == "this" {
+            return Ok(Side::This);
+        }
+        if let Some(n) = text.strip_prefix("delay:") {
+            return Ok(Side::Delay(n.parse().with_context(|| {
+                format!("{text}: N must be an unsigned integer")
+            })?));
+        }
+        if let Some(dir) = text.strip_prefix("source:") {
+            let dir = PathBuf::from(dir);
+            if !dir.join("Cargo.toml").is_file() {
+                bail!(
+                    "{text}: {} is not a checkout of the project (no Cargo.toml)",
+                    dir.display()
+                );
+            }
+            return Ok(Side::Source(std::fs::canonicalize(&dir)?));
+        }
+        bail!("side {text:?}: expected `this`, `delay:N` or `source:DIR`")
+    }
+}
+
+/// A built side: what to boot.
+#[derive(Debug, Clone)]
+pub struct Artifacts {
+    pub kernel: PathBuf,
+    pub suite: PathBuf,
+}
+
+/// Builds sides, either from this workspace or from one pinned checkout
+/// (a worktree at a fixed commit, so that edits made in this workspace
+/// while a long validation runs cannot reach one side only).
+pub struct Builder {
+    pinned: Option<PathBuf>,
+    suite: SuiteName,
+    /// The pinned checkout's suite image, built once and shared by every
+    /// `this`/`delay:N` side (its manifest records compile times, so each
+    /// rebuild would get a new identity).
+    pinned_suite: Option<PathBuf>,
+}
+
+impl Builder {
+    pub fn new(pinned: Option<&Path>, suite: SuiteName) -> Result<Builder> {
+        let pinned = pinned
+            .map(std::fs::canonicalize)
+            .transpose()
+            .context("the pinned checkout")?;
+        Ok(Builder {
+            pinned,
+            suite,
+            pinned_suite: None,
+        })
+    }
+
+    /// Build (or reuse) the side's kernel and suite image. `label` names
+    /// the side's artifact folder for `Side::Source`.
+    pub fn build(&mut self, side: &Side, label: &str) -> Result<Artifacts> {
+        let suite = self.suite;
+        let delay = match side {
+            Side::This => Some(0),
+            Side::Delay(n) => Some(*n),
+            Side::Source(_) => None,
+        };
+        if let (Some(n), Some(dir)) = (delay, self.pinned.clone()) {
+            let out = build::artifact_dir().join("ab").join("pinned");
+            let kernel = build::kernel_from(&dir, n, &out.join(format!("runner-kernel-delay{n}")))?;
+            let image = match &self.pinned_suite {
+                Some(image) => image.clone(),
+                None => {
+                    let image = build::suite_from(
+                        &dir,
+                        suite,
+                        &out.join(format!("suite-{}-{}.img", suite.name(), std::process::id())),
+                    )?;
+                    self.pinned_suite = Some(image.clone());
+                    image
+                }
+            };
+            return Ok(Artifacts {
+                kernel,
+                suite: image,
+            });
+        }
+        Ok(match side {
+            Side::This => Artifacts {
+                kernel: build::kernel(0)?,
+                suite: build::suite(suite)?,
+            },
+            Side::Delay(n) => Artifacts {
+                kernel: build::kernel(*n)?,
+                suite: build::suite(suite)?,
+            },
+            Side::Source(dir) => {
+                let out = build::artifact_dir().join("ab").join(label);
+                eprintln!("traplab: building side {label} from {}", dir.display());
+                let kernel = build::kernel_from(dir, 0, &out.join("runner-kernel"))?;
+                let image = build::suite_from(
+                    dir,
+                    suite,
+                    &out.join(format!("suite-{}.img", suite.name())),
+                )?;
+                Artifacts {
+                    kernel,
+                    suite: image,
+                }
+            }
+        })
+    }
+}
+
+impl Drop for Builder {
+    fn drop(&mut self) {
+        if let Some(image) = &self.pinned_suite {
+            let _ = std::fs::remove_file(image);
+        }
+    }
+}
+
+/// How to boot both sides.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub profile: String,
+    /// Kernel options for every boot (`samples=… warmup=…`).
+    pub boot_args: String,
+    pub repeat: u32,
+    pub timeout: Duration,
+    pub progress: bool,
+}
+
+/// The outcome of [`run`].
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The worst ending of any boot.
+    pub worst: Ending,
+    /// Every boot's capture, in boot order.
+    pub captures: Vec<PathBuf>,
+    /// `out/a.jsonl` and `out/b.jsonl`, when every boot succeeded.
+    pub pooled: Option<(PathBuf, PathBuf)>,
+}
+
+/// Boot `a` and `b` alternately `plan.repeat` times each, writing
+/// `out/a-<i>.jsonl`, `out/b-<i>.jsonl` and, if every boot succeeded, the
+/// pooled `out/a.jsonl` and `out/b.jsonl`.
+pub fn run(a: &Artifacts, b: &Artifacts, plan: &Plan, out: &Path) -> Result<Outcome> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let sides = [("a", a), ("b", b)];
+    let mut per_side: [Vec<PathBuf>; 2] = [Vec::new(), Vec::new()];
+    let mut captures = Vec::new();
+    let mut worst = Ending::Success;
+    let total = 2 * plan.repeat;
+    for round in 1..=plan.repeat {
+        for (i, (label, artifacts)) in sides.iter().enumerate() {
+            let capture = out.join(format!("{label}-{round}.jsonl"));
+            let launch = Launch {
+                kernel: artifacts.kernel.clone(),
+                suite: Some(artifacts.suite.clone()),
+                profile: plan.profile.clone(),
+                boot_args: plan.boot_args.clone(),
+            };
+            let n = 2 * (round - 1) + i as u32 + 1;
+            let report = session::run(&launch, &capture, plan.timeout, plan.progress)?;
+            eprintln!(
+                "traplab: boot {n}/{total}, side {}: {} ({} records, {:.1}s) -> {}",
+                label.to_uppercase(),
+                report.ending.describe(),
+                report.records,
+                report.elapsed.as_secs_f64(),
+                capture.display()
+            );
+            if report.ending.exit_code() > worst.exit_code() {
+                worst = report.ending;
+            }
+            per_side[i].push(capture.clone());
+            captures.push(capture);
+        }
+    }
+    if worst != Ending::Success {
+        return Ok(Outcome {
+            worst,
+            captures,
+            pooled: None,
+        });
+    }
+    let all: Vec<&Path> = captures.iter().map(PathBuf::as_path).collect();
+    let mut rates = pool::tsc_hz(&all)?;
+    rates.sort_unstable();
+    let common_hz = rates[rates.len() / 2];
+    let mut pooled = Vec::new();
+    for ((label, _), files) in sides.iter().zip(&per_side) {
+        let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+        let text =
+            pool::pool(&paths, Some(common_hz)).with_context(|| format!("pooling side {label}"))?;
+        let path = out.join(format!("{label}.jsonl"));
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        pooled.push(path);
+    }
+    let b = pooled.pop().expect("two sides");
+    let a = pooled.pop().expect("two sides");
+    Ok(Outcome {
+        worst,
+        captures,
+        pooled: Some((a, b)),
+    })
+}
+
+/// One row of `traplab compare --format json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub experiment: String,
+    pub config: String,
+    /// Ratio of medians, candidate / base.
+    pub ratio: f64,
+    /// `regressed`, `improved`, `unchanged` or `unsure`.
+    pub verdict: String,
+}
+
+impl Row {
+    pub fn label(&self) -> String {
+        format!("{} {}", self.experiment, self.config)
+    }
+}
+
+/// The analyzer's verdicts on an A/B outcome: on the pooled runs, and on
+/// each alternating pair of boots (A1 vs B1, A2 vs B2…).
+///
+/// `traplab compare` bootstraps individual samples, which is right within
+/// one boot but blind to shifts of a whole boot: under real-time TCG on a
+/// shared host, one boot that coincides with other load runs everything up
+/// to twice as slowly, and the pooled comparison calls that a change with
+/// high confidence. A regression is therefore only *confirmed* when the
+/// pooled comparison and every pair agree; one pair alone cannot do that,
+/// so real-time comparisons want `--repeat 3` or more. Under icount
+/// (exact, byte-identical boots) one pair is the whole truth.
+#[derive(Debug, Clone)]
+pub struct Verdicts {
+    pub pooled: Vec<Row>,
+    pub pairs: Vec<Vec<Row>>,
+}
+
+impl Verdicts {
+    /// Rows regressed in the pooled comparison and in every pair.
+    pub fn confirmed_regressions(&self) -> Vec<&Row> {
+        self.pooled.iter().filter(|r| r.verdict == "regressed" && self.in_every_pair(r, "regressed")).collect()
+    }
+
+    /// Rows the pooled comparison calls regressed that some pair does not.
+    pub fn unconfirmed_regressions(&self) -> Vec<&Row> {
+        self.pooled.iter().filter(|r| r.verdict == "regressed" && !self.in_every_pair(r, "regressed")).collect()
+    }
+
+    fn in_every_pair(&self, row: &Row, verdict: &str) -> bool {
+        self.pairs.iter().all(|pair| {
+            pair.iter().any(|p| p.experiment == row.experiment && p.config == row.config && p.verdict == verdict)
+        })
+    }
+
+    /// The per-pair verdicts of one row, e.g. `regressed, unsure`.
+    pub fn pair_verdicts(&self, row: &Row) -> String {
+        self.pairs
+            .iter()
+            .map(|pair| {
+                pair.iter()
+                    .find(|p| p.experiment == row.experiment && p.config == row.config)
+                    .map_or("missing", |p| p.verdict.as_str())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The analyzer binary: `traplab` next to this executable.
+pub fn analyzer() -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("locating this executable")?;
+    let traplab = exe.with_file_name("traplab");
+    if !traplab.is_file() {
+        bail!("{} not found; build it with: cargo build --release -p traplab-analyzer", traplab.display());
+    }
+    Ok(traplab)
+}
+
+/// Run `traplab compare BASE CAND` with `extra` arguments; returns its
+/// standard output. Exit status 1 ("something regressed") is an answer.
+pub fn run_compare(base: &Path, cand: &Path, threshold: f64, extra: &[&str]) -> Result<String> {
+    let traplab = analyzer()?;
+    let output = std::process::Command::new(&traplab)
+        .arg("compare")
+        .arg("--threshold")
+        .arg(threshold.to_string())
+        .args(extra)
+        .arg(base)
+        .arg(cand)
+        .output()
+        .with_context(|| format!("running {}", traplab.display()))?;
+    if !matches!(output.status.code(), Some(0 | 1)) {
+        bail!(
+            "traplab compare {} {} failed ({}): {}",
+            base.display(),
+            cand.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// The rows of `traplab compare --format json`.
+pub fn compare_rows(base: &Path, cand: &Path, threshold: f64) -> Result<Vec<Row>> {
+    let json = run_compare(base, cand, threshold, &["--format", "json"])?;
+    parse_rows(&json)
+}
+
+fn parse_rows(json: &str) -> Result<Vec<Row>> {
+    let rows: Vec<serde_json::Value> = serde_json::from_str(json).context("reading traplab compare's JSON")?;
+    rows.iter()
+        .map(|r| {
+            let text =
+                |key: &str| r[key].as_str().map(String::from).with_context(|| format!("compare row without {key}: {r}"));
+            Ok(Row {
+                experiment: text("experiment")?,
+                config: text("config")?,
+                ratio: r["ratio"].as_f64().unwrap_or(f64::NAN),
+                verdict: text("verdict")?,
+            })
+        })
+        .collect()
+}
+
+/// The analyzer's verdicts on `outcome` (which must have pooled runs).
+pub fn verdicts(outcome: &Outcome, threshold: f64) -> Result<Verdicts> {
+    let (a, b) = outcome.pooled.as_ref().context("no pooled runs: not every boot succeeded")?;
+    let pooled = compare_rows(a, b, threshold)?;
+    // Captures are in boot order: a-1, b-1, a-2, b-2…
+    let pairs = if outcome.captures.len() == 2 {
+        vec![pooled.clone()]
+    } else {
+        outcome.captures.chunks(2).map(|pair| compare_rows(&pair[0], &pair[1], threshold)).collect::<Result<_>>()?
+    };
+    Ok(Verdicts { pooled, pairs })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(experiment: &str, verdict: &str) -> Row {
+        Row { experiment: experiment.into(), config: "signals.bt_off".into(), ratio: 1.0, verdict: verdict.into() }
+    }
+
+    #[test]
+    fn a_regression_is_confirmed_only_when_every_pair_agrees() {
+        let v = Verdicts {
+            pooled: vec![row("trap.a", "regressed"), row("trap.b", "regressed"), row("call.null", "unchanged")],
+            pairs: vec![
+                vec![row("trap.a", "regressed"), row("trap.b", "regressed"), row("call.null", "unchanged")],
+                vec![row("trap.a", "regressed"), row("trap.b", "unsure"), row("call.null", "regressed")],
+            ],
+        };
+        let confirmed: Vec<String> = v.confirmed_regressions().iter().map(|r| r.experiment.clone()).collect();
+        assert_eq!(confirmed, ["trap.a"]);
+        let unconfirmed: Vec<String> = v.unconfirmed_regressions().iter().map(|r| r.experiment.clone()).collect();
+        assert_eq!(unconfirmed, ["trap.b"], "a pair alone never makes a regression");
+        assert_eq!(v.pair_verdicts(&v.pooled[1]), "regressed, unsure");
+    }
+
+    #[test]
+    fn compare_json_rows_are_read() {
+        let json = r#"[{"experiment":"call.null","config":"signals.bt_off","mode":"icount","ratio":1.0,"verdict":"unchanged"}]"#;
+        assert_eq!(parse_rows(json).unwrap(), vec![Row {
+            experiment: "call.null".into(),
+            config: "signals.bt_off".into(),
+            ratio: 1.0,
+            verdict: "unchanged".into()
+        }]);
+    }
+}
