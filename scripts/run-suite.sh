@@ -30,6 +30,11 @@ options:
   --timeout S         kill QEMU after S seconds               (default: 600)
   --boot-args "..."   extra kernel options (e.g. "only=trap. configs=signals.bt_off")
   --no-report         skip the report and figures
+  --sightglass DIR    add the sightglass-ABI benchmarks (*.wasm, *.wat) in DIR
+                      to the suite (repeatable)
+  --wast FILE         conformance mode: run the .wast script FILE in the
+                      kernel instead of the suite (repeatable); prints a
+                      pass/fail table ending "N passed, M failed, K unsupported"
   -h, --help          this text
 
 Re-running does not redo work: cargo, the kernel's symbol table and the
@@ -40,6 +45,7 @@ setup; 3 kernel crash; 4 timeout. Whatever arrived is kept either way.
 USAGE
 }
 
+sightglass=() wast=()
 suite=default samples=1000 heap_traps=100000 accel=tcg deterministic=0 iso=0 out="" timeout=600 boot_args="" report=1
 need() { [ $# -ge 2 ] || { echo "error: $1 needs a value (see --help)" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
@@ -54,6 +60,8 @@ while [ $# -gt 0 ]; do
         --timeout) need "$@"; timeout=$2; shift ;;
         --boot-args) need "$@"; boot_args=$2; shift ;;
         --no-report) report=0 ;;
+        --sightglass) need "$@"; sightglass+=(--sightglass "$2"); shift ;;
+        --wast) need "$@"; wast+=("$2"); shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "error: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -86,6 +94,18 @@ echo "building host tools (first build takes several minutes)..." >&2
 cargo build --release --locked -q -p traplab-harness -p traplab-analyzer || exit 2
 bin=${CARGO_TARGET_DIR:-target}/release
 
+if [ ${#wast[@]} -gt 0 ]; then
+    cargo build --release --locked -q -p traplab-conformance || exit 2
+    exec "$bin/traplab-wast" --profile "$profile" --timeout "$timeout" "${wast[@]}"
+fi
+suite_image=()
+if [ ${#sightglass[@]} -gt 0 ]; then
+    cargo build --release --locked -q -p traplab-workloads --bin build-suite || exit 2
+    image=${CARGO_TARGET_DIR:-target}/traplab/suite-$suite-sightglass.img
+    "$bin/build-suite" --suite "$suite" --out "$image" "${sightglass[@]}" >&2 || exit 2
+    suite_image=(--suite-image "$image")
+fi
+
 if [ -n "$out" ]; then
     mkdir -p "$out"
     capture="$out/run.jsonl"
@@ -96,7 +116,8 @@ fi
 
 set +e
 "$bin/traplab-run" --capture "$capture" --suite "$suite" --profile "$profile" \
-    --samples "$samples" --heap-traps "$heap_traps" --timeout "$timeout" --boot-args "$boot_args"
+    --samples "$samples" --heap-traps "$heap_traps" --timeout "$timeout" --boot-args "$boot_args" \
+    "${suite_image[@]}"
 status=$?
 set -e
 if [ "$status" -eq 2 ]; then
