@@ -284,17 +284,25 @@ pub struct Verdicts {
 impl Verdicts {
     /// Rows regressed in the pooled comparison and in every pair.
     pub fn confirmed_regressions(&self) -> Vec<&Row> {
-        self.pooled.iter().filter(|r| r.verdict == "regressed" && self.in_every_pair(r, "regressed")).collect()
+        self.pooled
+            .iter()
+            .filter(|r| r.verdict == "regressed" && self.in_every_pair(r, "regressed"))
+            .collect()
     }
 
     /// Rows the pooled comparison calls regressed that some pair does not.
     pub fn unconfirmed_regressions(&self) -> Vec<&Row> {
-        self.pooled.iter().filter(|r| r.verdict == "regressed" && !self.in_every_pair(r, "regressed")).collect()
+        self.pooled
+            .iter()
+            .filter(|r| r.verdict == "regressed" && !self.in_every_pair(r, "regressed"))
+            .collect()
     }
 
     fn in_every_pair(&self, row: &Row, verdict: &str) -> bool {
         self.pairs.iter().all(|pair| {
-            pair.iter().any(|p| p.experiment == row.experiment && p.config == row.config && p.verdict == verdict)
+            pair.iter().any(|p| {
+                p.experiment == row.experiment && p.config == row.config && p.verdict == verdict
+            })
         })
     }
 
@@ -317,7 +325,10 @@ pub fn analyzer() -> Result<PathBuf> {
     let exe = std::env::current_exe().context("locating this executable")?;
     let traplab = exe.with_file_name("traplab");
     if !traplab.is_file() {
-        bail!("{} not found; build it with: cargo build --release -p traplab-analyzer", traplab.display());
+        bail!(
+            "{} not found; build it with: cargo build --release -p traplab-analyzer",
+            traplab.display()
+        );
     }
     Ok(traplab)
 }
@@ -354,11 +365,16 @@ pub fn compare_rows(base: &Path, cand: &Path, threshold: f64) -> Result<Vec<Row>
 }
 
 fn parse_rows(json: &str) -> Result<Vec<Row>> {
-    let rows: Vec<serde_json::Value> = serde_json::from_str(json).context("reading traplab compare's JSON")?;
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(json).context("reading traplab compare's JSON")?;
     rows.iter()
         .map(|r| {
-            let text =
-                |key: &str| r[key].as_str().map(String::from).with_context(|| format!("compare row without {key}: {r}"));
+            let text = |key: &str| {
+                r[key]
+                    .as_str()
+                    .map(String::from)
+                    .with_context(|| format!("compare row without {key}: {r}"))
+            };
             Ok(Row {
                 experiment: text("experiment")?,
                 config: text("config")?,
@@ -371,13 +387,20 @@ fn parse_rows(json: &str) -> Result<Vec<Row>> {
 
 /// The analyzer's verdicts on `outcome` (which must have pooled runs).
 pub fn verdicts(outcome: &Outcome, threshold: f64) -> Result<Verdicts> {
-    let (a, b) = outcome.pooled.as_ref().context("no pooled runs: not every boot succeeded")?;
+    let (a, b) = outcome
+        .pooled
+        .as_ref()
+        .context("no pooled runs: not every boot succeeded")?;
     let pooled = compare_rows(a, b, threshold)?;
     // Captures are in boot order: a-1, b-1, a-2, b-2…
     let pairs = if outcome.captures.len() == 2 {
         vec![pooled.clone()]
     } else {
-        outcome.captures.chunks(2).map(|pair| compare_rows(&pair[0], &pair[1], threshold)).collect::<Result<_>>()?
+        outcome
+            .captures
+            .chunks(2)
+            .map(|pair| compare_rows(&pair[0], &pair[1], threshold))
+            .collect::<Result<_>>()?
     };
     Ok(Verdicts { pooled, pairs })
 }
@@ -387,33 +410,65 @@ mod tests {
     use super::*;
 
     fn row(experiment: &str, verdict: &str) -> Row {
-        Row { experiment: experiment.into(), config: "signals.bt_off".into(), ratio: 1.0, verdict: verdict.into() }
+        Row {
+            experiment: experiment.into(),
+            config: "signals.bt_off".into(),
+            ratio: 1.0,
+            verdict: verdict.into(),
+        }
     }
 
     #[test]
     fn a_regression_is_confirmed_only_when_every_pair_agrees() {
         let v = Verdicts {
-            pooled: vec![row("trap.a", "regressed"), row("trap.b", "regressed"), row("call.null", "unchanged")],
+            pooled: vec![
+                row("trap.a", "regressed"),
+                row("trap.b", "regressed"),
+                row("call.null", "unchanged"),
+            ],
             pairs: vec![
-                vec![row("trap.a", "regressed"), row("trap.b", "regressed"), row("call.null", "unchanged")],
-                vec![row("trap.a", "regressed"), row("trap.b", "unsure"), row("call.null", "regressed")],
+                vec![
+                    row("trap.a", "regressed"),
+                    row("trap.b", "regressed"),
+                    row("call.null", "unchanged"),
+                ],
+                vec![
+                    row("trap.a", "regressed"),
+                    row("trap.b", "unsure"),
+                    row("call.null", "regressed"),
+                ],
             ],
         };
-        let confirmed: Vec<String> = v.confirmed_regressions().iter().map(|r| r.experiment.clone()).collect();
+        let confirmed: Vec<String> = v
+            .confirmed_regressions()
+            .iter()
+            .map(|r| r.experiment.clone())
+            .collect();
         assert_eq!(confirmed, ["trap.a"]);
-        let unconfirmed: Vec<String> = v.unconfirmed_regressions().iter().map(|r| r.experiment.clone()).collect();
-        assert_eq!(unconfirmed, ["trap.b"], "a pair alone never makes a regression");
+        let unconfirmed: Vec<String> = v
+            .unconfirmed_regressions()
+            .iter()
+            .map(|r| r.experiment.clone())
+            .collect();
+        assert_eq!(
+            unconfirmed,
+            ["trap.b"],
+            "a pair alone never makes a regression"
+        );
         assert_eq!(v.pair_verdicts(&v.pooled[1]), "regressed, unsure");
     }
 
     #[test]
     fn compare_json_rows_are_read() {
         let json = r#"[{"experiment":"call.null","config":"signals.bt_off","mode":"icount","ratio":1.0,"verdict":"unchanged"}]"#;
-        assert_eq!(parse_rows(json).unwrap(), vec![Row {
-            experiment: "call.null".into(),
-            config: "signals.bt_off".into(),
-            ratio: 1.0,
-            verdict: "unchanged".into()
-        }]);
+        assert_eq!(
+            parse_rows(json).unwrap(),
+            vec![Row {
+                experiment: "call.null".into(),
+                config: "signals.bt_off".into(),
+                ratio: 1.0,
+                verdict: "unchanged".into()
+            }]
+        );
     }
 }

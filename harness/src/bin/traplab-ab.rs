@@ -111,16 +111,26 @@ fn run(args: Args) -> Result<i32> {
     let built_b = builder.build(&b, "b")?;
     let plan = Plan {
         profile: args.profile.clone(),
-        boot_args: format!("samples={} warmup={} heap_traps={} {}", args.samples, args.warmup, args.heap_traps, args.boot_args),
+        boot_args: format!(
+            "samples={} warmup={} heap_traps={} {}",
+            args.samples, args.warmup, args.heap_traps, args.boot_args
+        ),
         repeat: args.repeat,
         timeout: Duration::from_secs(args.timeout),
         progress: std::io::stderr().is_terminal(),
     };
     let outcome = ab::run(&built_a, &built_b, &plan, &args.out)?;
-    let list: String = outcome.captures.iter().map(|c| format!("{}\n", c.display())).collect();
+    let list: String = outcome
+        .captures
+        .iter()
+        .map(|c| format!("{}\n", c.display()))
+        .collect();
     std::fs::write(args.out.join("boots.txt"), &list)?;
     if outcome.worst != Ending::Success {
-        eprintln!("traplab-ab: not every boot succeeded ({}); the captures are kept, nothing pooled", outcome.worst.describe());
+        eprintln!(
+            "traplab-ab: not every boot succeeded ({}); the captures are kept, nothing pooled",
+            outcome.worst.describe()
+        );
         return Ok(outcome.worst.exit_code());
     }
     if !args.compare {
@@ -135,22 +145,39 @@ fn run(args: Args) -> Result<i32> {
     let unconfirmed = verdicts.unconfirmed_regressions();
     if args.repeat > 1 {
         println!();
-        println!("confirmation: a regression counts when the pooled runs and each of the {} alternating pairs agree", args.repeat);
+        println!(
+            "confirmation: a regression counts when the pooled runs and each of the {} alternating pairs agree",
+            args.repeat
+        );
         for r in &confirmed {
-            println!("  confirmed    {:<44} pairs: {}", r.label(), verdicts.pair_verdicts(r));
+            println!(
+                "  confirmed    {:<44} pairs: {}",
+                r.label(),
+                verdicts.pair_verdicts(r)
+            );
         }
         for r in &unconfirmed {
-            println!("  unconfirmed  {:<44} pairs: {}", r.label(), verdicts.pair_verdicts(r));
+            println!(
+                "  unconfirmed  {:<44} pairs: {}",
+                r.label(),
+                verdicts.pair_verdicts(r)
+            );
         }
     } else if qemu::mode(&args.profile) != "icount" && !confirmed.is_empty() {
         println!();
-        println!("note: one boot per side under a real-time mode cannot tell a change from a disturbed boot; use --repeat 3 to confirm");
+        println!(
+            "note: one boot per side under a real-time mode cannot tell a change from a disturbed boot; use --repeat 3 to confirm"
+        );
     }
     println!();
     println!(
         "verdict: {} regression(s) confirmed{}",
         confirmed.len(),
-        if unconfirmed.is_empty() { String::new() } else { format!(", {} not confirmed by every pair", unconfirmed.len()) }
+        if unconfirmed.is_empty() {
+            String::new()
+        } else {
+            format!(", {} not confirmed by every pair", unconfirmed.len())
+        }
     );
     Ok(if confirmed.is_empty() { 0 } else { 1 })
 }

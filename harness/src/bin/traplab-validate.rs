@@ -48,7 +48,11 @@ struct Args {
     #[arg(long, default_value = "icount,tcg", value_delimiter = ',')]
     profiles: Vec<String>,
     /// Dispatch delays to try, in cycles, comma-separated.
-    #[arg(long, default_value = "16,32,64,128,256,512,1024,4096", value_delimiter = ',')]
+    #[arg(
+        long,
+        default_value = "16,32,64,128,256,512,1024,4096",
+        value_delimiter = ','
+    )]
     delays: Vec<u64>,
     /// Boots per side under real-time profiles (icount is exact: 1).
     #[arg(long, default_value_t = 2)]
@@ -57,7 +61,10 @@ struct Args {
     #[arg(long, value_enum, default_value = "quick")]
     suite: SuiteName,
     /// Kernel options of every boot.
-    #[arg(long, default_value = "samples=100 warmup=10 heap_traps=0 compute_samples=3")]
+    #[arg(
+        long,
+        default_value = "samples=100 warmup=10 heap_traps=0 compute_samples=3"
+    )]
     boot_args: String,
     /// Threshold of `traplab compare`, percent.
     #[arg(long, default_value_t = 5.0)]
@@ -98,7 +105,11 @@ struct Judgement {
 
 /// Judge by confirmed regressions (see `traplab_harness::ab::Verdicts`).
 fn judge(verdicts: &Verdicts) -> Judgement {
-    let confirmed: Vec<String> = verdicts.confirmed_regressions().iter().map(|r| r.label()).collect();
+    let confirmed: Vec<String> = verdicts
+        .confirmed_regressions()
+        .iter()
+        .map(|r| r.label())
+        .collect();
     let mut j = Judgement::default();
     for r in &verdicts.pooled {
         let regressed = confirmed.contains(&r.label());
@@ -128,7 +139,11 @@ fn judge(verdicts: &Verdicts) -> Judgement {
             }
         }
         if r.experiment == "call.null" {
-            let verdict = if r.verdict == "regressed" && !regressed { "regressed, not confirmed" } else { &r.verdict };
+            let verdict = if r.verdict == "regressed" && !regressed {
+                "regressed, not confirmed"
+            } else {
+                &r.verdict
+            };
             j.call_null.push(format!("{}: {verdict}", r.config));
         }
     }
@@ -142,10 +157,16 @@ fn run(args: Args) -> Result<bool> {
     ab::analyzer()?;
     let started = Instant::now();
     let mut builder = Builder::new(Some(&args.source), args.suite)?;
-    eprintln!("traplab-validate: building the kernel and {} delay variants", args.delays.len());
+    eprintln!(
+        "traplab-validate: building the kernel and {} delay variants",
+        args.delays.len()
+    );
     let base = builder.build(&Side::This, "a")?;
-    let variants: Vec<(u64, Artifacts)> =
-        args.delays.iter().map(|&n| Ok((n, builder.build(&Side::Delay(n), "b")?))).collect::<Result<_>>()?;
+    let variants: Vec<(u64, Artifacts)> = args
+        .delays
+        .iter()
+        .map(|&n| Ok((n, builder.build(&Side::Delay(n), "b")?)))
+        .collect::<Result<_>>()?;
     std::fs::create_dir_all(&args.out)?;
 
     let mut report = String::new();
@@ -160,7 +181,11 @@ fn run(args: Args) -> Result<bool> {
     );
     let mut clean = true;
     for profile in &args.profiles {
-        let repeat = if qemu::mode(profile) == "icount" { 1 } else { args.repeat };
+        let repeat = if qemu::mode(profile) == "icount" {
+            1
+        } else {
+            args.repeat
+        };
         let plan = Plan {
             profile: profile.clone(),
             boot_args: args.boot_args.clone(),
@@ -168,7 +193,11 @@ fn run(args: Args) -> Result<bool> {
             timeout: Duration::from_secs(args.timeout),
             progress: std::io::stderr().is_terminal(),
         };
-        let _ = writeln!(report, "## Mode `{}` ({repeat} boot(s) per side, alternating)\n", qemu::mode(profile));
+        let _ = writeln!(
+            report,
+            "## Mode `{}` ({repeat} boot(s) per side, alternating)\n",
+            qemu::mode(profile)
+        );
         let _ = writeln!(
             report,
             "| B side | signals trap rows regressed | of them bt_off (no stack overflow) | unreachable ratio | call.null | controls regressed |"
@@ -179,11 +208,19 @@ fn run(args: Args) -> Result<bool> {
         let mut cases: Vec<(String, &Artifacts)> = vec![("A/A (delay 0)".to_string(), &base)];
         cases.extend(variants.iter().map(|(n, a)| (format!("delay {n}"), a)));
         for (i, (name, b)) in cases.iter().enumerate() {
-            let out = args.out.join(format!("{}-{}", qemu::mode(profile), name.replace([' ', '/', '(', ')'], "")));
+            let out = args.out.join(format!(
+                "{}-{}",
+                qemu::mode(profile),
+                name.replace([' ', '/', '(', ')'], "")
+            ));
             eprintln!("traplab-validate: {profile}: {name}");
             let outcome = ab::run(&base, b, &plan, &out)?;
             if outcome.pooled.is_none() {
-                bail!("{profile} {name}: a boot did not succeed ({}); captures in {}", outcome.worst.describe(), out.display());
+                bail!(
+                    "{profile} {name}: a boot did not succeed ({}); captures in {}",
+                    outcome.worst.describe(),
+                    out.display()
+                );
             }
             debug_assert_eq!(outcome.worst, Ending::Success);
             let j = judge(&ab::verdicts(&outcome, args.threshold)?);
@@ -200,13 +237,18 @@ fn run(args: Args) -> Result<bool> {
                 j.traps.1,
                 j.traps_bt_off.0,
                 j.traps_bt_off.1,
-                j.unreachable_ratio.map_or("–".into(), |r| format!("{r:.3}")),
+                j.unreachable_ratio
+                    .map_or("–".into(), |r| format!("{r:.3}")),
                 j.call_null.join("; "),
             );
             if i == 0 {
                 if !j.regressed.is_empty() {
                     clean = false;
-                    let _ = writeln!(report, "| | A/A false alarms: {} | | | | |", j.regressed.join(", "));
+                    let _ = writeln!(
+                        report,
+                        "| | A/A false alarms: {} | | | | |",
+                        j.regressed.join(", ")
+                    );
                 }
                 continue;
             }
@@ -214,11 +256,18 @@ fn run(args: Args) -> Result<bool> {
             if j.traps.0 > 0 && j.controls_regressed.is_empty() && smallest_any.is_none() {
                 smallest_any = Some(n);
             }
-            if j.traps_bt_off.1 > 0 && j.traps_bt_off.0 == j.traps_bt_off.1 && smallest_all.is_none() {
+            if j.traps_bt_off.1 > 0
+                && j.traps_bt_off.0 == j.traps_bt_off.1
+                && smallest_all.is_none()
+            {
                 smallest_all = Some(n);
             }
         }
-        let show = |n: Option<u64>| n.map_or("not within the delays tried".to_string(), |n| format!("{n} cycles"));
+        let show = |n: Option<u64>| {
+            n.map_or("not within the delays tried".to_string(), |n| {
+                format!("{n} cycles")
+            })
+        };
         let _ = writeln!(
             report,
             "\nSmallest delay detected in `{}`: {} (some signals trap flagged `regressed`, no control flagged); \
@@ -228,7 +277,11 @@ fn run(args: Args) -> Result<bool> {
             show(smallest_all)
         );
     }
-    let _ = writeln!(report, "Wall time: {:.0} s.", started.elapsed().as_secs_f64());
+    let _ = writeln!(
+        report,
+        "Wall time: {:.0} s.",
+        started.elapsed().as_secs_f64()
+    );
     std::fs::write(args.out.join("validation.md"), &report)?;
     println!("{report}");
     Ok(clean)
