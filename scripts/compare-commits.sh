@@ -20,13 +20,16 @@ drift of the host hits both, stores every boot under results/<commit>/,
 and prints `traplab compare` of A → B (all boots of a side pooled): per
 experiment the ratio of medians with its confidence interval and a
 verdict (regressed, improved, unchanged, unsure). A regression counts
-only when the pooled comparison and every alternating pair (A1 vs B1,
-A2 vs B2…) agree: under real-time TCG one disturbed boot (other load on
-the host) can slow a whole boot down, which the per-sample statistics
-alone would call a regression.
+only when the pooled comparison and every pair of one A boot and one B
+boot agree, i.e. every B boot is slower than every A boot: under
+real-time TCG a whole boot can run 2x slower or faster than the next
+(measured here), which the per-sample statistics alone would call a
+change. With R boots per side a false alarm then needs odds of at most
+1 in C(2R,R) per experiment (1 in 252 for the default R = 5; 1 in 20
+for R = 3).
 
 options (as scripts/run-suite.sh where the name is the same):
-  --repeat N          boots per side, alternating A, B, A, B…  (default: 3; 1 with --deterministic)
+  --repeat N          boots per side, alternating A, B, A, B…  (default: 5; 1 with --deterministic)
   --quick             quick suite, 100 samples, no heap check, 120 s bound per boot
   --suite NAME        default | quick                          (default: default)
   --samples N         timed samples per experiment             (default: 1000)
@@ -77,7 +80,7 @@ case "$accel" in
     *) echo "error: --accel must be tcg or kvm, not $accel" >&2; exit 2 ;;
 esac
 if [ -z "$repeat" ]; then
-    repeat=3
+    repeat=5
     [ "$profile" = icount ] && repeat=1
 fi
 

@@ -22,16 +22,18 @@ QEMU modes:
      is large enough; call.null, the explicit-check traps and the compute
      workloads (no exception) must never be.
 Prints a table per mode with the smallest N detected and writes it to
-target/traplab/validate/<commit>/validation.md.
+target/traplab/validate/<commit>-<profiles>/validation.md.
 
 options:
   --profiles LIST     QEMU profiles, comma-separated          (default: icount,tcg)
-  --delays LIST       delays N to try, cycles, comma-separated (default: 16,32,64,128,256,512,1024,4096)
-  --repeat N          boots per side in real-time modes        (default: 2)
+  --delays LIST       delays N to try, cycles, comma-separated
+                      (default: 16,32,64,128,256,1024,4096,16384,65536)
+  --repeat N          boots per side in real-time modes        (default: 5)
   --boot-args "..."   kernel options of every boot (default: samples=100 warmup=10 heap_traps=0 compute_samples=3)
   -h, --help          this text
 
-Takes about half an hour with the defaults (each delay is a kernel build).
+Takes about 40 minutes with the defaults on a 2-core machine (each delay
+is a kernel build; real-time modes boot 10 times per delay).
 exit status: 0 no false alarm and no control regressed; 1 otherwise; 2 bad setup.
 USAGE
 }
@@ -68,6 +70,10 @@ fi
 CARGO_TARGET_DIR=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 export CARGO_TARGET_DIR
 cargo build --release --locked -q -p traplab-harness -p traplab-analyzer || exit 2
-out="$CARGO_TARGET_DIR/traplab/validate/${sha:0:12}"
+profiles=icount,tcg
+for ((i = 0; i < ${#args[@]}; i += 2)); do
+    [ "${args[i]}" = --profiles ] && profiles=${args[i+1]}
+done
+out="$CARGO_TARGET_DIR/traplab/validate/${sha:0:12}-${profiles//,/-}"
 rm -rf "$out"
 exec "$CARGO_TARGET_DIR/release/traplab-validate" --source "$wt" --out "$out" "${args[@]}"

@@ -265,16 +265,22 @@ impl Row {
 }
 
 /// The analyzer's verdicts on an A/B outcome: on the pooled runs, and on
-/// each alternating pair of boots (A1 vs B1, A2 vs B2…).
+/// every cross pair of boots (each A boot against each B boot).
 ///
 /// `traplab compare` bootstraps individual samples, which is right within
-/// one boot but blind to shifts of a whole boot: under real-time TCG on a
-/// shared host, one boot that coincides with other load runs everything up
-/// to twice as slowly, and the pooled comparison calls that a change with
-/// high confidence. A regression is therefore only *confirmed* when the
-/// pooled comparison and every pair agree; one pair alone cannot do that,
-/// so real-time comparisons want `--repeat 3` or more. Under icount
-/// (exact, byte-identical boots) one pair is the whole truth.
+/// one boot but blind to shifts of a whole boot, and under real-time TCG
+/// those dominate: the same kernel's `trap.unreachable` median was 6.6k
+/// cycles in one boot and 15k in the next (measured on the development VM;
+/// within a boot the spread is a few percent), so the pooled comparison of
+/// two boots per side calls such a shift a change with high confidence.
+/// A regression is therefore only *confirmed* when the pooled comparison
+/// and every cross pair say `regressed`, that is when every B boot is
+/// slower than every A boot beyond the threshold. If A and B do not differ,
+/// the boots are exchangeable and that happens by chance with probability
+/// at most 1 / C(2R, R) for R boots per side (1/2, 1/6, 1/20, 1/70, 1/252
+/// for R = 1..5), before the threshold lowers it further: real-time
+/// comparisons want `--repeat 5`. Under icount (exact,
+/// byte-identical boots) one boot per side is the whole truth.
 #[derive(Debug, Clone)]
 pub struct Verdicts {
     pub pooled: Vec<Row>,
@@ -282,7 +288,7 @@ pub struct Verdicts {
 }
 
 impl Verdicts {
-    /// Rows regressed in the pooled comparison and in every pair.
+    /// Rows regressed in the pooled comparison and in every cross pair.
     pub fn confirmed_regressions(&self) -> Vec<&Row> {
         self.pooled
             .iter()
@@ -290,7 +296,8 @@ impl Verdicts {
             .collect()
     }
 
-    /// Rows the pooled comparison calls regressed that some pair does not.
+    /// Rows the pooled comparison calls regressed that some cross pair
+    /// does not.
     pub fn unconfirmed_regressions(&self) -> Vec<&Row> {
         self.pooled
             .iter()
@@ -306,17 +313,20 @@ impl Verdicts {
         })
     }
 
-    /// The per-pair verdicts of one row, e.g. `regressed, unsure`.
+    /// How the cross pairs judged one row, e.g. `regressed in 7 of 9 pairs`.
     pub fn pair_verdicts(&self, row: &Row) -> String {
-        self.pairs
+        let regressed = self
+            .pairs
             .iter()
-            .map(|pair| {
-                pair.iter()
-                    .find(|p| p.experiment == row.experiment && p.config == row.config)
-                    .map_or("missing", |p| p.verdict.as_str())
+            .filter(|pair| {
+                pair.iter().any(|p| {
+                    p.experiment == row.experiment
+                        && p.config == row.config
+                        && p.verdict == "regressed"
+                })
             })
-            .collect::<Vec<_>>()
-            .join(", ")
+            .count();
+        format!("regressed in {regressed} of {} pairs", self.pairs.len())
     }
 }
 
@@ -396,11 +406,15 @@ pub fn verdicts(outcome: &Outcome, threshold: f64) -> Result<Verdicts> {
     let pairs = if outcome.captures.len() == 2 {
         vec![pooled.clone()]
     } else {
-        outcome
-            .captures
-            .chunks(2)
-            .map(|pair| compare_rows(&pair[0], &pair[1], threshold))
-            .collect::<Result<_>>()?
+        let a_boots: Vec<&PathBuf> = outcome.captures.iter().step_by(2).collect();
+        let b_boots: Vec<&PathBuf> = outcome.captures.iter().skip(1).step_by(2).collect();
+        let mut pairs = Vec::with_capacity(a_boots.len() * b_boots.len());
+        for a in &a_boots {
+            for b in &b_boots {
+                pairs.push(compare_rows(a, b, threshold)?);
+            }
+        }
+        pairs
     };
     Ok(Verdicts { pooled, pairs })
 }
@@ -455,7 +469,7 @@ mod tests {
             ["trap.b"],
             "a pair alone never makes a regression"
         );
-        assert_eq!(v.pair_verdicts(&v.pooled[1]), "regressed, unsure");
+        assert_eq!(v.pair_verdicts(&v.pooled[1]), "regressed in 1 of 2 pairs");
     }
 
     #[test]

@@ -18,7 +18,7 @@
 //! Writes `OUT/a-<i>.jsonl`, `OUT/b-<i>.jsonl` (each boot), the list of
 //! them in `OUT/boots.txt`, and the pooled `OUT/a.jsonl`, `OUT/b.jsonl`.
 //! With `--compare` it then prints `traplab compare` of the pooled runs and
-//! which regressions every alternating pair confirms (see
+//! which regressions every pair of an A boot and a B boot confirms (see
 //! `traplab_harness::ab::Verdicts`), and exits 1 on a confirmed regression;
 //! without, it prints the captures. Exit codes otherwise as `traplab-run`;
 //! on anything but success (any boot) nothing is pooled and the worst
@@ -73,7 +73,7 @@ struct Args {
     #[arg(long, default_value_t = 600)]
     timeout: u64,
     /// After pooling, compare A → B with `traplab compare` (printed), check
-    /// each regression against every alternating pair, and exit 1 when a
+    /// each regression against every pair of an A boot and a B boot, and exit 1 when a
     /// regression is confirmed.
     #[arg(long)]
     compare: bool,
@@ -146,19 +146,19 @@ fn run(args: Args) -> Result<i32> {
     if args.repeat > 1 {
         println!();
         println!(
-            "confirmation: a regression counts when the pooled runs and each of the {} alternating pairs agree",
-            args.repeat
+            "confirmation: a regression counts when the pooled runs and all {} pairs of one A boot and one B boot agree",
+            args.repeat * args.repeat
         );
         for r in &confirmed {
             println!(
-                "  confirmed    {:<44} pairs: {}",
+                "  confirmed    {:<44} {}",
                 r.label(),
                 verdicts.pair_verdicts(r)
             );
         }
         for r in &unconfirmed {
             println!(
-                "  unconfirmed  {:<44} pairs: {}",
+                "  unconfirmed  {:<44} {}",
                 r.label(),
                 verdicts.pair_verdicts(r)
             );
@@ -166,7 +166,7 @@ fn run(args: Args) -> Result<i32> {
     } else if qemu::mode(&args.profile) != "icount" && !confirmed.is_empty() {
         println!();
         println!(
-            "note: one boot per side under a real-time mode cannot tell a change from a disturbed boot; use --repeat 3 to confirm"
+            "note: one boot per side under a real-time mode cannot tell a change from a disturbed boot; use --repeat 5 to confirm"
         );
     }
     println!();

@@ -16,7 +16,7 @@
 //!    never be.
 //!
 //! A row counts as regressed when the analyzer says so for the pooled runs
-//! and for every alternating pair of boots (`ab::Verdicts`). Prints one
+//! and for every pair of an A boot and a B boot (`ab::Verdicts`). Prints one
 //! table per profile and the smallest N detected, and writes them to
 //! `OUT/validation.md`. Exit 0 when no control ever regressed and
 //! A/A raised no alarm; 1 otherwise; 2 on bad setup.
@@ -50,12 +50,13 @@ struct Args {
     /// Dispatch delays to try, in cycles, comma-separated.
     #[arg(
         long,
-        default_value = "16,32,64,128,256,512,1024,4096",
+        default_value = "16,32,64,128,256,1024,4096,16384,65536",
         value_delimiter = ','
     )]
     delays: Vec<u64>,
-    /// Boots per side under real-time profiles (icount is exact: 1).
-    #[arg(long, default_value_t = 2)]
+    /// Boots per side under real-time profiles (icount is exact: 1); see
+    /// `ab::Verdicts` for why fewer than 5 risk false alarms.
+    #[arg(long, default_value_t = 5)]
     repeat: u32,
     /// Suite image.
     #[arg(long, value_enum, default_value = "quick")]
