@@ -17,7 +17,8 @@ image on DEVICE (e.g. /dev/ttyUSB0, a null-modem cable to the machine's
 COM1) at 115200 baud 8N1, raw. Start it, then power on or reset the
 machine. Stops at the run's end record (or after --timeout), stores the
 capture with `traplab ingest` under results/<commit>/<timestamp>-<suite>/
-and prints the summary table.
+and prints the summary table. DEVICE may also be a FIFO (a console
+server, socat, QEMU's `-serial pipe:`), read without stty.
 
 options:
   --timeout S   give up after S seconds without an end record (default: 1800)
@@ -53,8 +54,14 @@ traplab_ensure_rust
 # The kernel's line: 115200 baud, 8 data bits, no parity, one stop bit
 # (runner-kernel/src/arch/x86_64/serial.rs). Raw: no echo, no line editing,
 # no CR/LF translation; clocal: ignore the modem lines of a 3-wire cable.
-stty -F "$device" 115200 cs8 -parenb -cstopb raw -echo clocal -crtscts \
-    || { echo "error: cannot set up $device with stty (permissions? try the dialout group)" >&2; exit 2; }
+# A FIFO or a plain file (a console server's log, socat's output, QEMU's
+# `-serial pipe:`) has no line to set up and is read as it is.
+if [ -c "$device" ]; then
+    stty -F "$device" 115200 cs8 -parenb -cstopb raw -echo clocal -crtscts \
+        || { echo "error: cannot set up $device with stty (permissions? try the dialout group)" >&2; exit 2; }
+else
+    echo "capture-serial: $device is not a terminal device; reading it as it is (no stty)" >&2
+fi
 
 cargo build --release --locked -q -p traplab-harness -p traplab-analyzer || exit 2
 bin=${CARGO_TARGET_DIR:-target}/release

@@ -1,10 +1,9 @@
 //! The bare-metal capture path without bare metal: QEMU boots the GRUB
-//! image with COM1 on a pseudo-terminal, and `scripts/capture-serial.sh`
-//! reads it like a USB serial adapter (stty, raw 115200, until the end
-//! record), then summarizes the capture.
+//! image with COM1 on a FIFO, and `scripts/capture-serial.sh` reads it like
+//! a USB serial adapter (until the end record), then summarizes the
+//! capture.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -31,8 +30,23 @@ fn capture_serial_reads_a_grub_booted_run_from_a_tty_until_its_end_record() {
     )
     .expect("building the image");
 
-    // Paused (-S) until the capture has the pty open: a pty nobody reads
-    // drops what the guest writes.
+    // COM1 goes into a pair of FIFOs (QEMU's `pipe:` backend writes
+    // `com1.out`), which capture-serial.sh reads like a serial adapter.
+    // A FIFO and not a pty: every sandbox has mkfifo, not every one has a
+    // usable /dev/pts. The FIFO also gives flow control: while nobody
+    // reads, QEMU's UART holds the guest's bytes instead of dropping them.
+    let port = dir.join("com1");
+    for end in ["com1.in", "com1.out"] {
+        let status = Command::new("mkfifo")
+            .arg(dir.join(end))
+            .status()
+            .expect("running mkfifo");
+        assert!(status.success(), "mkfifo {end} failed");
+    }
+    // QEMU starts paused (-S): it opens the FIFOs at once, so the capture
+    // can open its end, and the guest runs ("cont" on the monitor) only
+    // once the capture is reading — a run that ended before anyone opened
+    // the FIFO would be lost with QEMU's exit.
     let mut flags = qemu::profile_args("base").unwrap();
     flags.retain(|f| f != "stdio");
     let at = flags
@@ -45,44 +59,46 @@ fn capture_serial_reads_a_grub_booted_run_from_a_tty_until_its_end_record() {
         .args(&flags)
         .arg("-cdrom")
         .arg(&image)
-        .args(["-serial", "pty", "-S", "-monitor", "stdio"])
+        .arg("-serial")
+        .arg(format!("pipe:{}", port.display()))
+        .args(["-S", "-monitor", "stdio"])
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
+        .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
         .expect("starting QEMU");
-    // QEMU names the pty on its monitor, standard output here
-    // ("char device redirected to /dev/pts/N (label serial0)").
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut pty = None;
-    for line in stdout.lines() {
-        let line = line.unwrap();
-        if let Some(rest) = line.split("redirected to ").nth(1) {
-            pty = Some(PathBuf::from(rest.split_whitespace().next().unwrap()));
-            break;
-        }
-    }
-    let pty = pty.expect("QEMU reported the pty of COM1");
 
     let out = dir.join("capture");
-    let capture = Command::new(workspace_root().join("scripts/capture-serial.sh"))
-        .arg(&pty)
+    let mut capture = Command::new(workspace_root().join("scripts/capture-serial.sh"))
+        .arg(dir.join("com1.out"))
         .args(["--timeout", "240", "--out"])
         .arg(&out)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("running scripts/capture-serial.sh");
-    // Let the script set the line up and open it, then start the machine.
+    // traplab-serial creates the capture file once the port is open.
     let started = Instant::now();
     while !out.join("run.jsonl").exists() && started.elapsed() < Duration::from_secs(120) {
         std::thread::sleep(Duration::from_millis(100));
     }
-    std::thread::sleep(Duration::from_millis(300));
     let mut monitor = child.stdin.take().unwrap();
     monitor.write_all(b"cont\n").unwrap();
     monitor.flush().unwrap();
 
+    // Bounded wait: a capture that never sees its end record must fail the
+    // test, not hang it.
+    let started = Instant::now();
+    loop {
+        if capture.try_wait().unwrap().is_some() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(300) {
+            let _ = capture.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let result = capture.wait_with_output().unwrap();
     let _ = child.kill();
     let _ = child.wait();
