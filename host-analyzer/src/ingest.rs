@@ -19,7 +19,7 @@ use std::fmt;
 
 use serde::Serialize;
 use traplab_wire::{
-    End, EndStatus, ExperimentResult, Fault, Header, LineError, Log, Metric, Panic, Record,
+    End, EndStatus, ExperimentResult, Fault, Header, Injection, LineError, Log, Metric, Panic, Record,
     SCHEMA_VERSION, Samples, SequenceProblem, SequenceTracker, Status, TRAP_STAGES, decode_line,
 };
 
@@ -127,6 +127,8 @@ pub struct Run {
     pub logs: Vec<Log>,
     pub faults: Vec<Fault>,
     pub panics: Vec<Panic>,
+    /// Fault-injection records, in stream order.
+    pub injections: Vec<Injection>,
     pub end: Option<End>,
     pub diagnostics: Vec<Diagnostic>,
     /// Lines in the input, noise included.
@@ -475,6 +477,7 @@ impl Parser {
                 );
                 self.run.panics.push(p);
             }
+            Record::Injection(i) => self.run.injections.push(i),
             Record::End(e) => {
                 self.ended = Some((n, seq));
                 self.run.end = Some(e);

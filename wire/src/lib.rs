@@ -75,6 +75,7 @@ pub enum Record {
     Log(Log),
     Fault(Fault),
     Panic(Panic),
+    Injection(Injection),
     End(End),
 }
 
@@ -89,6 +90,7 @@ impl Record {
             Record::Log(_) => "log",
             Record::Fault(_) => "fault",
             Record::Panic(_) => "panic",
+            Record::Injection(_) => "injection",
             Record::End(_) => "end",
         }
     }
@@ -306,6 +308,98 @@ pub enum EndStatus {
     Fault,
     /// A Rust panic stopped the run.
     Panic,
+}
+
+/// How one fault injection ended (`injectors` classifies; the kernel
+/// reports). Exactly one per injection.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// wasmtime claimed the fault as a wasm trap and returned `Err(Trap)`.
+    Trapped,
+    /// A fault wasmtime did not claim (no trap code at that PC, or a
+    /// runtime check that refused the state) was caught by the kernel,
+    /// which discarded the instance and lived on.
+    Contained,
+    /// The call overran its watchdog and was stopped.
+    Hang,
+    /// The call returned a value other than the golden one.
+    Corrupted,
+    /// The call returned the golden value.
+    Masked,
+    /// The kernel itself went down. Never written by the kernel in an
+    /// `injection` record (it is dead by then): the analyzer assigns it to
+    /// the injection that was in flight when a `fault` or `panic` record
+    /// ended the run.
+    KernelCrash,
+}
+
+impl Outcome {
+    /// Every outcome, in the order tables list them.
+    pub const ALL: [Outcome; 6] =
+        [Outcome::Trapped, Outcome::Contained, Outcome::Hang, Outcome::Corrupted, Outcome::Masked, Outcome::KernelCrash];
+
+    /// The name used on the wire and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Trapped => "trapped",
+            Outcome::Contained => "contained",
+            Outcome::Hang => "hang",
+            Outcome::Corrupted => "corrupted",
+            Outcome::Masked => "masked",
+            Outcome::KernelCrash => "kernel_crash",
+        }
+    }
+
+    /// Whether the fault became visible (everything but `masked`), the
+    /// "manifested" column of a Theseus-style fault-injection table.
+    pub fn manifested(self) -> bool {
+        self != Outcome::Masked
+    }
+}
+
+/// One fault injected into a running wasm workload and what came of it.
+///
+/// Times are TSC cycles. `trap_cycles`: from the exception (or the
+/// watchdog's timer interrupt) to the embedder holding the error.
+/// `recovery_cycles`: from the exception (or watchdog) to a fresh instance
+/// of the target ready to call — discarding the broken one included.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Injection {
+    /// Campaign name from its spec.
+    pub campaign: String,
+    /// 0-based; with the campaign's seed it reproduces this injection.
+    pub index: u32,
+    /// `noop`, `page_revoke`, `code_patch`, `divisor_zero`,
+    /// `bit_flip_memory`, `bit_flip_register`.
+    pub injector: String,
+    /// Workload name, e.g. `compute.sieve`.
+    pub target: String,
+    /// Engine configuration label, e.g. `signals.bt_off`.
+    pub config: String,
+    /// `sync` or `async`.
+    pub trigger: String,
+    /// Sync: clean calls made on the fresh instance before injecting.
+    /// Async: TSC cycles from the start of the call to the timer deadline.
+    pub point: u64,
+    /// What was changed, e.g. `linear+0x12000`, `text+0x1a4`,
+    /// `rdx bit 17`.
+    pub site: String,
+    /// False when the trigger never went off (an async deadline after the
+    /// call had returned); the outcome is then `masked`.
+    pub fired: bool,
+    pub outcome: Outcome,
+    /// wasmtime's trap code (`trapped`).
+    pub trap: Option<String>,
+    /// The CPU exception the fault raised (`trapped`, `contained`).
+    pub vector: Option<u8>,
+    /// What the call returned (`masked`, `corrupted`).
+    pub result: Option<i64>,
+    /// Anything else worth knowing: the faulting PC of a contained fault,
+    /// the panic message wasmtime raised, why nothing fired.
+    pub detail: Option<String>,
+    pub trap_cycles: Option<u64>,
+    pub recovery_cycles: Option<u64>,
 }
 
 /// Last record of a run.

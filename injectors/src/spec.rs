@@ -1,0 +1,232 @@
+//! The campaign spec: what a user writes (TOML on the host; the suite image
+//! carries it as JSON to the kernel).
+//!
+//! ```toml
+//! name = "default"
+//! seed = 1
+//! count = 10000
+//! targets = ["compute.sieve", "compute.divmix"]
+//!
+//! [[injectors]]
+//! kind = "page_revoke"
+//! trigger = "sync"
+//!
+//! [[injectors]]
+//! kind = "bit_flip_register"
+//! trigger = "async"
+//! weight = 2
+//! ```
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use alloc::{format, vec};
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::machine::Register;
+
+/// A whole campaign.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignSpec {
+    pub name: String,
+    /// With the injection index, seeds every random choice.
+    pub seed: u64,
+    /// Injections in the campaign.
+    pub count: u32,
+    /// Workloads (suite names, e.g. `compute.sieve`) to inject into.
+    pub targets: Vec<String>,
+    pub injectors: Vec<InjectorSpec>,
+    /// Engine configuration label the targets run under.
+    #[serde(default = "default_config")]
+    pub config: String,
+    /// A call running longer than this many times its clean duration is
+    /// stopped by the watchdog and counted as a hang.
+    #[serde(default = "default_watchdog_factor")]
+    pub watchdog_factor: u32,
+    /// Sync trigger: the number of clean calls before the injection is
+    /// drawn from `0..sync_calls`.
+    #[serde(default = "default_sync_calls")]
+    pub sync_calls: u32,
+}
+
+/// One injector of a campaign and how it is triggered.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InjectorSpec {
+    pub kind: InjectorKind,
+    pub trigger: Trigger,
+    /// Relative share of the campaign's injections (default 1).
+    #[serde(default = "default_weight")]
+    pub weight: u32,
+    /// `bit_flip_register` only: the registers it may flip. Default: every
+    /// general-purpose register but `rsp` and `rbp` (see
+    /// [`Register::DEFAULT_FLIP`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registers: Option<Vec<Register>>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum InjectorKind {
+    /// Changes nothing: the baseline every other injector is read against.
+    Noop,
+    /// Unmap a page of the instance's linear memory.
+    PageRevoke,
+    /// Overwrite an instruction of the compiled code with `ud2`.
+    CodePatch,
+    /// Zero an entry of the target's divisor table.
+    DivisorZero,
+    /// Flip one bit of linear memory.
+    BitFlipMemory,
+    /// Flip one bit of a register of the interrupted wasm code (async).
+    BitFlipRegister,
+}
+
+impl InjectorKind {
+    pub const ALL: [InjectorKind; 6] = [
+        InjectorKind::Noop,
+        InjectorKind::PageRevoke,
+        InjectorKind::CodePatch,
+        InjectorKind::DivisorZero,
+        InjectorKind::BitFlipMemory,
+        InjectorKind::BitFlipRegister,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            InjectorKind::Noop => "noop",
+            InjectorKind::PageRevoke => "page_revoke",
+            InjectorKind::CodePatch => "code_patch",
+            InjectorKind::DivisorZero => "divisor_zero",
+            InjectorKind::BitFlipMemory => "bit_flip_memory",
+            InjectorKind::BitFlipRegister => "bit_flip_register",
+        }
+    }
+
+    /// Triggers this injector can use: a register exists only in an
+    /// interrupted context.
+    pub fn supports(self, trigger: Trigger) -> bool {
+        !(self == InjectorKind::BitFlipRegister && trigger == Trigger::Sync)
+    }
+}
+
+/// When an injection fires.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// Between calls: after `k` clean calls on a fresh instance, before
+    /// the observed call.
+    Sync,
+    /// From a LAPIC timer interrupt at a seeded point inside the observed
+    /// call.
+    Async,
+}
+
+impl Trigger {
+    pub fn name(self) -> &'static str {
+        match self {
+            Trigger::Sync => "sync",
+            Trigger::Async => "async",
+        }
+    }
+}
+
+fn default_config() -> String {
+    "signals.bt_off".to_string()
+}
+fn default_watchdog_factor() -> u32 {
+    20
+}
+fn default_sync_calls() -> u32 {
+    2
+}
+fn default_weight() -> u32 {
+    1
+}
+
+/// A spec that cannot run, with the field at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError(pub String);
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl CampaignSpec {
+    /// Check what serde cannot: non-empty lists, usable numbers, injector
+    /// and trigger pairs that exist.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        let err = |m: String| Err(SpecError(m));
+        if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return err(format!("name {:?}: use letters, digits, '-' and '_' only", self.name));
+        }
+        if self.count == 0 {
+            return err("count: must be at least 1".to_string());
+        }
+        if self.targets.is_empty() {
+            return err("targets: name at least one workload".to_string());
+        }
+        if self.injectors.is_empty() {
+            return err("injectors: list at least one injector".to_string());
+        }
+        if self.watchdog_factor < 2 {
+            return err(format!("watchdog_factor {}: must be at least 2", self.watchdog_factor));
+        }
+        if self.sync_calls == 0 {
+            return err("sync_calls: must be at least 1".to_string());
+        }
+        for (i, injector) in self.injectors.iter().enumerate() {
+            if !injector.kind.supports(injector.trigger) {
+                return err(format!(
+                    "injectors[{i}]: {} needs an interrupted context; use trigger = \"async\"",
+                    injector.kind.name()
+                ));
+            }
+            if injector.weight == 0 {
+                return err(format!("injectors[{i}]: weight must be at least 1"));
+            }
+            match (&injector.registers, injector.kind) {
+                (Some(_), kind) if kind != InjectorKind::BitFlipRegister => {
+                    return err(format!("injectors[{i}]: `registers` applies to bit_flip_register only"));
+                }
+                (Some(list), _) if list.is_empty() => {
+                    return err(format!("injectors[{i}]: `registers` is empty"));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The registers `injectors[i]` may flip.
+    pub fn registers(&self, i: usize) -> Vec<Register> {
+        self.injectors[i].registers.clone().unwrap_or_else(|| Register::DEFAULT_FLIP.to_vec())
+    }
+
+    /// A small campaign for tests: every injector, both triggers where
+    /// possible, against `targets`.
+    pub fn every_injector(name: &str, seed: u64, count: u32, targets: Vec<String>) -> CampaignSpec {
+        let mut injectors = vec![];
+        for kind in InjectorKind::ALL {
+            for trigger in [Trigger::Sync, Trigger::Async] {
+                if kind.supports(trigger) {
+                    injectors.push(InjectorSpec { kind, trigger, weight: 1, registers: None });
+                }
+            }
+        }
+        CampaignSpec {
+            name: name.to_string(),
+            seed,
+            count,
+            targets,
+            injectors,
+            config: default_config(),
+            watchdog_factor: default_watchdog_factor(),
+            sync_calls: default_sync_calls(),
+        }
+    }
+}
