@@ -119,6 +119,7 @@ pub fn pack(scripts: &[ConvertedScript]) -> Result<Vec<u8>> {
         wasmtime: WASMTIME_VERSION.to_string(),
         workloads: Vec::new(),
         scripts: scripts.iter().map(|s| s.script.clone()).collect(),
+        campaign: None,
     };
     let blobs: Vec<Vec<Vec<u8>>> = scripts
         .iter()

@@ -6,6 +6,7 @@
 //! seed = 1
 //! count = 10000
 //! targets = ["compute.sieve", "compute.divmix"]
+//! args = { "compute.sieve" = [20000, 0] }
 //!
 //! [[injectors]]
 //! kind = "page_revoke"
@@ -17,6 +18,7 @@
 //! weight = 2
 //! ```
 
+use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use alloc::{format, vec};
@@ -49,6 +51,10 @@ pub struct CampaignSpec {
     /// drawn from `0..sync_calls`.
     #[serde(default = "default_sync_calls")]
     pub sync_calls: u32,
+    /// Per-target call arguments (default: the workload's suite
+    /// arguments). Smaller problems make more injections per minute.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, [i32; 2]>,
 }
 
 /// One injector of a campaign and how it is triggered.
@@ -179,6 +185,9 @@ impl CampaignSpec {
         if self.sync_calls == 0 {
             return err("sync_calls: must be at least 1".to_string());
         }
+        if let Some(name) = self.args.keys().find(|name| !self.targets.contains(name)) {
+            return err(format!("args.{name}: not one of the targets"));
+        }
         for (i, injector) in self.injectors.iter().enumerate() {
             if !injector.kind.supports(injector.trigger) {
                 return err(format!(
@@ -227,6 +236,7 @@ impl CampaignSpec {
             config: default_config(),
             watchdog_factor: default_watchdog_factor(),
             sync_calls: default_sync_calls(),
+            args: BTreeMap::new(),
         }
     }
 }

@@ -36,6 +36,35 @@ pub struct Manifest {
     /// Spec-style `.wast` scripts for conformance mode (see [`Script`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scripts: Vec<Script>,
+    /// A fault-injection campaign to run (see the `injectors` crate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<Campaign>,
+}
+
+/// A campaign as the kernel runs it: the user's spec plus, per target,
+/// what the host worked out (arguments, golden result, divisor table).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Campaign {
+    pub spec: traplab_injectors::CampaignSpec,
+    /// One per `spec.targets` entry, same order.
+    pub targets: Vec<CampaignTarget>,
+}
+
+/// One campaign target, resolved on the host.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct CampaignTarget {
+    /// The suite workload whose artifacts and export run (a compute
+    /// workload).
+    pub workload: String,
+    /// Arguments of every campaign call (the spec's `args`, else the
+    /// workload's own).
+    pub args: [i32; 2],
+    /// What the call returns with these arguments, computed by the host
+    /// with wasmtime: the reference for `masked` vs `corrupted`.
+    pub golden: i32,
+    /// Linear-memory offset and entry count of the module's `u32` divisor
+    /// table (the `TRAPLAB_DIVISORS` export), for `divisor_zero`.
+    pub divisors: Option<(u64, u32)>,
 }
 
 /// A `.wast` script, compiled on the host: its modules are precompiled
@@ -351,6 +380,7 @@ mod tests {
                     .collect(),
             }],
             scripts: Vec::new(),
+            campaign: None,
         }
     }
 

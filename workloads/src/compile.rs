@@ -358,6 +358,7 @@ pub fn build_suite_with(suite: SuiteName, sightglass_dirs: &[std::path::PathBuf]
         wasmtime: WASMTIME_VERSION.to_string(),
         workloads,
         scripts: Vec::new(),
+        campaign: None,
     };
     Ok(pack(manifest, &blobs))
 }
