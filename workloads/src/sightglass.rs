@@ -22,26 +22,42 @@ pub const SHIPPED_DIR: &str = "workloads/sightglass";
 /// `*.wasm` and `*.wat` files directly in `dir`, sorted by name.
 pub fn find_modules(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading sightglass directory {}", dir.display()))? {
-        let path = entry.with_context(|| format!("reading {}", dir.display()))?.path();
-        if matches!(path.extension().and_then(|e| e.to_str()), Some("wasm" | "wat")) {
+    for entry in std::fs::read_dir(dir)
+        .with_context(|| format!("reading sightglass directory {}", dir.display()))?
+    {
+        let path = entry
+            .with_context(|| format!("reading {}", dir.display()))?
+            .path();
+        if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("wasm" | "wat")
+        ) {
             found.push(path);
         }
     }
     found.sort();
-    ensure!(!found.is_empty(), "{} holds no .wasm or .wat module", dir.display());
+    ensure!(
+        !found.is_empty(),
+        "{} holds no .wasm or .wat module",
+        dir.display()
+    );
     Ok(found)
 }
 
 /// Experiment name of a module: `sightglass.<file stem>`.
 pub fn experiment_name(path: &Path) -> String {
-    format!("sightglass.{}", path.file_stem().map_or("module".into(), |s| s.to_string_lossy()))
+    format!(
+        "sightglass.{}",
+        path.file_stem()
+            .map_or("module".into(), |s| s.to_string_lossy())
+    )
 }
 
 /// Read a module (binary or text) and check the ABI.
 pub fn load(path: &Path) -> Result<Vec<u8>> {
     let wasm = wat::parse_file(path).with_context(|| format!("reading {}", path.display()))?;
-    check_abi(&wasm).with_context(|| format!("{} does not follow the sightglass ABI", path.display()))?;
+    check_abi(&wasm)
+        .with_context(|| format!("{} does not follow the sightglass ABI", path.display()))?;
     Ok(wasm)
 }
 
@@ -55,24 +71,37 @@ pub fn check_abi(wasm: &[u8]) -> Result<()> {
     let types = types.as_ref();
     let mut imports_wasi = false;
     for (module, name, ty) in types.core_imports().into_iter().flatten() {
-        let EntityType::Func(_) = ty else { bail!("it imports {module}.{name}, which is not a function") };
+        let EntityType::Func(_) = ty else {
+            bail!("it imports {module}.{name}, which is not a function")
+        };
         match (module, name) {
             ("bench", "start" | "end") => {}
-            ("bench", other) => bail!("it imports bench.{other}; the ABI has only bench.start and bench.end"),
+            ("bench", other) => {
+                bail!("it imports bench.{other}; the ABI has only bench.start and bench.end")
+            }
             ("wasi_snapshot_preview1", _) => imports_wasi = true,
-            (other, name) => bail!("it imports {other}.{name}; only bench.* and wasi_snapshot_preview1.* are provided"),
+            (other, name) => bail!(
+                "it imports {other}.{name}; only bench.* and wasi_snapshot_preview1.* are provided"
+            ),
         }
     }
     let exports: Vec<_> = types.core_exports().into_iter().flatten().collect();
     let Some(&(_, start)) = exports.iter().find(|(name, _)| *name == "_start") else {
         bail!("it does not export `_start`");
     };
-    let EntityType::Func(id) = start else { bail!("its export `_start` is not a function") };
+    let EntityType::Func(id) = start else {
+        bail!("its export `_start` is not a function")
+    };
     let ty = types[id].unwrap_func();
-    ensure!(ty.params().is_empty() && ty.results().is_empty(), "its `_start` has type {ty}, not [] -> []");
+    ensure!(
+        ty.params().is_empty() && ty.results().is_empty(),
+        "its `_start` has type {ty}, not [] -> []"
+    );
     if imports_wasi {
         ensure!(
-            exports.iter().any(|(name, e)| *name == "memory" && matches!(e, EntityType::Memory(_))),
+            exports
+                .iter()
+                .any(|(name, e)| *name == "memory" && matches!(e, EntityType::Memory(_))),
             "it imports WASI but exports no `memory` for the host to read and write"
         );
     }

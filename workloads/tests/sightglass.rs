@@ -6,7 +6,10 @@ use std::path::Path;
 use traplab_workloads::sightglass::{check_abi, find_modules, load};
 
 fn err(wat: &str) -> String {
-    format!("{:#}", check_abi(&wat::parse_str(wat).unwrap()).unwrap_err())
+    format!(
+        "{:#}",
+        check_abi(&wat::parse_str(wat).unwrap()).unwrap_err()
+    )
 }
 
 #[test]
@@ -22,7 +25,10 @@ fn shipped_modules_follow_the_abi() {
 #[test]
 fn foreign_imports_are_refused() {
     let e = err(r#"(module (import "env" "f" (func)) (func (export "_start")))"#);
-    assert_eq!(e, "it imports env.f; only bench.* and wasi_snapshot_preview1.* are provided");
+    assert_eq!(
+        e,
+        "it imports env.f; only bench.* and wasi_snapshot_preview1.* are provided"
+    );
 }
 
 #[test]
@@ -34,6 +40,11 @@ fn start_must_exist_with_the_right_type() {
 
 #[test]
 fn wasi_users_must_export_memory() {
-    let e = err(r#"(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))) (func (export "_start")))"#);
-    assert_eq!(e, "it imports WASI but exports no `memory` for the host to read and write");
+    let e = err(
+        r#"(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))) (func (export "_start")))"#,
+    );
+    assert_eq!(
+        e,
+        "it imports WASI but exports no `memory` for the host to read and write"
+    );
 }
