@@ -13,6 +13,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail, ensure};
 use traplab_compute::{ComputeKernel, KERNELS};
 use traplab_suite::{EngineVariant, TrapMode, engine_config};
+use wasmparser::{ExternalKind, Operator, Parser, Payload, TypeRef, ValType};
 use wasmtime::{Engine, Instance, Module, Store};
 
 use crate::compile::{check_exports, into_anyhow};
@@ -100,12 +101,7 @@ pub fn check_module(wasm: &[u8]) -> Result<()> {
 /// compiled for the kernel. The engine uses explicit checks, so the build
 /// process installs no signal handlers.
 pub fn check_golden(wasm: &[u8]) -> Result<()> {
-    let engine = Engine::new(&engine_config(EngineVariant {
-        trap_mode: TrapMode::Explicit,
-        backtrace: false,
-    }))
-    .map_err(into_anyhow)
-    .context("creating the host engine that checks golden results")?;
+    let engine = host_engine()?;
     let module = Module::new(&engine, wasm)
         .map_err(into_anyhow)
         .context("compiling the compute module for the host")?;
@@ -126,6 +122,16 @@ pub fn check_golden(wasm: &[u8]) -> Result<()> {
 
 /// Call `kernel`'s export with its suite arguments in a fresh instance.
 pub fn run_on(engine: &Engine, module: &Module, kernel: &ComputeKernel) -> Result<i32> {
+    call_on(engine, module, kernel, kernel.args)
+}
+
+/// Call `kernel`'s export with `args` in a fresh instance.
+pub fn call_on(
+    engine: &Engine,
+    module: &Module,
+    kernel: &ComputeKernel,
+    args: [i32; 2],
+) -> Result<i32> {
     let mut store = Store::new(engine, ());
     let instance = Instance::new(&mut store, module, &[])
         .map_err(into_anyhow)
@@ -134,7 +140,87 @@ pub fn run_on(engine: &Engine, module: &Module, kernel: &ComputeKernel) -> Resul
         .get_typed_func::<(i32, i32), i32>(&mut store, kernel.export)
         .map_err(into_anyhow)
         .with_context(|| format!("{}: looking up the export `{}`", kernel.name, kernel.export))?;
-    func.call(&mut store, (kernel.args[0], kernel.args[1]))
+    func.call(&mut store, (args[0], args[1]))
         .map_err(into_anyhow)
-        .with_context(|| format!("{}: calling the export `{}`", kernel.name, kernel.export))
+        .with_context(|| {
+            format!(
+                "{}: calling the export `{}` with ({}, {})",
+                kernel.name, kernel.export, args[0], args[1]
+            )
+        })
+}
+
+/// A host-native engine with explicit checks (no signal handlers in the
+/// build process) that runs the compute module for golden results.
+pub fn host_engine() -> Result<Engine> {
+    Engine::new(&engine_config(EngineVariant {
+        trap_mode: TrapMode::Explicit,
+        backtrace: false,
+    }))
+    .map_err(into_anyhow)
+    .context("creating the host engine that checks golden results")
+}
+
+/// The export naming the divisor table of `compute.divmix`
+/// (`traplab_compute::divmix::TRAPLAB_DIVISORS`).
+pub const DIVISORS_EXPORT: &str = "TRAPLAB_DIVISORS";
+
+/// The linear-memory offset of the module's divisor table: the value of
+/// its exported global [`DIVISORS_EXPORT`] (rustc exports a `#[no_mangle]`
+/// static of a wasm module as an immutable `i32` global holding the
+/// static's address). `None` when the module has no such export; an error
+/// when it exports something else under that name.
+pub fn divisor_table(wasm: &[u8]) -> Result<Option<u64>> {
+    let mut global = None;
+    let mut imported_globals = 0;
+    let mut globals = Vec::new();
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload.context("the module does not parse")? {
+            Payload::ImportSection(imports) => {
+                for import in imports.into_imports() {
+                    if matches!(import.context("reading an import")?.ty, TypeRef::Global(_)) {
+                        imported_globals += 1;
+                    }
+                }
+            }
+            Payload::GlobalSection(section) => {
+                for g in section {
+                    globals.push(g.context("reading a global")?);
+                }
+            }
+            Payload::ExportSection(exports) => {
+                for export in exports {
+                    let export = export.context("reading an export")?;
+                    if export.name == DIVISORS_EXPORT {
+                        ensure!(
+                            export.kind == ExternalKind::Global,
+                            "its export `{DIVISORS_EXPORT}` is not a global (the address of the divisor table)"
+                        );
+                        global = Some(export.index);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(index) = global else {
+        return Ok(None);
+    };
+    let defined = index.checked_sub(imported_globals).with_context(|| {
+        format!("its export `{DIVISORS_EXPORT}` is an imported global, not the table's address")
+    })?;
+    let global = globals
+        .get(defined as usize)
+        .with_context(|| format!("its export `{DIVISORS_EXPORT}` names a missing global"))?;
+    ensure!(
+        global.ty.content_type == ValType::I32 && !global.ty.mutable,
+        "its export `{DIVISORS_EXPORT}` is not an immutable i32 global"
+    );
+    let mut ops = global.init_expr.get_operators_reader();
+    match (ops.read(), ops.read(), ops.eof()) {
+        (Ok(Operator::I32Const { value }), Ok(Operator::End), true) => {
+            Ok(Some(u64::from(value as u32)))
+        }
+        _ => bail!("its export `{DIVISORS_EXPORT}` is not initialised by a constant address"),
+    }
 }

@@ -249,3 +249,59 @@ fn a_module_with_a_wrong_result_is_refused_naming_the_kernel() {
         )
     );
 }
+
+#[test]
+fn divmix_divides_by_its_exported_table_with_bare_wasm_divisions() {
+    let wasm = module();
+    // The table's address is an exported global, and it holds the
+    // native table's entries (checked by instantiating in campaign.rs'
+    // `resolve`; here, its presence).
+    let offset = compute::divisor_table(wasm)
+        .unwrap()
+        .expect("the module exports TRAPLAB_DIVISORS");
+    assert!(offset > 0);
+    // The code the `divmix` export runs (its body and every function it
+    // calls, transitively) divides with `i32.div_u`/`i32.rem_u` and has no
+    // `unreachable`: no Rust-level zero check (a branch to the panic
+    // handler), so a zeroed entry is wasm's own divide-by-zero trap.
+    let mut export = None;
+    let mut bodies = Vec::new();
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload.unwrap() {
+            Payload::ExportSection(exports) => {
+                for e in exports {
+                    let e = e.unwrap();
+                    if e.name == "divmix" {
+                        export = Some(e.index);
+                    }
+                }
+            }
+            Payload::CodeSectionEntry(body) => bodies.push(body),
+            _ => {}
+        }
+    }
+    // The module imports nothing, so function indices are code indices.
+    let mut todo = vec![export.expect("the module exports divmix")];
+    let mut seen = BTreeSet::new();
+    let (mut divisions, mut unreachable) = (0, 0);
+    while let Some(function) = todo.pop() {
+        if !seen.insert(function) {
+            continue;
+        }
+        let mut reader = bodies[function as usize].get_operators_reader().unwrap();
+        while !reader.eof() {
+            match reader.read().unwrap() {
+                Operator::I32DivU | Operator::I32RemU => divisions += 1,
+                Operator::Unreachable => unreachable += 1,
+                Operator::Call { function_index } => todo.push(function_index),
+                Operator::CallIndirect { .. } => panic!("divmix calls indirectly"),
+                _ => {}
+            }
+        }
+    }
+    assert!(divisions > 0, "no i32.div_u / i32.rem_u in divmix");
+    assert_eq!(
+        unreachable, 0,
+        "divmix can reach an `unreachable` (a zero check?)"
+    );
+}

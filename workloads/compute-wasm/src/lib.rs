@@ -16,7 +16,7 @@
 //! builds and lints of every target succeed; only the wasm build is used.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
-use traplab_compute::{fib, lz, matmul, nbody, quicksort, sha256, sieve, tokenizer};
+use traplab_compute::{divmix, fib, lz, matmul, nbody, quicksort, sha256, sieve, tokenizer};
 
 /// Defines `#[unsafe(no_mangle)] extern "C" fn <export>(a, b) -> i32` for
 /// each `export => kernel module` pair.
@@ -41,6 +41,7 @@ exports! {
     nbody => nbody,
     lz => lz,
     tokenizer => tokenizer,
+    divmix => divmix,
 }
 
 /// A panic (an index out of bounds would be a bug: every kernel clamps its

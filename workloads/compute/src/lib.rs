@@ -36,6 +36,7 @@
 #![no_std]
 
 pub mod checksum;
+pub mod divmix;
 pub mod fib;
 pub mod lz;
 pub mod matmul;
@@ -131,6 +132,14 @@ pub const KERNELS: &[ComputeKernel] = &[
         args: [tokenizer::SUITE_LEN, 1],
         golden: -244_267_468,
         run: tokenizer::run,
+        uses_float: false,
+    },
+    ComputeKernel {
+        name: "compute.divmix",
+        export: "divmix",
+        args: [divmix::SUITE_N, 1],
+        golden: 1_254_810_148,
+        run: divmix::run,
         uses_float: false,
     },
 ];
