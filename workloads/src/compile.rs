@@ -23,6 +23,7 @@ use wasmtime_environ::obj::ELF_WASMTIME_TRAPS;
 use wasmtime_environ::object::read::File as ElfFile;
 use wasmtime_environ::object::{Object, ObjectSection, ObjectSymbol, SectionKind, SymbolKind};
 
+use crate::campaign::{self, SpecFile};
 use crate::catalogue::{EXPORT, Expectation, SuiteName, WorkloadSpec};
 use crate::compute;
 
@@ -305,7 +306,21 @@ pub fn build_suite(suite: SuiteName) -> Result<Vec<u8>> {
 
 /// [`build_suite`] plus the sightglass-ABI modules in `sightglass_dirs`
 /// (beside the shipped ones in [`sightglass::SHIPPED_DIR`]).
-pub fn build_suite_with(suite: SuiteName, sightglass_dirs: &[std::path::PathBuf]) -> Result<Vec<u8>> {
+pub fn build_suite_with(
+    suite: SuiteName,
+    sightglass_dirs: &[std::path::PathBuf],
+) -> Result<Vec<u8>> {
+    build_suite_campaign(suite, sightglass_dirs, None)
+}
+
+/// [`build_suite_with`] plus a fault-injection campaign, resolved against
+/// this suite's compute workloads ([`campaign::resolve`]) into the
+/// manifest's `campaign`.
+pub fn build_suite_campaign(
+    suite: SuiteName,
+    sightglass_dirs: &[std::path::PathBuf],
+    campaign: Option<&SpecFile>,
+) -> Result<Vec<u8>> {
     let engines = TrapMode::ALL
         .iter()
         .map(|&mode| Ok((mode, kernel_engine(mode)?)))
@@ -331,6 +346,7 @@ pub fn build_suite_with(suite: SuiteName, sightglass_dirs: &[std::path::PathBuf]
             compile_all_modes(&engines, &wasm, &what)?,
         );
     }
+    let mut compute_wasm = None;
     if !kernels.is_empty() {
         let wasm = compute::build_module()?;
         compute::check_module(&wasm)?;
@@ -340,17 +356,28 @@ pub fn build_suite_with(suite: SuiteName, sightglass_dirs: &[std::path::PathBuf]
         for kernel in kernels {
             add(compute_manifest_entry(kernel), compiled.clone());
         }
+        compute_wasm = Some(wasm);
     }
+    let campaign = campaign
+        .map(|spec| campaign::resolve(spec, suite.name(), kernels, compute_wasm.as_deref()))
+        .transpose()?;
     let mut dirs = vec![crate::compute::workspace_root().join(sightglass::SHIPPED_DIR)];
     dirs.extend(sightglass_dirs.iter().cloned());
     let mut names = std::collections::BTreeSet::new();
     for dir in &dirs {
         for path in sightglass::find_modules(dir)? {
             let name = sightglass::experiment_name(&path);
-            ensure!(names.insert(name.clone()), "{}: a second module named {name}", path.display());
+            ensure!(
+                names.insert(name.clone()),
+                "{}: a second module named {name}",
+                path.display()
+            );
             let wasm = sightglass::load(&path)?;
             let compiled = compile_all_modes(&engines, &wasm, &path.display().to_string())?;
-            add(sightglass::manifest_entry(name, unplaced_artifacts()), compiled);
+            add(
+                sightglass::manifest_entry(name, unplaced_artifacts()),
+                compiled,
+            );
         }
     }
     let manifest = Manifest {
@@ -358,7 +385,7 @@ pub fn build_suite_with(suite: SuiteName, sightglass_dirs: &[std::path::PathBuf]
         wasmtime: WASMTIME_VERSION.to_string(),
         workloads,
         scripts: Vec::new(),
-        campaign: None,
+        campaign,
     };
     Ok(pack(manifest, &blobs))
 }

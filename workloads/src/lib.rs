@@ -9,17 +9,22 @@
 //! - [`compile`]: the workload contract check, wasm → Cranelift artifacts
 //!   (one per trap mode, with host compile facts) →
 //!   [`traplab_suite::image::pack`].
+//! - [`campaign`]: fault-injection campaign specs (TOML), resolved against
+//!   the suite's compute workloads into the manifest.
 //!
 //! The written workload contract is `workloads/README.md`. The image format
 //! and the shared wasmtime `Config` live in `traplab-suite`; running the
 //! workloads is the kernel's job (this crate's tests also run them on the
 //! host, to prove each does what its name says).
 
+pub mod campaign;
 pub mod catalogue;
 pub mod compile;
 pub mod compute;
 pub mod sightglass;
 
 pub use catalogue::{EXPORT, Expectation, SuiteName, WORKLOADS, WorkloadSpec};
-pub use compile::{KERNEL_TARGET, WASMTIME_VERSION, build_suite, build_suite_with};
+pub use compile::{
+    KERNEL_TARGET, WASMTIME_VERSION, build_suite, build_suite_campaign, build_suite_with,
+};
 pub use traplab_compute::{ComputeKernel, KERNELS};

@@ -2,12 +2,13 @@
 //! the suite image.
 //!
 //! ```text
-//! build-suite --suite default|quick --out PATH
+//! build-suite --suite default|quick --out PATH [--sightglass DIR]... [--campaign SPEC]
 //! ```
 //!
 //! Prints one line on success: the path, the number of workloads, the image
-//! size in bytes and the manifest SHA-256 (the suite's identity in run
-//! headers).
+//! size in bytes, the manifest SHA-256 (the suite's identity in run
+//! headers) and, with `--campaign`, the campaign's name, injections and
+//! targets.
 
 use std::fs;
 use std::io::Write;
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 use traplab_suite::Suite;
-use traplab_workloads::{SuiteName, build_suite_with};
+use traplab_workloads::{SuiteName, build_suite_campaign, campaign};
 
 /// Compile the traplab workloads with Cranelift for x86_64-unknown-none and
 /// pack them into a suite image.
@@ -35,6 +36,12 @@ struct Args {
     /// beside the shipped ones; repeatable.
     #[arg(long, value_name = "DIR")]
     sightglass: Vec<PathBuf>,
+    /// A fault-injection campaign spec (TOML, see
+    /// injectors/campaigns/README.md) to resolve into the manifest; a bare
+    /// name such as `default` or `smoke` is the shipped spec
+    /// injectors/campaigns/<name>.toml.
+    #[arg(long, value_name = "SPEC")]
+    campaign: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -48,13 +55,30 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<()> {
-    let image = build_suite_with(args.suite, &args.sightglass)?;
+    let spec = match &args.campaign {
+        Some(argument) => Some(campaign::load_spec(&campaign::spec_path(argument))?),
+        None => None,
+    };
+    let image = build_suite_campaign(args.suite, &args.sightglass, spec.as_ref())?;
     // Parsing our own output checks the manifest checksum and JSON, and
     // yields the manifest hash that identifies the suite.
     let suite = Suite::parse(&image).context("the packed image does not parse back")?;
     write_atomically(&args.out, &image)?;
+    let campaign = suite
+        .manifest
+        .campaign
+        .as_ref()
+        .map_or_else(String::new, |c| {
+            let targets: Vec<&str> = c.targets.iter().map(|t| t.workload.as_str()).collect();
+            format!(
+                " campaign={} injections={} targets={}",
+                c.spec.name,
+                c.spec.count,
+                targets.join(",")
+            )
+        });
     println!(
-        "{} workloads={} bytes={} manifest_sha256={}",
+        "{} workloads={} bytes={} manifest_sha256={}{campaign}",
         args.out.display(),
         suite.manifest.workloads.len(),
         image.len(),
