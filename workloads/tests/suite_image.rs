@@ -15,6 +15,10 @@ use std::process::{Command, Output};
 use traplab_suite::{Manifest, Suite, TrapMode, Workload, WorkloadKind};
 use traplab_workloads::catalogue::{VECTOR_DIVIDE_ERROR, VECTOR_INVALID_OPCODE, VECTOR_PAGE_FAULT};
 use traplab_workloads::compile::{compute_manifest_entry, manifest_entry};
+use traplab_workloads::compute::workspace_root;
+use traplab_workloads::sightglass::{
+    SHIPPED_DIR, experiment_name, find_modules, manifest_entry as sightglass_entry,
+};
 use traplab_workloads::{KERNELS, SuiteName, WASMTIME_VERSION, WORKLOADS};
 use wasmtime_environ::obj::{ELF_WASM_ENGINE, ELF_WASMTIME_TRAPS};
 use wasmtime_environ::object::{Object, ObjectSection, read::File as ElfFile};
@@ -66,23 +70,33 @@ fn build_suite_writes_an_image_whose_artifacts_all_verify() {
         assert_eq!(manifest.suite, suite_name);
         assert_eq!(manifest.wasmtime, WASMTIME_VERSION);
 
+        // The shipped sightglass-ABI modules come last.
+        let shipped = find_modules(&workspace_root().join(SHIPPED_DIR)).unwrap();
+        assert!(!shipped.is_empty());
+
         // The one line of output: path, count, size, manifest hash.
         let stdout = String::from_utf8(output.stdout).unwrap();
         let expected_line = format!(
             "{} workloads={} bytes={} manifest_sha256={}\n",
             out.display(),
-            WORKLOADS.len() + KERNELS.len(),
+            WORKLOADS.len() + KERNELS.len() + shipped.len(),
             image.len(),
             suite.manifest_sha256
         );
         assert_eq!(stdout, expected_line);
 
         // The manifest mirrors the catalogue (WAT workloads, then compute
-        // kernels), and every artifact verifies.
+        // kernels, then the shipped sightglass modules), and every
+        // artifact verifies.
         let expected_entries: Vec<Workload> = WORKLOADS
             .iter()
             .map(manifest_entry)
             .chain(KERNELS.iter().map(compute_manifest_entry))
+            .chain(
+                shipped
+                    .iter()
+                    .map(|path| sightglass_entry(experiment_name(path), Vec::new())),
+            )
             .collect();
         assert_eq!(manifest.workloads.len(), expected_entries.len());
         for (workload, expected) in manifest.workloads.iter().zip(&expected_entries) {
