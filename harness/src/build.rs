@@ -144,6 +144,41 @@ pub fn suite(suite: SuiteName) -> Result<PathBuf> {
     Ok(out)
 }
 
+/// Build the suite image `suite` with the fault-injection campaign of the
+/// spec `campaign` (a TOML file, or a shipped spec's bare name such as
+/// `default` or `smoke`: see `traplab_workloads::campaign::spec_path`)
+/// into `<artifact dir>/suite-<name>-campaign-<spec name>.img`, or reuse
+/// the one there when neither the suite's inputs nor the spec changed.
+pub fn suite_with_campaign(suite: SuiteName, campaign: &Path) -> Result<PathBuf> {
+    let spec_path = traplab_workloads::campaign::spec_path(campaign);
+    let spec = traplab_workloads::campaign::load_spec(&spec_path)?;
+    let out = artifact_dir().join(format!(
+        "suite-{}-campaign-{}.img",
+        suite.name(),
+        spec.spec.name
+    ));
+    let mut inputs = suite_inputs()?;
+    inputs.push(spec_path.clone());
+    let key = fingerprint(&inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
+    // The key names the spec file too: two spec files of the same name
+    // share the output path but not the key.
+    let key = format!("{key} {}", spec_path.display());
+    if fresh(&out, &key) {
+        return Ok(out);
+    }
+    let image =
+        traplab_workloads::build_suite_campaign(suite, &[], Some(&spec)).with_context(|| {
+            format!(
+                "building the {} suite with campaign {}",
+                suite.name(),
+                spec_path.display()
+            )
+        })?;
+    write_atomically(&out, &image)?;
+    remember(&out, &key)?;
+    Ok(out)
+}
+
 /// What a suite image is made from: this executable (it links the workload
 /// catalogue, the WAT texts and the Cranelift compiler), the lock file (the
 /// wasmtime version), and every source file under `workloads/` (the

@@ -51,8 +51,14 @@ struct Args {
     #[arg(long, value_name = "ELF")]
     kernel: Option<PathBuf>,
     /// Use this suite image instead of building one.
-    #[arg(long, value_name = "IMG")]
+    #[arg(long, value_name = "IMG", conflicts_with = "campaign")]
     suite_image: Option<PathBuf>,
+    /// Build the suite with this fault-injection campaign spec (TOML; a
+    /// bare name such as `default` or `smoke` is a shipped spec of
+    /// injectors/campaigns/). Pair it with `--boot-args only=campaign.` to
+    /// run the campaign alone.
+    #[arg(long, value_name = "SPEC")]
+    campaign: Option<PathBuf>,
     /// Kill QEMU after this many seconds.
     #[arg(long, default_value_t = 600)]
     timeout: u64,
@@ -93,12 +99,13 @@ fn run(args: Args) -> Result<i32> {
         }
         None => build::kernel(args.dispatch_delay)?,
     };
-    let suite = match args.suite_image {
-        Some(s) => {
+    let suite = match (args.suite_image, &args.campaign) {
+        (Some(s), _) => {
             qemu::exists(&s)?;
             s
         }
-        None => build::suite(args.suite)?,
+        (None, Some(spec)) => build::suite_with_campaign(args.suite, spec)?,
+        (None, None) => build::suite(args.suite)?,
     };
     let launch = Launch {
         kernel,
