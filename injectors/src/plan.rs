@@ -44,24 +44,26 @@ pub fn rng(seed: u64, index: u32) -> Rand64 {
 }
 
 /// Plan injection `index` of `spec` (which must be valid). The injector
-/// and target go round-robin through every (injector, target) pair,
-/// injectors repeated by weight, so a campaign of `count` injections
-/// covers them evenly; the trigger point comes from the injection's own
-/// random stream. Returns the stream, positioned after the draws made
-/// here, for the injector's site choice.
+/// and target go round-robin through every (injector, target) pair —
+/// each injector with the targets it strikes, repeated by its weight — so
+/// a campaign of `count` injections covers them evenly; the trigger point
+/// comes from the injection's own random stream. Returns the stream,
+/// positioned after the draws made here, for the injector's site choice.
 pub fn plan(spec: &CampaignSpec, index: u32) -> (Planned, Rand64) {
-    let slots: u32 = spec.injectors.iter().map(|i| i.weight).sum();
-    let pairs = slots as u64 * spec.targets.len() as u64;
-    let slot = (u64::from(index) % pairs) as u32;
-    let target = (slot % spec.targets.len() as u32) as usize;
-    let mut weighted = slot / spec.targets.len() as u32;
-    let mut injector = 0;
-    for (i, spec) in spec.injectors.iter().enumerate() {
-        if weighted < spec.weight {
+    let pairs: u64 = (0..spec.injectors.len())
+        .map(|i| u64::from(spec.injectors[i].weight) * spec.targets_of(i).len() as u64)
+        .sum();
+    let mut slot = u64::from(index) % pairs;
+    let (mut injector, mut target) = (0, 0);
+    for i in 0..spec.injectors.len() {
+        let targets = spec.targets_of(i);
+        let share = u64::from(spec.injectors[i].weight) * targets.len() as u64;
+        if slot < share {
             injector = i;
+            target = targets[(slot % targets.len() as u64) as usize];
             break;
         }
-        weighted -= spec.weight;
+        slot -= share;
     }
     let mut rng = rng(spec.seed, index);
     let point = match spec.injectors[injector].trigger {

@@ -71,6 +71,10 @@ pub struct InjectorSpec {
     /// [`Register::DEFAULT_FLIP`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registers: Option<Vec<Register>>,
+    /// The campaign targets this injector strikes (default: all of them);
+    /// e.g. `divisor_zero` only where a divisor table is in use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<String>>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -198,6 +202,14 @@ impl CampaignSpec {
             if injector.weight == 0 {
                 return err(format!("injectors[{i}]: weight must be at least 1"));
             }
+            if let Some(targets) = &injector.targets {
+                if targets.is_empty() {
+                    return err(format!("injectors[{i}]: `targets` is empty"));
+                }
+                if let Some(t) = targets.iter().find(|t| !self.targets.contains(t)) {
+                    return err(format!("injectors[{i}]: target {t:?} is not one of the campaign's targets"));
+                }
+            }
             match (&injector.registers, injector.kind) {
                 (Some(_), kind) if kind != InjectorKind::BitFlipRegister => {
                     return err(format!("injectors[{i}]: `registers` applies to bit_flip_register only"));
@@ -209,6 +221,14 @@ impl CampaignSpec {
             }
         }
         Ok(())
+    }
+
+    /// Indices into `targets` of the targets `injectors[i]` strikes.
+    pub fn targets_of(&self, i: usize) -> Vec<usize> {
+        match &self.injectors[i].targets {
+            None => (0..self.targets.len()).collect(),
+            Some(names) => (0..self.targets.len()).filter(|&t| names.contains(&self.targets[t])).collect(),
+        }
     }
 
     /// The registers `injectors[i]` may flip.
@@ -223,7 +243,7 @@ impl CampaignSpec {
         for kind in InjectorKind::ALL {
             for trigger in [Trigger::Sync, Trigger::Async] {
                 if kind.supports(trigger) {
-                    injectors.push(InjectorSpec { kind, trigger, weight: 1, registers: None });
+                    injectors.push(InjectorSpec { kind, trigger, weight: 1, registers: None, targets: None });
                 }
             }
         }

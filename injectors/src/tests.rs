@@ -126,6 +126,22 @@ fn weights_scale_an_injectors_share() {
 }
 
 #[test]
+fn an_injector_restricted_to_some_targets_strikes_only_those() {
+    let mut s = spec(100);
+    s.injectors.truncate(2);
+    s.injectors[1].targets = Some(vec!["compute.b".into()]);
+    assert_eq!(s.validate(), Ok(()));
+    let mut pairs = BTreeMap::new();
+    for i in 0..300 {
+        let (p, _) = plan(&s, i);
+        *pairs.entry((p.injector, p.target)).or_insert(0) += 1;
+    }
+    assert_eq!(pairs, BTreeMap::from([((0, 0), 100), ((0, 1), 100), ((1, 1), 100)]));
+    s.injectors[1].targets = Some(vec!["compute.c".into()]);
+    assert!(s.validate().unwrap_err().0.contains("compute.c"));
+}
+
+#[test]
 fn trigger_points_stay_in_range() {
     let s = spec(10_000);
     for i in 0..2000 {
@@ -140,7 +156,7 @@ fn trigger_points_stay_in_range() {
 fn validate_names_the_field_at_fault() {
     let mut s = spec(10);
     assert_eq!(s.validate(), Ok(()));
-    s.injectors.push(InjectorSpec { kind: InjectorKind::BitFlipRegister, trigger: Trigger::Sync, weight: 1, registers: None });
+    s.injectors.push(InjectorSpec { kind: InjectorKind::BitFlipRegister, trigger: Trigger::Sync, weight: 1, registers: None, targets: None });
     let e = s.validate().unwrap_err().0;
     assert!(e.contains("injectors[") && e.contains("async"), "{e}");
 
