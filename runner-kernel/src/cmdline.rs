@@ -63,10 +63,7 @@ impl Default for Options {
 }
 
 fn variant(label: &str) -> Option<EngineVariant> {
-    [TrapMode::Signals, TrapMode::Explicit]
-        .into_iter()
-        .flat_map(|trap_mode| [false, true].map(|backtrace| EngineVariant { trap_mode, backtrace }))
-        .find(|v| v.label() == label)
+    EngineVariant::from_label(label)
 }
 
 /// Split into `key=value` pairs, honouring double quotes in values.

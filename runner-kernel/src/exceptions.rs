@@ -20,7 +20,11 @@
 //!    and the recovery region of code the kernel JIT-compiled itself;
 //! 2. demand paging (`crate::mm::handle_demand_fault`) for #PF;
 //! 3. the handler registered for the exception's category;
-//! 4. otherwise the exception is a kernel fault: `crate::fault` reports it
+//! 4. containment: during a wasm call under fault injection, a fault in
+//!    the target's code (or a #PF on its linear memory from runtime code)
+//!    that the handler did not claim abandons the call
+//!    (`runner::campaign`);
+//! 5. otherwise the exception is a kernel fault: `crate::fault` reports it
 //!    and ends the run.
 //!
 //! Nothing on this path takes a lock that ordinary code may hold while it
@@ -335,6 +339,71 @@ fn recovery_for(rip: u64) -> Option<u64> {
     (rip >= RECOVERY_START.load(Ordering::Relaxed) && rip < end).then(|| RECOVERY_LANDING.load(Ordering::Relaxed))
 }
 
+/// The scope of a contained call: faults with RIP in `code`, or page
+/// faults on an address in `data`, resume at `landing`. `landing == 0`:
+/// none armed.
+static CONTAIN_CODE: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+static CONTAIN_DATA: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+static CONTAIN_LANDING: AtomicU64 = AtomicU64::new(0);
+/// What the last contained fault was: `(vector, rip, cr2 or u64::MAX)`.
+static CONTAINED: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+
+/// A contained call's scope: code range, data range, landing address.
+#[derive(Debug, Clone, Copy)]
+pub struct Containment {
+    pub code: (u64, u64),
+    pub data: (u64, u64),
+    pub landing: u64,
+}
+
+/// Arm (or with `None`, disarm) containment for the call about to run.
+pub fn set_containment(scope: Option<Containment>) {
+    CONTAIN_LANDING.store(0, Ordering::Release);
+    if let Some(scope) = scope {
+        CONTAIN_CODE[0].store(scope.code.0, Ordering::Relaxed);
+        CONTAIN_CODE[1].store(scope.code.1, Ordering::Relaxed);
+        CONTAIN_DATA[0].store(scope.data.0, Ordering::Relaxed);
+        CONTAIN_DATA[1].store(scope.data.1, Ordering::Relaxed);
+        CONTAINED[0].store(u64::MAX, Ordering::Relaxed);
+        CONTAIN_LANDING.store(scope.landing, Ordering::Release);
+    }
+}
+
+/// Whether a contained call is in progress.
+pub fn containment_armed() -> bool {
+    CONTAIN_LANDING.load(Ordering::Acquire) != 0
+}
+
+/// Whether `rip` lies in the armed scope's code.
+pub fn in_contained_code(rip: u64) -> bool {
+    containment_armed() && (CONTAIN_CODE[0].load(Ordering::Relaxed)..CONTAIN_CODE[1].load(Ordering::Relaxed)).contains(&rip)
+}
+
+/// The fault the last contained call ended with: `(vector, rip, cr2)`.
+pub fn last_contained() -> Option<(u8, u64, Option<u64>)> {
+    let vector = CONTAINED[0].load(Ordering::Relaxed);
+    (vector != u64::MAX).then(|| {
+        let cr2 = CONTAINED[2].load(Ordering::Relaxed);
+        (vector as u8, CONTAINED[1].load(Ordering::Relaxed), (cr2 != u64::MAX).then_some(cr2))
+    })
+}
+
+fn containment_for(ctx: &ExceptionContext) -> Option<u64> {
+    let landing = CONTAIN_LANDING.load(Ordering::Acquire);
+    if landing == 0 {
+        return None;
+    }
+    let data = CONTAIN_DATA[0].load(Ordering::Relaxed)..CONTAIN_DATA[1].load(Ordering::Relaxed);
+    let on_data = ctx.exception == Exception::PageFault && ctx.faulting_address.is_some_and(|a| data.contains(&a));
+    if !(in_contained_code(ctx.instruction_pointer) || on_data) {
+        return None;
+    }
+    CONTAINED[1].store(ctx.instruction_pointer, Ordering::Relaxed);
+    CONTAINED[2].store(ctx.faulting_address.unwrap_or(u64::MAX), Ordering::Relaxed);
+    CONTAINED[0].store(ctx.exception.vector() as u64, Ordering::Relaxed);
+    Some(landing)
+}
+
 /// Decide what happens to an exception. Called by the arch entry path.
 pub fn dispatch(ctx: &ExceptionContext) -> Action {
     COUNT.fetch_add(1, Ordering::Relaxed);
@@ -355,6 +424,9 @@ pub fn dispatch(ctx: &ExceptionContext) -> Action {
         if let Some(action) = handler(ctx) {
             return action;
         }
+    }
+    if let Some(landing) = containment_for(ctx) {
+        return Action::ResumeAt(landing);
     }
     crate::fault::unexpected_exception(ctx)
 }

@@ -52,9 +52,29 @@ pub fn unexpected_exception(ctx: &ExceptionContext) -> ! {
 /// is exhausted) must not recurse until the stack is gone.
 static PANICKING: AtomicBool = AtomicBool::new(false);
 
+/// The message of a panic that ended a contained call (see [`panic`]).
+static CONTAINED_PANIC: Mutex<Option<String>> = Mutex::new(None);
+
+/// Take the message of the panic that ended the last contained call.
+pub fn take_contained_panic() -> Option<String> {
+    CONTAINED_PANIC.try_lock().and_then(|mut p| p.take())
+}
+
 #[panic_handler]
 fn panic(info: &PanicInfo) -> ! {
     arch::cpu::disable_interrupts();
+    // A panic during a contained wasm call (e.g. wasmtime refusing a fault
+    // address no linear memory owns, after a flipped pointer) ends that
+    // call, not the kernel: Theseus's answer to a faulting task. The frames
+    // in between are wasmtime's trap path, which holds no lock by then.
+    if crate::exceptions::containment_armed() {
+        if let Some(mut slot) = CONTAINED_PANIC.try_lock() {
+            *slot = Some(format!("{}", info.message()));
+        }
+        // SAFETY: containment is armed only while `runner::campaign` runs
+        // a call inside `jit_gate::contain`.
+        unsafe { arch::jit_gate::abandon() }
+    }
     if PANICKING.swap(true, Ordering::AcqRel) {
         arch::serial::emergency_write(b"\nrunner-kernel: panic while panicking; giving up\n");
         arch::exit::exit(exit::KERNEL_FAULT);

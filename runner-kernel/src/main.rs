@@ -159,6 +159,7 @@ fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryS
     if let Some(suite) = &suite {
         run_wasm(suite, opts);
         runner::wast::run(suite, opts);
+        runner::campaign::run(suite, opts);
     }
     if setup_failed || report::failed_count() > 0 { EndStatus::Failed } else { EndStatus::Complete }
 }

@@ -287,3 +287,38 @@ pub fn evict_demand_page(addr: u64) {
         }
     });
 }
+
+/// Fault injection: make the mapped page at `va` fault on every access,
+/// keeping its frame. Never waits for the lock (it runs in the timer
+/// interrupt too): `None` if the lock is busy or the page is not mapped.
+/// Returns what [`reinstate_page`] needs.
+pub fn revoke_page(va: u64) -> Option<u64> {
+    let guard = VM.try_lock()?;
+    let vm = guard.as_ref()?;
+    let page = va & !(PAGE_SIZE - 1);
+    if !vm.mapped.contains(&page) {
+        return None;
+    }
+    paging::revoke(page).ok()
+}
+
+/// Undo [`revoke_page`].
+pub fn reinstate_page(va: u64, flags: u64) {
+    let _guard = VM.lock();
+    let _ = paging::reinstate(va & !(PAGE_SIZE - 1), flags);
+}
+
+/// The pages of `[start, start+len)` whose accessed bit is set, as offsets
+/// from `start`; with `clear`, every page's bit is cleared afterwards.
+pub fn accessed_pages(start: u64, len: u64, clear: bool) -> Vec<u64> {
+    let _guard = VM.lock();
+    let mut touched = Vec::new();
+    let mut page = start & !(PAGE_SIZE - 1);
+    while page < start + len {
+        if paging::accessed(page, clear) == Some(true) {
+            touched.push(page - start);
+        }
+        page += PAGE_SIZE;
+    }
+    touched
+}

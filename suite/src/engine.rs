@@ -78,6 +78,19 @@ pub struct EngineVariant {
 }
 
 impl EngineVariant {
+    /// Every variant.
+    pub const ALL: [EngineVariant; 4] = [
+        EngineVariant { trap_mode: TrapMode::Signals, backtrace: false },
+        EngineVariant { trap_mode: TrapMode::Signals, backtrace: true },
+        EngineVariant { trap_mode: TrapMode::Explicit, backtrace: false },
+        EngineVariant { trap_mode: TrapMode::Explicit, backtrace: true },
+    ];
+
+    /// The variant labelled `label`.
+    pub fn from_label(label: &str) -> Option<EngineVariant> {
+        EngineVariant::ALL.into_iter().find(|v| v.label() == label)
+    }
+
     /// Configuration label used in records, e.g. `signals.bt_off`.
     pub fn label(self) -> &'static str {
         match (self.trap_mode, self.backtrace) {
@@ -132,6 +145,10 @@ pub fn engine_config(variant: EngineVariant) -> Config {
     config.table_lazy_init(false);
     config.epoch_interruption(false);
     config.consume_fuel(false);
+    // wasmtime's default, stated because the fault injectors depend on it:
+    // the address map lists the native instruction start of every wasm
+    // instruction, where `code_patch` may place its `ud2`.
+    config.generate_address_map(true);
 
     // The wasm features the suite uses. GC-dependent proposals stay off: the
     // kernel's wasmtime is built without the `gc` feature.

@@ -17,3 +17,17 @@ pub extern "C" fn wasmtime_tls_get(slot: usize) -> *mut u8 {
 pub extern "C" fn wasmtime_tls_set(slot: usize, ptr: *mut u8) {
     SLOTS[slot].store(ptr, Ordering::Relaxed);
 }
+
+/// Both slots, for [`restore`].
+pub fn save() -> [*mut u8; 2] {
+    [SLOTS[0].load(Ordering::Relaxed), SLOTS[1].load(Ordering::Relaxed)]
+}
+
+/// Put the slots back as [`save`] found them. After the kernel abandons a
+/// wasm call midway (a contained fault, the watchdog), wasmtime's slot
+/// still points at the abandoned call's state on the stack; the next call
+/// must not see it.
+pub fn restore(saved: [*mut u8; 2]) {
+    SLOTS[0].store(saved[0], Ordering::Relaxed);
+    SLOTS[1].store(saved[1], Ordering::Relaxed);
+}

@@ -6,6 +6,7 @@
 //! writes its samples in batches followed by one `result` record. Nothing
 //! is written while timing, so serial output never perturbs a sample.
 
+pub mod campaign;
 pub mod jit;
 pub mod native;
 pub mod raw;
@@ -131,6 +132,12 @@ pub fn plan(opts: &Options, manifest: Option<&traplab_suite::Manifest>) -> Vec<P
         }
         for workload in manifest.workloads.iter().filter(|w| native::twin(w).is_some()) {
             add(&workload.name, native::CONFIG);
+        }
+        if let Some(campaign) = &manifest.campaign {
+            let name = campaign::experiment(campaign);
+            if selected(opts, &name) {
+                plan.push(Planned { experiment: name, config: campaign.spec.config.clone(), samples: campaign.spec.count });
+            }
         }
         // One plan entry per script and config (its `samples` counts the
         // commands): a spec suite has tens of thousands of commands, and the

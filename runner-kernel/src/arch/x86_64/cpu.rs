@@ -232,3 +232,23 @@ pub fn tsc_hz_from_cpuid() -> Option<(u64, &'static str)> {
     }
     None
 }
+
+/// Run `f` with CR0.WP clear, so ring-0 writes go through read-only pages
+/// (fault injection patching compiled code), with interrupts off so
+/// nothing else runs while protection is down.
+pub fn with_write_protect_off<R>(f: impl FnOnce() -> R) -> R {
+    use x86_64::registers::control::{Cr0, Cr0Flags};
+    let interrupts = interrupts_enabled();
+    disable_interrupts();
+    let cr0 = Cr0::read();
+    // SAFETY: clearing WP only relaxes write checks for ring 0; it is set
+    // back before anything else runs.
+    unsafe { Cr0::write(cr0 - Cr0Flags::WRITE_PROTECT) };
+    let result = f();
+    // SAFETY: restores the value read above.
+    unsafe { Cr0::write(cr0) };
+    if interrupts {
+        enable_interrupts();
+    }
+    result
+}

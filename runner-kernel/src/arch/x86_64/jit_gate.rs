@@ -1,5 +1,7 @@
-//! The call gate for code the kernel JIT-compiles itself (`runner::jit`):
-//! call it, and if it faults, come back here instead of crashing.
+//! The recovery gate: call code, and if it faults, come back here instead
+//! of crashing. Used for code the kernel JIT-compiles itself
+//! (`runner::jit`, [`call`]) and for wasm calls under fault injection
+//! (`runner::campaign`, [`contain`]), whose faults wasmtime does not claim.
 //!
 //! [`call`] saves the callee-saved registers and the stack pointer, then
 //! calls the code. The exception dispatcher resumes a fault inside the
@@ -61,6 +63,38 @@ unsafe extern "C" {
 /// Where the dispatcher resumes a fault inside JIT code.
 pub fn landing_address() -> u64 {
     traplab_jit_landing as *const () as u64
+}
+
+/// Run `f` behind the gate: `None` if the kernel abandoned it midway — a
+/// fault routed to [`landing_address`] by the dispatcher, or [`abandon`]
+/// from an interrupt or panic. Abandoned frames are not unwound: their
+/// destructors never run, locks they held stay held; callers only abandon
+/// code that holds none (wasm code, see `runner::campaign`).
+///
+/// Not reentrant: one gated call at a time.
+pub fn contain<R, F: FnOnce() -> R>(f: F) -> Option<R> {
+    let mut slot: (Option<F>, Option<R>) = (Some(f), None);
+    extern "sysv64" fn trampoline<R, F: FnOnce() -> R>(slot: i64, _: i64) -> i64 {
+        // SAFETY: `slot` is the `&mut` below, live for the whole call.
+        let slot = unsafe { &mut *(slot as *mut (Option<F>, Option<R>)) };
+        if let Some(f) = slot.0.take() {
+            slot.1 = Some(f());
+        }
+        0
+    }
+    gate(trampoline::<R, F> as *const () as usize, &raw mut slot as i64, 0);
+    if TRAPPED.load(Ordering::Relaxed) == 0 { slot.1 } else { None }
+}
+
+/// Leave the gated call now, from an interrupt handler or the panic
+/// handler running on its stack: [`contain`] returns `None`.
+///
+/// # Safety
+/// A [`contain`] call must be in progress on this stack, and the frames
+/// above it must hold no lock and own nothing that must be dropped.
+pub unsafe fn abandon() -> ! {
+    // SAFETY: the landing restores the gate's stack pointer and registers.
+    unsafe { core::arch::asm!("jmp {landing}", landing = sym traplab_jit_landing, options(noreturn)) }
 }
 
 /// Call JIT code at `entry` with two integer arguments. `Err(())` if it

@@ -116,6 +116,53 @@ pub fn protect(va: u64, prot: Protection) -> Result<(), PagingError> {
     }
 }
 
+/// The leaf flags of the present page at `va`.
+fn present_flags(va: u64) -> Result<PageTableFlags, PagingError> {
+    use x86_64::structures::paging::mapper::{Translate, TranslateResult};
+    match active_table().translate(VirtAddr::new(va)) {
+        TranslateResult::Mapped { flags, .. } => Ok(flags),
+        _ => Err(PagingError::NotMapped),
+    }
+}
+
+fn set_flags(va: u64, flags: PageTableFlags) -> Result<(), PagingError> {
+    let page = Page::<Size4KiB>::containing_address(VirtAddr::new(va));
+    // SAFETY: only the leaf flags of a page the caller owns change; the
+    // frame stays where it is.
+    match unsafe { active_table().update_flags(page, flags) } {
+        Ok(flush) => {
+            flush.flush();
+            Ok(())
+        }
+        Err(_) => Err(PagingError::NotMapped),
+    }
+}
+
+/// Make the mapped page at `va` not present while keeping its frame (and
+/// so its contents): every access faults until [`reinstate`]. Returns the
+/// flags to reinstate it with. Fault injection's page revoke.
+pub fn revoke(va: u64) -> Result<u64, PagingError> {
+    let flags = present_flags(va)?;
+    set_flags(va, flags - PageTableFlags::PRESENT)?;
+    Ok(flags.bits())
+}
+
+/// Undo [`revoke`].
+pub fn reinstate(va: u64, flags: u64) -> Result<(), PagingError> {
+    set_flags(va, PageTableFlags::from_bits_truncate(flags))
+}
+
+/// Whether the CPU set the accessed bit of the page at `va` since it was
+/// last cleared (`None`: not mapped). With `clear`, clear it (and flush
+/// the page's TLB entry, so the next access sets it again).
+pub fn accessed(va: u64, clear: bool) -> Option<bool> {
+    let flags = present_flags(va).ok()?;
+    if clear && flags.contains(PageTableFlags::ACCESSED) {
+        set_flags(va, flags - PageTableFlags::ACCESSED).ok()?;
+    }
+    Some(flags.contains(PageTableFlags::ACCESSED))
+}
+
 /// Unmap the 4 KiB page at `va` inside the boot identity map. The boot
 /// stub maps with 2 MiB pages; the one covering `va` is first split into
 /// 512 4 KiB pages with the same rights (a new page table from `frames`).
