@@ -71,6 +71,8 @@ pub extern "C" fn kernel_entry(protocol: u32, info: u32, magic: u32) -> ! {
     if let Err(e) = mm::protect_kernel() {
         panic!("cannot unmap the null page and the stack guard: {e:?}");
     }
+    // Its failure is reported by `runner::timer_check` (init keeps it).
+    let _ = arch::timer::init();
 
     let (opts, problems) = cmdline::parse(&boot.cmdline);
     let status = run(&boot, &opts, &problems, memory);
@@ -141,6 +143,7 @@ fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryS
     test_scenario(opts.test);
 
     runner::run_raw(opts);
+    runner::timer_check::run(opts);
     runner::jit::run(opts);
 
     let suite = match suite {

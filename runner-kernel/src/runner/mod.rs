@@ -11,6 +11,7 @@ pub mod jit;
 pub mod native;
 pub mod raw;
 pub mod sightglass;
+pub mod timer_check;
 pub mod wasm;
 pub mod wast;
 

@@ -1,4 +1,5 @@
-//! Interrupt descriptor table and the 32 exception entry stubs.
+//! Interrupt descriptor table: the 32 exception entry stubs and the
+//! interrupt vectors 0x20–0xFF.
 //!
 //! Every exception vector 0x00–0x1F has its own naked entry stub
 //! (`<exception>_handler`). A stub
@@ -14,6 +15,14 @@
 //! If dispatch returns, the common path restores the registers and `iretq`s
 //! (possibly to a new RIP). For a wasm trap it does not return: wasmtime
 //! resumes into its own entry trampoline and the frame is abandoned.
+//!
+//! The interrupt vectors have three stubs: the APIC timer
+//! (`super::timer::TIMER_VECTOR`), the APIC spurious vector, and one for
+//! every other vector, which nothing should raise (`super::lapic` masks
+//! every other source) and which is counted and acknowledged. They build
+//! the same [`TrapFrame`] through a twin of the common path that calls
+//! [`interrupt_entry`] instead; they take no stamp, because [`STUB_TSC`]
+//! belongs to the exception being timed, which an interrupt may follow.
 //!
 //! The table itself is written by hand rather than with
 //! `x86_64::structures::idt` because that type hides the reserved vectors,
@@ -206,51 +215,61 @@ const STUBS: [extern "C" fn(); 32] = [
     reserved_1f_handler,
 ];
 
-/// Common path of every stub: save registers, call Rust, restore, `iretq`.
-/// The CPU aligned RSP to 16 before pushing its 5-word frame; with the error
-/// code, the vector and 15 registers the frame is 22 words, so RSP is still
-/// 16-byte aligned at the `call`.
-#[unsafe(naked)]
-extern "C" fn exception_common() {
-    naked_asm!(
-        "push rax",
-        "push rbx",
-        "push rcx",
-        "push rdx",
-        "push rsi",
-        "push rdi",
-        "push rbp",
-        "push r8",
-        "push r9",
-        "push r10",
-        "push r11",
-        "push r12",
-        "push r13",
-        "push r14",
-        "push r15",
-        "cld",
-        "mov rdi, rsp",
-        "call {entry}",
-        "pop r15",
-        "pop r14",
-        "pop r13",
-        "pop r12",
-        "pop r11",
-        "pop r10",
-        "pop r9",
-        "pop r8",
-        "pop rbp",
-        "pop rdi",
-        "pop rsi",
-        "pop rdx",
-        "pop rcx",
-        "pop rbx",
-        "pop rax",
-        "add rsp, 16",
-        "iretq",
-        entry = sym exception_entry,
-    )
+/// A common path: save registers, call `$entry` with the [`TrapFrame`],
+/// restore, `iretq`. The CPU aligned RSP to 16 before pushing its 5-word
+/// frame; with the error code, the vector and 15 registers the frame is 22
+/// words, so RSP is still 16-byte aligned at the `call`.
+macro_rules! common_path {
+    ($(#[$doc:meta])* $name:ident, $entry:path) => {
+        $(#[$doc])*
+        #[unsafe(naked)]
+        extern "C" fn $name() {
+            naked_asm!(
+                "push rax",
+                "push rbx",
+                "push rcx",
+                "push rdx",
+                "push rsi",
+                "push rdi",
+                "push rbp",
+                "push r8",
+                "push r9",
+                "push r10",
+                "push r11",
+                "push r12",
+                "push r13",
+                "push r14",
+                "push r15",
+                "cld",
+                "mov rdi, rsp",
+                "call {entry}",
+                "pop r15",
+                "pop r14",
+                "pop r13",
+                "pop r12",
+                "pop r11",
+                "pop r10",
+                "pop r9",
+                "pop r8",
+                "pop rbp",
+                "pop rdi",
+                "pop rsi",
+                "pop rdx",
+                "pop rcx",
+                "pop rbx",
+                "pop rax",
+                "add rsp, 16",
+                "iretq",
+                entry = sym $entry,
+            )
+        }
+    };
 }
+
+common_path!(/// Common path of the exception stubs.
+    exception_common, exception_entry);
+common_path!(/// Common path of the interrupt stubs.
+    interrupt_common, interrupt_entry);
 
 /// Rust side of the entry path: read CR2, build the arch-neutral context,
 /// dispatch, and apply the decision to the saved frame.
@@ -268,6 +287,49 @@ extern "C" fn exception_entry(frame: &mut TrapFrame) {
     match exceptions::dispatch(&ctx) {
         Action::Retry => {}
         Action::ResumeAt(rip) => frame.rip = rip,
+    }
+}
+
+/// Vector number the catch-all interrupt stub pushes: it serves every
+/// unprogrammed vector, so it cannot know which one arrived.
+const UNKNOWN_VECTOR: u64 = 0x100;
+
+/// Stub of one interrupt vector: a zero error code (the CPU pushes none for
+/// interrupts) and `$vector`, then the interrupt common path.
+macro_rules! interrupt_stub {
+    ($(#[$doc:meta])* $name:ident, $vector:expr) => {
+        $(#[$doc])*
+        #[unsafe(naked)]
+        extern "C" fn $name() {
+            naked_asm!(
+                "push 0",
+                "push {vector}",
+                "jmp {common}",
+                vector = const $vector,
+                common = sym interrupt_common,
+            )
+        }
+    };
+}
+
+interrupt_stub!(/// the local APIC timer
+    timer_interrupt_stub, super::timer::TIMER_VECTOR as u64);
+interrupt_stub!(/// the local APIC's spurious vector
+    spurious_interrupt_stub, super::timer::SPURIOUS_VECTOR as u64);
+interrupt_stub!(/// every other vector from 0x20 up
+    unexpected_interrupt_stub, UNKNOWN_VECTOR);
+
+/// Rust side of the interrupt path: route by vector. IF is cleared here
+/// (interrupt gates), so interrupts do not nest.
+extern "C" fn interrupt_entry(frame: &mut TrapFrame) {
+    const TIMER: u64 = super::timer::TIMER_VECTOR as u64;
+    const SPURIOUS: u64 = super::timer::SPURIOUS_VECTOR as u64;
+    match frame.vector {
+        TIMER => super::timer::interrupt(frame),
+        // An interrupt withdrawn before delivery: the APIC set no
+        // in-service bit, so there is nothing to acknowledge.
+        SPURIOUS => {}
+        _ => super::lapic::unexpected_interrupt(),
     }
 }
 
@@ -290,7 +352,11 @@ struct Gate {
 /// called into wasm restores IF afterwards (see `crate::runner`).
 const INTERRUPT_GATE: u8 = 0x8E;
 
-static IDT: Once<[Gate; 32]> = Once::new();
+/// Every vector has a gate, so no interrupt can find an empty one (which
+/// would raise #GP with the IDT index as error code, hiding the cause).
+const VECTORS: usize = 256;
+
+static IDT: Once<[Gate; VECTORS]> = Once::new();
 
 /// Fill and load the IDT. Must run after [`gdt::init`] (it uses the code
 /// selector and the IST indices).
@@ -298,7 +364,13 @@ pub fn init() {
     let cs = gdt::kernel_code_selector();
     let idt = IDT.call_once(|| {
         core::array::from_fn(|vector| {
-            let addr = STUBS[vector] as *const () as u64;
+            let stub: extern "C" fn() = match vector {
+                0x00..0x20 => STUBS[vector],
+                v if v == super::timer::TIMER_VECTOR as usize => timer_interrupt_stub,
+                v if v == super::timer::SPURIOUS_VECTOR as usize => spurious_interrupt_stub,
+                _ => unexpected_interrupt_stub,
+            };
+            let addr = stub as *const () as u64;
             let ist = match vector {
                 0x02 => gdt::IST_NMI,
                 0x08 => gdt::IST_DOUBLE_FAULT,
@@ -317,7 +389,7 @@ pub fn init() {
         })
     });
     let pointer = x86_64::structures::DescriptorTablePointer {
-        limit: (core::mem::size_of::<[Gate; 32]>() - 1) as u16,
+        limit: (core::mem::size_of::<[Gate; VECTORS]>() - 1) as u16,
         base: x86_64::VirtAddr::from_ptr(idt),
     };
     // SAFETY: the table is static, fully initialised and its gates point at

@@ -8,9 +8,11 @@ pub mod exit;
 pub mod gdt;
 pub mod idt;
 pub mod jit_gate;
+pub mod lapic;
 pub mod paging;
 pub mod pit;
 pub mod serial;
+pub mod timer;
 
 /// Bring up the CPU state the kernel relies on: descriptor tables, exception
 /// entry, SIMD for wasm code. Serial comes first so failures can be reported.

@@ -192,3 +192,33 @@ pub fn unmap_identity_page(va: u64, frames: &mut impl FrameSource) -> Result<(),
     // The frame behind the page is not the frame allocator's: drop it.
     unmap(va).map(|_| ())
 }
+
+/// Make the identity-mapped page at `va` uncacheable (PCD and PWT: PAT
+/// entry 3, UC). Device registers must not be cached and the boot stub
+/// maps everything write-back; firmware MTRRs usually make such ranges UC
+/// anyway, but the page tables should not rely on that. Changes the whole
+/// 2 MiB boot page if `va` is still inside one. For boot-time set-up, when
+/// nothing else edits the tables.
+pub fn set_identity_uncached(va: u64) -> Result<(), PagingError> {
+    use x86_64::structures::paging::Size2MiB;
+    use x86_64::structures::paging::mapper::{MappedFrame, Translate, TranslateResult};
+    let addr = VirtAddr::new(va);
+    let mut table = active_table();
+    let TranslateResult::Mapped { frame, flags, .. } = table.translate(addr) else {
+        return Err(PagingError::NotMapped);
+    };
+    let flags = flags | PageTableFlags::NO_CACHE | PageTableFlags::WRITE_THROUGH;
+    // SAFETY: only the caching bits of an existing mapping change.
+    let updated = unsafe {
+        match frame {
+            MappedFrame::Size4KiB(_) => table
+                .update_flags(Page::<Size4KiB>::containing_address(addr), flags)
+                .map(|f| f.flush()),
+            MappedFrame::Size2MiB(_) => table
+                .update_flags(Page::<Size2MiB>::containing_address(addr), flags)
+                .map(|f| f.flush()),
+            MappedFrame::Size1GiB(_) => return Err(PagingError::HugePage),
+        }
+    };
+    updated.map_err(|_| PagingError::NotMapped)
+}
