@@ -25,7 +25,7 @@
 //! frame allocator. Memory above 4 GiB is left unused; say so in the header
 //! via `usable_bytes` vs what is managed.
 
-use alloc::collections::BTreeSet;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 use spin::Mutex;
 
@@ -84,9 +84,14 @@ impl Frames {
 
 struct Vm {
     frames: Frames,
-    /// Next free virtual address for wasmtime mappings (never reused: the
-    /// lower half has room for millions of 6 GiB reservations).
+    /// Next never-used virtual address for wasmtime mappings.
     next_va: u64,
+    /// Released ranges by size, reused before `next_va` moves: the lower
+    /// half holds only about 18,000 6 GiB reservations, fewer than a
+    /// fault-injection campaign creates instances, and reusing a range
+    /// also reuses the page tables already built for it. wasmtime asks for
+    /// the same few sizes again and again, so exact-size reuse suffices.
+    released: BTreeMap<u64, Vec<u64>>,
     /// Every 4 KiB page currently mapped in the mappings and demand regions,
     /// so unmapping a 6 GiB reservation visits only what was committed.
     mapped: BTreeSet<u64>,
@@ -155,6 +160,7 @@ pub fn init(boot: &BootInfo, reserved: &[(u64, u64)]) -> MemoryStats {
     *VM.lock() = Some(Vm {
         frames: Frames { ranges, free: Vec::new(), in_use: 0 },
         next_va: MAPPINGS_BASE,
+        released: BTreeMap::new(),
         mapped: BTreeSet::new(),
     });
     MemoryStats { usable_bytes, heap_bytes }
@@ -210,11 +216,23 @@ fn with_vm<R>(f: impl FnOnce(&mut Vm) -> R) -> R {
 /// unmapped. Returns the base.
 pub fn reserve(size: u64) -> Result<u64, VmError> {
     with_vm(|vm| {
+        let size = align_up(size, PAGE_SIZE);
+        if let Some(base) = vm.released.get_mut(&size).and_then(Vec::pop) {
+            return Ok(base);
+        }
         let base = vm.next_va;
-        let end = base.checked_add(align_up(size, PAGE_SIZE)).filter(|&e| e <= MAPPINGS_END).ok_or(VmError::OutOfAddressSpace)?;
+        let end = base.checked_add(size).filter(|&e| e <= MAPPINGS_END).ok_or(VmError::OutOfAddressSpace)?;
         vm.next_va = end;
         Ok(base)
     })
+}
+
+/// Give back `[va, va+size)`, which [`reserve`] returned: unmap (and free)
+/// every page and let a later reservation of the same size reuse it.
+pub fn release(va: u64, size: u64) -> Result<(), VmError> {
+    protect(va, size, None)?;
+    with_vm(|vm| vm.released.entry(align_up(size, PAGE_SIZE)).or_default().push(va));
+    Ok(())
 }
 
 /// Give `[va, va+size)` the rights `prot`; `None` unmaps (and frees) every

@@ -68,8 +68,9 @@ pub extern "C" fn wasmtime_munmap(ptr: *mut u8, size: usize) -> i32 {
     if !page_aligned(ptr) {
         return EINVAL;
     }
-    // The address range itself is not recycled (see `mm`'s memory map).
-    status(mm::protect(ptr as u64, size as u64, None))
+    // wasmtime unmaps a whole mapping when it drops it: the range goes
+    // back to `mm` for reuse.
+    status(mm::release(ptr as u64, size as u64))
 }
 
 #[unsafe(no_mangle)]

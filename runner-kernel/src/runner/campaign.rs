@@ -102,22 +102,13 @@ fn load<'a>(engine: &Engine, suite: &Suite<'_>, resolved: &'a CampaignTarget, wo
 
     let mut live = instantiate(engine, &module, &workload.export)?;
     // Accessed bits: cleared now, set by the CPU during one clean call, so
-    // they name exactly the data pages and code pages a call touches.
+    // they name exactly the data pages a call touches.
     mm::accessed_pages(live.memory.0, live.memory.1, true);
-    mm::accessed_pages(text_start, text_len, true);
     let value = live.func.call(&mut live.store, args).map_err(|e| format!("clean call: {e:?}"))?;
     if value != resolved.golden {
         return Err(format!("clean call returned {value}, golden is {}", resolved.golden));
     }
     let touched_pages = mm::accessed_pages(live.memory.0, live.memory.1, false);
-    let code_pages = mm::accessed_pages(text_start, text_len, false);
-    let code_sites: Vec<u64> = module
-        .address_map()
-        .into_iter()
-        .flatten()
-        .map(|(offset, _)| offset as u64)
-        .filter(|offset| code_pages.contains(&(offset & !4095)) && *offset + 2 <= text_len)
-        .collect();
     // The clean duration scales async trigger points and the watchdog:
     // the median of three warm calls.
     let mut durations = [0u64; 3];
@@ -127,6 +118,19 @@ fn load<'a>(engine: &Engine, suite: &Suite<'_>, resolved: &'a CampaignTarget, wo
         *d = cpu::stamp() - t0;
     }
     durations.sort_unstable();
+    let clean_cycles = durations[1].max(1);
+    // Code sites: instruction starts (wasmtime's address map) inside the
+    // functions a call spends its time in, found by sampling the PC with
+    // the timer. A module holds many functions; a `ud2` in one the call
+    // never runs would say nothing.
+    let hot = hot_functions(&module, &mut live, args, clean_cycles, (text_start, text_len));
+    let code_sites: Vec<u64> = module
+        .address_map()
+        .into_iter()
+        .flatten()
+        .map(|(offset, _)| offset as u64)
+        .filter(|offset| hot.iter().any(|&(start, end)| (start..end).contains(offset)) && *offset + 2 <= text_len)
+        .collect();
     Ok(Target {
         resolved,
         workload,
@@ -137,10 +141,55 @@ fn load<'a>(engine: &Engine, suite: &Suite<'_>, resolved: &'a CampaignTarget, wo
             TrapMode::Signals => engine::SIGNALS_MEMORY_RESERVATION + engine::SIGNALS_MEMORY_GUARD,
             TrapMode::Explicit => engine::EXPLICIT_MEMORY_RESERVATION,
         },
-        clean_cycles: durations[1].max(1),
+        clean_cycles,
         touched_pages,
         code_sites,
     })
+}
+
+/// PCs sampled by [`on_sample`].
+static SAMPLES: [core::sync::atomic::AtomicU64; 256] = [const { core::sync::atomic::AtomicU64::new(0) }; 256];
+static SAMPLED: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+static SAMPLE_INTERVAL: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// The timer while profiling a clean call: record the PC, re-arm.
+fn on_sample(frame: &mut TrapFrame) {
+    let n = SAMPLED.load(Ordering::Relaxed);
+    if n < SAMPLES.len() {
+        SAMPLES[n].store(frame.rip, Ordering::Relaxed);
+        SAMPLED.store(n + 1, Ordering::Relaxed);
+    }
+    timer::arm_at(cpu::stamp() + SAMPLE_INTERVAL.load(Ordering::Relaxed));
+}
+
+/// Text ranges `(start, end)` of the functions a clean call was caught
+/// running in, sampling about 50 PCs per call for up to 8 calls.
+fn hot_functions(module: &Module, live: &mut Live, args: (i32, i32), clean_cycles: u64, text: (u64, u64)) -> Vec<(u64, u64)> {
+    SAMPLED.store(0, Ordering::Relaxed);
+    SAMPLE_INTERVAL.store((clean_cycles / 50).max(1_000), Ordering::Relaxed);
+    timer::set_handler(Some(on_sample));
+    for _ in 0..8 {
+        timer::arm_at(cpu::stamp() + SAMPLE_INTERVAL.load(Ordering::Relaxed));
+        cpu::enable_interrupts();
+        let _ = live.func.call(&mut live.store, args);
+        cpu::disable_interrupts();
+        timer::disarm();
+        if SAMPLED.load(Ordering::Relaxed) >= 128 {
+            break;
+        }
+    }
+    timer::set_handler(Some(on_timer));
+    let functions: Vec<(u64, u64)> = module.functions().map(|f| (f.offset as u64, (f.offset + f.len) as u64)).collect();
+    let mut hot: Vec<(u64, u64)> = Vec::new();
+    for sample in SAMPLES.iter().take(SAMPLED.load(Ordering::Relaxed)) {
+        let Some(offset) = sample.load(Ordering::Relaxed).checked_sub(text.0).filter(|&o| o < text.1) else { continue };
+        if let Some(&f) = functions.iter().find(|(start, end)| (*start..*end).contains(&offset))
+            && !hot.contains(&f)
+        {
+            hot.push(f);
+        }
+    }
+    hot
 }
 
 /// The hardware actions, on the current instance and target.
@@ -533,14 +582,17 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
         }
     }
     let elapsed = cpu::stamp() - started;
+    // Measured with one live instance per target, as before the first
+    // injection: a trial that leaks shows here.
+    let (heap_after, frames_after) = (mm::heap_used(), mm::frames_in_use());
     drop(lives);
     timer::set_handler(None);
     let context = format!("{} {config}", spec.name);
     emit_metric("campaign_cycles", elapsed, "cycles", &context);
     emit_metric("heap_used_before", heap_before, "bytes", &context);
-    emit_metric("heap_used_after", mm::heap_used(), "bytes", &context);
+    emit_metric("heap_used_after", heap_after, "bytes", &context);
     emit_metric("frames_in_use_before", frames_before, "frames", &context);
-    emit_metric("frames_in_use_after", mm::frames_in_use(), "frames", &context);
+    emit_metric("frames_in_use_after", frames_after, "frames", &context);
     for (outcome, n) in Outcome::ALL.iter().zip(counts) {
         emit_metric(&format!("outcome_{}", outcome.name()), n, "injections", &context);
     }
