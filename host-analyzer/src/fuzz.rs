@@ -8,8 +8,8 @@ use crate::summary::{render, summarize};
 use crate::table::Format;
 
 /// Parse arbitrary bytes as a run and push whatever survives through the
-/// summary and the JIT view in every format and unit, and the figure
-/// preparation. Must never panic.
+/// summary, the JIT view and the campaign view in every format and unit,
+/// and the figure preparation. Must never panic.
 pub fn parse_and_summarize(data: &[u8]) {
     let run = parse("fuzz", data);
     let _ = run.diagnostic_lines().count();
@@ -39,6 +39,18 @@ pub fn parse_and_summarize(data: &[u8]) {
     ] {
         for unit in [Unit::Cycles, Unit::Ns] {
             let _ = crate::jit::render::render(&run, &view, format, unit);
+        }
+    }
+    let campaign = crate::campaign::analyze(&run);
+    for format in [
+        Format::Table,
+        Format::Md,
+        Format::Csv,
+        Format::Json,
+        Format::Latex,
+    ] {
+        for unit in [Unit::Cycles, Unit::Ns] {
+            let _ = crate::campaign::render::render(&run, &campaign, format, unit);
         }
     }
     if let Ok(figs) = crate::plot::figures::for_run(&run, Unit::Cycles) {

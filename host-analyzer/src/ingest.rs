@@ -19,8 +19,9 @@ use std::fmt;
 
 use serde::Serialize;
 use traplab_wire::{
-    End, EndStatus, ExperimentResult, Fault, Header, Injection, LineError, Log, Metric, Panic, Record,
-    SCHEMA_VERSION, Samples, SequenceProblem, SequenceTracker, Status, TRAP_STAGES, decode_line,
+    End, EndStatus, ExperimentResult, Fault, Header, Injection, LineError, Log, Metric, Panic,
+    Record, SCHEMA_VERSION, Samples, SequenceProblem, SequenceTracker, Status, TRAP_STAGES,
+    decode_line,
 };
 
 use crate::mode::Mode;

@@ -2,11 +2,12 @@
 //!
 //! Data flows `ingest` (bytes → [`ingest::Run`]) → `store` (the `results/`
 //! layout) → analyses (`summary`, `compare`, `history`: pure functions over
-//! runs, built on `stats`; `jit` for the
-//! JIT-performance view) → renderers (`table` for text/Markdown/CSV/LaTeX,
-//! `plot` for figures) → `cli` (one file per subcommand). The binary
+//! runs, built on `stats`; `jit` for the JIT-performance view; `campaign`
+//! for fault-injection campaigns) → renderers (`table` for
+//! text/Markdown/CSV/LaTeX, `plot` for figures) → `cli` (one file per subcommand). The binary
 //! `traplab` is a thin wrapper over [`cli::run`].
 
+pub mod campaign;
 pub mod cli;
 pub mod compare;
 pub mod fuzz;

@@ -8,9 +8,9 @@
 //! Real captured runs replace them as fixtures once they exist.
 
 use traplab_wire::{
-    Cpu, End, EndStatus, ExperimentResult, Header, KernelBuild, MAX_BATCH, Memory, Metric, Planned,
-    Record, RunConfig, SCHEMA_VERSION, Samples, Stage, Status, TRAP_STAGES, TrapSignature, Tsc,
-    Unit, encode_line,
+    Cpu, End, EndStatus, ExperimentResult, Fault, Header, Injection, KernelBuild, MAX_BATCH,
+    Memory, Metric, Outcome, Planned, Record, RunConfig, SCHEMA_VERSION, Samples, Stage, Status,
+    TRAP_STAGES, TrapSignature, Tsc, Unit, encode_line,
 };
 
 use crate::stats::Rng;
@@ -309,4 +309,287 @@ pub fn subset(run: &str, keep: impl Fn(&str) -> bool) -> String {
         .enumerate()
         .map(|(i, r)| format!("{}\n", encode_line(i as u64, r)))
         .collect()
+}
+
+/// A synthetic fault-injection campaign. Outcome mixes per injector are
+/// shaped after what each fault does (issue 6: a revoked page traps as an
+/// out-of-bounds access, `ud2` in code without a trap code is contained, a
+/// zeroed divisor traps, bit flips are mostly masked or corrupt the
+/// result), latencies after icount magnitudes; real captures replace it
+/// as fixtures once they exist.
+#[derive(Debug, Clone)]
+pub struct CampaignSpec {
+    pub name: String,
+    pub seed: u64,
+    pub count: u32,
+    pub targets: Vec<String>,
+    pub config: String,
+    /// The kernel dies while running this injection: its record is never
+    /// written; a `fault` record and an end record with status `fault`
+    /// follow the last injection record.
+    pub crash_at: Option<u32>,
+    /// Whether that fault record's `during` names the injection
+    /// (`campaign <name> injection <i> <injector> <target>`) or only the
+    /// campaign's experiment (an older kernel).
+    pub crash_names_injection: bool,
+}
+
+impl CampaignSpec {
+    pub fn small(count: u32) -> CampaignSpec {
+        CampaignSpec {
+            name: "default".into(),
+            seed: 1,
+            count,
+            targets: vec!["compute.sieve".into(), "compute.divmix".into()],
+            config: "signals.bt_off".into(),
+            crash_at: None,
+            crash_names_injection: true,
+        }
+    }
+}
+
+/// Injectors round-robin, with their trigger, as a campaign spec listing
+/// each once would plan them.
+const CAMPAIGN_INJECTORS: [(&str, &str); 6] = [
+    ("noop", "sync"),
+    ("page_revoke", "sync"),
+    ("code_patch", "sync"),
+    ("divisor_zero", "sync"),
+    ("bit_flip_memory", "sync"),
+    ("bit_flip_register", "async"),
+];
+
+/// One way an injection can end: weight, outcome, vector, trap code.
+type Ending = (u32, Outcome, Option<u8>, Option<&'static str>);
+
+fn endings(injector: &str) -> &'static [Ending] {
+    const PF: Option<u8> = Some(14);
+    const OOB: Option<&str> = Some("MemoryOutOfBounds");
+    match injector {
+        "page_revoke" => &[
+            (82, Outcome::Trapped, PF, OOB),
+            (18, Outcome::Masked, None, None),
+        ],
+        "code_patch" => &[
+            (70, Outcome::Contained, Some(6), None),
+            (5, Outcome::Trapped, Some(6), Some("UnreachableCodeReached")),
+            (3, Outcome::Hang, None, None),
+            (22, Outcome::Masked, None, None),
+        ],
+        "divisor_zero" => &[
+            (80, Outcome::Trapped, Some(0), Some("IntegerDivisionByZero")),
+            (8, Outcome::Trapped, Some(6), Some("IntegerDivisionByZero")),
+            (12, Outcome::Masked, None, None),
+        ],
+        "bit_flip_memory" => &[
+            (62, Outcome::Masked, None, None),
+            (28, Outcome::Corrupted, None, None),
+            (6, Outcome::Trapped, PF, OOB),
+            (4, Outcome::Hang, None, None),
+        ],
+        "bit_flip_register" => &[
+            (48, Outcome::Masked, None, None),
+            (17, Outcome::Corrupted, None, None),
+            (14, Outcome::Trapped, PF, OOB),
+            (9, Outcome::Contained, Some(13), None),
+            (6, Outcome::Contained, PF, None),
+            (6, Outcome::Hang, None, None),
+        ],
+        _ => &[(1, Outcome::Masked, None, None)],
+    }
+}
+
+/// Golden result of a synthetic target.
+fn golden(target: &str) -> i64 {
+    if target.ends_with("sieve") {
+        2262
+    } else {
+        733_591
+    }
+}
+
+/// The `during` of a fault in the middle of injection `index`.
+fn crash_during(spec: &CampaignSpec, index: u32) -> String {
+    let (injector, _) = CAMPAIGN_INJECTORS[index as usize % CAMPAIGN_INJECTORS.len()];
+    let target = &spec.targets[(index as usize / CAMPAIGN_INJECTORS.len()) % spec.targets.len()];
+    if spec.crash_names_injection {
+        format!(
+            "campaign {} injection {index} {injector} {target}",
+            spec.name
+        )
+    } else {
+        format!("campaign.{}/{}", spec.name, spec.config)
+    }
+}
+
+/// A header for a campaign run of `mode`: the synthetic one, planning the
+/// campaign alone.
+pub fn campaign_header(spec: &CampaignSpec, mode: &str, tsc_hz: u64) -> Header {
+    let mut h = header(&RunSpec {
+        tsc_hz,
+        suite: "campaign".into(),
+        series: Vec::new(),
+        ..RunSpec::small(mode, 0)
+    });
+    plan_campaign(&mut h, spec);
+    h
+}
+
+/// Make `h` plan the campaign of `spec` and nothing else.
+pub fn plan_campaign(h: &mut Header, spec: &CampaignSpec) {
+    h.plan = vec![Planned {
+        experiment: format!("campaign.{}", spec.name),
+        config: spec.config.clone(),
+        samples: 0,
+    }];
+}
+
+/// The campaign run's records, `header` first, end record last.
+pub fn campaign_records(spec: &CampaignSpec, header: Header) -> Vec<Record> {
+    let mut rng = Rng::new(spec.seed);
+    let mut out = vec![Record::Header(header)];
+    let lognormal = |rng: &mut Rng, median: f64, sigma: f64| {
+        (median * (sigma * rng.normal()).exp()).round().max(1.0) as u64
+    };
+    let stop = spec.crash_at.unwrap_or(spec.count).min(spec.count);
+    for index in 0..stop {
+        let (injector, trigger) = CAMPAIGN_INJECTORS[index as usize % CAMPAIGN_INJECTORS.len()];
+        let target =
+            spec.targets[(index as usize / CAMPAIGN_INJECTORS.len()) % spec.targets.len()].clone();
+        let table = endings(injector);
+        let total: u32 = table.iter().map(|e| e.0).sum();
+        let mut pick = (rng.uniform() * f64::from(total)) as u32;
+        let &(_, outcome, vector, trap) = table
+            .iter()
+            .find(|e| {
+                let hit = pick < e.0;
+                pick = pick.saturating_sub(e.0);
+                hit
+            })
+            .unwrap_or(&table[0]);
+        // An async deadline after the call returned never fires.
+        let fired = !(trigger == "async" && outcome == Outcome::Masked && rng.uniform() < 0.2);
+        let point = if trigger == "async" {
+            lognormal(&mut rng, 400_000.0, 0.5)
+        } else {
+            rng.next_u64() % 2
+        };
+        let offset = (rng.next_u64() % 64) * 0x1000;
+        let site = match injector {
+            "noop" => "-".to_string(),
+            "page_revoke" => format!("linear+{offset:#x}"),
+            "code_patch" => format!("text+{:#x}", rng.next_u64() % 0x3000),
+            "divisor_zero" => format!("divisor[{}] linear+0x10000", rng.next_u64() % 16),
+            "bit_flip_memory" => format!("linear+{:#x} bit {}", offset + 0x40, rng.next_u64() % 8),
+            _ => format!(
+                "{} bit {}",
+                ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r12"]
+                    [(rng.next_u64() % 8) as usize],
+                rng.next_u64() % 64
+            ),
+        };
+        let golden = golden(&target);
+        let (trap_cycles, recovery_cycles) = match outcome {
+            Outcome::Trapped => (
+                Some(lognormal(&mut rng, 9_200.0, 0.08)),
+                Some(lognormal(&mut rng, 185_000.0, 0.15)),
+            ),
+            Outcome::Contained => (
+                Some(lognormal(&mut rng, 14_500.0, 0.1)),
+                Some(lognormal(&mut rng, 262_000.0, 0.2)),
+            ),
+            Outcome::Hang => (
+                Some(lognormal(&mut rng, 6_100.0, 0.05)),
+                Some(lognormal(&mut rng, 231_000.0, 0.15)),
+            ),
+            _ => (None, None),
+        };
+        let result = match outcome {
+            Outcome::Masked => Some(golden),
+            Outcome::Corrupted => Some(golden ^ (1 << (rng.next_u64() % 20))),
+            _ => None,
+        };
+        let detail = match outcome {
+            Outcome::Contained => Some(format!(
+                "fault at wasm pc text+{:#x}, not a trap site; instance discarded",
+                rng.next_u64() % 0x3000
+            )),
+            Outcome::Hang => Some("watchdog (epoch deadline)".to_string()),
+            Outcome::Masked if !fired => Some("deadline after the call returned".to_string()),
+            _ => None,
+        };
+        out.push(Record::Injection(Injection {
+            campaign: spec.name.clone(),
+            index,
+            injector: injector.into(),
+            target,
+            config: spec.config.clone(),
+            trigger: trigger.into(),
+            point,
+            site,
+            fired,
+            outcome,
+            trap: trap.map(str::to_string),
+            vector,
+            result,
+            detail,
+            trap_cycles,
+            recovery_cycles,
+        }));
+    }
+    let status = match spec.crash_at {
+        Some(i) if i < spec.count => {
+            out.push(Record::Fault(Fault {
+                vector: 14,
+                exception: "#PF".into(),
+                category: "invalid_address".into(),
+                rip: 0xffff_ffff_8012_3456,
+                rsp: 0xffff_ffff_8100_7e28,
+                error_code: Some(2),
+                cr2: Some(0x7f00_0004_2000),
+                symbol: Some("runner::campaign::recover+0x5c".into()),
+                during: crash_during(spec, i),
+            }));
+            EndStatus::Fault
+        }
+        _ => {
+            out.push(Record::Result(ExperimentResult {
+                experiment: format!("campaign.{}", spec.name),
+                config: spec.config.clone(),
+                status: Status::Ok,
+                samples: 0,
+                expected: None,
+                observed: None,
+                message: None,
+            }));
+            EndStatus::Complete
+        }
+    };
+    let ok = u32::from(status == EndStatus::Complete);
+    let records = out.len() as u64;
+    out.push(Record::End(End {
+        status,
+        records,
+        samples: 0,
+        ok,
+        failed: 0,
+    }));
+    out
+}
+
+/// The campaign run as framed lines, seq numbered from 0.
+pub fn campaign_lines(spec: &CampaignSpec, header: Header) -> Vec<String> {
+    campaign_records(spec, header)
+        .iter()
+        .enumerate()
+        .map(|(i, r)| encode_line(i as u64, r))
+        .collect()
+}
+
+/// The campaign run as one JSON Lines document, with the synthetic header
+/// of `mode`.
+pub fn campaign_jsonl(spec: &CampaignSpec, mode: &str) -> String {
+    let mut s = campaign_lines(spec, campaign_header(spec, mode, 2_000_000_000)).join("\n");
+    s.push('\n');
+    s
 }

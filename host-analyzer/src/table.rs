@@ -221,6 +221,7 @@ pub fn latex_escape(s: &str) -> String {
             '−' => out.push_str("$-$"),
             '…' => out.push_str("\\ldots{}"),
             '∞' => out.push_str("$\\infty$"),
+            '→' => out.push_str("$\\rightarrow$"),
             _ => out.push(c),
         }
     }
@@ -368,6 +369,7 @@ mod tests {
         );
         // Characters LaTeX's default UTF-8 input does not know.
         assert_eq!(latex_escape("X − S … ∞"), "X $-$ S \\ldots{} $\\infty$");
+        assert_eq!(latex_escape("a → b"), "a $\\rightarrow$ b");
         assert!(
             t().latex("cap_1", "tab:x", 1)
                 .contains("\\texttt{trap.oob\\_load} & 7 \\\\")

@@ -34,7 +34,7 @@ fn stdout_of(args: &[&str], code: i32) -> String {
 fn help_lists_every_subcommand_and_explains_exit_codes() {
     let help = stdout_of(&["--help"], 0);
     for cmd in [
-        "validate", "summary", "compare", "ingest", "history", "plot", "report", "jit",
+        "validate", "summary", "compare", "ingest", "history", "plot", "report", "jit", "campaign",
     ] {
         assert!(help.contains(cmd), "{cmd} missing from --help:\n{help}");
     }

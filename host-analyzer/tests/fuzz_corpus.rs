@@ -62,6 +62,13 @@ fn mutated_jit_runs_never_panic() {
     mutation_sweep(subset(&jit, keep).into_bytes(), 0x71f, 20);
 }
 
+#[test]
+fn mutated_campaign_runs_never_panic() {
+    // A kernel crash mid-campaign: injections, a fault record to charge,
+    // no campaign result.
+    mutation_sweep(fixture("campaign_crash.jsonl"), 0xca11, 60);
+}
+
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))

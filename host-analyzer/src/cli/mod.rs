@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::ingest::Run;
 use crate::store::{self, Loaded};
 
+pub mod campaign;
 pub mod compare;
 pub mod history;
 pub mod ingest;
@@ -24,7 +25,8 @@ pub mod validate;
 /// serial line.
 ///
 /// Exit codes: 0 success; 1 findings (validate found problems, compare found
-/// a regression); 2 bad input or usage.
+/// a regression, a campaign had a kernel crash or an incomplete stream); 2
+/// bad input or usage.
 #[derive(Debug, Parser)]
 #[command(name = "traplab", version, about, long_about)]
 pub struct Cli {
@@ -39,6 +41,7 @@ pub enum Command {
     Compare(compare::CompareArgs),
     Ingest(ingest::IngestArgs),
     Jit(jit::JitArgs),
+    Campaign(campaign::CampaignArgs),
     History(history::HistoryArgs),
     Plot(plot::PlotArgs),
     Report(report::ReportArgs),
@@ -60,6 +63,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Compare(a) => compare::run(a),
         Command::Ingest(a) => ingest::run(a),
         Command::Jit(a) => jit::run(a),
+        Command::Campaign(a) => campaign::run(a),
         Command::History(a) => history::run(a),
         Command::Plot(a) => plot::run(a),
         Command::Report(a) => report::run(a),

@@ -10,6 +10,7 @@ use clap::Args;
 
 use super::plot::is_results_folder;
 use super::{Outcome, emit, load_usable};
+use crate::campaign;
 use crate::history;
 use crate::ingest::Run;
 use crate::jit;
@@ -22,7 +23,8 @@ use crate::table::Format;
 /// Write a Markdown report with tables, figures and LaTeX snippets.
 ///
 /// Writes `<out>/report.md` (summary and stage tables, the tables of
-/// `traplab jit` when the run has compute, jit or wast experiments, problems
+/// `traplab jit` when the run has compute, jit or wast experiments, those
+/// of `traplab campaign` when it has fault injections, problems
 /// found in the data, every figure with its caption), `<out>/figures/` (SVG +
 /// PNG) and `<out>/tables/*.tex` (booktabs snippets for a paper).
 ///
@@ -113,6 +115,16 @@ fn run_section(md: &mut String, run: &Run, unit: Unit, out: &Path, suffix: &str)
             &jit::render::render(run, &view, Format::Latex, unit)?,
         )?;
         let _ = writeln!(md, "\nLaTeX: `tables/jit{suffix}.tex`.\n");
+    }
+    let faults = campaign::analyze(run);
+    if !faults.is_empty() {
+        md.push_str("\n### Fault-injection campaign\n\n");
+        md.push_str(&campaign::render::render(run, &faults, Format::Md, unit)?);
+        write_tex(
+            &out.join("tables").join(format!("campaign{suffix}.tex")),
+            &campaign::render::render(run, &faults, Format::Latex, unit)?,
+        )?;
+        let _ = writeln!(md, "\nLaTeX: `tables/campaign{suffix}.tex`.\n");
     }
     if run.diagnostics.is_empty() {
         md.push_str("The run is clean: no integrity problems.\n\n");

@@ -9,8 +9,8 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::figures::{BoxRow, DotRow, Figure, FigureKind, Line, StageBar, TimelineLine};
-use super::{Style, color};
+use super::figures::{BoxRow, DotRow, Figure, FigureKind, Line, ShareBar, TimelineLine};
+use super::{FONT, Style, color};
 
 /// What a legend entry shows next to its label.
 #[derive(Debug, Clone, Copy)]
@@ -121,12 +121,36 @@ pub fn figure<DB: DrawingBackend>(
         )?;
     }
     match &fig.kind {
-        FigureKind::Cdf { x_label, lines } => cdf(&plot, s, x_label, lines),
+        FigureKind::Cdf {
+            x_label,
+            y_label,
+            lines,
+        } => cdf(&plot, s, x_label, y_label, lines),
         FigureKind::Stages {
             x_label,
             stages,
             bars,
-        } => stacked(&plot, s, x_label, stages, bars),
+        } => {
+            let categories: Vec<_> = stages
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.clone(), i))
+                .collect();
+            let bars: Vec<ShareBar> = bars
+                .iter()
+                .map(|b| ShareBar {
+                    label: b.label.clone(),
+                    shares: b.shares.clone(),
+                    note: short_number(b.total),
+                })
+                .collect();
+            stacked(&plot, s, x_label, &categories, &bars)
+        }
+        FigureKind::Shares {
+            x_label,
+            categories,
+            bars,
+        } => stacked(&plot, s, x_label, categories, bars),
         FigureKind::Boxes {
             x_label,
             rows,
@@ -285,6 +309,7 @@ fn cdf<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     s: &Style,
     x_label: &str,
+    y_label: &str,
     lines: &[Line],
 ) -> DrawResult<DB> {
     // The legend sits above the plot: inside, it would hide the curves.
@@ -312,7 +337,7 @@ fn cdf<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc(x_label)
-        .y_desc("fraction of samples ≤ x")
+        .y_desc(y_label)
         .label_style(s.tick_font())
         .axis_desc_style(s.label_font())
         .x_label_formatter(&|v| short_number(*v))
@@ -335,14 +360,25 @@ fn cdf<DB: DrawingBackend>(
 
 /// Ticks at 1, 2 and 5 times powers of ten inside `[lo, hi]`; plotters' own
 /// log ticks are powers of ten only, often just two on a trap-latency range.
+/// A range narrower than that gives (under a decade, e.g. recovery times of
+/// 120k–330k cycles) gets the finer 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 steps so
+/// it still has at least three ticks.
 pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let coarse = ticks_with(lo, hi, &[1.0, 2.0, 5.0]);
+    if coarse.len() >= 3 {
+        return coarse;
+    }
+    ticks_with(lo, hi, &[1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0])
+}
+
+fn ticks_with(lo: f64, hi: f64, mantissas: &[f64]) -> Vec<f64> {
     let mut ticks = Vec::new();
-    if !(lo > 0.0 && hi > lo) {
+    if !(lo > 0.0 && hi > lo && hi.is_finite()) {
         return ticks;
     }
     let mut p = 10f64.powf(lo.log10().floor());
     while p <= hi {
-        for m in [1.0, 2.0, 5.0] {
+        for m in mantissas {
             let t = p * m;
             if t >= lo && t <= hi {
                 ticks.push(t);
@@ -375,28 +411,58 @@ fn label_area<DB: DrawingBackend>(
         + s.px(8.0)
 }
 
+/// Black or white, whichever reads better on `c` (WCAG relative luminance
+/// of the sRGB colour, threshold at mid-grey contrast).
+fn text_color_on(c: RGBColor) -> RGBColor {
+    let lin = |v: u8| {
+        let v = f64::from(v) / 255.0;
+        if v <= 0.040_45 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let l = 0.2126 * lin(c.0) + 0.7152 * lin(c.1) + 0.0722 * lin(c.2);
+    // Contrast with black (l + 0.05) / 0.05 vs with white 1.05 / (l + 0.05)
+    // are equal at l ≈ 0.179.
+    if l > 0.179 { BLACK } else { WHITE }
+}
+
+/// Horizontal stacked bars of percentages (stage shares, outcome shares),
+/// a legend of the categories above, each segment's percentage written
+/// inside it when it fits, and each bar's note right of 100 %.
 fn stacked<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     s: &Style,
     x_label: &str,
-    stages: &[String],
-    bars: &[StageBar],
+    categories: &[(String, usize)],
+    bars: &[ShareBar],
 ) -> DrawResult<DB> {
-    let legend: Vec<_> = stages
+    let legend: Vec<_> = categories
         .iter()
-        .enumerate()
-        .map(|(i, n)| (n.clone(), i, Glyph::Box))
+        .map(|(n, c)| (n.clone(), *c, Glyph::Box))
         .collect();
     let area = legend_strip(area, s, &legend)?;
     let n = bars.len() as i32;
     let ylab = label_area(&area, s, bars.iter().map(|b| b.label.clone()));
-    // Room right of 100 % for the absolute total.
+    // Room right of 100 % for the widest note: the plot spans the area less
+    // the label column and margins; 100 % must end that far from its edge.
+    let tick = s.tick_font();
+    let note_px = bars
+        .iter()
+        .map(|b| text_width(&area, &b.note, &tick) as f64)
+        .fold(0.0, f64::max)
+        + s.pt(5.0);
+    let (aw, _) = area.dim_in_pixel();
+    let plot_px = (f64::from(aw) - f64::from(ylab) - s.pt(11.0)).max(1.0);
+    let x_max = (100.0 * plot_px / (plot_px - note_px).max(plot_px / 2.0)).max(104.0);
+    let narrow = plot_px < s.pt(300.0);
     let mut chart = ChartBuilder::on(&area)
         .margin(s.px(5.0))
         .margin_right(s.px(6.0))
         .x_label_area_size(s.px(24.0))
         .y_label_area_size(ylab)
-        .build_cartesian_2d(0f64..115.0, category_range(n).into_segmented())?;
+        .build_cartesian_2d(0f64..x_max, category_range(n).into_segmented())?;
     let label_of = |v: &SegmentValue<i32>| match v {
         SegmentValue::CenterOf(i) if *i >= 0 && *i < n => bars[(n - 1 - i) as usize].label.clone(),
         _ => String::new(),
@@ -414,7 +480,7 @@ fn stacked<DB: DrawingBackend>(
                 String::new()
             }
         })
-        .x_labels(12)
+        .x_labels(if narrow { 7 } else { 12 })
         .y_labels(bars.len())
         .y_label_formatter(&label_of)
         .light_line_style(GRID_LIGHT)
@@ -422,26 +488,46 @@ fn stacked<DB: DrawingBackend>(
         .axis_style(BLACK.stroke_width(s.px_u(0.5)))
         .draw()?;
     let pad = s.px_u(3.0);
+    let inside: TextStyle = (FONT, s.pt(6.0)).into_font().into();
     for (i, b) in bars.iter().enumerate() {
         let y = n - 1 - i as i32;
         let mut x0 = 0.0;
-        for (j, v) in b.shares.iter().enumerate() {
+        for (v, (_, c)) in b.shares.iter().zip(categories) {
+            if *v <= 0.0 {
+                continue;
+            }
             let mut bar = Rectangle::<(f64, SegmentValue<i32>)>::new(
                 [
                     (x0, SegmentValue::Exact(y)),
                     (x0 + v, SegmentValue::Exact(y + 1)),
                 ],
-                color(j).filled(),
+                color(*c).filled(),
             );
             bar.set_margin(pad, pad, 0, 0);
             chart.draw_series(std::iter::once(bar))?;
+            let text = format!("{v:.0}%");
+            let left = chart.backend_coord(&(x0, SegmentValue::Exact(y))).0;
+            let right = chart.backend_coord(&(x0 + v, SegmentValue::Exact(y))).0;
+            let room = (right - left) - s.px(2.0);
+            if room >= text_width(&area, &text, &inside) as i32 {
+                chart.draw_series(std::iter::once(Text::new(
+                    text,
+                    (x0 + v / 2.0, SegmentValue::CenterOf(y)),
+                    inside
+                        .color(&text_color_on(color(*c)))
+                        .pos(Pos::new(HPos::Center, VPos::Center)),
+                )))?;
+            }
             x0 += v;
         }
-        chart.draw_series(std::iter::once(Text::new(
-            format!(" {}", short_number(b.total)),
-            (100.0, SegmentValue::CenterOf(y)),
-            s.tick_font().pos(Pos::new(HPos::Left, VPos::Center)),
-        )))?;
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((100.0, SegmentValue::CenterOf(y)))
+                + Text::new(
+                    b.note.clone(),
+                    (s.px(3.0), 0),
+                    tick.clone().pos(Pos::new(HPos::Left, VPos::Center)),
+                ),
+        ))?;
     }
     Ok(())
 }
@@ -824,7 +910,20 @@ fn timeline<DB: DrawingBackend>(
 
 #[cfg(test)]
 mod tests {
-    use super::short_number;
+    use super::{log_ticks, short_number};
+
+    #[test]
+    fn log_ticks_are_coarse_over_decades_and_finer_within_one() {
+        assert_eq!(
+            log_ticks(80.0, 12_000.0),
+            [100.0, 200.0, 500.0, 1e3, 2e3, 5e3, 1e4]
+        );
+        assert_eq!(
+            log_ticks(110_000.0, 330_000.0),
+            [150_000.0, 200_000.0, 250_000.0, 300_000.0]
+        );
+        assert!(log_ticks(0.0, 10.0).is_empty());
+    }
 
     #[test]
     fn axis_numbers_are_short() {

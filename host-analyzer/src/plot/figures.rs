@@ -99,6 +99,17 @@ pub struct Line {
     pub points: Vec<(f64, f64)>,
 }
 
+/// One bar of a [`FigureKind::Shares`] figure.
+#[derive(Debug, Clone)]
+pub struct ShareBar {
+    pub label: String,
+    /// Percent per category, in category order, summing to 100 (or 0 for
+    /// an empty bar).
+    pub shares: Vec<f64>,
+    /// Printed right of the bar (e.g. `n = 1667`).
+    pub note: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct StageBar {
     pub label: String,
@@ -164,7 +175,19 @@ pub struct TimelineLine {
 #[derive(Debug, Clone)]
 pub enum FigureKind {
     /// Empirical CDFs, log-x.
-    Cdf { x_label: String, lines: Vec<Line> },
+    Cdf {
+        x_label: String,
+        y_label: String,
+        lines: Vec<Line>,
+    },
+    /// Horizontal stacked bars of shares (percent) of categories with fixed
+    /// colours, a note right of each bar (fault-injection outcomes).
+    Shares {
+        x_label: String,
+        /// Category name and palette index, in stacking order.
+        categories: Vec<(String, usize)>,
+        bars: Vec<ShareBar>,
+    },
     /// Horizontal stacked bars of stage medians.
     Stages {
         x_label: String,
@@ -232,6 +255,30 @@ fn cdf_points(sorted: &[u64], k: f64) -> Vec<(f64, f64)> {
             )
         })
         .collect()
+}
+
+/// Points of an exact empirical CDF drawn as steps (a vertical rise at each
+/// value), for the small samples of a campaign where interpolating between
+/// a handful of points would invent data; large samples fall back to
+/// [`cdf_points`].
+fn step_cdf_points(sorted: &[u64], k: f64) -> Vec<(f64, f64)> {
+    const EXACT_UP_TO: usize = 5000;
+    let n = sorted.len();
+    if n > EXACT_UP_TO {
+        return cdf_points(sorted, k);
+    }
+    let mut pts = Vec::with_capacity(2 * n);
+    for (i, &v) in sorted.iter().enumerate() {
+        let x = (v as f64 * k).max(f64::MIN_POSITIVE);
+        // Equal values rise once.
+        if sorted.get(i + 1) == Some(&v) {
+            continue;
+        }
+        let below = pts.last().map_or(0.0, |&(_, q)| q);
+        pts.push((x, below));
+        pts.push((x, (i + 1) as f64 / n as f64));
+    }
+    pts
 }
 
 fn sorted(values: &[u64]) -> Vec<u64> {
@@ -355,6 +402,7 @@ pub fn for_run(run: &Run, unit: Unit) -> Result<Vec<Figure>, UnitError> {
             caption: format!("CDF of round-trip latency, {what}; {caption}"),
             kind: FigureKind::Cdf {
                 x_label: format!("round trip ({u}, log scale)"),
+                y_label: "fraction of samples ≤ x".into(),
                 lines,
             },
         });
@@ -458,6 +506,11 @@ pub fn for_run(run: &Run, unit: Unit) -> Result<Vec<Figure>, UnitError> {
 
     if let Some(f) = ratio_figure(run, &caption) {
         figs.push(f);
+    }
+
+    let view = crate::campaign::analyze(run);
+    if !view.is_empty() {
+        figs.extend(for_campaign(run, &view, unit)?);
     }
 
     // Histograms.
@@ -743,6 +796,133 @@ fn ratio_figure(run: &Run, caption: &str) -> Option<Figure> {
             legend,
         },
     })
+}
+
+/// Palette index of each outcome, fixed across figures, in
+/// [`traplab_wire::Outcome::ALL`] order: the recoveries in blue and green,
+/// the bad ends in orange, vermillion and black (a kernel crash must stand
+/// out), the harmless `masked` in pale sky blue.
+pub const OUTCOME_COLORS: [usize; 6] = [0, 2, 1, 3, 4, 7];
+
+/// Palette index of an injector, fixed across figures.
+fn injector_color(injector: &str) -> usize {
+    crate::campaign::INJECTORS
+        .iter()
+        .position(|&k| k == injector)
+        .unwrap_or(crate::campaign::INJECTORS.len())
+}
+
+fn outcome_bar(label: String, t: &crate::campaign::Tally) -> ShareBar {
+    let n = t.injected.max(1) as f64;
+    ShareBar {
+        label,
+        shares: t.outcomes.iter().map(|&c| 100.0 * c as f64 / n).collect(),
+        note: format!("n = {}", t.injected),
+    }
+}
+
+/// The figures of the fault-injection campaigns of a run: per campaign an
+/// outcome bar per injector (one column), per injector × target (two
+/// columns) and the recovery-latency CDF per injector (one column).
+pub fn for_campaign(
+    run: &Run,
+    view: &crate::campaign::CampaignView,
+    unit: Unit,
+) -> Result<Vec<Figure>, UnitError> {
+    use traplab_wire::Outcome;
+    let k = unit.scale(run.tsc_hz())?;
+    let u = unit_name(unit);
+    let caption = run_caption(run);
+    let categories: Vec<(String, usize)> = Outcome::ALL
+        .iter()
+        .zip(OUTCOME_COLORS)
+        .map(|(o, c)| (o.name().to_string(), c))
+        .collect();
+    let mut figs = Vec::new();
+    for c in &view.campaigns {
+        let b = &c.breakdown;
+        let name = stem(&c.name);
+        let bars: Vec<ShareBar> = b
+            .injectors
+            .iter()
+            .map(|v| outcome_bar(v.injector.clone(), &v.total))
+            .collect();
+        if bars.is_empty() {
+            continue;
+        }
+        let crashes = b.total.count(Outcome::KernelCrash);
+        let crash_note = match crashes {
+            0 => "no kernel crash".to_string(),
+            1 => "1 kernel crash".to_string(),
+            n => format!("{n} kernel crashes"),
+        };
+        figs.push(Figure {
+            name: format!("campaign-{name}-outcomes"),
+            width: Width::OneColumn,
+            height_in: 1.45 + 0.24 * bars.len() as f64,
+            caption: format!(
+                "Outcome of each fault injection per injector, campaign {} ({} injections, {crash_note}), % of the injector's injections; {caption}",
+                c.name, b.total.injected
+            ),
+            kind: FigureKind::Shares {
+                x_label: "injections (%)".into(),
+                categories: categories.clone(),
+                bars,
+            },
+        });
+        let by_target: Vec<ShareBar> = b
+            .injectors
+            .iter()
+            .flat_map(|v| {
+                v.targets
+                    .iter()
+                    .map(|(t, tally)| outcome_bar(format!("{} · {t}", v.injector), tally))
+            })
+            .collect();
+        figs.push(Figure {
+            name: format!("campaign-{name}-outcomes-by-target"),
+            width: Width::TwoColumns,
+            height_in: 1.2 + 0.2 * by_target.len() as f64,
+            caption: format!(
+                "Outcome of each fault injection per injector and target, campaign {} ({} injections, {crash_note}), % of the pair's injections; {caption}",
+                c.name, b.total.injected
+            ),
+            kind: FigureKind::Shares {
+                x_label: "injections (%)".into(),
+                categories: categories.clone(),
+                bars: by_target,
+            },
+        });
+        let lines: Vec<Line> = b
+            .injectors
+            .iter()
+            .filter(|v| !v.recovery.is_empty())
+            .enumerate()
+            .map(|(j, v)| Line {
+                label: format!("{} (n = {})", v.injector, v.recovery.len()),
+                color: injector_color(&v.injector),
+                dash: j % 3,
+                points: step_cdf_points(&sorted(&v.recovery), k),
+            })
+            .collect();
+        if !lines.is_empty() {
+            figs.push(Figure {
+                name: format!("campaign-{name}-recovery"),
+                width: Width::OneColumn,
+                height_in: 2.6,
+                caption: format!(
+                    "CDF of recovery latency per injector (fault or watchdog → fresh instance ready), campaign {}; {caption}",
+                    c.name
+                ),
+                kind: FigureKind::Cdf {
+                    x_label: format!("recovery time ({u}, log scale)"),
+                    y_label: "fraction of injections ≤ x".into(),
+                    lines,
+                },
+            });
+        }
+    }
+    Ok(figs)
 }
 
 /// Timelines across commits: one figure per (mode, experiment), a line per
