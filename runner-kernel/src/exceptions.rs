@@ -395,7 +395,9 @@ fn containment_for(ctx: &ExceptionContext) -> Option<u64> {
     }
     let data = CONTAIN_DATA[0].load(Ordering::Relaxed)..CONTAIN_DATA[1].load(Ordering::Relaxed);
     let on_data = ctx.exception == Exception::PageFault && ctx.faulting_address.is_some_and(|a| data.contains(&a));
-    if !(in_contained_code(ctx.instruction_pointer) || on_data) {
+    // Abandoning code that holds the heap or page-mapper lock would leave
+    // it held for good: such a fault is the kernel's, not the instance's.
+    if !(in_contained_code(ctx.instruction_pointer) || on_data) || !crate::mm::unlocked() {
         return None;
     }
     CONTAINED[1].store(ctx.instruction_pointer, Ordering::Relaxed);

@@ -67,7 +67,7 @@ fn panic(info: &PanicInfo) -> ! {
     // address no linear memory owns, after a flipped pointer) ends that
     // call, not the kernel: Theseus's answer to a faulting task. The frames
     // in between are wasmtime's trap path, which holds no lock by then.
-    if crate::exceptions::containment_armed() {
+    if crate::exceptions::containment_armed() && crate::mm::unlocked() {
         if let Some(mut slot) = CONTAINED_PANIC.try_lock() {
             *slot = Some(format!("{}", info.message()));
         }

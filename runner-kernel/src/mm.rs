@@ -340,3 +340,10 @@ pub fn accessed_pages(start: u64, len: u64, clear: bool) -> Vec<u64> {
     }
     touched
 }
+
+/// Whether neither the heap nor the page mapper is locked: the condition
+/// for abandoning code midway (`runner::campaign`'s containment) without
+/// leaving a lock held forever.
+pub fn unlocked() -> bool {
+    HEAP.try_lock().is_some() && VM.try_lock().is_some()
+}

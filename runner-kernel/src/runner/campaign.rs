@@ -413,6 +413,37 @@ fn observe(target: &Target<'_>, live: &mut Live, trial: &mut Trial, start_offset
     }
 }
 
+/// Drop a trial's instance behind the recovery gate. `Some(what)` if the
+/// drop faulted or panicked — the injection corrupted runtime state — and
+/// was abandoned.
+fn discard(live: Live) -> Option<String> {
+    // Any code may fault here (wasmtime's drop paths run kernel code), so
+    // the scope is every address; the dispatcher and the panic handler
+    // still refuse while the heap or page mapper is locked.
+    exceptions::set_containment(Some(Containment { code: (0, u64::MAX), data: (0, 0), landing: jit_gate::landing_address() }));
+    let saved_tls = tls::save();
+    let mut slot = Some(live);
+    let done = jit_gate::contain(|| drop(slot.take()));
+    exceptions::set_containment(None);
+    if done.is_some() {
+        return None;
+    }
+    // What the abandoned drop had not freed yet stays allocated: leaked,
+    // never freed twice.
+    tls::restore(saved_tls);
+    Some(match (fault::take_contained_panic(), exceptions::last_contained()) {
+        (Some(message), _) => format!("teardown panic: {message}"),
+        (None, Some((v, rip, cr2))) => {
+            let at = crate::symbols::lookup(rip).map_or_else(|| format!("{rip:#x}"), |(name, off)| format!("{name}+{off:#x}"));
+            match cr2 {
+                Some(addr) => format!("teardown fault: vector {v} at {at}, address {addr:#x}"),
+                None => format!("teardown fault: vector {v} at {at}"),
+            }
+        }
+        (None, None) => "teardown abandoned".to_string(),
+    })
+}
+
 /// Watchdog factor of the campaign in flight.
 static FACTOR: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(20);
 
@@ -537,10 +568,21 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
         let observed = observe(target, &mut live, &mut trial, start_offset);
         let mut injector = trial.injector;
         injector.disarm(&mut trial.machine);
-        let outcome = if trial.fired { classify(&observed.end, target.resolved.golden) } else { Outcome::Masked };
+        let mut outcome = if trial.fired { classify(&observed.end, target.resolved.golden) } else { Outcome::Masked };
+        let mut detail = observed.detail;
         // A fault needs a fresh instance; so does every other ending,
         // since the injection may have left the old one corrupted.
-        drop(live);
+        if let Some(teardown) = discard(live) {
+            // The injection reached the runtime's own state (a flipped
+            // pointer written through, say): dropping the instance
+            // faulted. Contained like a fault in the call; the broken
+            // store's memory is leaked.
+            outcome = Outcome::Contained;
+            detail = Some(match detail {
+                Some(d) => format!("{d}; then {teardown}"),
+                None => teardown,
+            });
+        }
         let fresh = instantiate(&engine, &target.module, &target.workload.export);
         let ready = cpu::stamp();
         match fresh {
@@ -549,7 +591,7 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
                 failure = Some(format!("injection {index}: no fresh instance after it: {why}"));
             }
         }
-        let detail = match (trial.fired, trial.refused, observed.detail) {
+        let detail = match (trial.fired, trial.refused, detail) {
             (false, Some(why), _) => Some(format!("not fired: {why}")),
             (false, None, _) => Some("not fired: the call returned before the trigger point".to_string()),
             (true, _, detail) => detail,
@@ -596,5 +638,6 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
     for (outcome, n) in Outcome::ALL.iter().zip(counts) {
         emit_metric(&format!("outcome_{}", outcome.name()), n, "injections", &context);
     }
-    emit_result(&name, config, spec.count as usize, None, None, failure);
+    // No `samples` records: the injections are the data.
+    emit_result(&name, config, 0, None, None, failure);
 }
