@@ -20,10 +20,10 @@
 //!    and the recovery region of code the kernel JIT-compiled itself;
 //! 2. demand paging (`crate::mm::handle_demand_fault`) for #PF;
 //! 3. the handler registered for the exception's category;
-//! 4. containment: during a wasm call under fault injection, a fault in
-//!    the target's code (or a #PF on its linear memory from runtime code)
-//!    that the handler did not claim abandons the call
-//!    (`runner::campaign`);
+//! 4. containment: during a wasm call under fault injection, a fault
+//!    the handler did not claim — in the target's code, or in runtime code
+//!    working for it — abandons the call (`runner::campaign`), unless the
+//!    heap or page mapper is locked;
 //! 5. otherwise the exception is a kernel fault: `crate::fault` reports it
 //!    and ends the run.
 //!
@@ -345,14 +345,20 @@ fn recovery_for(rip: u64) -> Option<u64> {
 static CONTAIN_CODE: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 static CONTAIN_DATA: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 static CONTAIN_LANDING: AtomicU64 = AtomicU64::new(0);
+static CONTAIN_ANYWHERE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 /// What the last contained fault was: `(vector, rip, cr2 or u64::MAX)`.
 static CONTAINED: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
 
-/// A contained call's scope: code range, data range, landing address.
+/// A contained call's scope.
 #[derive(Debug, Clone, Copy)]
 pub struct Containment {
+    /// The instance's compiled code: faults here are always its own.
     pub code: (u64, u64),
+    /// Its linear memory and guard: page faults on it are its own.
     pub data: (u64, u64),
+    /// Also contain faults anywhere else (the runtime's code working for
+    /// the instance, with state the injection may have corrupted).
+    pub anywhere: bool,
     pub landing: u64,
 }
 
@@ -364,6 +370,7 @@ pub fn set_containment(scope: Option<Containment>) {
         CONTAIN_CODE[1].store(scope.code.1, Ordering::Relaxed);
         CONTAIN_DATA[0].store(scope.data.0, Ordering::Relaxed);
         CONTAIN_DATA[1].store(scope.data.1, Ordering::Relaxed);
+        CONTAIN_ANYWHERE.store(scope.anywhere, Ordering::Relaxed);
         CONTAINED[0].store(u64::MAX, Ordering::Relaxed);
         CONTAIN_LANDING.store(scope.landing, Ordering::Release);
     }
@@ -397,7 +404,8 @@ fn containment_for(ctx: &ExceptionContext) -> Option<u64> {
     let on_data = ctx.exception == Exception::PageFault && ctx.faulting_address.is_some_and(|a| data.contains(&a));
     // Abandoning code that holds the heap or page-mapper lock would leave
     // it held for good: such a fault is the kernel's, not the instance's.
-    if !(in_contained_code(ctx.instruction_pointer) || on_data) || !crate::mm::unlocked() {
+    let anywhere = CONTAIN_ANYWHERE.load(Ordering::Relaxed);
+    if !(anywhere || in_contained_code(ctx.instruction_pointer) || on_data) || !crate::mm::unlocked() {
         return None;
     }
     CONTAINED[1].store(ctx.instruction_pointer, Ordering::Relaxed);

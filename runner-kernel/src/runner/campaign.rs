@@ -340,11 +340,14 @@ struct Observed {
 fn observe(target: &Target<'_>, live: &mut Live, trial: &mut Trial, start_offset: Option<u64>) -> Observed {
     let args = (target.resolved.args[0], target.resolved.args[1]);
     let landing = jit_gate::landing_address();
-    // Linear memory plus its guard: runtime code faulting there (a libcall
-    // on a revoked page) is the instance's fault.
+    // Faults in runtime code during the call are the instance's too: a
+    // libcall on a revoked page of its memory, or on state a flipped
+    // register corrupted (Theseus's rule: a fault ends the task that
+    // raised it). The timer still acts only inside the target's code.
     exceptions::set_containment(Some(Containment {
         code: target.image,
         data: (live.memory.0, live.memory.0 + target.reservation),
+        anywhere: true,
         landing,
     }));
     let saved_tls = tls::save();
@@ -417,10 +420,10 @@ fn observe(target: &Target<'_>, live: &mut Live, trial: &mut Trial, start_offset
 /// drop faulted or panicked — the injection corrupted runtime state — and
 /// was abandoned.
 fn discard(live: Live) -> Option<String> {
-    // Any code may fault here (wasmtime's drop paths run kernel code), so
-    // the scope is every address; the dispatcher and the panic handler
-    // still refuse while the heap or page mapper is locked.
-    exceptions::set_containment(Some(Containment { code: (0, u64::MAX), data: (0, 0), landing: jit_gate::landing_address() }));
+    // Any code may fault here (wasmtime's drop paths are kernel code); the
+    // dispatcher and the panic handler still refuse while the heap or page
+    // mapper is locked.
+    exceptions::set_containment(Some(Containment { code: (0, 0), data: (0, 0), anywhere: true, landing: jit_gate::landing_address() }));
     let saved_tls = tls::save();
     let mut slot = Some(live);
     let done = jit_gate::contain(|| drop(slot.take()));
