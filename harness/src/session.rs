@@ -73,6 +73,10 @@ struct Progress {
     done: usize,
     samples: u64,
     current: String,
+    /// Injections the header's plan announces (campaign mode) and those
+    /// reported so far.
+    injections_planned: u64,
+    injections: u64,
 }
 
 /// Follows a serial stream line by line: tees every byte into the capture
@@ -100,6 +104,8 @@ impl Follower {
                 done: 0,
                 samples: 0,
                 current: String::new(),
+                injections_planned: 0,
+                injections: 0,
             },
             end: None,
             records: 0,
@@ -120,7 +126,22 @@ impl Follower {
             Ok(frame) => {
                 self.records += 1;
                 match frame.record {
-                    Record::Header(h) => state.planned = h.plan.len(),
+                    Record::Header(h) => {
+                        state.planned = h.plan.len();
+                        state.injections_planned = h
+                            .plan
+                            .iter()
+                            .filter(|p| p.experiment.starts_with("campaign."))
+                            .map(|p| u64::from(p.samples))
+                            .sum();
+                    }
+                    Record::Injection(i) => {
+                        state.injections += 1;
+                        state.current = format!(
+                            "campaign.{} injection {}/{}",
+                            i.campaign, state.injections, state.injections_planned
+                        );
+                    }
                     Record::Samples(s) => {
                         state.samples += s.total.len() as u64;
                         state.current = format!("{} {}", s.experiment, s.config);
@@ -344,7 +365,14 @@ pub fn capture_device(
 
 fn draw(p: &Progress, elapsed: Duration) {
     let secs = elapsed.as_secs_f64();
-    let eta = if p.done > 0 && p.planned > p.done {
+    let eta = if p.injections > 0 && p.injections_planned > p.injections {
+        // A campaign is one experiment of thousands of injections: its
+        // own count is the better clock.
+        format!(
+            "~{:.0}s left",
+            secs / p.injections as f64 * (p.injections_planned - p.injections) as f64
+        )
+    } else if p.done > 0 && p.planned > p.done {
         format!(
             "~{:.0}s left",
             secs / p.done as f64 * (p.planned - p.done) as f64

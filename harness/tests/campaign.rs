@@ -75,7 +75,7 @@ fn the_smoke_campaign_ends_with_the_kernel_alive_and_sensible_outcomes() {
     // Every injection exactly once, in order.
     let all = injections(&records);
     let indices: Vec<u32> = all.iter().map(|i| i.index).collect();
-    assert_eq!(indices, (0..spec.count).collect::<Vec<_>>());
+    assert_eq!(indices, (0..spec.spec.count).collect::<Vec<_>>());
 
     let mut by_injector: BTreeMap<(String, String), Vec<&Injection>> = BTreeMap::new();
     for i in &all {
