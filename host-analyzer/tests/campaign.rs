@@ -301,3 +301,32 @@ fn plot_and_report_include_the_campaign() {
     assert!(tex.contains("\\begin{tabular}") && tex.contains("icount"));
     assert!(rep.join("figures/campaign-default-outcomes.png").is_file());
 }
+
+/// A real capture: the shipped smoke campaign streamed by the kernel under
+/// QEMU `-icount` (`traplab-run --profile icount --campaign smoke
+/// --boot-args "only=campaign. heap_traps=0"`), not synthesized.
+#[test]
+fn a_real_kernel_campaign_capture_passes_and_adds_up() {
+    let json = json_of(&["campaign", "campaign_smoke_icount.jsonl"], 0);
+    let total = json["injections"].as_u64().unwrap();
+    assert_eq!(total, 132);
+    let outcomes = json["outcomes"].as_object().unwrap();
+    assert_eq!(outcomes.len(), Outcome::ALL.len());
+    let sum: u64 = outcomes.values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(sum, total, "every injection has exactly one outcome");
+    assert_eq!(outcomes["kernel_crash"], 0);
+    // Each injector manifests the way it is built to.
+    let per: std::collections::BTreeMap<String, serde_json::Value> = json["per_injector"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["injector"].as_str().unwrap().to_string(), p["outcomes"].clone()))
+        .collect();
+    assert_eq!(per["noop"]["masked"], 24, "the baseline is always masked");
+    assert!(per["divisor_zero"]["trapped"].as_u64().unwrap() > 0);
+    assert!(per["page_revoke"]["trapped"].as_u64().unwrap() > 0);
+    assert!(per["code_patch"]["contained"].as_u64().unwrap() > 0);
+    let table = stdout_of(&["campaign", "campaign_smoke_icount.jsonl"], 0);
+    assert!(table.contains("icount"), "the mode is named:\n{table}");
+    assert!(table.contains("IntegerDivisionByZero"), "{table}");
+}
