@@ -38,6 +38,10 @@ pub struct Options {
     pub variants: Vec<EngineVariant>,
     /// Run only experiments whose name starts with this (`only=`).
     pub only: Option<String>,
+    /// Campaign injections to run, `[first, end)` (`injections=A..B`, or
+    /// `injections=A` for one): replays part of a campaign exactly, since
+    /// an injection depends only on the spec and its index.
+    pub injections: Option<(u32, u32)>,
 }
 
 pub const DEFAULT_VARIANTS: [EngineVariant; 3] = [
@@ -58,6 +62,7 @@ impl Default for Options {
             heap_traps: 0,
             variants: DEFAULT_VARIANTS.to_vec(),
             only: None,
+            injections: None,
         }
     }
 }
@@ -133,6 +138,16 @@ pub fn parse(line: &str) -> (Options, Vec<String>) {
             "mode" => opts.mode = value,
             "qemu" => opts.qemu_args = Some(value),
             "only" => opts.only = Some(value),
+            "injections" => {
+                let range = match value.split_once("..") {
+                    Some((a, b)) => a.parse::<u32>().ok().zip(b.parse::<u32>().ok()),
+                    None => value.parse::<u32>().ok().map(|a| (a, a.saturating_add(1))),
+                };
+                match range {
+                    Some((a, b)) if a < b => opts.injections = Some((a, b)),
+                    _ => problems.push(format!("injections={value}: expected A..B (A < B) or one index")),
+                }
+            }
             "test" => match value.as_str() {
                 "none" => opts.test = TestScenario::None,
                 "kernel_fault" => opts.test = TestScenario::KernelFault,

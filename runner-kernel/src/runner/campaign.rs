@@ -283,6 +283,10 @@ struct Trial {
     /// Async: TSC deadline of the injection, until it fired.
     inject_at: Option<u64>,
     watchdog_at: u64,
+    /// `watchdog_at` minus the call's start.
+    watchdog_span: u64,
+    /// Where a call stuck outside the target's code was stopped.
+    stuck_at: Option<u64>,
     fired: bool,
     refused: Option<&'static str>,
     /// TSC when the watchdog stopped the call.
@@ -303,6 +307,18 @@ fn on_timer(frame: &mut TrapFrame) {
     let trial = unsafe { &mut *trial };
     let now = cpu::stamp();
     if !exceptions::in_contained_code(frame.rip) {
+        // A second watchdog period past the deadline and still outside
+        // the target's code: the call is stuck in runtime or kernel code
+        // (a flipped pointer sent it there). Stop it anyway, unless it
+        // holds the heap or page-mapper lock (then the host's timeout is
+        // the last resort).
+        if now >= trial.watchdog_at.saturating_add(trial.watchdog_span) && crate::mm::unlocked() {
+            trial.watchdog_tsc = Some(now);
+            trial.stuck_at = Some(frame.rip);
+            // SAFETY: no kernel lock is held (checked); the instance is
+            // discarded afterwards.
+            unsafe { jit_gate::abandon() }
+        }
         timer::arm_at(now + RETRY_CYCLES);
         return;
     }
@@ -354,7 +370,8 @@ fn observe(target: &Target<'_>, live: &mut Live, trial: &mut Trial, start_offset
     let (before, _) = exceptions::counters();
     let t0 = cpu::stamp();
     trial.inject_at = start_offset.map(|d| t0 + d);
-    trial.watchdog_at = t0 + target.clean_cycles.saturating_mul(u64::from(trial_factor()));
+    trial.watchdog_span = target.clean_cycles.saturating_mul(u64::from(trial_factor()));
+    trial.watchdog_at = t0 + trial.watchdog_span;
     TRIAL.store(trial as *mut Trial, Ordering::Release);
     timer::arm_at(trial.inject_at.unwrap_or(trial.watchdog_at));
     let func = live.func.clone();
@@ -385,7 +402,11 @@ fn observe(target: &Target<'_>, live: &mut Live, trial: &mut Trial, start_offset
         None => {
             tls::restore(saved_tls);
             if let Some(at) = trial.watchdog_tsc {
-                let detail = format!("stopped after {} cycles ({}x the clean call)", at - t0, trial_factor());
+                let mut detail = format!("stopped after {} cycles ({}x the clean call)", at - t0, trial_factor());
+                if let Some(rip) = trial.stuck_at {
+                    let place = crate::symbols::lookup(rip).map_or_else(|| format!("{rip:#x}"), |(name, off)| format!("{name}+{off:#x}"));
+                    detail.push_str(&format!(", outside the target's code at {place}"));
+                }
                 return Observed { end: CallEnd::Watchdog, trap: None, vector: None, detail: Some(detail), fault_tsc: Some(at), returned_tsc };
             }
             let panic = fault::take_contained_panic();
@@ -513,7 +534,8 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
     let started = cpu::stamp();
     let mut failure = None;
     let mut counts = [0u64; Outcome::ALL.len()];
-    for index in 0..spec.count {
+    let (first, end) = opts.injections.map_or((0, spec.count), |(a, b)| (a.min(spec.count), b.min(spec.count)));
+    for index in first..end {
         let (planned, mut rng) = plan(spec, index);
         let ispec = &spec.injectors[planned.injector];
         let target = &targets[planned.target];
@@ -537,6 +559,8 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
             },
             inject_at: None,
             watchdog_at: 0,
+            watchdog_span: 0,
+            stuck_at: None,
             fired: false,
             refused: site.is_none().then_some("nothing to strike in this target"),
             watchdog_tsc: None,
