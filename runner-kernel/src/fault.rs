@@ -72,7 +72,7 @@ fn panic(info: &PanicInfo) -> ! {
             *slot = Some(format!("{}", info.message()));
         }
         // SAFETY: containment is armed only while `runner::campaign` runs
-        // a call inside `jit_gate::contain`.
+        // a call inside `jit_gate::contain_on`.
         unsafe { arch::jit_gate::abandon() }
     }
     if PANICKING.swap(true, Ordering::AcqRel) {

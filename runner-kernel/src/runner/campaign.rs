@@ -12,7 +12,7 @@
 //! One trial per injection, always on a fresh instance:
 //! 1. sync: `k` clean calls, then fire; async: arm the timer at a point
 //!    inside the call;
-//! 2. the observed call runs behind `jit_gate::contain`, interrupts on,
+//! 2. the observed call runs behind `jit_gate::contain_on`, interrupts on,
 //!    the watchdog armed at `watchdog_factor` × the clean duration;
 //! 3. it ends as a returned value (masked or corrupted), a wasm trap
 //!    (wasmtime claimed the fault), a contained fault (the dispatcher or
@@ -376,7 +376,7 @@ fn observe(target: &Target<'_>, live: &mut Live, trial: &mut Trial, start_offset
     timer::arm_at(trial.inject_at.unwrap_or(trial.watchdog_at));
     let func = live.func.clone();
     let store = &mut live.store;
-    let result = jit_gate::contain(|| {
+    let result = jit_gate::contain_on(Some(trial_stack()), || {
         cpu::enable_interrupts();
         let r = func.call(&mut *store, args);
         cpu::disable_interrupts();
@@ -447,7 +447,7 @@ fn discard(live: Live) -> Option<String> {
     exceptions::set_containment(Some(Containment { code: (0, 0), data: (0, 0), anywhere: true, landing: jit_gate::landing_address() }));
     let saved_tls = tls::save();
     let mut slot = Some(live);
-    let done = jit_gate::contain(|| drop(slot.take()));
+    let done = jit_gate::contain_on(Some(trial_stack()), || drop(slot.take()));
     exceptions::set_containment(None);
     if done.is_some() {
         return None;
@@ -465,6 +465,26 @@ fn discard(live: Live) -> Option<String> {
             }
         }
         (None, None) => "teardown abandoned".to_string(),
+    })
+}
+
+/// Size of the stack trials run on: wasm's own limit plus room for the
+/// runtime, exception and interrupt frames on top of it.
+const TRIAL_STACK_BYTES: u64 = 2 << 20;
+
+/// Top of the stack observed calls and teardowns run on. Their own, not
+/// the kernel's: wasm keeps its frames on the native stack, so a flipped
+/// register pointing into it lets wasm code scribble over frames — with a
+/// stack of their own, only frames above the recovery gate, which the gate
+/// abandons anyway. An unmapped guard page below it.
+fn trial_stack() -> u64 {
+    static TOP: spin::Once<u64> = spin::Once::new();
+    *TOP.call_once(|| {
+        let guard = 4096;
+        let base = mm::reserve(TRIAL_STACK_BYTES + guard).expect("address space for the trial stack");
+        mm::protect(base + guard, TRIAL_STACK_BYTES, Some(crate::arch::paging::Protection { write: true, execute: false }))
+            .expect("frames for the trial stack");
+        base + guard + TRIAL_STACK_BYTES
     })
 }
 
@@ -529,6 +549,7 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
         }
     }
 
+    trial_stack();
     let heap_before = mm::heap_used();
     let frames_before = mm::frames_in_use();
     let started = cpu::stamp();

@@ -1,7 +1,7 @@
 //! The recovery gate: call code, and if it faults, come back here instead
 //! of crashing. Used for code the kernel JIT-compiles itself
 //! (`runner::jit`, [`call`]) and for wasm calls under fault injection
-//! (`runner::campaign`, [`contain`]), whose faults wasmtime does not claim.
+//! (`runner::campaign`, [`contain_on`]), whose faults wasmtime does not claim.
 //!
 //! [`call`] saves the callee-saved registers and the stack pointer, then
 //! calls the code. The exception dispatcher resumes a fault inside the
@@ -18,6 +18,41 @@ use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 static SAVED_RSP: AtomicU64 = AtomicU64::new(0);
 /// 1 when the last call left through the landing pad.
 static TRAPPED: AtomicU8 = AtomicU8::new(0);
+
+/// `gate_on(f, a, b, stack_top)`: [`gate`], but `f` runs on the stack
+/// that ends at `stack_top` (16-byte aligned). Same frame layout as
+/// `gate`, so the shared landing pad restores either.
+#[unsafe(naked)]
+extern "sysv64" fn gate_on(f: usize, a: i64, b: i64, stack_top: u64) -> i64 {
+    naked_asm!(
+        "push rbp",
+        "mov rbp, rsp",
+        "push rbx",
+        "push r12",
+        "push r13",
+        "push r14",
+        "push r15",
+        "sub rsp, 8",
+        "mov qword ptr [rip + {saved}], rsp",
+        "mov byte ptr [rip + {trapped}], 0",
+        "mov rsp, rcx",
+        "mov rax, rdi",
+        "mov rdi, rsi",
+        "mov rsi, rdx",
+        "call rax",
+        "mov rsp, qword ptr [rip + {saved}]",
+        "add rsp, 8",
+        "pop r15",
+        "pop r14",
+        "pop r13",
+        "pop r12",
+        "pop rbx",
+        "pop rbp",
+        "ret",
+        saved = sym SAVED_RSP,
+        trapped = sym TRAPPED,
+    )
+}
 
 /// `gate(f, a, b)`: call `f(a, b)` (System V) with recovery.
 #[unsafe(naked)]
@@ -72,7 +107,11 @@ pub fn landing_address() -> u64 {
 /// code that holds none (wasm code, see `runner::campaign`).
 ///
 /// Not reentrant: one gated call at a time.
-pub fn contain<R, F: FnOnce() -> R>(f: F) -> Option<R> {
+///
+/// With `stack_top`, `f` runs on the stack that ends there (mapped, large
+/// enough): a fault that scribbles over that stack (a flipped pointer
+/// into it) cannot reach the caller's frames, which stay below the gate.
+pub fn contain_on<R, F: FnOnce() -> R>(stack_top: Option<u64>, f: F) -> Option<R> {
     let mut slot: (Option<F>, Option<R>) = (Some(f), None);
     extern "sysv64" fn trampoline<R, F: FnOnce() -> R>(slot: i64, _: i64) -> i64 {
         // SAFETY: `slot` is the `&mut` below, live for the whole call.
@@ -82,15 +121,19 @@ pub fn contain<R, F: FnOnce() -> R>(f: F) -> Option<R> {
         }
         0
     }
-    gate(trampoline::<R, F> as *const () as usize, &raw mut slot as i64, 0);
+    let entry = trampoline::<R, F> as *const () as usize;
+    match stack_top {
+        None => gate(entry, &raw mut slot as i64, 0),
+        Some(top) => gate_on(entry, &raw mut slot as i64, 0, top & !15),
+    };
     if TRAPPED.load(Ordering::Relaxed) == 0 { slot.1 } else { None }
 }
 
 /// Leave the gated call now, from an interrupt handler or the panic
-/// handler running on its stack: [`contain`] returns `None`.
+/// handler running on its stack: [`contain_on`] returns `None`.
 ///
 /// # Safety
-/// A [`contain`] call must be in progress on this stack, and the frames
+/// A [`contain_on`] call must be in progress on this stack, and the frames
 /// above it must hold no lock and own nothing that must be dropped.
 pub unsafe fn abandon() -> ! {
     // SAFETY: the landing restores the gate's stack pointer and registers.
