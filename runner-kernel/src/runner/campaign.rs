@@ -282,6 +282,8 @@ struct Trial {
     machine: KernelMachine,
     /// Async: TSC deadline of the injection, until it fired.
     inject_at: Option<u64>,
+    /// The spec's `watchdog_factor`.
+    watchdog_factor: u32,
     watchdog_at: u64,
     /// `watchdog_at` minus the call's start.
     watchdog_span: u64,
@@ -370,7 +372,7 @@ fn observe(target: &Target<'_>, live: &mut Live, trial: &mut Trial, start_offset
     let (before, _) = exceptions::counters();
     let t0 = cpu::stamp();
     trial.inject_at = start_offset.map(|d| t0 + d);
-    trial.watchdog_span = target.clean_cycles.saturating_mul(u64::from(trial_factor()));
+    trial.watchdog_span = target.clean_cycles.saturating_mul(u64::from(trial.watchdog_factor));
     trial.watchdog_at = t0 + trial.watchdog_span;
     TRIAL.store(trial as *mut Trial, Ordering::Release);
     timer::arm_at(trial.inject_at.unwrap_or(trial.watchdog_at));
@@ -402,10 +404,9 @@ fn observe(target: &Target<'_>, live: &mut Live, trial: &mut Trial, start_offset
         None => {
             tls::restore(saved_tls);
             if let Some(at) = trial.watchdog_tsc {
-                let mut detail = format!("stopped after {} cycles ({}x the clean call)", at - t0, trial_factor());
+                let mut detail = format!("stopped after {} cycles ({}x the clean call)", at - t0, trial.watchdog_factor);
                 if let Some(rip) = trial.stuck_at {
-                    let place = crate::symbols::lookup(rip).map_or_else(|| format!("{rip:#x}"), |(name, off)| format!("{name}+{off:#x}"));
-                    detail.push_str(&format!(", outside the target's code at {place}"));
+                    detail.push_str(&format!(", outside the target's code at {}", place(rip)));
                 }
                 return Observed { end: CallEnd::Watchdog, trap: None, vector: None, detail: Some(detail), fault_tsc: Some(at), returned_tsc };
             }
@@ -416,7 +417,7 @@ fn observe(target: &Target<'_>, live: &mut Live, trial: &mut Trial, start_offset
                     let place = if (target.image.0..target.image.1).contains(&rip) {
                         format!("text+{:#x}", rip - target.text)
                     } else {
-                        crate::symbols::lookup(rip).map_or_else(|| format!("{rip:#x}"), |(name, off)| format!("{name}+{off:#x}"))
+                        place(rip)
                     };
                     match cr2 {
                         Some(addr) => format!("vector {v} at {place}, address {addr:#x}"),
@@ -458,7 +459,7 @@ fn discard(live: Live) -> Option<String> {
     Some(match (fault::take_contained_panic(), exceptions::last_contained()) {
         (Some(message), _) => format!("teardown panic: {message}"),
         (None, Some((v, rip, cr2))) => {
-            let at = crate::symbols::lookup(rip).map_or_else(|| format!("{rip:#x}"), |(name, off)| format!("{name}+{off:#x}"));
+            let at = place(rip);
             match cr2 {
                 Some(addr) => format!("teardown fault: vector {v} at {at}, address {addr:#x}"),
                 None => format!("teardown fault: vector {v} at {at}"),
@@ -466,6 +467,11 @@ fn discard(live: Live) -> Option<String> {
         }
         (None, None) => "teardown abandoned".to_string(),
     })
+}
+
+/// `function+0xoffset` of a kernel address, or the address.
+fn place(rip: u64) -> String {
+    crate::symbols::lookup(rip).map_or_else(|| format!("{rip:#x}"), |(name, off)| format!("{name}+{off:#x}"))
 }
 
 /// Size of the stack trials run on: wasm's own limit plus room for the
@@ -488,12 +494,6 @@ fn trial_stack() -> u64 {
     })
 }
 
-/// Watchdog factor of the campaign in flight.
-static FACTOR: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(20);
-
-fn trial_factor() -> u32 {
-    FACTOR.load(Ordering::Relaxed)
-}
 
 /// Run the suite's campaign, if it has one and it is selected.
 pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
@@ -519,7 +519,6 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
         return fail(format!("no timer for triggers and the watchdog: {e}"));
     }
     timer::set_handler(Some(on_timer));
-    FACTOR.store(spec.watchdog_factor, Ordering::Relaxed);
     let engine = match wasm::engine(variant) {
         Ok(e) => e,
         Err(e) => return fail(format!("engine: {e:?}")),
@@ -579,6 +578,7 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
                 revoked: None,
             },
             inject_at: None,
+            watchdog_factor: spec.watchdog_factor,
             watchdog_at: 0,
             watchdog_span: 0,
             stuck_at: None,

@@ -19,11 +19,11 @@ static SAVED_RSP: AtomicU64 = AtomicU64::new(0);
 /// 1 when the last call left through the landing pad.
 static TRAPPED: AtomicU8 = AtomicU8::new(0);
 
-/// `gate_on(f, a, b, stack_top)`: [`gate`], but `f` runs on the stack
-/// that ends at `stack_top` (16-byte aligned). Same frame layout as
-/// `gate`, so the shared landing pad restores either.
+/// `gate(f, a, b, stack_top)`: call `f(a, b)` (System V) with recovery,
+/// on the stack that ends at `stack_top` (16-byte aligned), or on this
+/// one when it is 0.
 #[unsafe(naked)]
-extern "sysv64" fn gate_on(f: usize, a: i64, b: i64, stack_top: u64) -> i64 {
+extern "sysv64" fn gate(f: usize, a: i64, b: i64, stack_top: u64) -> i64 {
     naked_asm!(
         "push rbp",
         "mov rbp, rsp",
@@ -35,39 +35,10 @@ extern "sysv64" fn gate_on(f: usize, a: i64, b: i64, stack_top: u64) -> i64 {
         "sub rsp, 8",
         "mov qword ptr [rip + {saved}], rsp",
         "mov byte ptr [rip + {trapped}], 0",
+        "test rcx, rcx",
+        "jz 3f",
         "mov rsp, rcx",
-        "mov rax, rdi",
-        "mov rdi, rsi",
-        "mov rsi, rdx",
-        "call rax",
-        "mov rsp, qword ptr [rip + {saved}]",
-        "add rsp, 8",
-        "pop r15",
-        "pop r14",
-        "pop r13",
-        "pop r12",
-        "pop rbx",
-        "pop rbp",
-        "ret",
-        saved = sym SAVED_RSP,
-        trapped = sym TRAPPED,
-    )
-}
-
-/// `gate(f, a, b)`: call `f(a, b)` (System V) with recovery.
-#[unsafe(naked)]
-extern "sysv64" fn gate(f: usize, a: i64, b: i64) -> i64 {
-    naked_asm!(
-        "push rbp",
-        "mov rbp, rsp",
-        "push rbx",
-        "push r12",
-        "push r13",
-        "push r14",
-        "push r15",
-        "sub rsp, 8",
-        "mov qword ptr [rip + {saved}], rsp",
-        "mov byte ptr [rip + {trapped}], 0",
+        "3:",
         "mov rax, rdi",
         "mov rdi, rsi",
         "mov rsi, rdx",
@@ -122,10 +93,7 @@ pub fn contain_on<R, F: FnOnce() -> R>(stack_top: Option<u64>, f: F) -> Option<R
         0
     }
     let entry = trampoline::<R, F> as *const () as usize;
-    match stack_top {
-        None => gate(entry, &raw mut slot as i64, 0),
-        Some(top) => gate_on(entry, &raw mut slot as i64, 0, top & !15),
-    };
+    gate(entry, &raw mut slot as i64, 0, stack_top.map_or(0, |top| top & !15));
     if TRAPPED.load(Ordering::Relaxed) == 0 { slot.1 } else { None }
 }
 
@@ -148,6 +116,6 @@ pub unsafe fn abandon() -> ! {
 /// signature `(i64, i64) -> i64`, and faults inside it must be routed to
 /// [`landing_address`] (see `crate::exceptions::set_recovery_region`).
 pub unsafe fn call(entry: u64, a: i64, b: i64) -> Result<i64, ()> {
-    let result = gate(entry as usize, a, b);
+    let result = gate(entry as usize, a, b, 0);
     if TRAPPED.load(Ordering::Relaxed) == 0 { Ok(result) } else { Err(()) }
 }
