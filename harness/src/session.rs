@@ -319,26 +319,25 @@ pub fn capture_device(
     timeout: Duration,
     progress: bool,
 ) -> Result<RunReport> {
-    use std::os::unix::fs::OpenOptionsExt;
-    // O_NOCTTY (Linux value): a serial port must not become this
-    // process's controlling terminal, or a hang-up on the line would
-    // signal us.
-    const O_NOCTTY: i32 = 0o400;
-    let port = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(O_NOCTTY)
-        .open(device)
-        .with_context(|| {
-            format!(
-                "opening {} (is it the right device, and may you read it? try the dialout group)",
-                device.display()
-            )
-        })?;
+    let started = Instant::now();
+    let Some(port) = open_port(device, timeout)? else {
+        // Nothing arrived, so the capture is empty, but it exists: the
+        // caller's layout does not depend on how the capture ended.
+        let follower = Follower::new(capture)?;
+        return Ok(RunReport {
+            ending: Ending::TimedOut,
+            qemu_status: None,
+            end: None,
+            records: follower.records,
+            damaged_lines: follower.damaged,
+            elapsed: started.elapsed(),
+            qemu_args: String::new(),
+        });
+    };
     let mut follower = Follower::new(capture)?;
     // The reader thread may stay blocked on the port after we stop; it
     // ends with the process.
     let (rx, _reader) = spawn_line_reader(port);
-    let started = Instant::now();
     let stopped = pump(&rx, &mut follower, started, timeout, progress, true)?;
     if progress {
         eprintln!();
@@ -361,6 +360,47 @@ pub fn capture_device(
         elapsed: started.elapsed(),
         qemu_args: String::new(),
     })
+}
+
+/// Open the capture device for reading within `timeout`; `None` when it
+/// did not open in time. Opening a FIFO blocks until something opens its
+/// other end (and a serial port without CLOCAL may block for the carrier),
+/// so the open runs on a thread of its own and the timeout bounds it too:
+/// a capture whose writer already came and went must time out, not hang.
+fn open_port(device: &Path, timeout: Duration) -> Result<Option<std::fs::File>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NOCTTY (Linux value): a serial port must not become this
+    // process's controlling terminal, or a hang-up on the line would
+    // signal us.
+    const O_NOCTTY: i32 = 0o400;
+    let (tx, rx) = mpsc::channel();
+    let path = device.to_path_buf();
+    // A thread still blocked in open() when we give up ends with the
+    // process.
+    std::thread::spawn(move || {
+        let _ = tx.send(
+            std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(O_NOCTTY)
+                .open(&path),
+        );
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(port) => port.map(Some).with_context(|| {
+            format!(
+                "opening {} (is it the right device, and may you read it? try the dialout group)",
+                device.display()
+            )
+        }),
+        Err(_) => {
+            eprintln!(
+                "traplab-serial: {} did not open within {} s (a FIFO opens once its writer does)",
+                device.display(),
+                timeout.as_secs()
+            );
+            Ok(None)
+        }
+    }
 }
 
 fn draw(p: &Progress, elapsed: Duration) {

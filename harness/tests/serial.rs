@@ -4,6 +4,7 @@
 //! capture.
 
 use std::io::Write;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,16 @@ fn capture_serial_reads_a_grub_booted_run_from_a_tty_until_its_end_record() {
         &image,
     )
     .expect("building the image");
+    // The script builds its tools first (a no-op when they are current).
+    // Build them here, outside the bounded waits below, so that a cold
+    // build cannot eat the time the capture is given.
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .current_dir(workspace_root())
+        .args(["build", "--release", "--locked", "-q"])
+        .args(["-p", "traplab-harness", "-p", "traplab-analyzer"])
+        .status()
+        .expect("running cargo build");
+    assert!(status.success(), "building the capture tools failed");
 
     // COM1 goes into a pair of FIFOs (QEMU's `pipe:` backend writes
     // `com1.out`), which capture-serial.sh reads like a serial adapter.
@@ -75,6 +86,9 @@ fn capture_serial_reads_a_grub_booted_run_from_a_tty_until_its_end_record() {
         .arg(&out)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // Its own process group, so that giving up kills the script and
+        // the tools it started (which hold the output pipes) together.
+        .process_group(0)
         .spawn()
         .expect("running scripts/capture-serial.sh");
     // traplab-serial creates the capture file once the port is open.
@@ -94,7 +108,9 @@ fn capture_serial_reads_a_grub_booted_run_from_a_tty_until_its_end_record() {
             break;
         }
         if started.elapsed() > Duration::from_secs(300) {
-            let _ = capture.kill();
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", capture.id())])
+                .status();
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
