@@ -14,8 +14,9 @@ usage() {
 usage: scripts/compare-commits.sh A B [options]
 
 Builds commits A (base) and B (candidate) in git worktrees under
-~/.cache/traplab/worktrees/ ($TRAPLAB_WORKTREES; sharing this checkout's
-cargo target directory, so wasmtime is compiled once), boots them alternately A, B, A, B… so that
+~/.cache/traplab/worktrees/ ($TRAPLAB_WORKTREES; all worktrees share
+one cargo target directory, <target>/checkouts, so wasmtime is compiled
+once for them), boots them alternately A, B, A, B… so that
 drift of the host hits both, stores every boot under results/<commit>/,
 and prints `traplab compare` of A → B (all boots of a side pooled): per
 experiment the ratio of medians with its confidence interval and a
@@ -115,11 +116,12 @@ worktree() {
 }
 wt_a=$(worktree "$sha_a") wt_b=$(worktree "$sha_b")
 
-# Every build shares this checkout's target directory: dependencies
-# (wasmtime, Cranelift) are compiled once; only the project's own crates
-# are built per commit. The harness finds artifacts through cargo, so it
-# does not care where the directory is.
-# It must be absolute: cargo runs in the worktrees too.
+# The host tools build in this checkout's target directory; the
+# worktrees build in <target>/checkouts, one directory for all commits, so
+# dependencies (wasmtime, Cranelift) are compiled once there. Not in this
+# checkout's own: cargo would take one commit's crates for the other's
+# (harness/src/build.rs, `cargo_in`, says why and how it is avoided).
+# Absolute, because cargo runs in the worktrees too.
 CARGO_TARGET_DIR=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 export CARGO_TARGET_DIR
 

@@ -43,6 +43,74 @@ fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
+/// Cargo's target directory for builds of other checkouts (the worktrees
+/// of `scripts/compare-commits.sh`): `<target dir>/checkouts`, one for all
+/// of them, so wasmtime and Cranelift are compiled once for every commit.
+pub fn checkouts_target_dir() -> PathBuf {
+    target_dir().join("checkouts")
+}
+
+/// `cargo` run in the checkout at `source`, with the target directory that
+/// checkout builds in.
+///
+/// Why other checkouts do not share this one's: cargo names the outputs of
+/// workspace crates by their path inside the workspace, and decides
+/// freshness by comparing source mtimes with the outputs. Two checkouts of
+/// this project in one target directory therefore share output files, and
+/// a checkout whose sources are older than the other's last build gets
+/// that build, silently: a comparison of A and B would boot one kernel
+/// twice, and after it this checkout could boot another commit's kernel.
+/// So this checkout keeps its target directory to itself, and the other
+/// checkouts share theirs; when the checkout building there changes, its
+/// sources are touched first so cargo rebuilds the project's crates.
+fn cargo_in(source: &Path) -> Result<Command> {
+    let mut cmd = cargo();
+    cmd.current_dir(source);
+    let here = std::fs::canonicalize(workspace_root())?;
+    let source = std::fs::canonicalize(source)
+        .with_context(|| format!("the checkout {}", source.display()))?;
+    if source != here {
+        let target = checkouts_target_dir();
+        switch_checkout(&source, &target)?;
+        cmd.env("CARGO_TARGET_DIR", target);
+    }
+    Ok(cmd)
+}
+
+/// Make `source` the checkout whose crates `target` holds: if another
+/// checkout built there last, touch every file of `source` (outside `.git`
+/// and output folders), so that no output of the other one counts as
+/// fresh. Dependencies from crates.io are untouched and stay built.
+fn switch_checkout(source: &Path, target: &Path) -> Result<()> {
+    let marker = target.join("traplab-checkout");
+    let name = source.to_string_lossy().into_owned();
+    if std::fs::read_to_string(&marker).is_ok_and(|last| last == name) {
+        return Ok(());
+    }
+    let now = std::time::SystemTime::now();
+    let mut pending = vec![source.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+            let entry = entry?;
+            let path = entry.path();
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                if !matches!(entry.file_name().to_str(), Some(".git" | "target" | "results")) {
+                    pending.push(path);
+                }
+            } else if kind.is_file() {
+                std::fs::File::options()
+                    .write(true)
+                    .open(&path)
+                    .and_then(|f| f.set_modified(now))
+                    .with_context(|| format!("touching {}", path.display()))?;
+            }
+        }
+    }
+    std::fs::create_dir_all(target).with_context(|| format!("creating {}", target.display()))?;
+    write_atomically(&marker, name.as_bytes())
+}
+
 /// Build the kernel in release mode and return the path of a copy whose
 /// `.traplab_symbols` section is filled. `dispatch_delay_cycles` > 0 builds
 /// the validation variant (see `runner-kernel/src/exceptions.rs`); it gets
@@ -63,13 +131,11 @@ pub fn kernel(dispatch_delay_cycles: u64) -> Result<PathBuf> {
 /// Build the kernel of the checkout at `source` (a workspace root) with
 /// cargo, fill its symbol table and write the result to `out`.
 ///
-/// Cargo runs in `source` with this process's environment, so a shared
-/// `CARGO_TARGET_DIR` lets several checkouts reuse one build of wasmtime.
-/// The built ELF is located from cargo's own artifact messages rather than
+/// Cargo runs in `source`; another checkout than this one builds in
+/// [`checkouts_target_dir`] (see [`cargo_in`]). The built ELF is located from cargo's own artifact messages rather than
 /// guessed, because the target directory may be anywhere.
 pub fn kernel_from(source: &Path, dispatch_delay_cycles: u64, out: &Path) -> Result<PathBuf> {
-    let output = cargo()
-        .current_dir(source)
+    let output = cargo_in(source)?
         .args([
             "build",
             "--release",
@@ -215,8 +281,7 @@ pub fn suite_from(source: &Path, suite: SuiteName, out: &Path) -> Result<PathBuf
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let status = cargo()
-        .current_dir(source)
+    let status = cargo_in(source)?
         .args([
             "run",
             "--release",
@@ -311,6 +376,46 @@ mod tests {
             ))
         );
         assert_eq!(executable(stdout, "other"), None);
+    }
+
+    #[test]
+    fn a_checkout_taking_over_the_shared_target_dir_is_touched_once() {
+        let dir = std::env::temp_dir().join(format!("traplab-switch-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let target = dir.join("target");
+        let mut old = Vec::new();
+        for checkout in ["a", "b"] {
+            for file in ["Cargo.toml", "src/lib.rs", ".git/HEAD", "target/out"] {
+                let path = dir.join(checkout).join(file);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, b"x").unwrap();
+                let f = std::fs::File::options().write(true).open(&path).unwrap();
+                f.set_modified(UNIX_EPOCH + std::time::Duration::from_secs(1)).unwrap();
+            }
+            old.push(dir.join(checkout));
+        }
+        let mtime = |p: PathBuf| std::fs::metadata(p).unwrap().modified().unwrap();
+        let epoch = UNIX_EPOCH + std::time::Duration::from_secs(1);
+
+        switch_checkout(&old[0], &target).unwrap();
+        assert!(mtime(old[0].join("src/lib.rs")) > epoch, "sources are touched");
+        assert!(mtime(old[0].join("Cargo.toml")) > epoch);
+        assert_eq!(mtime(old[0].join(".git/HEAD")), epoch, ".git is left alone");
+        assert_eq!(mtime(old[0].join("target/out")), epoch, "outputs are left alone");
+        assert_eq!(mtime(old[1].join("src/lib.rs")), epoch, "other checkouts too");
+
+        // The same checkout again: nothing to do.
+        let f = std::fs::File::options().write(true).open(old[0].join("src/lib.rs")).unwrap();
+        f.set_modified(epoch).unwrap();
+        switch_checkout(&old[0], &target).unwrap();
+        assert_eq!(mtime(old[0].join("src/lib.rs")), epoch);
+
+        // Another checkout takes over, then the first one comes back.
+        switch_checkout(&old[1], &target).unwrap();
+        assert!(mtime(old[1].join("src/lib.rs")) > epoch);
+        switch_checkout(&old[0], &target).unwrap();
+        assert!(mtime(old[0].join("src/lib.rs")) > epoch);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
