@@ -20,7 +20,8 @@ fn main() {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
     };
     let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
-    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    let dirty =
+        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
     println!("cargo:rustc-env=TRAPLAB_GIT_COMMIT={commit}");
     println!("cargo:rustc-env=TRAPLAB_GIT_DIRTY={dirty}");
     if let Some(top) = git(&["rev-parse", "--git-dir"]) {
@@ -38,7 +39,10 @@ fn main() {
     let version = lock
         .split("[[package]]")
         .find(|p| p.lines().any(|l| l.trim() == "name = \"wasmtime\""))
-        .and_then(|p| p.lines().find_map(|l| l.trim().strip_prefix("version = \"")))
+        .and_then(|p| {
+            p.lines()
+                .find_map(|l| l.trim().strip_prefix("version = \""))
+        })
         .map(|v| v.trim_end_matches('"').to_string())
         .expect("Cargo.lock lists wasmtime");
     println!("cargo:rustc-env=TRAPLAB_WASMTIME_VERSION={version}");
@@ -47,6 +51,8 @@ fn main() {
     // exception dispatch path, so a comparison can be shown to catch it.
     println!("cargo:rerun-if-env-changed=TRAPLAB_DISPATCH_DELAY_CYCLES");
     let delay = std::env::var("TRAPLAB_DISPATCH_DELAY_CYCLES").unwrap_or_else(|_| "0".into());
-    let delay: u64 = delay.parse().expect("TRAPLAB_DISPATCH_DELAY_CYCLES must be an unsigned integer");
+    let delay: u64 = delay
+        .parse()
+        .expect("TRAPLAB_DISPATCH_DELAY_CYCLES must be an unsigned integer");
     println!("cargo:rustc-env=TRAPLAB_DISPATCH_DELAY_CYCLES={delay}");
 }

@@ -273,7 +273,13 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["control.wast", "float.wast", "int_div.wast", "memory.wast", "rounding.wast"]
+            [
+                "control.wast",
+                "float.wast",
+                "int_div.wast",
+                "memory.wast",
+                "rounding.wast"
+            ]
         );
         let scripts = load_scripts(&paths, compiler()).unwrap();
         let unsupported: Vec<String> = scripts

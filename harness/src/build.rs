@@ -90,12 +90,17 @@ fn switch_checkout(source: &Path, target: &Path) -> Result<()> {
     let now = std::time::SystemTime::now();
     let mut pending = vec![source.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
+        {
             let entry = entry?;
             let path = entry.path();
             let kind = entry.file_type()?;
             if kind.is_dir() {
-                if !matches!(entry.file_name().to_str(), Some(".git" | "target" | "results")) {
+                if !matches!(
+                    entry.file_name().to_str(),
+                    Some(".git" | "target" | "results")
+                ) {
                     pending.push(path);
                 }
             } else if kind.is_file() {
@@ -390,7 +395,8 @@ mod tests {
                 std::fs::create_dir_all(path.parent().unwrap()).unwrap();
                 std::fs::write(&path, b"x").unwrap();
                 let f = std::fs::File::options().write(true).open(&path).unwrap();
-                f.set_modified(UNIX_EPOCH + std::time::Duration::from_secs(1)).unwrap();
+                f.set_modified(UNIX_EPOCH + std::time::Duration::from_secs(1))
+                    .unwrap();
             }
             old.push(dir.join(checkout));
         }
@@ -398,14 +404,28 @@ mod tests {
         let epoch = UNIX_EPOCH + std::time::Duration::from_secs(1);
 
         switch_checkout(&old[0], &target).unwrap();
-        assert!(mtime(old[0].join("src/lib.rs")) > epoch, "sources are touched");
+        assert!(
+            mtime(old[0].join("src/lib.rs")) > epoch,
+            "sources are touched"
+        );
         assert!(mtime(old[0].join("Cargo.toml")) > epoch);
         assert_eq!(mtime(old[0].join(".git/HEAD")), epoch, ".git is left alone");
-        assert_eq!(mtime(old[0].join("target/out")), epoch, "outputs are left alone");
-        assert_eq!(mtime(old[1].join("src/lib.rs")), epoch, "other checkouts too");
+        assert_eq!(
+            mtime(old[0].join("target/out")),
+            epoch,
+            "outputs are left alone"
+        );
+        assert_eq!(
+            mtime(old[1].join("src/lib.rs")),
+            epoch,
+            "other checkouts too"
+        );
 
         // The same checkout again: nothing to do.
-        let f = std::fs::File::options().write(true).open(old[0].join("src/lib.rs")).unwrap();
+        let f = std::fs::File::options()
+            .write(true)
+            .open(old[0].join("src/lib.rs"))
+            .unwrap();
         f.set_modified(epoch).unwrap();
         switch_checkout(&old[0], &target).unwrap();
         assert_eq!(mtime(old[0].join("src/lib.rs")), epoch);

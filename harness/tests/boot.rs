@@ -76,7 +76,12 @@ fn results(records: &[Record]) -> BTreeMap<(String, String), traplab_wire::Exper
 
 #[test]
 fn every_trap_kind_returns_its_trap_code_via_its_vector() {
-    let (report, records, _) = boot("traps", "tcg", None, "samples=20 warmup=5 heap_traps=0 compute_samples=3");
+    let (report, records, _) = boot(
+        "traps",
+        "tcg",
+        None,
+        "samples=20 warmup=5 heap_traps=0 compute_samples=3",
+    );
     let results = results(&records);
     let failed: Vec<_> = results
         .values()
@@ -282,7 +287,8 @@ fn corrupted_artifact_is_refused_before_deserialize_and_the_kernel_lives() {
 
 #[test]
 fn icount_boots_are_byte_identical() {
-    let args = "samples=30 warmup=5 heap_traps=0 compute_samples=2 configs=signals.bt_off,explicit.bt_off";
+    let args =
+        "samples=30 warmup=5 heap_traps=0 compute_samples=2 configs=signals.bt_off,explicit.bt_off";
     let (first, _, a) = boot("icount-1", "icount", None, args);
     let (second, _, b) = boot("icount-2", "icount", None, args);
     assert_eq!(first.ending, Ending::Success);

@@ -30,11 +30,18 @@ fn boot(profile: &str, kernel: &Path, suite: &Path) -> (Ending, Vec<Record>) {
         boot_args: "only=campaign. heap_traps=0".to_string(),
     };
     let capture = scratch(&format!("{profile}.jsonl"));
-    let report = session::run(&launch, &capture, Duration::from_secs(600), false).expect("running QEMU");
+    let report =
+        session::run(&launch, &capture, Duration::from_secs(600), false).expect("running QEMU");
     let text = std::fs::read_to_string(&capture).unwrap();
     let records = text
         .lines()
-        .filter_map(|l| l.find("{\"seq\":").map(|at| decode_line(&l[at..]).expect("every line passes its check").record))
+        .filter_map(|l| {
+            l.find("{\"seq\":").map(|at| {
+                decode_line(&l[at..])
+                    .expect("every line passes its check")
+                    .record
+            })
+        })
         .collect();
     (report.ending, records)
 }
@@ -52,16 +59,27 @@ fn injections(records: &[Record]) -> Vec<Injection> {
 #[test]
 fn the_smoke_campaign_ends_with_the_kernel_alive_and_sensible_outcomes() {
     let kernel = build::kernel(0).expect("building runner-kernel");
-    let suite = build::suite_with_campaign(SuiteName::Quick, Path::new(SPEC)).expect("building the campaign suite");
-    let spec = traplab_workloads::campaign::load_spec(&traplab_workloads::campaign::spec_path(Path::new(SPEC))).unwrap();
+    let suite = build::suite_with_campaign(SuiteName::Quick, Path::new(SPEC))
+        .expect("building the campaign suite");
+    let spec = traplab_workloads::campaign::load_spec(&traplab_workloads::campaign::spec_path(
+        Path::new(SPEC),
+    ))
+    .unwrap();
 
     let (ending, records) = boot("icount", &kernel, &suite);
-    assert!(matches!(ending, Ending::Success), "the campaign run ended {ending:?}");
     assert!(
-        !records.iter().any(|r| matches!(r, Record::Fault(_) | Record::Panic(_))),
+        matches!(ending, Ending::Success),
+        "the campaign run ended {ending:?}"
+    );
+    assert!(
+        !records
+            .iter()
+            .any(|r| matches!(r, Record::Fault(_) | Record::Panic(_))),
         "no kernel fault or panic"
     );
-    let Some(Record::End(end)) = records.last() else { panic!("no end record") };
+    let Some(Record::End(end)) = records.last() else {
+        panic!("no end record")
+    };
     assert_eq!(end.status, EndStatus::Complete);
     let result = records
         .iter()
@@ -79,12 +97,19 @@ fn the_smoke_campaign_ends_with_the_kernel_alive_and_sensible_outcomes() {
 
     let mut by_injector: BTreeMap<(String, String), Vec<&Injection>> = BTreeMap::new();
     for i in &all {
-        by_injector.entry((i.injector.clone(), i.trigger.clone())).or_default().push(i);
+        by_injector
+            .entry((i.injector.clone(), i.trigger.clone()))
+            .or_default()
+            .push(i);
         // What each outcome must carry.
         match i.outcome {
             Outcome::Trapped => assert!(i.trap.is_some() && i.recovery_cycles.is_some(), "{i:?}"),
-            Outcome::Contained | Outcome::Hang => assert!(i.recovery_cycles.is_some() && i.detail.is_some(), "{i:?}"),
-            Outcome::Masked | Outcome::Corrupted => assert!(i.result.is_some() || !i.fired, "{i:?}"),
+            Outcome::Contained | Outcome::Hang => {
+                assert!(i.recovery_cycles.is_some() && i.detail.is_some(), "{i:?}")
+            }
+            Outcome::Masked | Outcome::Corrupted => {
+                assert!(i.result.is_some() || !i.fired, "{i:?}")
+            }
             Outcome::KernelCrash => panic!("the kernel never reports its own crash: {i:?}"),
         }
         if !i.fired {
@@ -92,29 +117,47 @@ fn the_smoke_campaign_ends_with_the_kernel_alive_and_sensible_outcomes() {
         }
     }
     let outcomes = |key: (&str, &str)| -> BTreeSet<Outcome> {
-        by_injector[&(key.0.to_string(), key.1.to_string())].iter().filter(|i| i.fired).map(|i| i.outcome).collect()
+        by_injector[&(key.0.to_string(), key.1.to_string())]
+            .iter()
+            .filter(|i| i.fired)
+            .map(|i| i.outcome)
+            .collect()
     };
     // The baseline changes nothing: always fired, always masked.
     for trigger in ["sync", "async"] {
         let noop = &by_injector[&("noop".to_string(), trigger.to_string())];
-        assert!(noop.iter().all(|i| i.outcome == Outcome::Masked), "noop {trigger}: {noop:?}");
-        assert!(noop.iter().filter(|i| i.fired).count() * 2 >= noop.len(), "noop {trigger} mostly fires: {noop:?}");
+        assert!(
+            noop.iter().all(|i| i.outcome == Outcome::Masked),
+            "noop {trigger}: {noop:?}"
+        );
+        assert!(
+            noop.iter().filter(|i| i.fired).count() * 2 >= noop.len(),
+            "noop {trigger} mostly fires: {noop:?}"
+        );
     }
     // A revoked page that the call uses faults at a trap site: a wasm
     // out-of-bounds trap through #PF.
     let revoked = &by_injector[&("page_revoke".to_string(), "sync".to_string())];
     assert!(
-        revoked.iter().any(|i| i.outcome == Outcome::Trapped && i.vector == Some(14)),
+        revoked
+            .iter()
+            .any(|i| i.outcome == Outcome::Trapped && i.vector == Some(14)),
         "some sync page revoke traps through #PF: {revoked:?}"
     );
     // ud2 where wasmtime has no trap code: the kernel contains it.
-    assert!(outcomes(("code_patch", "sync")).contains(&Outcome::Contained), "{:?}", by_injector[&("code_patch".to_string(), "sync".to_string())]);
+    assert!(
+        outcomes(("code_patch", "sync")).contains(&Outcome::Contained),
+        "{:?}",
+        by_injector[&("code_patch".to_string(), "sync".to_string())]
+    );
     assert!(outcomes(("code_patch", "async")).contains(&Outcome::Contained));
     // A zeroed divisor: divide error (#DE) claimed by wasmtime.
     let zeroed = &by_injector[&("divisor_zero".to_string(), "sync".to_string())];
     assert!(
         zeroed.iter().all(|i| i.target == "compute.divmix")
-            && zeroed.iter().any(|i| i.outcome == Outcome::Trapped && i.vector == Some(0) && i.trap.as_deref() == Some("IntegerDivisionByZero")),
+            && zeroed.iter().any(|i| i.outcome == Outcome::Trapped
+                && i.vector == Some(0)
+                && i.trap.as_deref() == Some("IntegerDivisionByZero")),
         "{zeroed:?}"
     );
     // Register flips need the interrupt: they do fire.
@@ -125,8 +168,21 @@ fn the_smoke_campaign_ends_with_the_kernel_alive_and_sensible_outcomes() {
     // injections, sites, trigger points and outcomes.
     let (ending, again) = boot("icount", &kernel, &suite);
     assert!(matches!(ending, Ending::Success));
-    let key = |i: &Injection| (i.index, i.injector.clone(), i.target.clone(), i.point, i.site.clone(), i.fired, i.outcome);
+    let key = |i: &Injection| {
+        (
+            i.index,
+            i.injector.clone(),
+            i.target.clone(),
+            i.point,
+            i.site.clone(),
+            i.fired,
+            i.outcome,
+        )
+    };
     let first: Vec<_> = all.iter().map(key).collect();
     let second: Vec<_> = injections(&again).iter().map(key).collect();
-    assert_eq!(first, second, "icount runs of one seed agree injection for injection");
+    assert_eq!(
+        first, second,
+        "icount runs of one seed agree injection for injection"
+    );
 }

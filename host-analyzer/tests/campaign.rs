@@ -320,7 +320,12 @@ fn a_real_kernel_campaign_capture_passes_and_adds_up() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["injector"].as_str().unwrap().to_string(), p["outcomes"].clone()))
+        .map(|p| {
+            (
+                p["injector"].as_str().unwrap().to_string(),
+                p["outcomes"].clone(),
+            )
+        })
         .collect();
     assert_eq!(per["noop"]["masked"], 24, "the baseline is always masked");
     assert!(per["divisor_zero"]["trapped"].as_u64().unwrap() > 0);

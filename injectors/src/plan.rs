@@ -67,10 +67,22 @@ pub fn plan(spec: &CampaignSpec, index: u32) -> (Planned, Rand64) {
     }
     let mut rng = rng(spec.seed, index);
     let point = match spec.injectors[injector].trigger {
-        Trigger::Sync => TriggerPoint::AfterCalls(rng.rand_range(0..u64::from(spec.sync_calls)) as u32),
+        Trigger::Sync => {
+            TriggerPoint::AfterCalls(rng.rand_range(0..u64::from(spec.sync_calls)) as u32)
+        }
         // Not the very start or end: a deadline at 0 would fire before
         // wasm runs, one near the end after it returned.
-        Trigger::Async => TriggerPoint::IntoCall { ppm: rng.rand_range(20_000..980_000) as u32 },
+        Trigger::Async => TriggerPoint::IntoCall {
+            ppm: rng.rand_range(20_000..980_000) as u32,
+        },
     };
-    (Planned { index, injector, target, point }, rng)
+    (
+        Planned {
+            index,
+            injector,
+            target,
+            point,
+        },
+        rng,
+    )
 }

@@ -171,8 +171,16 @@ impl CampaignSpec {
     /// and trigger pairs that exist.
     pub fn validate(&self) -> Result<(), SpecError> {
         let err = |m: String| Err(SpecError(m));
-        if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return err(format!("name {:?}: use letters, digits, '-' and '_' only", self.name));
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return err(format!(
+                "name {:?}: use letters, digits, '-' and '_' only",
+                self.name
+            ));
         }
         if self.count == 0 {
             return err("count: must be at least 1".to_string());
@@ -184,7 +192,10 @@ impl CampaignSpec {
             return err("injectors: list at least one injector".to_string());
         }
         if self.watchdog_factor < 2 {
-            return err(format!("watchdog_factor {}: must be at least 2", self.watchdog_factor));
+            return err(format!(
+                "watchdog_factor {}: must be at least 2",
+                self.watchdog_factor
+            ));
         }
         if self.sync_calls == 0 {
             return err("sync_calls: must be at least 1".to_string());
@@ -207,12 +218,16 @@ impl CampaignSpec {
                     return err(format!("injectors[{i}]: `targets` is empty"));
                 }
                 if let Some(t) = targets.iter().find(|t| !self.targets.contains(t)) {
-                    return err(format!("injectors[{i}]: target {t:?} is not one of the campaign's targets"));
+                    return err(format!(
+                        "injectors[{i}]: target {t:?} is not one of the campaign's targets"
+                    ));
                 }
             }
             match (&injector.registers, injector.kind) {
                 (Some(_), kind) if kind != InjectorKind::BitFlipRegister => {
-                    return err(format!("injectors[{i}]: `registers` applies to bit_flip_register only"));
+                    return err(format!(
+                        "injectors[{i}]: `registers` applies to bit_flip_register only"
+                    ));
                 }
                 (Some(list), _) if list.is_empty() => {
                     return err(format!("injectors[{i}]: `registers` is empty"));
@@ -227,13 +242,18 @@ impl CampaignSpec {
     pub fn targets_of(&self, i: usize) -> Vec<usize> {
         match &self.injectors[i].targets {
             None => (0..self.targets.len()).collect(),
-            Some(names) => (0..self.targets.len()).filter(|&t| names.contains(&self.targets[t])).collect(),
+            Some(names) => (0..self.targets.len())
+                .filter(|&t| names.contains(&self.targets[t]))
+                .collect(),
         }
     }
 
     /// The registers `injectors[i]` may flip.
     pub fn registers(&self, i: usize) -> Vec<Register> {
-        self.injectors[i].registers.clone().unwrap_or_else(|| Register::DEFAULT_FLIP.to_vec())
+        self.injectors[i]
+            .registers
+            .clone()
+            .unwrap_or_else(|| Register::DEFAULT_FLIP.to_vec())
     }
 
     /// A small campaign for tests: every injector, both triggers where
@@ -243,7 +263,13 @@ impl CampaignSpec {
         for kind in InjectorKind::ALL {
             for trigger in [Trigger::Sync, Trigger::Async] {
                 if kind.supports(trigger) {
-                    injectors.push(InjectorSpec { kind, trigger, weight: 1, registers: None, targets: None });
+                    injectors.push(InjectorSpec {
+                        kind,
+                        trigger,
+                        weight: 1,
+                        registers: None,
+                        targets: None,
+                    });
                 }
             }
         }

@@ -38,7 +38,11 @@ impl SimulatedMachine {
 
 impl Machine for SimulatedMachine {
     fn revoke_page(&mut self, offset: u64) -> Result<(), Refused> {
-        assert_eq!(offset % 4096, 0, "pages are revoked by their aligned offset");
+        assert_eq!(
+            offset % 4096,
+            0,
+            "pages are revoked by their aligned offset"
+        );
         self.revoked.insert(offset);
         Ok(())
     }
@@ -136,7 +140,10 @@ fn an_injector_restricted_to_some_targets_strikes_only_those() {
         let (p, _) = plan(&s, i);
         *pairs.entry((p.injector, p.target)).or_insert(0) += 1;
     }
-    assert_eq!(pairs, BTreeMap::from([((0, 0), 100), ((0, 1), 100), ((1, 1), 100)]));
+    assert_eq!(
+        pairs,
+        BTreeMap::from([((0, 0), 100), ((0, 1), 100), ((1, 1), 100)])
+    );
     s.injectors[1].targets = Some(vec!["compute.c".into()]);
     assert!(s.validate().unwrap_err().0.contains("compute.c"));
 }
@@ -156,7 +163,13 @@ fn trigger_points_stay_in_range() {
 fn validate_names_the_field_at_fault() {
     let mut s = spec(10);
     assert_eq!(s.validate(), Ok(()));
-    s.injectors.push(InjectorSpec { kind: InjectorKind::BitFlipRegister, trigger: Trigger::Sync, weight: 1, registers: None, targets: None });
+    s.injectors.push(InjectorSpec {
+        kind: InjectorKind::BitFlipRegister,
+        trigger: Trigger::Sync,
+        weight: 1,
+        registers: None,
+        targets: None,
+    });
     let e = s.validate().unwrap_err().0;
     assert!(e.contains("injectors[") && e.contains("async"), "{e}");
 
@@ -168,7 +181,12 @@ fn validate_names_the_field_at_fault() {
     assert!(s.validate().unwrap_err().0.starts_with("targets"));
     let mut s = spec(10);
     s.injectors[0].registers = Some(vec![Register::Rax]);
-    assert!(s.validate().unwrap_err().0.contains("bit_flip_register only"));
+    assert!(
+        s.validate()
+            .unwrap_err()
+            .0
+            .contains("bit_flip_register only")
+    );
     let mut s = spec(10);
     s.name = "a b".into();
     assert!(s.validate().unwrap_err().0.starts_with("name"));
@@ -187,7 +205,9 @@ fn spec_reads_from_json_with_defaults_and_refuses_unknown_fields() {
     let back: CampaignSpec = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
     assert_eq!(back, s);
     let bad = text.replace("\"count\"", "\"cuont\"");
-    let e = serde_json::from_str::<CampaignSpec>(&bad).unwrap_err().to_string();
+    let e = serde_json::from_str::<CampaignSpec>(&bad)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("cuont"), "{e}");
 }
 
@@ -209,10 +229,15 @@ fn page_revoke_picks_a_touched_page_and_disarm_restores_it() {
     for index in 0..50 {
         let mut m = SimulatedMachine::new();
         let mut inj = injector(InjectorKind::PageRevoke);
-        let Some(Site::Page { offset }) = inj.arm(&facts(), &mut plan::rng(3, index)) else { panic!() };
+        let Some(Site::Page { offset }) = inj.arm(&facts(), &mut plan::rng(3, index)) else {
+            panic!()
+        };
         assert!(PAGES.contains(&offset));
         inj.fire(&mut m).unwrap();
-        assert!(m.read_memory(offset + 8, &mut [0u8; 4]).is_err(), "the page is gone");
+        assert!(
+            m.read_memory(offset + 8, &mut [0u8; 4]).is_err(),
+            "the page is gone"
+        );
         inj.disarm(&mut m);
         inj.disarm(&mut m);
         assert!(m.revoked.is_empty());
@@ -225,10 +250,15 @@ fn code_patch_writes_ud2_at_an_instruction_start_and_restores_the_bytes() {
     let mut m = SimulatedMachine::new();
     let original = m.text.clone();
     let mut inj = injector(InjectorKind::CodePatch);
-    let Some(Site::Code { offset }) = inj.arm(&facts(), &mut plan::rng(9, 4)) else { panic!() };
+    let Some(Site::Code { offset }) = inj.arm(&facts(), &mut plan::rng(9, 4)) else {
+        panic!()
+    };
     assert!(CODE.contains(&offset));
     inj.fire(&mut m).unwrap();
-    assert_eq!(&m.text[offset as usize..offset as usize + 2], &code_patch::UD2);
+    assert_eq!(
+        &m.text[offset as usize..offset as usize + 2],
+        &code_patch::UD2
+    );
     inj.disarm(&mut m);
     assert_eq!(m.text, original, "disarm puts the code back byte for byte");
     inj.disarm(&mut m);
@@ -240,15 +270,29 @@ fn divisor_zero_zeroes_one_table_entry() {
     let mut m = SimulatedMachine::new();
     let before = m.memory.clone();
     let mut inj = injector(InjectorKind::DivisorZero);
-    let Some(Site::Divisor { offset, index }) = inj.arm(&facts(), &mut plan::rng(5, 1)) else { panic!() };
+    let Some(Site::Divisor { offset, index }) = inj.arm(&facts(), &mut plan::rng(5, 1)) else {
+        panic!()
+    };
     assert_eq!(offset, 0x2000 + 4 * u64::from(index));
     assert!(index < 16);
     inj.fire(&mut m).unwrap();
-    let changed: Vec<usize> = (0..m.memory.len()).filter(|&i| m.memory[i] != before[i]).collect();
-    assert!(changed.iter().all(|&i| (offset as usize..offset as usize + 4).contains(&i)));
+    let changed: Vec<usize> = (0..m.memory.len())
+        .filter(|&i| m.memory[i] != before[i])
+        .collect();
+    assert!(
+        changed
+            .iter()
+            .all(|&i| (offset as usize..offset as usize + 4).contains(&i))
+    );
     assert_eq!(&m.memory[offset as usize..offset as usize + 4], &[0; 4]);
-    let no_table = TargetFacts { divisors: None, ..facts() };
-    assert_eq!(injector(InjectorKind::DivisorZero).arm(&no_table, &mut plan::rng(5, 1)), None);
+    let no_table = TargetFacts {
+        divisors: None,
+        ..facts()
+    };
+    assert_eq!(
+        injector(InjectorKind::DivisorZero).arm(&no_table, &mut plan::rng(5, 1)),
+        None
+    );
 }
 
 #[test]
@@ -257,10 +301,18 @@ fn bit_flip_memory_flips_exactly_one_bit_in_a_touched_page() {
         let mut m = SimulatedMachine::new();
         let before = m.memory.clone();
         let mut inj = injector(InjectorKind::BitFlipMemory);
-        let Some(Site::MemoryBit { offset, .. }) = inj.arm(&facts(), &mut plan::rng(11, index)) else { panic!() };
+        let Some(Site::MemoryBit { offset, .. }) = inj.arm(&facts(), &mut plan::rng(11, index))
+        else {
+            panic!()
+        };
         assert!(PAGES.contains(&(offset & !4095)));
         inj.fire(&mut m).unwrap();
-        let flipped: u32 = m.memory.iter().zip(&before).map(|(a, b)| (a ^ b).count_ones()).sum();
+        let flipped: u32 = m
+            .memory
+            .iter()
+            .zip(&before)
+            .map(|(a, b)| (a ^ b).count_ones())
+            .sum();
         assert_eq!(flipped, 1);
     }
 }
@@ -269,7 +321,9 @@ fn bit_flip_memory_flips_exactly_one_bit_in_a_touched_page() {
 fn bit_flip_register_flips_one_allowed_register_and_needs_an_interrupt() {
     let mut m = SimulatedMachine::new();
     let mut inj = injector(InjectorKind::BitFlipRegister);
-    let Some(Site::RegisterBit { register, bit }) = inj.arm(&facts(), &mut plan::rng(13, 2)) else { panic!() };
+    let Some(Site::RegisterBit { register, bit }) = inj.arm(&facts(), &mut plan::rng(13, 2)) else {
+        panic!()
+    };
     assert!(Register::DEFAULT_FLIP.contains(&register));
     assert!(register != Register::Rsp && register != Register::Rbp);
     inj.fire(&mut m).unwrap();
@@ -282,7 +336,9 @@ fn bit_flip_register_flips_one_allowed_register_and_needs_an_interrupt() {
 fn site_choices_spread_over_the_candidates() {
     let mut pages = BTreeSet::new();
     for index in 0..200 {
-        if let Some(Site::Page { offset }) = injector(InjectorKind::PageRevoke).arm(&facts(), &mut plan::rng(1, index)) {
+        if let Some(Site::Page { offset }) =
+            injector(InjectorKind::PageRevoke).arm(&facts(), &mut plan::rng(1, index))
+        {
             pages.insert(offset);
         }
     }
@@ -304,6 +360,20 @@ fn classify_gives_exactly_the_documented_outcome() {
 fn site_descriptions_are_stable() {
     assert_eq!(Site::Page { offset: 0x3000 }.describe(), "linear+0x3000");
     assert_eq!(Site::Code { offset: 0x1a4 }.describe(), "text+0x1a4");
-    assert_eq!(Site::RegisterBit { register: Register::R12, bit: 7 }.describe(), "r12 bit 7");
-    assert_eq!(Site::Divisor { offset: 0x2008, index: 2 }.describe(), "divisor[2] linear+0x2008");
+    assert_eq!(
+        Site::RegisterBit {
+            register: Register::R12,
+            bit: 7
+        }
+        .describe(),
+        "r12 bit 7"
+    );
+    assert_eq!(
+        Site::Divisor {
+            offset: 0x2008,
+            index: 2
+        }
+        .describe(),
+        "divisor[2] linear+0x2008"
+    );
 }

@@ -106,12 +106,21 @@ impl core::fmt::Display for BootInfoError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             BootInfoError::UnknownProtocol(p) => write!(f, "boot stub passed unknown protocol {p}"),
-            BootInfoError::BadPvhMagic(m) => write!(f, "PVH start info has magic {m:#x}, expected {PVH_MAGIC:#x}"),
+            BootInfoError::BadPvhMagic(m) => write!(
+                f,
+                "PVH start info has magic {m:#x}, expected {PVH_MAGIC:#x}"
+            ),
             BootInfoError::PvhWithoutMemoryMap { version } => {
-                write!(f, "PVH start info version {version} carries no memory map (need version 1)")
+                write!(
+                    f,
+                    "PVH start info version {version} carries no memory map (need version 1)"
+                )
             }
             BootInfoError::BadMultiboot2Magic(m) => {
-                write!(f, "multiboot2 entry with EAX={m:#x}, expected {MULTIBOOT2_MAGIC:#x}")
+                write!(
+                    f,
+                    "multiboot2 entry with EAX={m:#x}, expected {MULTIBOOT2_MAGIC:#x}"
+                )
             }
         }
     }
@@ -133,11 +142,17 @@ impl BootInfo {
                     return Err(BootInfoError::BadPvhMagic(start.magic));
                 }
                 if start.version < 1 || start.memmap_paddr == 0 {
-                    return Err(BootInfoError::PvhWithoutMemoryMap { version: start.version });
+                    return Err(BootInfoError::PvhWithoutMemoryMap {
+                        version: start.version,
+                    });
                 }
-                Ok(BootInfo { protocol: Protocol::Pvh(addr) })
+                Ok(BootInfo {
+                    protocol: Protocol::Pvh(addr),
+                })
             }
-            BOOT_MULTIBOOT2 if magic == MULTIBOOT2_MAGIC => Ok(BootInfo { protocol: Protocol::Multiboot2(addr) }),
+            BOOT_MULTIBOOT2 if magic == MULTIBOOT2_MAGIC => Ok(BootInfo {
+                protocol: Protocol::Multiboot2(addr),
+            }),
             BOOT_MULTIBOOT2 => Err(BootInfoError::BadMultiboot2Magic(magic)),
             other => Err(BootInfoError::UnknownProtocol(other)),
         }
@@ -194,27 +209,39 @@ impl BootInfo {
     pub fn memory_map(&self) -> impl Iterator<Item = MemoryRegion> {
         let pvh: &'static [PvhMemmapEntry] = match self.pvh() {
             // SAFETY: version >= 1 was checked; the table has this many entries.
-            Some(s) => unsafe { slice::from_raw_parts(s.memmap_paddr as *const PvhMemmapEntry, s.memmap_entries as usize) },
+            Some(s) => unsafe {
+                slice::from_raw_parts(
+                    s.memmap_paddr as *const PvhMemmapEntry,
+                    s.memmap_entries as usize,
+                )
+            },
             None => &[],
         };
-        let pvh = pvh.iter().map(|e| MemoryRegion { start: e.addr, len: e.size, usable: e.kind == MEMORY_AVAILABLE });
-        let mb2 = self.mb2_tags().filter(|t| t.kind == MB2_TAG_MMAP).flat_map(|tag| {
-            let base = tag as *const Mb2Tag as u64;
-            // SAFETY: an mmap tag is {type, size, entry_size, entry_version, entries…}.
-            let entry_size = unsafe { *((base + 8) as *const u32) } as u64;
-            let count = (tag.size as u64 - 16) / entry_size.max(1);
-            (0..count).map(move |i| {
-                let e = base + 16 + i * entry_size;
-                // SAFETY: inside the tag; entries are {base u64, length u64, type u32, reserved u32}.
-                unsafe {
-                    MemoryRegion {
-                        start: *(e as *const u64),
-                        len: *((e + 8) as *const u64),
-                        usable: *((e + 16) as *const u32) == MEMORY_AVAILABLE,
-                    }
-                }
-            })
+        let pvh = pvh.iter().map(|e| MemoryRegion {
+            start: e.addr,
+            len: e.size,
+            usable: e.kind == MEMORY_AVAILABLE,
         });
+        let mb2 = self
+            .mb2_tags()
+            .filter(|t| t.kind == MB2_TAG_MMAP)
+            .flat_map(|tag| {
+                let base = tag as *const Mb2Tag as u64;
+                // SAFETY: an mmap tag is {type, size, entry_size, entry_version, entries…}.
+                let entry_size = unsafe { *((base + 8) as *const u32) } as u64;
+                let count = (tag.size as u64 - 16) / entry_size.max(1);
+                (0..count).map(move |i| {
+                    let e = base + 16 + i * entry_size;
+                    // SAFETY: inside the tag; entries are {base u64, length u64, type u32, reserved u32}.
+                    unsafe {
+                        MemoryRegion {
+                            start: *(e as *const u64),
+                            len: *((e + 8) as *const u64),
+                            usable: *((e + 16) as *const u32) == MEMORY_AVAILABLE,
+                        }
+                    }
+                })
+            });
         pvh.chain(mb2)
     }
 
@@ -222,7 +249,10 @@ impl BootInfo {
     pub fn cmdline(&self) -> &'static str {
         let ptr = match self.pvh() {
             Some(s) => s.cmdline_paddr,
-            None => self.mb2_tags().find(|t| t.kind == MB2_TAG_CMDLINE).map_or(0, |t| t as *const Mb2Tag as u64 + 8),
+            None => self
+                .mb2_tags()
+                .find(|t| t.kind == MB2_TAG_CMDLINE)
+                .map_or(0, |t| t as *const Mb2Tag as u64 + 8),
         };
         // SAFETY: the loader's NUL-terminated string, identity mapped.
         unsafe { c_str(ptr) }
@@ -236,13 +266,27 @@ impl BootInfo {
             },
             _ => &[],
         };
-        let pvh = pvh.iter().map(|m| Module { start: m.paddr, len: m.size });
-        let mb2 = self.mb2_tags().filter(|t| t.kind == MB2_TAG_MODULE).map(|tag| {
-            let base = tag as *const Mb2Tag as u64;
-            // SAFETY: a module tag is {type, size, mod_start u32, mod_end u32, string}.
-            let (start, end) = unsafe { (*((base + 8) as *const u32) as u64, *((base + 12) as *const u32) as u64) };
-            Module { start, len: end.saturating_sub(start) }
+        let pvh = pvh.iter().map(|m| Module {
+            start: m.paddr,
+            len: m.size,
         });
+        let mb2 = self
+            .mb2_tags()
+            .filter(|t| t.kind == MB2_TAG_MODULE)
+            .map(|tag| {
+                let base = tag as *const Mb2Tag as u64;
+                // SAFETY: a module tag is {type, size, mod_start u32, mod_end u32, string}.
+                let (start, end) = unsafe {
+                    (
+                        *((base + 8) as *const u32) as u64,
+                        *((base + 12) as *const u32) as u64,
+                    )
+                };
+                Module {
+                    start,
+                    len: end.saturating_sub(start),
+                }
+            });
         pvh.chain(mb2)
     }
 }
@@ -259,7 +303,8 @@ unsafe fn c_str(ptr: u64) -> &'static str {
         len += 1;
     }
     // SAFETY: as above; non-UTF-8 command lines are treated as empty.
-    core::str::from_utf8(unsafe { slice::from_raw_parts(ptr as *const u8, len as usize) }).unwrap_or("")
+    core::str::from_utf8(unsafe { slice::from_raw_parts(ptr as *const u8, len as usize) })
+        .unwrap_or("")
 }
 
 /// The boot information the run needs after memory setup, copied to the

@@ -2,9 +2,9 @@
 //! `multiboot2` line): space-separated `key=value`, values optionally in
 //! double quotes. Unknown keys and bad values are reported, never ignored.
 
+use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use alloc::format;
 
 use traplab_suite::{EngineVariant, TrapMode};
 
@@ -45,9 +45,18 @@ pub struct Options {
 }
 
 pub const DEFAULT_VARIANTS: [EngineVariant; 3] = [
-    EngineVariant { trap_mode: TrapMode::Signals, backtrace: false },
-    EngineVariant { trap_mode: TrapMode::Signals, backtrace: true },
-    EngineVariant { trap_mode: TrapMode::Explicit, backtrace: false },
+    EngineVariant {
+        trap_mode: TrapMode::Signals,
+        backtrace: false,
+    },
+    EngineVariant {
+        trap_mode: TrapMode::Signals,
+        backtrace: true,
+    },
+    EngineVariant {
+        trap_mode: TrapMode::Explicit,
+        backtrace: false,
+    },
 ];
 
 impl Default for Options {
@@ -129,10 +138,16 @@ pub fn parse(line: &str) -> (Options, Vec<String>) {
             }
         };
         match key.as_str() {
-            "samples" => opts.samples = number(&mut problems).filter(|&n| n > 0).unwrap_or(opts.samples),
+            "samples" => {
+                opts.samples = number(&mut problems)
+                    .filter(|&n| n > 0)
+                    .unwrap_or(opts.samples)
+            }
             "warmup" => opts.warmup = number(&mut problems).unwrap_or(opts.warmup),
             "compute_samples" => {
-                opts.compute_samples = number(&mut problems).filter(|&n| n > 0).unwrap_or(opts.compute_samples)
+                opts.compute_samples = number(&mut problems)
+                    .filter(|&n| n > 0)
+                    .unwrap_or(opts.compute_samples)
             }
             "heap_traps" => opts.heap_traps = number(&mut problems).unwrap_or(opts.heap_traps),
             "mode" => opts.mode = value,
@@ -145,14 +160,18 @@ pub fn parse(line: &str) -> (Options, Vec<String>) {
                 };
                 match range {
                     Some((a, b)) if a < b => opts.injections = Some((a, b)),
-                    _ => problems.push(format!("injections={value}: expected A..B (A < B) or one index")),
+                    _ => problems.push(format!(
+                        "injections={value}: expected A..B (A < B) or one index"
+                    )),
                 }
             }
             "test" => match value.as_str() {
                 "none" => opts.test = TestScenario::None,
                 "kernel_fault" => opts.test = TestScenario::KernelFault,
                 "panic" => opts.test = TestScenario::Panic,
-                _ => problems.push(format!("test={value}: expected none, kernel_fault or panic")),
+                _ => problems.push(format!(
+                    "test={value}: expected none, kernel_fault or panic"
+                )),
             },
             "configs" => {
                 let parsed: Option<Vec<_>> = value.split(',').map(variant).collect();

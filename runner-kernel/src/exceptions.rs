@@ -188,7 +188,9 @@ impl Exception {
                 Some(Category::IllegalInstruction)
             }
             SegmentNotPresent | AlignmentCheck => Some(Category::BusError),
-            DivideError | Overflow | X87FloatingPoint | SimdFloatingPoint => Some(Category::Arithmetic),
+            DivideError | Overflow | X87FloatingPoint | SimdFloatingPoint => {
+                Some(Category::Arithmetic)
+            }
             _ => None,
         }
     }
@@ -204,8 +206,12 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 4] =
-        [Category::InvalidAddress, Category::IllegalInstruction, Category::BusError, Category::Arithmetic];
+    pub const ALL: [Category; 4] = [
+        Category::InvalidAddress,
+        Category::IllegalInstruction,
+        Category::BusError,
+        Category::Arithmetic,
+    ];
 
     fn index(self) -> usize {
         self as usize
@@ -256,7 +262,10 @@ pub struct AlreadyRegistered(pub Category);
 static HANDLERS: [AtomicUsize; 4] = [const { AtomicUsize::new(0) }; 4];
 
 /// Register `handler` for `category`; refused if one is already there.
-pub fn register_handler(category: Category, handler: ExceptionHandler) -> Result<(), AlreadyRegistered> {
+pub fn register_handler(
+    category: Category,
+    handler: ExceptionHandler,
+) -> Result<(), AlreadyRegistered> {
     HANDLERS[category.index()]
         .compare_exchange(0, handler as usize, Ordering::AcqRel, Ordering::Acquire)
         .map(|_| ())
@@ -282,7 +291,10 @@ static LAST_VECTOR: AtomicU64 = AtomicU64::new(u64::MAX);
 /// `(exceptions dispatched since boot, vector of the latest)`.
 pub fn counters() -> (u64, Option<u8>) {
     let last = LAST_VECTOR.load(Ordering::Relaxed);
-    (COUNT.load(Ordering::Relaxed), (last != u64::MAX).then_some(last as u8))
+    (
+        COUNT.load(Ordering::Relaxed),
+        (last != u64::MAX).then_some(last as u8),
+    )
 }
 
 /// Validation knob (built in with `TRAPLAB_DISPATCH_DELAY_CYCLES=N`): spin
@@ -315,7 +327,10 @@ fn fixup_for(rip: u64) -> Option<u64> {
         let end = (&raw const __fixups_end) as *const [u64; 2];
         core::slice::from_raw_parts(start, end.offset_from(start) as usize)
     };
-    table.iter().find(|[fault, _]| *fault == rip).map(|[_, resume]| *resume)
+    table
+        .iter()
+        .find(|[fault, _]| *fault == rip)
+        .map(|[_, resume]| *resume)
 }
 
 /// A code range whose faults resume at a landing address: the kernel's own
@@ -336,7 +351,8 @@ pub fn set_recovery_region(region: Option<(u64, u64, u64)>) {
 
 fn recovery_for(rip: u64) -> Option<u64> {
     let end = RECOVERY_END.load(Ordering::Acquire);
-    (rip >= RECOVERY_START.load(Ordering::Relaxed) && rip < end).then(|| RECOVERY_LANDING.load(Ordering::Relaxed))
+    (rip >= RECOVERY_START.load(Ordering::Relaxed) && rip < end)
+        .then(|| RECOVERY_LANDING.load(Ordering::Relaxed))
 }
 
 /// The scope of a contained call: faults with RIP in `code`, or page
@@ -345,7 +361,8 @@ fn recovery_for(rip: u64) -> Option<u64> {
 static CONTAIN_CODE: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 static CONTAIN_DATA: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 static CONTAIN_LANDING: AtomicU64 = AtomicU64::new(0);
-static CONTAIN_ANYWHERE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+static CONTAIN_ANYWHERE: core::sync::atomic::AtomicBool =
+    core::sync::atomic::AtomicBool::new(false);
 /// What the last contained fault was: `(vector, rip, cr2 or u64::MAX)`.
 static CONTAINED: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
 
@@ -383,7 +400,9 @@ pub fn containment_armed() -> bool {
 
 /// Whether `rip` lies in the armed scope's code.
 pub fn in_contained_code(rip: u64) -> bool {
-    containment_armed() && (CONTAIN_CODE[0].load(Ordering::Relaxed)..CONTAIN_CODE[1].load(Ordering::Relaxed)).contains(&rip)
+    containment_armed()
+        && (CONTAIN_CODE[0].load(Ordering::Relaxed)..CONTAIN_CODE[1].load(Ordering::Relaxed))
+            .contains(&rip)
 }
 
 /// The fault the last contained call ended with: `(vector, rip, cr2)`.
@@ -391,7 +410,11 @@ pub fn last_contained() -> Option<(u8, u64, Option<u64>)> {
     let vector = CONTAINED[0].load(Ordering::Relaxed);
     (vector != u64::MAX).then(|| {
         let cr2 = CONTAINED[2].load(Ordering::Relaxed);
-        (vector as u8, CONTAINED[1].load(Ordering::Relaxed), (cr2 != u64::MAX).then_some(cr2))
+        (
+            vector as u8,
+            CONTAINED[1].load(Ordering::Relaxed),
+            (cr2 != u64::MAX).then_some(cr2),
+        )
     })
 }
 
@@ -401,11 +424,14 @@ fn containment_for(ctx: &ExceptionContext) -> Option<u64> {
         return None;
     }
     let data = CONTAIN_DATA[0].load(Ordering::Relaxed)..CONTAIN_DATA[1].load(Ordering::Relaxed);
-    let on_data = ctx.exception == Exception::PageFault && ctx.faulting_address.is_some_and(|a| data.contains(&a));
+    let on_data = ctx.exception == Exception::PageFault
+        && ctx.faulting_address.is_some_and(|a| data.contains(&a));
     // Abandoning code that holds the heap or page-mapper lock would leave
     // it held for good: such a fault is the kernel's, not the instance's.
     let anywhere = CONTAIN_ANYWHERE.load(Ordering::Relaxed);
-    if !(anywhere || in_contained_code(ctx.instruction_pointer) || on_data) || !crate::mm::unlocked() {
+    if !(anywhere || in_contained_code(ctx.instruction_pointer) || on_data)
+        || !crate::mm::unlocked()
+    {
         return None;
     }
     CONTAINED[1].store(ctx.instruction_pointer, Ordering::Relaxed);
@@ -421,7 +447,9 @@ pub fn dispatch(ctx: &ExceptionContext) -> Action {
     // A no-op loop when the knob is 0: the deadline is already past.
     let until = cpu::stamp() + DISPATCH_DELAY_CYCLES;
     while DISPATCH_DELAY_CYCLES != 0 && cpu::stamp() < until {}
-    if let Some(resume) = fixup_for(ctx.instruction_pointer).or_else(|| recovery_for(ctx.instruction_pointer)) {
+    if let Some(resume) =
+        fixup_for(ctx.instruction_pointer).or_else(|| recovery_for(ctx.instruction_pointer))
+    {
         return Action::ResumeAt(resume);
     }
     if let (Exception::PageFault, Some(addr)) = (ctx.exception, ctx.faulting_address)
@@ -440,4 +468,3 @@ pub fn dispatch(ctx: &ExceptionContext) -> Action {
     }
     crate::fault::unexpected_exception(ctx)
 }
-

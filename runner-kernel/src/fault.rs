@@ -27,12 +27,22 @@ pub fn set_during(what: &str) {
 
 fn during() -> String {
     // A fault while the lock is held must not deadlock the report.
-    DURING.try_lock().map_or_else(|| String::from("unknown"), |d| if d.is_empty() { String::from("boot") } else { d.clone() })
+    DURING.try_lock().map_or_else(
+        || String::from("unknown"),
+        |d| {
+            if d.is_empty() {
+                String::from("boot")
+            } else {
+                d.clone()
+            }
+        },
+    )
 }
 
 /// Report an exception that no fixup, pager or handler took, and stop.
 pub fn unexpected_exception(ctx: &ExceptionContext) -> ! {
-    let symbol = symbols::lookup(ctx.instruction_pointer).map(|(name, offset)| format!("{name}+{offset:#x}"));
+    let symbol = symbols::lookup(ctx.instruction_pointer)
+        .map(|(name, offset)| format!("{name}+{offset:#x}"));
     report::emit_emergency(Record::Fault(Fault {
         vector: ctx.exception.vector(),
         exception: String::from(ctx.exception.mnemonic()),
@@ -81,7 +91,9 @@ fn panic(info: &PanicInfo) -> ! {
     }
     report::emit_emergency(Record::Panic(Panic {
         message: format!("{}", info.message()),
-        location: info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())),
+        location: info
+            .location()
+            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())),
         during: during(),
     }));
     report::end(EndStatus::Panic, true);

@@ -28,7 +28,9 @@ use alloc::format;
 use alloc::string::{String, ToString};
 
 use traplab_suite::Suite;
-use traplab_wire::{Cpu, EndStatus, Header, KernelBuild, Memory, Record, RunConfig, SCHEMA_VERSION, Tsc, exit};
+use traplab_wire::{
+    Cpu, EndStatus, Header, KernelBuild, Memory, Record, RunConfig, SCHEMA_VERSION, Tsc, exit,
+};
 
 use crate::arch::cpu::{self, CpuInfo};
 use crate::bootinfo::{BootData, BootInfo};
@@ -61,7 +63,10 @@ pub extern "C" fn kernel_entry(protocol: u32, info: u32, magic: u32) -> ! {
         }
     };
     // Linker-script symbols; only their addresses are taken.
-    let kernel = (&raw const __kernel_start as u64, &raw const __kernel_end as u64);
+    let kernel = (
+        &raw const __kernel_start as u64,
+        &raw const __kernel_end as u64,
+    );
     let mut reserved = [kernel, boot.own_range(), (0, 0), (0, 0), (0, 0), (0, 0)];
     for (slot, module) in reserved[2..].iter_mut().zip(boot.modules()) {
         *slot = (module.start, module.start + module.len);
@@ -87,7 +92,8 @@ pub extern "C" fn kernel_entry(protocol: u32, info: u32, magic: u32) -> ! {
 /// Everything after memory is up; returns how the run ended.
 fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryStats) -> EndStatus {
     let cpu_info = CpuInfo::read();
-    let (tsc_hz, tsc_source) = cpu::tsc_hz_from_cpuid().unwrap_or_else(|| (arch::pit::measure_tsc_hz(), "pit"));
+    let (tsc_hz, tsc_source) =
+        cpu::tsc_hz_from_cpuid().unwrap_or_else(|| (arch::pit::measure_tsc_hz(), "pit"));
     cpu::set_tsc_hz(tsc_hz);
     let stamp_overhead = runner::stamp_overhead();
 
@@ -102,8 +108,16 @@ fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryS
         kernel: KernelBuild {
             commit: env!("TRAPLAB_GIT_COMMIT").to_string(),
             dirty: env!("TRAPLAB_GIT_DIRTY") == "true",
-            profile: if cfg!(debug_assertions) { "debug" } else { "release" }.to_string(),
-            options: alloc::vec![format!("dispatch_delay_cycles={}", exceptions::DISPATCH_DELAY_CYCLES)],
+            profile: if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            }
+            .to_string(),
+            options: alloc::vec![format!(
+                "dispatch_delay_cycles={}",
+                exceptions::DISPATCH_DELAY_CYCLES
+            )],
         },
         wasmtime: WASMTIME_VERSION.to_string(),
         accel: cpu_info.accelerator(),
@@ -115,7 +129,11 @@ fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryS
             stepping: cpu_info.stepping,
             features: cpu_info.features,
         },
-        tsc: Tsc { hz: tsc_hz, source: tsc_source.to_string(), invariant: cpu_info.invariant_tsc },
+        tsc: Tsc {
+            hz: tsc_hz,
+            source: tsc_source.to_string(),
+            invariant: cpu_info.invariant_tsc,
+        },
         boot: boot.protocol.to_string(),
         cmdline: boot.cmdline.clone(),
         config: RunConfig {
@@ -131,13 +149,23 @@ fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryS
             test: opts.test.name(),
         },
         stamp_overhead_cycles: stamp_overhead,
-        memory: Memory { usable_bytes: memory.usable_bytes, heap_bytes: memory.heap_bytes },
+        memory: Memory {
+            usable_bytes: memory.usable_bytes,
+            heap_bytes: memory.heap_bytes,
+        },
         plan: runner::plan(opts, manifest),
     }));
 
     let mut setup_failed = false;
     for problem in problems {
-        runner::emit_result("setup.cmdline", "boot", 0, None, None, Some(problem.clone()));
+        runner::emit_result(
+            "setup.cmdline",
+            "boot",
+            0,
+            None,
+            None,
+            Some(problem.clone()),
+        );
         setup_failed = true;
     }
     test_scenario(opts.test);
@@ -149,12 +177,26 @@ fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryS
     let suite = match suite {
         Some(Ok(suite)) => Some(suite),
         Some(Err(e)) => {
-            runner::emit_result("setup.suite", "boot", 0, None, None, Some(format!("suite image rejected: {e}")));
+            runner::emit_result(
+                "setup.suite",
+                "boot",
+                0,
+                None,
+                None,
+                Some(format!("suite image rejected: {e}")),
+            );
             setup_failed = true;
             None
         }
         None => {
-            runner::emit_result("setup.suite", "boot", 0, None, None, Some("no suite image module was loaded (qemu -initrd / GRUB module2)".to_string()));
+            runner::emit_result(
+                "setup.suite",
+                "boot",
+                0,
+                None,
+                None,
+                Some("no suite image module was loaded (qemu -initrd / GRUB module2)".to_string()),
+            );
             setup_failed = true;
             None
         }
@@ -164,7 +206,11 @@ fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryS
         runner::wast::run(suite, opts);
         runner::campaign::run(suite, opts);
     }
-    if setup_failed || report::failed_count() > 0 { EndStatus::Failed } else { EndStatus::Complete }
+    if setup_failed || report::failed_count() > 0 {
+        EndStatus::Failed
+    } else {
+        EndStatus::Complete
+    }
 }
 
 fn run_wasm(suite: &Suite<'_>, opts: &Options) {
@@ -173,25 +219,50 @@ fn run_wasm(suite: &Suite<'_>, opts: &Options) {
         let engine = match runner::wasm::engine(variant) {
             Ok(engine) => engine,
             Err(e) => {
-                runner::emit_result("setup.engine", variant.label(), 0, None, None, Some(format!("{e:?}")));
+                runner::emit_result(
+                    "setup.engine",
+                    variant.label(),
+                    0,
+                    None,
+                    None,
+                    Some(format!("{e:?}")),
+                );
                 continue;
             }
         };
-        let selected = |w: &&traplab_suite::Workload| opts.only.as_deref().is_none_or(|p| w.name.starts_with(p));
-        for workload in suite.manifest.workloads.iter().filter(selected).filter(|w| runner::wasm::runs_under(w, variant)) {
+        let selected = |w: &&traplab_suite::Workload| {
+            opts.only.as_deref().is_none_or(|p| w.name.starts_with(p))
+        };
+        for workload in suite
+            .manifest
+            .workloads
+            .iter()
+            .filter(selected)
+            .filter(|w| runner::wasm::runs_under(w, variant))
+        {
             runner::wasm::run_workload(&engine, suite, workload, variant, opts);
             wasmtime_ready = true;
         }
         // The heap check runs under the most allocation-heavy trap path.
-        let heap_variant = variant.trap_mode == traplab_suite::TrapMode::Signals && variant.backtrace;
+        let heap_variant =
+            variant.trap_mode == traplab_suite::TrapMode::Signals && variant.backtrace;
         if opts.heap_traps > 0
             && heap_variant
-            && let Some(w) = suite.manifest.workloads.iter().find(|w| w.name == "trap.oob_load")
+            && let Some(w) = suite
+                .manifest
+                .workloads
+                .iter()
+                .find(|w| w.name == "trap.oob_load")
         {
             runner::wasm::check_heap_stability(&engine, suite, w, variant, opts.heap_traps);
         }
     }
-    for workload in suite.manifest.workloads.iter().filter(|w| opts.only.as_deref().is_none_or(|p| w.name.starts_with(p))) {
+    for workload in suite
+        .manifest
+        .workloads
+        .iter()
+        .filter(|w| opts.only.as_deref().is_none_or(|p| w.name.starts_with(p)))
+    {
         runner::native::run_twin(workload, opts);
     }
     if wasmtime_ready {

@@ -37,7 +37,8 @@ use crate::bootinfo::{BootInfo, MemoryRegion};
 /// allocates on every trap) and under in-kernel Cranelift, so a list-walking
 /// allocator would show up in every figure. `counters` gives heap usage.
 #[global_allocator]
-static HEAP: talc::TalcLock<spin::mutex::SpinMutex<()>, talc::source::Manual> = talc::TalcLock::new(talc::source::Manual);
+static HEAP: talc::TalcLock<spin::mutex::SpinMutex<()>, talc::source::Manual> =
+    talc::TalcLock::new(talc::source::Manual);
 
 /// Upper bound of the heap; most memory is better spent on page frames
 /// (linear memories, code).
@@ -148,22 +149,36 @@ pub fn init(boot: &BootInfo, reserved: &[(u64, u64)]) -> MemoryStats {
         });
     }
     let free = &mut free[..count];
-    let largest = free.iter_mut().max_by_key(|(s, e)| e - s).expect("the memory map has no usable memory above 1 MiB");
+    let largest = free
+        .iter_mut()
+        .max_by_key(|(s, e)| e - s)
+        .expect("the memory map has no usable memory above 1 MiB");
     let heap_bytes = ((largest.1 - largest.0) / 4).min(HEAP_MAX_BYTES) & !(PAGE_SIZE - 1);
     let heap_start = largest.0;
     largest.0 += heap_bytes;
     // SAFETY: the range is usable RAM, identity mapped, reserved for the
     // heap alone and initialised exactly once.
-    unsafe { HEAP.lock().claim(heap_start as *mut u8, heap_bytes as usize) }.expect("claiming the heap");
+    unsafe {
+        HEAP.lock()
+            .claim(heap_start as *mut u8, heap_bytes as usize)
+    }
+    .expect("claiming the heap");
 
     let ranges: Vec<(u64, u64)> = free.iter().copied().filter(|(s, e)| e > s).collect();
     *VM.lock() = Some(Vm {
-        frames: Frames { ranges, free: Vec::new(), in_use: 0 },
+        frames: Frames {
+            ranges,
+            free: Vec::new(),
+            in_use: 0,
+        },
         next_va: MAPPINGS_BASE,
         released: BTreeMap::new(),
         mapped: BTreeSet::new(),
     });
-    MemoryStats { usable_bytes, heap_bytes }
+    MemoryStats {
+        usable_bytes,
+        heap_bytes,
+    }
 }
 
 /// Call `out` with the parts of `[start, end)` not covered by `reserved`.
@@ -221,7 +236,10 @@ pub fn reserve(size: u64) -> Result<u64, VmError> {
             return Ok(base);
         }
         let base = vm.next_va;
-        let end = base.checked_add(size).filter(|&e| e <= MAPPINGS_END).ok_or(VmError::OutOfAddressSpace)?;
+        let end = base
+            .checked_add(size)
+            .filter(|&e| e <= MAPPINGS_END)
+            .ok_or(VmError::OutOfAddressSpace)?;
         vm.next_va = end;
         Ok(base)
     })
@@ -231,7 +249,12 @@ pub fn reserve(size: u64) -> Result<u64, VmError> {
 /// every page and let a later reservation of the same size reuse it.
 pub fn release(va: u64, size: u64) -> Result<(), VmError> {
     protect(va, size, None)?;
-    with_vm(|vm| vm.released.entry(align_up(size, PAGE_SIZE)).or_default().push(va));
+    with_vm(|vm| {
+        vm.released
+            .entry(align_up(size, PAGE_SIZE))
+            .or_default()
+            .push(va)
+    });
     Ok(())
 }
 
@@ -290,10 +313,23 @@ pub fn handle_demand_fault(addr: u64) -> bool {
     if !(DEMAND_BASE..DEMAND_BASE + DEMAND_BYTES).contains(&addr) {
         return false;
     }
-    let Some(mut guard) = VM.try_lock() else { return false };
-    let Some(vm) = guard.as_mut() else { return false };
+    let Some(mut guard) = VM.try_lock() else {
+        return false;
+    };
+    let Some(vm) = guard.as_mut() else {
+        return false;
+    };
     let page = addr & !(PAGE_SIZE - 1);
-    !vm.mapped.contains(&page) && map_zeroed(vm, page, Protection { write: true, execute: false }).is_ok()
+    !vm.mapped.contains(&page)
+        && map_zeroed(
+            vm,
+            page,
+            Protection {
+                write: true,
+                execute: false,
+            },
+        )
+        .is_ok()
 }
 
 /// Unmap a page of the demand region so the next access faults again.

@@ -46,7 +46,10 @@ pub fn emit_emergency(record: Record) {
 }
 
 pub fn log(message: String) {
-    emit(Record::Log(Log { level: String::from("info"), message }));
+    emit(Record::Log(Log {
+        level: String::from("info"),
+        message,
+    }));
 }
 
 /// Experiments that failed so far.
@@ -66,5 +69,9 @@ pub fn end(status: EndStatus, emergency: bool) {
         ok: OK.load(Ordering::Relaxed),
         failed: FAILED.load(Ordering::Relaxed),
     });
-    if emergency { emit_emergency(record) } else { emit(record) }
+    if emergency {
+        emit_emergency(record)
+    } else {
+        emit(record)
+    }
 }

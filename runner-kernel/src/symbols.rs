@@ -52,7 +52,11 @@ pub fn lookup(addr: u64) -> Option<(&'static str, u64)> {
     let (mut lo, mut hi) = (0usize, count);
     while lo < hi {
         let mid = (lo + hi) / 2;
-        if u64_at(t, entries + mid * 16)? <= addr { lo = mid + 1 } else { hi = mid }
+        if u64_at(t, entries + mid * 16)? <= addr {
+            lo = mid + 1
+        } else {
+            hi = mid
+        }
     }
     let index = lo.checked_sub(1)?;
     let at = entries + index * 16;
@@ -63,5 +67,8 @@ pub fn lookup(addr: u64) -> Option<(&'static str, u64)> {
     }
     let name_at = strings + u32_at(t, at + 12)? as usize;
     let len = t.get(name_at..)?.iter().position(|&b| b == 0)?;
-    Some((core::str::from_utf8(&t[name_at..name_at + len]).ok()?, addr - start))
+    Some((
+        core::str::from_utf8(&t[name_at..name_at + len]).ok()?,
+        addr - start,
+    ))
 }

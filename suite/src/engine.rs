@@ -33,7 +33,10 @@ pub const KERNEL_ISA_FLAGS: [&str; 1] = ["has_sse41"];
 /// the kernel target and [`KERNEL_ISA_FLAGS`].
 #[cfg(feature = "compiler")]
 pub fn compile_config(trap_mode: TrapMode) -> wasmtime::Result<Config> {
-    let mut config = engine_config(EngineVariant { trap_mode, backtrace: false });
+    let mut config = engine_config(EngineVariant {
+        trap_mode,
+        backtrace: false,
+    });
     config.target(KERNEL_TARGET)?;
     for flag in KERNEL_ISA_FLAGS {
         // SAFETY: the flag only lets Cranelift use SSE4.1 instructions; the
@@ -80,10 +83,22 @@ pub struct EngineVariant {
 impl EngineVariant {
     /// Every variant.
     pub const ALL: [EngineVariant; 4] = [
-        EngineVariant { trap_mode: TrapMode::Signals, backtrace: false },
-        EngineVariant { trap_mode: TrapMode::Signals, backtrace: true },
-        EngineVariant { trap_mode: TrapMode::Explicit, backtrace: false },
-        EngineVariant { trap_mode: TrapMode::Explicit, backtrace: true },
+        EngineVariant {
+            trap_mode: TrapMode::Signals,
+            backtrace: false,
+        },
+        EngineVariant {
+            trap_mode: TrapMode::Signals,
+            backtrace: true,
+        },
+        EngineVariant {
+            trap_mode: TrapMode::Explicit,
+            backtrace: false,
+        },
+        EngineVariant {
+            trap_mode: TrapMode::Explicit,
+            backtrace: true,
+        },
     ];
 
     /// The variant labelled `label`.

@@ -83,9 +83,17 @@ pub enum Command {
     /// Instantiate this module (no imports); later commands use it.
     Module { line: u32, artifacts: Vec<Artifact> },
     /// Call and compare the results.
-    AssertReturn { line: u32, invoke: Invoke, expected: Vec<Value> },
+    AssertReturn {
+        line: u32,
+        invoke: Invoke,
+        expected: Vec<Value>,
+    },
     /// Call; it must trap, with a message containing `message`.
-    AssertTrap { line: u32, invoke: Invoke, message: String },
+    AssertTrap {
+        line: u32,
+        invoke: Invoke,
+        message: String,
+    },
     /// Call for effect; it must not trap.
     Invoke { line: u32, invoke: Invoke },
     /// A command this mode does not run (kept so it is counted, never
@@ -194,13 +202,26 @@ pub struct HostCompile {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageError {
-    TooShort { len: usize },
+    TooShort {
+        len: usize,
+    },
     BadMagic,
-    ManifestOutOfBounds { len: u32, image: usize },
+    ManifestOutOfBounds {
+        len: u32,
+        image: usize,
+    },
     ManifestChecksum,
     ManifestInvalid(String),
-    ArtifactOutOfBounds { workload: String, offset: u64, len: u64, image: usize },
-    ArtifactChecksum { workload: String, trap_mode: TrapMode },
+    ArtifactOutOfBounds {
+        workload: String,
+        offset: u64,
+        len: u64,
+        image: usize,
+    },
+    ArtifactChecksum {
+        workload: String,
+        trap_mode: TrapMode,
+    },
 }
 
 impl fmt::Display for ImageError {
@@ -213,11 +234,19 @@ impl fmt::Display for ImageError {
             }
             ImageError::ManifestChecksum => f.write_str("manifest SHA-256 does not match"),
             ImageError::ManifestInvalid(why) => write!(f, "manifest is not valid JSON: {why}"),
-            ImageError::ArtifactOutOfBounds { workload, offset, len, image } => write!(
+            ImageError::ArtifactOutOfBounds {
+                workload,
+                offset,
+                len,
+                image,
+            } => write!(
                 f,
                 "artifact of {workload} at {offset}+{len} exceeds image of {image} bytes"
             ),
-            ImageError::ArtifactChecksum { workload, trap_mode } => write!(
+            ImageError::ArtifactChecksum {
+                workload,
+                trap_mode,
+            } => write!(
                 f,
                 "artifact of {workload} ({}) fails its SHA-256 check",
                 trap_mode.name()
@@ -249,7 +278,10 @@ impl<'a> Suite<'a> {
         let end = HEADER_LEN
             .checked_add(len as usize)
             .filter(|&end| end <= image.len())
-            .ok_or(ImageError::ManifestOutOfBounds { len, image: image.len() })?;
+            .ok_or(ImageError::ManifestOutOfBounds {
+                len,
+                image: image.len(),
+            })?;
         let bytes = &image[HEADER_LEN..end];
         let digest: [u8; 32] = Sha256::digest(bytes).into();
         if digest[..] != image[12..HEADER_LEN] {
@@ -260,12 +292,20 @@ impl<'a> Suite<'a> {
             let _ = fmt::write(&mut why, format_args!("{e}"));
             ImageError::ManifestInvalid(why)
         })?;
-        Ok(Suite { manifest, manifest_sha256: hex(&digest), image })
+        Ok(Suite {
+            manifest,
+            manifest_sha256: hex(&digest),
+            image,
+        })
     }
 
     /// The bytes of `artifact` of `workload`, after checking bounds and
     /// SHA-256.
-    pub fn artifact_bytes(&self, workload: &Workload, artifact: &Artifact) -> Result<&'a [u8], ImageError> {
+    pub fn artifact_bytes(
+        &self,
+        workload: &Workload,
+        artifact: &Artifact,
+    ) -> Result<&'a [u8], ImageError> {
         self.checked_bytes(&workload.name, artifact)
     }
 
@@ -280,7 +320,10 @@ impl<'a> Suite<'a> {
         };
         let start = usize::try_from(artifact.offset).map_err(|_| out_of_bounds())?;
         let len = usize::try_from(artifact.len).map_err(|_| out_of_bounds())?;
-        let end = start.checked_add(len).filter(|&e| e <= self.image.len()).ok_or_else(out_of_bounds)?;
+        let end = start
+            .checked_add(len)
+            .filter(|&e| e <= self.image.len())
+            .ok_or_else(out_of_bounds)?;
         let bytes = &self.image[start..end];
         if hex(&Sha256::digest(bytes)) != artifact.sha256 {
             return Err(ImageError::ArtifactChecksum {
@@ -301,8 +344,16 @@ pub fn pack(manifest: Manifest, blobs: &[Vec<Vec<u8>>]) -> Vec<u8> {
 
 /// [`pack`] for a manifest with scripts: `script_blobs[k][j]` is artifact `j`
 /// of the `k`-th `Command::Module` over all scripts, in order.
-pub fn pack_with_scripts(mut manifest: Manifest, blobs: &[Vec<Vec<u8>>], script_blobs: &[Vec<Vec<u8>>]) -> Vec<u8> {
-    assert_eq!(manifest.workloads.len(), blobs.len(), "one blob list per workload");
+pub fn pack_with_scripts(
+    mut manifest: Manifest,
+    blobs: &[Vec<Vec<u8>>],
+    script_blobs: &[Vec<Vec<u8>>],
+) -> Vec<u8> {
+    assert_eq!(
+        manifest.workloads.len(),
+        blobs.len(),
+        "one blob list per workload"
+    );
     let flat: Vec<&Vec<u8>> = blobs.iter().chain(script_blobs).flatten().collect();
     // Offsets depend on the manifest length, which depends on the offsets'
     // digits: iterate until the length is stable (twice in practice).
@@ -336,7 +387,11 @@ pub fn pack_with_scripts(mut manifest: Manifest, blobs: &[Vec<Vec<u8>>], script_
 /// Every artifact of the manifest in image order: workloads first, then the
 /// modules of the scripts.
 fn artifacts_mut(manifest: &mut Manifest) -> Vec<&mut Artifact> {
-    let mut out: Vec<&mut Artifact> = manifest.workloads.iter_mut().flat_map(|w| w.artifacts.iter_mut()).collect();
+    let mut out: Vec<&mut Artifact> = manifest
+        .workloads
+        .iter_mut()
+        .flat_map(|w| w.artifacts.iter_mut())
+        .collect();
     for script in &mut manifest.scripts {
         for command in &mut script.commands {
             if let Command::Module { artifacts, .. } = command {
@@ -376,7 +431,13 @@ mod tests {
                 expect_vector: Some(6),
                 artifacts: TrapMode::ALL
                     .iter()
-                    .map(|&trap_mode| Artifact { trap_mode, offset: 0, len: 0, sha256: String::new(), host: None })
+                    .map(|&trap_mode| Artifact {
+                        trap_mode,
+                        offset: 0,
+                        len: 0,
+                        sha256: String::new(),
+                        host: None,
+                    })
                     .collect(),
             }],
             scripts: Vec::new(),
@@ -393,8 +454,18 @@ mod tests {
         let image = packed();
         let suite = Suite::parse(&image).unwrap();
         let w = &suite.manifest.workloads[0];
-        assert_eq!(suite.artifact_bytes(w, w.artifact(TrapMode::Signals).unwrap()).unwrap(), &[1u8; 1000][..]);
-        assert_eq!(suite.artifact_bytes(w, w.artifact(TrapMode::Explicit).unwrap()).unwrap(), &[2u8; 7][..]);
+        assert_eq!(
+            suite
+                .artifact_bytes(w, w.artifact(TrapMode::Signals).unwrap())
+                .unwrap(),
+            &[1u8; 1000][..]
+        );
+        assert_eq!(
+            suite
+                .artifact_bytes(w, w.artifact(TrapMode::Explicit).unwrap())
+                .unwrap(),
+            &[2u8; 7][..]
+        );
     }
 
     #[test]
@@ -404,22 +475,39 @@ mod tests {
         image[last] ^= 0xff;
         let suite = Suite::parse(&image).unwrap();
         let w = &suite.manifest.workloads[0];
-        let err = suite.artifact_bytes(w, w.artifact(TrapMode::Explicit).unwrap()).unwrap_err();
-        assert_eq!(err, ImageError::ArtifactChecksum { workload: w.name.clone(), trap_mode: TrapMode::Explicit });
+        let err = suite
+            .artifact_bytes(w, w.artifact(TrapMode::Explicit).unwrap())
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ImageError::ArtifactChecksum {
+                workload: w.name.clone(),
+                trap_mode: TrapMode::Explicit
+            }
+        );
     }
 
     #[test]
     fn corrupted_manifest_is_refused() {
         let mut image = packed();
         image[HEADER_LEN + 3] ^= 0x20;
-        assert_eq!(Suite::parse(&image).err(), Some(ImageError::ManifestChecksum));
+        assert_eq!(
+            Suite::parse(&image).err(),
+            Some(ImageError::ManifestChecksum)
+        );
     }
 
     #[test]
     fn truncated_and_foreign_images_are_refused() {
         let image = packed();
-        assert_eq!(Suite::parse(&image[..10]).err(), Some(ImageError::TooShort { len: 10 }));
-        assert!(matches!(Suite::parse(&image[..60]).err(), Some(ImageError::ManifestOutOfBounds { .. })));
+        assert_eq!(
+            Suite::parse(&image[..10]).err(),
+            Some(ImageError::TooShort { len: 10 })
+        );
+        assert!(matches!(
+            Suite::parse(&image[..60]).err(),
+            Some(ImageError::ManifestOutOfBounds { .. })
+        ));
         let mut foreign = image.clone();
         foreign[0] = b'X';
         assert_eq!(Suite::parse(&foreign).err(), Some(ImageError::BadMagic));

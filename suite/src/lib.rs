@@ -20,4 +20,7 @@ pub mod engine;
 pub mod image;
 
 pub use engine::{EngineVariant, TrapMode, engine_config};
-pub use image::{Artifact, Campaign, CampaignTarget, Command, HostCompile, ImageError, Invoke, Manifest, Script, Suite, Value, Workload, WorkloadKind};
+pub use image::{
+    Artifact, Campaign, CampaignTarget, Command, HostCompile, ImageError, Invoke, Manifest, Script,
+    Suite, Value, Workload, WorkloadKind,
+};

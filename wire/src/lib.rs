@@ -64,7 +64,10 @@ pub const TRAP_STAGES: [&str; 4] = [
 ];
 
 /// One record of the stream. Serialized with an internal `type` tag.
-#[allow(clippy::large_enum_variant, reason = "one header per run; boxing it would only complicate construction")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one header per run; boxing it would only complicate construction"
+)]
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Record {
@@ -336,8 +339,14 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, in the order tables list them.
-    pub const ALL: [Outcome; 6] =
-        [Outcome::Trapped, Outcome::Contained, Outcome::Hang, Outcome::Corrupted, Outcome::Masked, Outcome::KernelCrash];
+    pub const ALL: [Outcome; 6] = [
+        Outcome::Trapped,
+        Outcome::Contained,
+        Outcome::Hang,
+        Outcome::Corrupted,
+        Outcome::Masked,
+        Outcome::KernelCrash,
+    ];
 
     /// The name used on the wire and in reports.
     pub fn name(self) -> &'static str {
@@ -468,8 +477,12 @@ pub enum LineError {
 impl fmt::Display for LineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LineError::NotARecord => f.write_str("not a record: line does not start with {\"seq\":"),
-            LineError::MissingCrc => f.write_str("truncated: no ,\"crc\":\"xxxxxxxx\"} at end of line"),
+            LineError::NotARecord => {
+                f.write_str("not a record: line does not start with {\"seq\":")
+            }
+            LineError::MissingCrc => {
+                f.write_str("truncated: no ,\"crc\":\"xxxxxxxx\"} at end of line")
+            }
             LineError::CrcMismatch { stored, computed } => write!(
                 f,
                 "corrupted: crc {stored:08x} stored, {computed:08x} computed"
@@ -591,7 +604,10 @@ impl fmt::Display for SequenceProblem {
                 write!(f, "gap: records {expected}..={} are missing", got - 1)
             }
             SequenceProblem::Repeated { seq, expected } => {
-                write!(f, "out of order or duplicate: seq {seq}, expected {expected}")
+                write!(
+                    f,
+                    "out of order or duplicate: seq {seq}, expected {expected}"
+                )
             }
         }
     }

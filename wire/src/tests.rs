@@ -9,12 +9,21 @@ fn sample_record() -> Record {
         unit: Unit::Cycles,
         first: 256,
         total: vec![7176, 7201, u64::MAX],
-        stages: vec![Stage { name: TRAP_STAGES[0].to_string(), values: vec![1, 2, 3] }],
+        stages: vec![Stage {
+            name: TRAP_STAGES[0].to_string(),
+            values: vec![1, 2, 3],
+        }],
     })
 }
 
 fn end_record() -> Record {
-    Record::End(End { status: EndStatus::Complete, records: 41, samples: 9000, ok: 3, failed: 0 })
+    Record::End(End {
+        status: EndStatus::Complete,
+        records: 41,
+        samples: 9000,
+        ok: 3,
+        failed: 0,
+    })
 }
 
 #[test]
@@ -30,11 +39,18 @@ fn round_trip_keeps_seq_and_record() {
 #[test]
 fn line_layout_is_stable_for_regex_matchers() {
     let line = encode_line(7, &end_record());
-    assert!(line.starts_with("{\"seq\":7,\"type\":\"end\",\"status\":\"complete\",\"records\":41,"), "{line}");
+    assert!(
+        line.starts_with("{\"seq\":7,\"type\":\"end\",\"status\":\"complete\",\"records\":41,"),
+        "{line}"
+    );
     assert!(line.ends_with("\"}"));
     assert!(!line.contains('\n'));
     let crc = &line[line.len() - 10..line.len() - 2];
-    assert!(crc.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{crc}");
+    assert!(
+        crc.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+        "{crc}"
+    );
 }
 
 #[test]
@@ -49,8 +65,13 @@ fn any_flipped_byte_is_detected() {
     for i in 0..line.len() {
         let mut bytes = line.clone().into_bytes();
         bytes[i] ^= 0x01;
-        let Ok(damaged) = core::str::from_utf8(&bytes) else { continue };
-        assert!(decode_line(damaged).is_err(), "flip at byte {i} went unnoticed: {damaged}");
+        let Ok(damaged) = core::str::from_utf8(&bytes) else {
+            continue;
+        };
+        assert!(
+            decode_line(damaged).is_err(),
+            "flip at byte {i} went unnoticed: {damaged}"
+        );
     }
 }
 
@@ -60,19 +81,28 @@ fn dropped_byte_is_detected() {
     for i in 0..line.len() {
         let mut damaged = line.clone();
         damaged.remove(i);
-        assert!(decode_line(&damaged).is_err(), "dropping byte {i} went unnoticed");
+        assert!(
+            decode_line(&damaged).is_err(),
+            "dropping byte {i} went unnoticed"
+        );
     }
 }
 
 #[test]
 fn truncated_line_reports_missing_crc() {
     let line = encode_line(1, &sample_record());
-    assert_eq!(decode_line(&line[..line.len() / 2]), Err(LineError::MissingCrc));
+    assert_eq!(
+        decode_line(&line[..line.len() / 2]),
+        Err(LineError::MissingCrc)
+    );
 }
 
 #[test]
 fn noise_is_not_a_record() {
-    assert_eq!(decode_line("SeaBIOS (version 1.16.2)"), Err(LineError::NotARecord));
+    assert_eq!(
+        decode_line("SeaBIOS (version 1.16.2)"),
+        Err(LineError::NotARecord)
+    );
     assert_eq!(decode_line(""), Err(LineError::NotARecord));
 }
 
@@ -91,18 +121,40 @@ fn sequence_gap_is_detected() {
     let mut t = SequenceTracker::new();
     assert_eq!(t.observe(0), Ok(()));
     assert_eq!(t.observe(1), Ok(()));
-    assert_eq!(t.observe(4), Err(SequenceProblem::Gap { expected: 2, got: 4 }));
+    assert_eq!(
+        t.observe(4),
+        Err(SequenceProblem::Gap {
+            expected: 2,
+            got: 4
+        })
+    );
     assert_eq!(t.observe(5), Ok(()));
-    assert_eq!(t.observe(5), Err(SequenceProblem::Repeated { seq: 5, expected: 6 }));
+    assert_eq!(
+        t.observe(5),
+        Err(SequenceProblem::Repeated {
+            seq: 5,
+            expected: 6
+        })
+    );
     assert_eq!(t.observe(6), Ok(()));
 }
 
 #[test]
 fn stream_that_starts_late_reports_the_lost_head() {
     let mut t = SequenceTracker::new();
-    assert_eq!(t.observe(3), Err(SequenceProblem::Gap { expected: 0, got: 3 }));
     assert_eq!(
-        SequenceProblem::Gap { expected: 0, got: 3 }.to_string(),
+        t.observe(3),
+        Err(SequenceProblem::Gap {
+            expected: 0,
+            got: 3
+        })
+    );
+    assert_eq!(
+        SequenceProblem::Gap {
+            expected: 0,
+            got: 3
+        }
+        .to_string(),
         "gap: records 0..=2 are missing"
     );
 }
@@ -110,8 +162,20 @@ fn stream_that_starts_late_reports_the_lost_head() {
 #[test]
 fn the_largest_sequence_number_does_not_overflow_the_tracker() {
     let mut t = SequenceTracker::new();
-    assert_eq!(t.observe(u64::MAX), Err(SequenceProblem::Gap { expected: 0, got: u64::MAX }));
-    assert_eq!(t.observe(u64::MAX), Err(SequenceProblem::Repeated { seq: u64::MAX, expected: u64::MAX }));
+    assert_eq!(
+        t.observe(u64::MAX),
+        Err(SequenceProblem::Gap {
+            expected: 0,
+            got: u64::MAX
+        })
+    );
+    assert_eq!(
+        t.observe(u64::MAX),
+        Err(SequenceProblem::Repeated {
+            seq: u64::MAX,
+            expected: u64::MAX
+        })
+    );
 }
 
 #[test]

@@ -15,12 +15,25 @@ fn captured_kernel_stream_decodes_in_sequence() {
         tracker.observe(frame.seq).unwrap();
         records.push(frame.record);
     }
-    let Some(Record::Header(header)) = records.first() else { panic!("no header first") };
+    let Some(Record::Header(header)) = records.first() else {
+        panic!("no header first")
+    };
     assert_eq!(header.schema, SCHEMA_VERSION);
     assert_eq!(header.config.mode, "icount");
-    let Some(Record::End(end)) = records.last() else { panic!("no end record last") };
+    let Some(Record::End(end)) = records.last() else {
+        panic!("no end record last")
+    };
     assert_eq!(end.status, EndStatus::Complete);
     assert_eq!(end.records as usize, records.len() - 1);
-    let samples: u64 = records.iter().map(|r| if let Record::Samples(s) = r { s.total.len() as u64 } else { 0 }).sum();
+    let samples: u64 = records
+        .iter()
+        .map(|r| {
+            if let Record::Samples(s) = r {
+                s.total.len() as u64
+            } else {
+                0
+            }
+        })
+        .sum();
     assert_eq!(end.samples, samples);
 }

@@ -21,8 +21,10 @@ const EINVAL: i32 = 22;
 
 /// `None` for "no access" (unmapped), else the page rights.
 fn protection(prot: u32) -> Option<Protection> {
-    (prot & (PROT_READ | PROT_WRITE | PROT_EXEC) != 0)
-        .then_some(Protection { write: prot & PROT_WRITE != 0, execute: prot & PROT_EXEC != 0 })
+    (prot & (PROT_READ | PROT_WRITE | PROT_EXEC) != 0).then_some(Protection {
+        write: prot & PROT_WRITE != 0,
+        execute: prot & PROT_EXEC != 0,
+    })
 }
 
 fn status(result: Result<(), VmError>) -> i32 {
@@ -56,10 +58,11 @@ pub extern "C" fn wasmtime_mmap_remap(addr: *mut u8, size: usize, prot_flags: u3
     }
     // Replace with a blank mapping: drop every committed page, then commit
     // fresh zeroed ones if the new rights allow access.
-    let result = mm::protect(addr as u64, size as u64, None).and_then(|()| match protection(prot_flags) {
-        Some(prot) => mm::protect(addr as u64, size as u64, Some(prot)),
-        None => Ok(()),
-    });
+    let result =
+        mm::protect(addr as u64, size as u64, None).and_then(|()| match protection(prot_flags) {
+            Some(prot) => mm::protect(addr as u64, size as u64, Some(prot)),
+            None => Ok(()),
+        });
     status(result)
 }
 
@@ -89,19 +92,30 @@ pub extern "C" fn wasmtime_page_size() -> usize {
 /// Copy-on-write images are off (`memory_init_cow(false)` in the shared
 /// config), and storing NULL tells wasmtime "no image" without failing.
 #[unsafe(no_mangle)]
-pub extern "C" fn wasmtime_memory_image_new(_ptr: *const u8, _len: usize, ret: &mut *mut u8) -> i32 {
+pub extern "C" fn wasmtime_memory_image_new(
+    _ptr: *const u8,
+    _len: usize,
+    ret: &mut *mut u8,
+) -> i32 {
     *ret = core::ptr::null_mut();
     0
 }
 
 /// Never called: `wasmtime_memory_image_new` never creates an image.
 #[unsafe(no_mangle)]
-pub extern "C" fn wasmtime_memory_image_map_at(_image: *mut u8, _addr: *mut u8, _len: usize) -> i32 {
+pub extern "C" fn wasmtime_memory_image_map_at(
+    _image: *mut u8,
+    _addr: *mut u8,
+    _len: usize,
+) -> i32 {
     panic!("wasmtime_memory_image_map_at called, but no memory image was ever created")
 }
 
 /// Never called with a non-NULL image, for the same reason.
 #[unsafe(no_mangle)]
 pub extern "C" fn wasmtime_memory_image_free(image: *mut u8) {
-    assert!(image.is_null(), "wasmtime_memory_image_free on an image this kernel never created");
+    assert!(
+        image.is_null(),
+        "wasmtime_memory_image_free on an image this kernel never created"
+    );
 }

@@ -20,7 +20,10 @@ pub extern "C" fn wasmtime_tls_set(slot: usize, ptr: *mut u8) {
 
 /// Both slots, for [`restore`].
 pub fn save() -> [*mut u8; 2] {
-    [SLOTS[0].load(Ordering::Relaxed), SLOTS[1].load(Ordering::Relaxed)]
+    [
+        SLOTS[0].load(Ordering::Relaxed),
+        SLOTS[1].load(Ordering::Relaxed),
+    ]
 }
 
 /// Put the slots back as [`save`] found them. After the kernel abandons a

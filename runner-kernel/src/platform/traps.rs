@@ -14,7 +14,8 @@ use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use crate::arch::cpu;
 use crate::exceptions::{self, Action, Category, ExceptionContext};
 
-type WasmtimeTrapHandler = extern "C" fn(ip: usize, fp: usize, has_faulting_addr: bool, faulting_addr: usize);
+type WasmtimeTrapHandler =
+    extern "C" fn(ip: usize, fp: usize, has_faulting_addr: bool, faulting_addr: usize);
 
 static WASMTIME_HANDLER: AtomicUsize = AtomicUsize::new(0);
 

@@ -35,7 +35,9 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
-use traplab_injectors::{CallEnd, Injector, Machine, Refused, Register, TargetFacts, TriggerPoint, classify, plan};
+use traplab_injectors::{
+    CallEnd, Injector, Machine, Refused, Register, TargetFacts, TriggerPoint, classify, plan,
+};
 use traplab_suite::{Campaign, CampaignTarget, EngineVariant, Suite, TrapMode, Workload, engine};
 use traplab_wire::{Injection, Outcome, Record};
 use wasmtime::{Engine, Instance, Module, Store, Trap, TypedFunc};
@@ -81,19 +83,42 @@ struct Live {
 
 fn instantiate(engine: &Engine, target_module: &Module, export: &str) -> Result<Live, String> {
     let mut store = Store::new(engine, ());
-    let instance = Instance::new(&mut store, target_module, &[]).map_err(|e| format!("instantiate: {e:?}"))?;
-    let func = instance.get_typed_func::<(i32, i32), i32>(&mut store, export).map_err(|e| format!("export {export}: {e:?}"))?;
-    let memory = instance.get_memory(&mut store, "memory").ok_or("the module exports no `memory`")?;
-    let memory = (memory.data_ptr(&store) as u64, memory.data_size(&store) as u64);
-    Ok(Live { store, func, memory })
+    let instance =
+        Instance::new(&mut store, target_module, &[]).map_err(|e| format!("instantiate: {e:?}"))?;
+    let func = instance
+        .get_typed_func::<(i32, i32), i32>(&mut store, export)
+        .map_err(|e| format!("export {export}: {e:?}"))?;
+    let memory = instance
+        .get_memory(&mut store, "memory")
+        .ok_or("the module exports no `memory`")?;
+    let memory = (
+        memory.data_ptr(&store) as u64,
+        memory.data_size(&store) as u64,
+    );
+    Ok(Live {
+        store,
+        func,
+        memory,
+    })
 }
 
-fn load<'a>(engine: &Engine, suite: &Suite<'_>, resolved: &'a CampaignTarget, workload: &'a Workload, trap_mode: TrapMode) -> Result<Target<'a>, String> {
-    let artifact = workload.artifact(trap_mode).ok_or_else(|| format!("no {} artifact for {}", trap_mode.name(), workload.name))?;
-    let bytes = suite.artifact_bytes(workload, artifact).map_err(|e| e.to_string())?;
+fn load<'a>(
+    engine: &Engine,
+    suite: &Suite<'_>,
+    resolved: &'a CampaignTarget,
+    workload: &'a Workload,
+    trap_mode: TrapMode,
+) -> Result<Target<'a>, String> {
+    let artifact = workload
+        .artifact(trap_mode)
+        .ok_or_else(|| format!("no {} artifact for {}", trap_mode.name(), workload.name))?;
+    let bytes = suite
+        .artifact_bytes(workload, artifact)
+        .map_err(|e| e.to_string())?;
     // SAFETY: the bytes passed their SHA-256 check against the verified
     // manifest and come from `engine_config` on the host.
-    let module = unsafe { Module::deserialize(engine, bytes) }.map_err(|e| format!("deserialize: {e:?}"))?;
+    let module =
+        unsafe { Module::deserialize(engine, bytes) }.map_err(|e| format!("deserialize: {e:?}"))?;
     let image = module.image_range();
     let image = (image.start as u64, image.end as u64);
     let text = module.text();
@@ -104,9 +129,15 @@ fn load<'a>(engine: &Engine, suite: &Suite<'_>, resolved: &'a CampaignTarget, wo
     // Accessed bits: cleared now, set by the CPU during one clean call, so
     // they name exactly the data pages a call touches.
     mm::accessed_pages(live.memory.0, live.memory.1, true);
-    let value = live.func.call(&mut live.store, args).map_err(|e| format!("clean call: {e:?}"))?;
+    let value = live
+        .func
+        .call(&mut live.store, args)
+        .map_err(|e| format!("clean call: {e:?}"))?;
     if value != resolved.golden {
-        return Err(format!("clean call returned {value}, golden is {}", resolved.golden));
+        return Err(format!(
+            "clean call returned {value}, golden is {}",
+            resolved.golden
+        ));
     }
     let touched_pages = mm::accessed_pages(live.memory.0, live.memory.1, false);
     // The clean duration scales async trigger points and the watchdog:
@@ -123,13 +154,23 @@ fn load<'a>(engine: &Engine, suite: &Suite<'_>, resolved: &'a CampaignTarget, wo
     // functions a call spends its time in, found by sampling the PC with
     // the timer. A module holds many functions; a `ud2` in one the call
     // never runs would say nothing.
-    let hot = hot_functions(&module, &mut live, args, clean_cycles, (text_start, text_len));
+    let hot = hot_functions(
+        &module,
+        &mut live,
+        args,
+        clean_cycles,
+        (text_start, text_len),
+    );
     let code_sites: Vec<u64> = module
         .address_map()
         .into_iter()
         .flatten()
         .map(|(offset, _)| offset as u64)
-        .filter(|offset| hot.iter().any(|&(start, end)| (start..end).contains(offset)) && *offset + 2 <= text_len)
+        .filter(|offset| {
+            hot.iter()
+                .any(|&(start, end)| (start..end).contains(offset))
+                && *offset + 2 <= text_len
+        })
         .collect();
     Ok(Target {
         resolved,
@@ -148,7 +189,8 @@ fn load<'a>(engine: &Engine, suite: &Suite<'_>, resolved: &'a CampaignTarget, wo
 }
 
 /// PCs sampled by [`on_sample`].
-static SAMPLES: [core::sync::atomic::AtomicU64; 256] = [const { core::sync::atomic::AtomicU64::new(0) }; 256];
+static SAMPLES: [core::sync::atomic::AtomicU64; 256] =
+    [const { core::sync::atomic::AtomicU64::new(0) }; 256];
 static SAMPLED: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
 static SAMPLE_INTERVAL: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
@@ -164,7 +206,13 @@ fn on_sample(frame: &mut TrapFrame) {
 
 /// Text ranges `(start, end)` of the functions a clean call was caught
 /// running in, sampling about 50 PCs per call for up to 8 calls.
-fn hot_functions(module: &Module, live: &mut Live, args: (i32, i32), clean_cycles: u64, text: (u64, u64)) -> Vec<(u64, u64)> {
+fn hot_functions(
+    module: &Module,
+    live: &mut Live,
+    args: (i32, i32),
+    clean_cycles: u64,
+    text: (u64, u64),
+) -> Vec<(u64, u64)> {
     SAMPLED.store(0, Ordering::Relaxed);
     SAMPLE_INTERVAL.store((clean_cycles / 50).max(1_000), Ordering::Relaxed);
     timer::set_handler(Some(on_sample));
@@ -179,11 +227,22 @@ fn hot_functions(module: &Module, live: &mut Live, args: (i32, i32), clean_cycle
         }
     }
     timer::set_handler(Some(on_timer));
-    let functions: Vec<(u64, u64)> = module.functions().map(|f| (f.offset as u64, (f.offset + f.len) as u64)).collect();
+    let functions: Vec<(u64, u64)> = module
+        .functions()
+        .map(|f| (f.offset as u64, (f.offset + f.len) as u64))
+        .collect();
     let mut hot: Vec<(u64, u64)> = Vec::new();
     for sample in SAMPLES.iter().take(SAMPLED.load(Ordering::Relaxed)) {
-        let Some(offset) = sample.load(Ordering::Relaxed).checked_sub(text.0).filter(|&o| o < text.1) else { continue };
-        if let Some(&f) = functions.iter().find(|(start, end)| (*start..*end).contains(&offset))
+        let Some(offset) = sample
+            .load(Ordering::Relaxed)
+            .checked_sub(text.0)
+            .filter(|&o| o < text.1)
+        else {
+            continue;
+        };
+        if let Some(&f) = functions
+            .iter()
+            .find(|(start, end)| (*start..*end).contains(&offset))
             && !hot.contains(&f)
         {
             hot.push(f);
@@ -204,7 +263,10 @@ struct KernelMachine {
 
 impl KernelMachine {
     fn linear(&self, offset: u64, len: usize) -> Result<*mut u8, Refused> {
-        if offset.checked_add(len as u64).is_none_or(|end| end > self.memory.1) {
+        if offset
+            .checked_add(len as u64)
+            .is_none_or(|end| end > self.memory.1)
+        {
             return Err(Refused("outside linear memory"));
         }
         Ok((self.memory.0 + offset) as *mut u8)
@@ -355,7 +417,12 @@ struct Observed {
     returned_tsc: u64,
 }
 
-fn observe(target: &Target<'_>, live: &mut Live, trial: &mut Trial, start_offset: Option<u64>) -> Observed {
+fn observe(
+    target: &Target<'_>,
+    live: &mut Live,
+    trial: &mut Trial,
+    start_offset: Option<u64>,
+) -> Observed {
     let args = (target.resolved.args[0], target.resolved.args[1]);
     let landing = jit_gate::landing_address();
     // Faults in runtime code during the call are the instance's too: a
@@ -372,7 +439,9 @@ fn observe(target: &Target<'_>, live: &mut Live, trial: &mut Trial, start_offset
     let (before, _) = exceptions::counters();
     let t0 = cpu::stamp();
     trial.inject_at = start_offset.map(|d| t0 + d);
-    trial.watchdog_span = target.clean_cycles.saturating_mul(u64::from(trial.watchdog_factor));
+    trial.watchdog_span = target
+        .clean_cycles
+        .saturating_mul(u64::from(trial.watchdog_factor));
     trial.watchdog_at = t0 + trial.watchdog_span;
     TRIAL.store(trial as *mut Trial, Ordering::Release);
     timer::arm_at(trial.inject_at.unwrap_or(trial.watchdog_at));
@@ -392,10 +461,20 @@ fn observe(target: &Target<'_>, live: &mut Live, trial: &mut Trial, start_offset
     let (after, last) = exceptions::counters();
     let vector = if after > before { last } else { None };
     match result {
-        Some(Ok(v)) => Observed { end: CallEnd::Returned(v), trap: None, vector, detail: None, fault_tsc: None, returned_tsc },
+        Some(Ok(v)) => Observed {
+            end: CallEnd::Returned(v),
+            trap: None,
+            vector,
+            detail: None,
+            fault_tsc: None,
+            returned_tsc,
+        },
         Some(Err(e)) => Observed {
             end: CallEnd::Trapped,
-            trap: Some(e.downcast_ref::<Trap>().map_or_else(|| format!("{e:?}"), |t| format!("{t:?}"))),
+            trap: Some(
+                e.downcast_ref::<Trap>()
+                    .map_or_else(|| format!("{e:?}"), |t| format!("{t:?}")),
+            ),
             vector,
             detail: None,
             fault_tsc: (after > before).then(idt::last_stub_tsc),
@@ -404,11 +483,22 @@ fn observe(target: &Target<'_>, live: &mut Live, trial: &mut Trial, start_offset
         None => {
             tls::restore(saved_tls);
             if let Some(at) = trial.watchdog_tsc {
-                let mut detail = format!("stopped after {} cycles ({}x the clean call)", at - t0, trial.watchdog_factor);
+                let mut detail = format!(
+                    "stopped after {} cycles ({}x the clean call)",
+                    at - t0,
+                    trial.watchdog_factor
+                );
                 if let Some(rip) = trial.stuck_at {
                     detail.push_str(&format!(", outside the target's code at {}", place(rip)));
                 }
-                return Observed { end: CallEnd::Watchdog, trap: None, vector: None, detail: Some(detail), fault_tsc: Some(at), returned_tsc };
+                return Observed {
+                    end: CallEnd::Watchdog,
+                    trap: None,
+                    vector: None,
+                    detail: Some(detail),
+                    fault_tsc: Some(at),
+                    returned_tsc,
+                };
             }
             let panic = fault::take_contained_panic();
             let detail = match (exceptions::last_contained(), panic) {
@@ -445,7 +535,12 @@ fn discard(live: Live) -> Option<String> {
     // Any code may fault here (wasmtime's drop paths are kernel code); the
     // dispatcher and the panic handler still refuse while the heap or page
     // mapper is locked.
-    exceptions::set_containment(Some(Containment { code: (0, 0), data: (0, 0), anywhere: true, landing: jit_gate::landing_address() }));
+    exceptions::set_containment(Some(Containment {
+        code: (0, 0),
+        data: (0, 0),
+        anywhere: true,
+        landing: jit_gate::landing_address(),
+    }));
     let saved_tls = tls::save();
     let mut slot = Some(live);
     let done = jit_gate::contain_on(Some(trial_stack()), || drop(slot.take()));
@@ -456,22 +551,27 @@ fn discard(live: Live) -> Option<String> {
     // What the abandoned drop had not freed yet stays allocated: leaked,
     // never freed twice.
     tls::restore(saved_tls);
-    Some(match (fault::take_contained_panic(), exceptions::last_contained()) {
-        (Some(message), _) => format!("teardown panic: {message}"),
-        (None, Some((v, rip, cr2))) => {
-            let at = place(rip);
-            match cr2 {
-                Some(addr) => format!("teardown fault: vector {v} at {at}, address {addr:#x}"),
-                None => format!("teardown fault: vector {v} at {at}"),
+    Some(
+        match (fault::take_contained_panic(), exceptions::last_contained()) {
+            (Some(message), _) => format!("teardown panic: {message}"),
+            (None, Some((v, rip, cr2))) => {
+                let at = place(rip);
+                match cr2 {
+                    Some(addr) => format!("teardown fault: vector {v} at {at}, address {addr:#x}"),
+                    None => format!("teardown fault: vector {v} at {at}"),
+                }
             }
-        }
-        (None, None) => "teardown abandoned".to_string(),
-    })
+            (None, None) => "teardown abandoned".to_string(),
+        },
+    )
 }
 
 /// `function+0xoffset` of a kernel address, or the address.
 fn place(rip: u64) -> String {
-    crate::symbols::lookup(rip).map_or_else(|| format!("{rip:#x}"), |(name, off)| format!("{name}+{off:#x}"))
+    crate::symbols::lookup(rip).map_or_else(
+        || format!("{rip:#x}"),
+        |(name, off)| format!("{name}+{off:#x}"),
+    )
 }
 
 /// Size of the stack trials run on: wasm's own limit plus room for the
@@ -487,17 +587,26 @@ fn trial_stack() -> u64 {
     static TOP: spin::Once<u64> = spin::Once::new();
     *TOP.call_once(|| {
         let guard = 4096;
-        let base = mm::reserve(TRIAL_STACK_BYTES + guard).expect("address space for the trial stack");
-        mm::protect(base + guard, TRIAL_STACK_BYTES, Some(crate::arch::paging::Protection { write: true, execute: false }))
-            .expect("frames for the trial stack");
+        let base =
+            mm::reserve(TRIAL_STACK_BYTES + guard).expect("address space for the trial stack");
+        mm::protect(
+            base + guard,
+            TRIAL_STACK_BYTES,
+            Some(crate::arch::paging::Protection {
+                write: true,
+                execute: false,
+            }),
+        )
+        .expect("frames for the trial stack");
         base + guard + TRIAL_STACK_BYTES
     })
 }
 
-
 /// Run the suite's campaign, if it has one and it is selected.
 pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
-    let Some(campaign) = &suite.manifest.campaign else { return };
+    let Some(campaign) = &suite.manifest.campaign else {
+        return;
+    };
     let name = experiment(campaign);
     if !selected(opts, &name) {
         return;
@@ -510,7 +619,9 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
         return fail(format!("invalid spec: {e}"));
     }
     if campaign.targets.len() != spec.targets.len() {
-        return fail("the manifest resolves a different number of targets than the spec names".to_string());
+        return fail(
+            "the manifest resolves a different number of targets than the spec names".to_string(),
+        );
     }
     let Some(variant) = EngineVariant::from_label(config) else {
         return fail(format!("unknown config {config:?}"));
@@ -525,21 +636,46 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
     };
     let mut targets = Vec::new();
     for resolved in &campaign.targets {
-        let Some(workload) = suite.manifest.workloads.iter().find(|w| w.name == resolved.workload) else {
-            return fail(format!("target {} is not a workload of the suite", resolved.workload));
+        let Some(workload) = suite
+            .manifest
+            .workloads
+            .iter()
+            .find(|w| w.name == resolved.workload)
+        else {
+            return fail(format!(
+                "target {} is not a workload of the suite",
+                resolved.workload
+            ));
         };
         match load(&engine, suite, resolved, workload, variant.trap_mode) {
             Ok(t) => {
                 let context = format!("{} {config}", t.workload.name);
-                emit_metric("campaign_clean_call_cycles", t.clean_cycles, "cycles", &context);
-                emit_metric("campaign_touched_pages", t.touched_pages.len() as u64, "pages", &context);
-                emit_metric("campaign_code_sites", t.code_sites.len() as u64, "sites", &context);
+                emit_metric(
+                    "campaign_clean_call_cycles",
+                    t.clean_cycles,
+                    "cycles",
+                    &context,
+                );
+                emit_metric(
+                    "campaign_touched_pages",
+                    t.touched_pages.len() as u64,
+                    "pages",
+                    &context,
+                );
+                emit_metric(
+                    "campaign_code_sites",
+                    t.code_sites.len() as u64,
+                    "sites",
+                    &context,
+                );
                 targets.push(t);
             }
             Err(why) => return fail(format!("{}: {why}", resolved.workload)),
         }
     }
-    let registers: Vec<Vec<Register>> = (0..spec.injectors.len()).map(|i| spec.registers(i)).collect();
+    let registers: Vec<Vec<Register>> = (0..spec.injectors.len())
+        .map(|i| spec.registers(i))
+        .collect();
     let mut lives: Vec<Option<Live>> = Vec::new();
     for t in &targets {
         match instantiate(&engine, &t.module, &t.workload.export) {
@@ -554,13 +690,22 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
     let started = cpu::stamp();
     let mut failure = None;
     let mut counts = [0u64; Outcome::ALL.len()];
-    let (first, end) = opts.injections.map_or((0, spec.count), |(a, b)| (a.min(spec.count), b.min(spec.count)));
+    let (first, end) = opts.injections.map_or((0, spec.count), |(a, b)| {
+        (a.min(spec.count), b.min(spec.count))
+    });
     for index in first..end {
         let (planned, mut rng) = plan(spec, index);
         let ispec = &spec.injectors[planned.injector];
         let target = &targets[planned.target];
-        fault::set_during(&format!("campaign {} injection {index} {} {}", spec.name, ispec.kind.name(), target.workload.name));
-        let mut live = lives[planned.target].take().expect("an instance is ready between trials");
+        fault::set_during(&format!(
+            "campaign {} injection {index} {} {}",
+            spec.name,
+            ispec.kind.name(),
+            target.workload.name
+        ));
+        let mut live = lives[planned.target]
+            .take()
+            .expect("an instance is ready between trials");
         let facts = TargetFacts {
             touched_pages: &target.touched_pages,
             code_sites: &target.code_sites,
@@ -593,7 +738,9 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
                     match live.func.call(&mut live.store, args) {
                         Ok(v) if v == target.resolved.golden => {}
                         other => {
-                            failure = Some(format!("injection {index}: clean call {call} before injecting returned {other:?}"));
+                            failure = Some(format!(
+                                "injection {index}: clean call {call} before injecting returned {other:?}"
+                            ));
                         }
                     }
                 }
@@ -616,7 +763,11 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
         let observed = observe(target, &mut live, &mut trial, start_offset);
         let mut injector = trial.injector;
         injector.disarm(&mut trial.machine);
-        let mut outcome = if trial.fired { classify(&observed.end, target.resolved.golden) } else { Outcome::Masked };
+        let mut outcome = if trial.fired {
+            classify(&observed.end, target.resolved.golden)
+        } else {
+            Outcome::Masked
+        };
         let mut detail = observed.detail;
         // A fault needs a fresh instance; so does every other ending,
         // since the injection may have left the old one corrupted.
@@ -636,12 +787,16 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
         match fresh {
             Ok(l) => lives[planned.target] = Some(l),
             Err(why) => {
-                failure = Some(format!("injection {index}: no fresh instance after it: {why}"));
+                failure = Some(format!(
+                    "injection {index}: no fresh instance after it: {why}"
+                ));
             }
         }
         let detail = match (trial.fired, trial.refused, detail) {
             (false, Some(why), _) => Some(format!("not fired: {why}")),
-            (false, None, _) => Some("not fired: the call returned before the trigger point".to_string()),
+            (false, None, _) => {
+                Some("not fired: the call returned before the trigger point".to_string())
+            }
             (true, _, detail) => detail,
         };
         let result = match observed.end {
@@ -664,7 +819,9 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
             vector: observed.vector,
             result,
             detail,
-            trap_cycles: observed.fault_tsc.map(|f| observed.returned_tsc.saturating_sub(f)),
+            trap_cycles: observed
+                .fault_tsc
+                .map(|f| observed.returned_tsc.saturating_sub(f)),
             recovery_cycles: observed.fault_tsc.map(|f| ready.saturating_sub(f)),
         }));
         if failure.is_some() {
@@ -684,7 +841,12 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
     emit_metric("frames_in_use_before", frames_before, "frames", &context);
     emit_metric("frames_in_use_after", frames_after, "frames", &context);
     for (outcome, n) in Outcome::ALL.iter().zip(counts) {
-        emit_metric(&format!("outcome_{}", outcome.name()), n, "injections", &context);
+        emit_metric(
+            &format!("outcome_{}", outcome.name()),
+            n,
+            "injections",
+            &context,
+        );
     }
     // No `samples` records: the injections are the data.
     emit_result(&name, config, 0, None, None, failure);

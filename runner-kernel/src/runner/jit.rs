@@ -19,11 +19,13 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::str::FromStr;
 
+use cranelift_codegen::Context;
 use cranelift_codegen::control::ControlPlane;
-use cranelift_codegen::ir::{AbiParam, Function, InstBuilder, MemFlagsData, Signature, TrapCode, UserFuncName, Value, types};
+use cranelift_codegen::ir::{
+    AbiParam, Function, InstBuilder, MemFlagsData, Signature, TrapCode, UserFuncName, Value, types,
+};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
-use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use target_lexicon::Triple;
 use traplab_wire::TrapSignature;
@@ -50,7 +52,9 @@ const NULL_PAGE_ADDRESS: i64 = 0x10;
 fn isa() -> Result<OwnedTargetIsa, String> {
     let mut flags = settings::builder();
     for (name, value) in [("opt_level", "speed"), ("preserve_frame_pointers", "true")] {
-        flags.set(name, value).map_err(|e| format!("cranelift flag {name}: {e}"))?;
+        flags
+            .set(name, value)
+            .map_err(|e| format!("cranelift flag {name}: {e}"))?;
     }
     // Baseline x86-64 ISA flags: the generated code uses integer ops only.
     let triple = Triple::from_str("x86_64-unknown-none").map_err(|e| format!("triple: {e}"))?;
@@ -158,16 +162,36 @@ impl Executable {
     fn map(code: &[u8]) -> Result<Executable, String> {
         let len = code.len() as u64;
         let base = mm::reserve(len).map_err(|e| format!("reserve: {e:?}"))?;
-        mm::protect(base, len, Some(Protection { write: true, execute: false })).map_err(|e| format!("map: {e:?}"))?;
+        mm::protect(
+            base,
+            len,
+            Some(Protection {
+                write: true,
+                execute: false,
+            }),
+        )
+        .map_err(|e| format!("map: {e:?}"))?;
         // SAFETY: [base, base+len) was just mapped writable and is ours.
         unsafe { core::ptr::copy_nonoverlapping(code.as_ptr(), base as *mut u8, code.len()) };
-        mm::protect(base, len, Some(Protection { write: false, execute: true })).map_err(|e| format!("protect: {e:?}"))?;
+        mm::protect(
+            base,
+            len,
+            Some(Protection {
+                write: false,
+                execute: true,
+            }),
+        )
+        .map_err(|e| format!("protect: {e:?}"))?;
         Ok(Executable { base, len })
     }
 
     /// Call with recovery: faults inside the code land back here as `Err`.
     fn call(&self, a: i64, b: i64) -> Result<i64, ()> {
-        exceptions::set_recovery_region(Some((self.base, self.base + self.len, jit_gate::landing_address())));
+        exceptions::set_recovery_region(Some((
+            self.base,
+            self.base + self.len,
+            jit_gate::landing_address(),
+        )));
         // SAFETY: the code was compiled by Cranelift for System V with
         // signature (i64, i64) -> i64, and its faults are routed to the
         // gate's landing pad by the recovery region set above.
@@ -188,7 +212,9 @@ fn compile(isa: &OwnedTargetIsa, func: Function) -> Result<(Vec<u8>, u64), Strin
     let mut ctx = Context::for_function(func);
     let mut ctrl = ControlPlane::default();
     let t0 = cpu::stamp();
-    let code = ctx.compile(&**isa, &mut ctrl).map_err(|e| format!("compile: {:?}", e.inner))?;
+    let code = ctx
+        .compile(&**isa, &mut ctrl)
+        .map_err(|e| format!("compile: {:?}", e.inner))?;
     let t1 = cpu::stamp();
     Ok((code.code_buffer().to_vec(), t1 - t0))
 }
@@ -247,9 +273,21 @@ fn chain(isa: &OwnedTargetIsa, n: usize, opts: &Options) {
     sorted.sort_unstable();
     let median = sorted[sorted.len() / 2];
     emit_series(&compile_name, CONFIG, &compile_series);
-    emit_metric("cycles_per_clif_inst", median / n as u64, "cycles", &compile_name);
+    emit_metric(
+        "cycles_per_clif_inst",
+        median / n as u64,
+        "cycles",
+        &compile_name,
+    );
     emit_metric("code_bytes", code.len() as u64, "bytes", &compile_name);
-    emit_result(&compile_name, CONFIG, compile_series.total.len(), None, None, None);
+    emit_result(
+        &compile_name,
+        CONFIG,
+        compile_series.total.len(),
+        None,
+        None,
+        None,
+    );
 
     if !selected(opts, &exec_name) {
         return;
@@ -268,7 +306,9 @@ fn chain(isa: &OwnedTargetIsa, n: usize, opts: &Options) {
         let result = exe.call(ARGS.0, ARGS.1);
         let t1 = cpu::stamp();
         if result != Ok(expected) {
-            failure = Some(format!("iteration {i}: returned {result:?}, expected Ok({expected})"));
+            failure = Some(format!(
+                "iteration {i}: returned {result:?}, expected Ok({expected})"
+            ));
             break;
         }
         if i >= opts.warmup {
@@ -285,12 +325,21 @@ fn fault_site(isa: &OwnedTargetIsa, which: &str, vector: u8, opts: &Options) {
         return;
     }
     fault::set_during(&format!("{name} {CONFIG}"));
-    let expected = TrapSignature { trap: None, vector: Some(vector) };
-    let exe = match compile(isa, fault_function(isa, which)).and_then(|(code, _)| Executable::map(&code)) {
+    let expected = TrapSignature {
+        trap: None,
+        vector: Some(vector),
+    };
+    let exe = match compile(isa, fault_function(isa, which))
+        .and_then(|(code, _)| Executable::map(&code))
+    {
         Ok(e) => e,
         Err(why) => return emit_result(&name, CONFIG, 0, Some(expected), None, Some(why)),
     };
-    let args = if which == "pf" { (NULL_PAGE_ADDRESS, 0) } else { (7, 0) };
+    let args = if which == "pf" {
+        (NULL_PAGE_ADDRESS, 0)
+    } else {
+        (7, 0)
+    };
     let mut series = Series::with_capacity(opts.samples as usize, false);
     let mut failure = None;
     let mut observed = None;
@@ -301,9 +350,15 @@ fn fault_site(isa: &OwnedTargetIsa, which: &str, vector: u8, opts: &Options) {
         let result = exe.call(args.0, args.1);
         let t1 = cpu::stamp();
         let (after, last) = exceptions::counters();
-        let seen = TrapSignature { trap: None, vector: if after == before + 1 { last } else { None } };
+        let seen = TrapSignature {
+            trap: None,
+            vector: if after == before + 1 { last } else { None },
+        };
         if result.is_ok() || seen != expected {
-            failure = Some(format!("iteration {i}: returned {result:?} after {} exception(s), last vector {last:?}", after - before));
+            failure = Some(format!(
+                "iteration {i}: returned {result:?} after {} exception(s), last vector {last:?}",
+                after - before
+            ));
             observed = Some(seen);
             break;
         }
@@ -313,5 +368,12 @@ fn fault_site(isa: &OwnedTargetIsa, which: &str, vector: u8, opts: &Options) {
         }
     }
     emit_series(&name, CONFIG, &series);
-    emit_result(&name, CONFIG, series.total.len(), Some(expected), observed, failure);
+    emit_result(
+        &name,
+        CONFIG,
+        series.total.len(),
+        Some(expected),
+        observed,
+        failure,
+    );
 }

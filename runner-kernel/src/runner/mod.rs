@@ -19,7 +19,10 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use traplab_wire::{ExperimentResult, MAX_BATCH, Metric, Planned, Record, Samples, Stage, Status, TRAP_STAGES, TrapSignature, Unit};
+use traplab_wire::{
+    ExperimentResult, MAX_BATCH, Metric, Planned, Record, Samples, Stage, Status, TRAP_STAGES,
+    TrapSignature, Unit,
+};
 
 use crate::arch::cpu;
 use crate::cmdline::Options;
@@ -51,7 +54,10 @@ pub fn emit_series(experiment: &str, config: &str, series: &Series) {
             TRAP_STAGES
                 .iter()
                 .zip(stages)
-                .map(|(name, values)| Stage { name: name.to_string(), values: values[first..first + chunk.len()].to_vec() })
+                .map(|(name, values)| Stage {
+                    name: name.to_string(),
+                    values: values[first..first + chunk.len()].to_vec(),
+                })
                 .collect()
         });
         report::emit(Record::Samples(Samples {
@@ -76,7 +82,11 @@ pub fn emit_result(
     report::emit(Record::Result(ExperimentResult {
         experiment: experiment.to_string(),
         config: config.to_string(),
-        status: if failure.is_some() { Status::Failed } else { Status::Ok },
+        status: if failure.is_some() {
+            Status::Failed
+        } else {
+            Status::Ok
+        },
         samples: samples as u32,
         expected,
         observed,
@@ -108,7 +118,9 @@ pub fn stamp_overhead() -> u64 {
 }
 
 pub fn selected(opts: &Options, experiment: &str) -> bool {
-    opts.only.as_deref().is_none_or(|prefix| experiment.starts_with(prefix))
+    opts.only
+        .as_deref()
+        .is_none_or(|prefix| experiment.starts_with(prefix))
 }
 
 /// Every experiment this run will attempt, for the header.
@@ -116,7 +128,11 @@ pub fn plan(opts: &Options, manifest: Option<&traplab_suite::Manifest>) -> Vec<P
     let mut plan = Vec::new();
     let mut add = |experiment: &str, config: &str| {
         if selected(opts, experiment) {
-            plan.push(Planned { experiment: experiment.to_string(), config: config.to_string(), samples: opts.samples });
+            plan.push(Planned {
+                experiment: experiment.to_string(),
+                config: config.to_string(),
+                samples: opts.samples,
+            });
         }
     };
     for raw in &raw::RAW_EXPERIMENTS {
@@ -127,24 +143,40 @@ pub fn plan(opts: &Options, manifest: Option<&traplab_suite::Manifest>) -> Vec<P
     }
     if let Some(manifest) = manifest {
         for variant in &opts.variants {
-            for workload in manifest.workloads.iter().filter(|w| wasm::runs_under(w, *variant)) {
+            for workload in manifest
+                .workloads
+                .iter()
+                .filter(|w| wasm::runs_under(w, *variant))
+            {
                 add(&workload.name, variant.label());
             }
         }
-        for workload in manifest.workloads.iter().filter(|w| native::twin(w).is_some()) {
+        for workload in manifest
+            .workloads
+            .iter()
+            .filter(|w| native::twin(w).is_some())
+        {
             add(&workload.name, native::CONFIG);
         }
         if let Some(campaign) = &manifest.campaign {
             let name = campaign::experiment(campaign);
             if selected(opts, &name) {
-                plan.push(Planned { experiment: name, config: campaign.spec.config.clone(), samples: campaign.spec.count });
+                plan.push(Planned {
+                    experiment: name,
+                    config: campaign.spec.config.clone(),
+                    samples: campaign.spec.count,
+                });
             }
         }
         // One plan entry per script and config (its `samples` counts the
         // commands): a spec suite has tens of thousands of commands, and the
         // header is one line.
         for variant in wast::VARIANTS {
-            for script in manifest.scripts.iter().filter(|s| selected(opts, &format!("wast.{}", s.name))) {
+            for script in manifest
+                .scripts
+                .iter()
+                .filter(|s| selected(opts, &format!("wast.{}", s.name)))
+            {
                 plan.push(Planned {
                     experiment: format!("wast.{}", script.name),
                     config: variant.label().to_string(),
@@ -163,7 +195,10 @@ pub fn run_raw(opts: &Options) {
             continue;
         }
         crate::fault::set_during(&format!("{} {}", experiment.name, raw::RAW_CONFIG));
-        let expected = TrapSignature { trap: None, vector: Some(experiment.vector) };
+        let expected = TrapSignature {
+            trap: None,
+            vector: Some(experiment.vector),
+        };
         let mut series = Series::with_capacity(opts.samples as usize, false);
         let mut failure = None;
         let mut observed = None;
@@ -174,7 +209,10 @@ pub fn run_raw(opts: &Options) {
             (experiment.raise)();
             let t1 = cpu::stamp();
             let (after, vector) = exceptions::counters();
-            let seen = TrapSignature { trap: None, vector: if after > before { vector } else { None } };
+            let seen = TrapSignature {
+                trap: None,
+                vector: if after > before { vector } else { None },
+            };
             if after != before + 1 || seen != expected {
                 failure = Some(format!(
                     "iteration {i}: {} exception(s), last vector {:?}; expected exactly one, vector {}",
@@ -191,7 +229,14 @@ pub fn run_raw(opts: &Options) {
             }
         }
         emit_series(experiment.name, raw::RAW_CONFIG, &series);
-        emit_result(experiment.name, raw::RAW_CONFIG, series.total.len(), Some(expected), observed, failure);
+        emit_result(
+            experiment.name,
+            raw::RAW_CONFIG,
+            series.total.len(),
+            Some(expected),
+            observed,
+            failure,
+        );
     }
 }
 
@@ -205,9 +250,27 @@ pub fn check_double_registration() {
     for category in exceptions::Category::ALL {
         match exceptions::register_handler(category, other_handler) {
             Err(exceptions::AlreadyRegistered(c)) if c == category => {}
-            Err(other) => failure = Some(format!("{}: refused for the wrong category {:?}", category.name(), other.0)),
-            Ok(()) => failure = Some(format!("{}: a second handler was accepted", category.name())),
+            Err(other) => {
+                failure = Some(format!(
+                    "{}: refused for the wrong category {:?}",
+                    category.name(),
+                    other.0
+                ))
+            }
+            Ok(()) => {
+                failure = Some(format!(
+                    "{}: a second handler was accepted",
+                    category.name()
+                ))
+            }
         }
     }
-    emit_result("check.double_registration_refused", raw::RAW_CONFIG, 0, None, None, failure);
+    emit_result(
+        "check.double_registration_refused",
+        raw::RAW_CONFIG,
+        0,
+        None,
+        None,
+        failure,
+    );
 }

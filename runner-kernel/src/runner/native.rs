@@ -21,7 +21,9 @@ pub const CONFIG: &str = "native";
 
 /// The twin of a compute workload, if the kernel links one.
 pub fn twin(workload: &Workload) -> Option<&'static ComputeKernel> {
-    (workload.kind == WorkloadKind::Compute).then(|| traplab_compute::native(&workload.name)).flatten()
+    (workload.kind == WorkloadKind::Compute)
+        .then(|| traplab_compute::native(&workload.name))
+        .flatten()
 }
 
 /// Time the twin of `workload` (if it has one), checking every result.
@@ -36,10 +38,15 @@ pub fn run_twin(workload: &Workload, opts: &Options) {
     cpu::disable_interrupts();
     for i in 0..warmup + samples {
         let t0 = cpu::stamp();
-        let result = core::hint::black_box(kernel.run)(core::hint::black_box(args.0), core::hint::black_box(args.1));
+        let result = core::hint::black_box(kernel.run)(
+            core::hint::black_box(args.0),
+            core::hint::black_box(args.1),
+        );
         let t1 = cpu::stamp();
         if result != expected {
-            failure = Some(format!("iteration {i}: returned {result}, expected {expected}"));
+            failure = Some(format!(
+                "iteration {i}: returned {result}, expected {expected}"
+            ));
             break;
         }
         if i >= warmup {
@@ -49,5 +56,12 @@ pub fn run_twin(workload: &Workload, opts: &Options) {
     let context = format!("{} {CONFIG}", workload.name);
     emit_metric("soft_float", u64::from(kernel.uses_float), "bool", &context);
     emit_series(&workload.name, CONFIG, &series);
-    emit_result(&workload.name, CONFIG, series.total.len(), None, None, failure);
+    emit_result(
+        &workload.name,
+        CONFIG,
+        series.total.len(),
+        None,
+        None,
+        failure,
+    );
 }

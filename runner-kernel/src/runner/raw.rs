@@ -93,12 +93,42 @@ fn touch_demand_page() {
 }
 
 pub const RAW_EXPERIMENTS: [RawExperiment; 6] = [
-    RawExperiment { name: "raw.pf", vector: 0x0E, prepare: nothing, raise: raise_page_fault },
-    RawExperiment { name: "raw.ud", vector: 0x06, prepare: nothing, raise: raise_invalid_opcode },
-    RawExperiment { name: "raw.de", vector: 0x00, prepare: nothing, raise: raise_divide_error },
-    RawExperiment { name: "raw.gp", vector: 0x0D, prepare: nothing, raise: raise_general_protection },
-    RawExperiment { name: "raw.bp", vector: 0x03, prepare: nothing, raise: raise_breakpoint },
-    RawExperiment { name: "raw.pf_demand", vector: 0x0E, prepare: evict_demand_page, raise: touch_demand_page },
+    RawExperiment {
+        name: "raw.pf",
+        vector: 0x0E,
+        prepare: nothing,
+        raise: raise_page_fault,
+    },
+    RawExperiment {
+        name: "raw.ud",
+        vector: 0x06,
+        prepare: nothing,
+        raise: raise_invalid_opcode,
+    },
+    RawExperiment {
+        name: "raw.de",
+        vector: 0x00,
+        prepare: nothing,
+        raise: raise_divide_error,
+    },
+    RawExperiment {
+        name: "raw.gp",
+        vector: 0x0D,
+        prepare: nothing,
+        raise: raise_general_protection,
+    },
+    RawExperiment {
+        name: "raw.bp",
+        vector: 0x03,
+        prepare: nothing,
+        raise: raise_breakpoint,
+    },
+    RawExperiment {
+        name: "raw.pf_demand",
+        vector: 0x0E,
+        prepare: evict_demand_page,
+        raise: touch_demand_page,
+    },
 ];
 
 /// Configuration label of raw experiments.

@@ -72,7 +72,9 @@ fn memory<'a>(caller: &'a mut Caller<'_, Bench>) -> Option<&'a mut [u8]> {
 
 fn put_u32(mem: &mut [u8], at: i32, v: u32) -> bool {
     let at = at as u32 as usize;
-    mem.get_mut(at..at + 4).map(|s| s.copy_from_slice(&v.to_le_bytes())).is_some()
+    mem.get_mut(at..at + 4)
+        .map(|s| s.copy_from_slice(&v.to_le_bytes()))
+        .is_some()
 }
 
 fn get_u32(mem: &[u8], at: usize) -> Option<u32> {
@@ -84,17 +86,28 @@ fn wasi_call(caller: &mut Caller<'_, Bench>, name: &str, p: &[Val]) -> wasmtime:
     let arg = |i: usize| p.get(i).and_then(Val::i32).unwrap_or(0);
     Ok(match name {
         "fd_write" => {
-            let (fd, iovs, iovs_len, nwritten) = (arg(0), arg(1) as u32 as usize, arg(2) as u32 as usize, arg(3));
-            let Some(mem) = memory(caller) else { return Ok(ERRNO_INVAL) };
+            let (fd, iovs, iovs_len, nwritten) = (
+                arg(0),
+                arg(1) as u32 as usize,
+                arg(2) as u32 as usize,
+                arg(3),
+            );
+            let Some(mem) = memory(caller) else {
+                return Ok(ERRNO_INVAL);
+            };
             if !(1..=2).contains(&fd) {
                 return Ok(ERRNO_BADF);
             }
             let mut written = Vec::new();
             for k in 0..iovs_len {
-                let (Some(ptr), Some(len)) = (get_u32(mem, iovs + 8 * k), get_u32(mem, iovs + 8 * k + 4)) else {
+                let (Some(ptr), Some(len)) =
+                    (get_u32(mem, iovs + 8 * k), get_u32(mem, iovs + 8 * k + 4))
+                else {
                     return Ok(ERRNO_INVAL);
                 };
-                let Some(bytes) = mem.get(ptr as usize..ptr as usize + len as usize) else { return Ok(ERRNO_INVAL) };
+                let Some(bytes) = mem.get(ptr as usize..ptr as usize + len as usize) else {
+                    return Ok(ERRNO_INVAL);
+                };
                 written.extend_from_slice(bytes);
             }
             if !put_u32(mem, nwritten, written.len() as u32) {
@@ -103,7 +116,9 @@ fn wasi_call(caller: &mut Caller<'_, Bench>, name: &str, p: &[Val]) -> wasmtime:
             let state = caller.data_mut();
             state.stdout_bytes += written.len() as u64;
             let room = STDOUT_KEEP.saturating_sub(state.stdout.len());
-            state.stdout.extend_from_slice(&written[..written.len().min(room)]);
+            state
+                .stdout
+                .extend_from_slice(&written[..written.len().min(room)]);
             ERRNO_SUCCESS
         }
         "proc_exit" => {
@@ -114,7 +129,9 @@ fn wasi_call(caller: &mut Caller<'_, Bench>, name: &str, p: &[Val]) -> wasmtime:
             let ptr = p.get(2).and_then(Val::i32).unwrap_or(0);
             let hz = caller.data().tsc_hz.max(1);
             let ns = (cpu::stamp() as u128 * 1_000_000_000 / hz as u128) as u64;
-            let Some(mem) = memory(caller) else { return Ok(ERRNO_INVAL) };
+            let Some(mem) = memory(caller) else {
+                return Ok(ERRNO_INVAL);
+            };
             let at = ptr as u32 as usize;
             match mem.get_mut(at..at + 8) {
                 Some(slot) => {
@@ -127,8 +144,12 @@ fn wasi_call(caller: &mut Caller<'_, Bench>, name: &str, p: &[Val]) -> wasmtime:
         "random_get" => {
             let (buf, len) = (arg(0) as u32 as usize, arg(1) as u32 as usize);
             let mut x = caller.data().rng;
-            let Some(mem) = memory(caller) else { return Ok(ERRNO_INVAL) };
-            let Some(out) = mem.get_mut(buf..buf + len) else { return Ok(ERRNO_INVAL) };
+            let Some(mem) = memory(caller) else {
+                return Ok(ERRNO_INVAL);
+            };
+            let Some(out) = mem.get_mut(buf..buf + len) else {
+                return Ok(ERRNO_INVAL);
+            };
             for b in out {
                 // xorshift64: deterministic, so icount runs stay identical.
                 x ^= x << 13;
@@ -140,8 +161,14 @@ fn wasi_call(caller: &mut Caller<'_, Bench>, name: &str, p: &[Val]) -> wasmtime:
             ERRNO_SUCCESS
         }
         "args_sizes_get" | "environ_sizes_get" => {
-            let Some(mem) = memory(caller) else { return Ok(ERRNO_INVAL) };
-            if put_u32(mem, arg(0), 0) && put_u32(mem, arg(1), 0) { ERRNO_SUCCESS } else { ERRNO_INVAL }
+            let Some(mem) = memory(caller) else {
+                return Ok(ERRNO_INVAL);
+            };
+            if put_u32(mem, arg(0), 0) && put_u32(mem, arg(1), 0) {
+                ERRNO_SUCCESS
+            } else {
+                ERRNO_INVAL
+            }
         }
         "args_get" | "environ_get" | "sched_yield" => ERRNO_SUCCESS,
         // "No more preopened directories": libc's start-up scan stops here.
@@ -151,9 +178,13 @@ fn wasi_call(caller: &mut Caller<'_, Bench>, name: &str, p: &[Val]) -> wasmtime:
             if !(0..=2).contains(&fd) {
                 return Ok(ERRNO_BADF);
             }
-            let Some(mem) = memory(caller) else { return Ok(ERRNO_INVAL) };
+            let Some(mem) = memory(caller) else {
+                return Ok(ERRNO_INVAL);
+            };
             // fdstat: filetype u8 (2 = character device), flags u16, rights u64 ×2.
-            let Some(out) = mem.get_mut(buf..buf + 24) else { return Ok(ERRNO_INVAL) };
+            let Some(out) = mem.get_mut(buf..buf + 24) else {
+                return Ok(ERRNO_INVAL);
+            };
             out.fill(0);
             out[0] = 2;
             out[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
@@ -172,7 +203,9 @@ fn link(engine: &Engine, module: &Module) -> Result<Linker<Bench>, String> {
     for import in module.imports() {
         let (m, name) = (import.module().to_string(), import.name().to_string());
         let ExternType::Func(ty) = import.ty() else {
-            return Err(format!("import {m}.{name} is not a function; the sightglass ABI imports functions only"));
+            return Err(format!(
+                "import {m}.{name} is not a function; the sightglass ABI imports functions only"
+            ));
         };
         let result = match (m.as_str(), name.as_str()) {
             ("bench", "start") => linker.func_wrap("bench", "start", |mut c: Caller<'_, Bench>| {
@@ -197,7 +230,11 @@ fn link(engine: &Engine, module: &Module) -> Result<Linker<Bench>, String> {
                     Ok(())
                 })
             }
-            _ => return Err(format!("import {m}.{name} is outside the sightglass ABI (bench.*, {WASI}.*)")),
+            _ => {
+                return Err(format!(
+                    "import {m}.{name} is outside the sightglass ABI (bench.*, {WASI}.*)"
+                ));
+            }
         };
         result.map_err(|e| format!("defining {m}.{name}: {e:?}"))?;
     }
@@ -205,7 +242,13 @@ fn link(engine: &Engine, module: &Module) -> Result<Linker<Bench>, String> {
 }
 
 /// Run one sightglass workload under `engine`.
-pub fn run(engine: &Engine, suite: &Suite<'_>, workload: &Workload, variant: EngineVariant, opts: &Options) {
+pub fn run(
+    engine: &Engine,
+    suite: &Suite<'_>,
+    workload: &Workload,
+    variant: EngineVariant,
+    opts: &Options,
+) {
     let tsc_hz = cpu::tsc_hz();
     let config = variant.label();
     fault::set_during(&format!("{} {config}", workload.name));
@@ -243,12 +286,22 @@ pub fn run(engine: &Engine, suite: &Suite<'_>, workload: &Workload, variant: Eng
         };
         nosys.extend(s.nosys.iter().cloned());
         if first_output.is_none() {
-            first_output = Some((String::from_utf8_lossy(&s.stdout).into_owned(), s.stdout_bytes));
+            first_output = Some((
+                String::from_utf8_lossy(&s.stdout).into_owned(),
+                s.stdout_bytes,
+            ));
         }
         let problem = if !exited_cleanly {
-            Some(format!("_start ended with {:?} (exit code {:?})", outcome.err().map(|e| format!("{e:?}")), s.exit_code))
+            Some(format!(
+                "_start ended with {:?} (exit code {:?})",
+                outcome.err().map(|e| format!("{e:?}")),
+                s.exit_code
+            ))
         } else if s.calls_start != 1 || s.calls_end != 1 {
-            Some(format!("bench.start called {} and bench.end {} times; the ABI wants once each", s.calls_start, s.calls_end))
+            Some(format!(
+                "bench.start called {} and bench.end {} times; the ABI wants once each",
+                s.calls_start, s.calls_end
+            ))
         } else {
             None
         };
@@ -271,20 +324,44 @@ pub fn run(engine: &Engine, suite: &Suite<'_>, workload: &Workload, variant: Eng
     }
     if !nosys.is_empty() {
         let list: Vec<String> = nosys.into_iter().collect();
-        report::log(format!("{context} called unsupported WASI functions (ENOSYS): {}", list.join(", ")));
+        report::log(format!(
+            "{context} called unsupported WASI functions (ENOSYS): {}",
+            list.join(", ")
+        ));
     }
     emit_series(&workload.name, config, &series);
-    emit_result(&workload.name, config, series.total.len(), None, None, failure);
+    emit_result(
+        &workload.name,
+        config,
+        series.total.len(),
+        None,
+        None,
+        failure,
+    );
 }
 
-fn prepare(engine: &Engine, suite: &Suite<'_>, workload: &Workload, variant: EngineVariant) -> Result<InstancePre<Bench>, String> {
-    let artifact = workload
-        .artifact(variant.trap_mode)
-        .ok_or_else(|| format!("no {} artifact for {}", variant.trap_mode.name(), workload.name))?;
-    let bytes = suite.artifact_bytes(workload, artifact).map_err(|e| e.to_string())?;
+fn prepare(
+    engine: &Engine,
+    suite: &Suite<'_>,
+    workload: &Workload,
+    variant: EngineVariant,
+) -> Result<InstancePre<Bench>, String> {
+    let artifact = workload.artifact(variant.trap_mode).ok_or_else(|| {
+        format!(
+            "no {} artifact for {}",
+            variant.trap_mode.name(),
+            workload.name
+        )
+    })?;
+    let bytes = suite
+        .artifact_bytes(workload, artifact)
+        .map_err(|e| e.to_string())?;
     // SAFETY: checksummed artifact produced by `Engine::precompile_module`
     // with the shared engine configuration (see `runner::wasm::load`).
-    let module = unsafe { Module::deserialize(engine, bytes) }.map_err(|e| format!("deserialize: {e:?}"))?;
+    let module =
+        unsafe { Module::deserialize(engine, bytes) }.map_err(|e| format!("deserialize: {e:?}"))?;
     let linker = link(engine, &module)?;
-    linker.instantiate_pre(&module).map_err(|e| format!("link: {e:?}"))
+    linker
+        .instantiate_pre(&module)
+        .map_err(|e| format!("link: {e:?}"))
 }

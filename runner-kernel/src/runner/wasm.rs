@@ -48,21 +48,34 @@ pub struct Loaded {
 }
 
 /// Verify the artifact, deserialize, instantiate; report load metrics.
-pub fn load(engine: &Engine, suite: &Suite<'_>, workload: &Workload, variant: EngineVariant) -> Result<Loaded, String> {
-    let artifact = workload
-        .artifact(variant.trap_mode)
-        .ok_or_else(|| format!("the suite has no {} artifact for {}", variant.trap_mode.name(), workload.name))?;
+pub fn load(
+    engine: &Engine,
+    suite: &Suite<'_>,
+    workload: &Workload,
+    variant: EngineVariant,
+) -> Result<Loaded, String> {
+    let artifact = workload.artifact(variant.trap_mode).ok_or_else(|| {
+        format!(
+            "the suite has no {} artifact for {}",
+            variant.trap_mode.name(),
+            workload.name
+        )
+    })?;
     let context = format!("{} {}", workload.name, variant.label());
     let t0 = cpu::stamp();
-    let bytes = suite.artifact_bytes(workload, artifact).map_err(|e| e.to_string())?;
+    let bytes = suite
+        .artifact_bytes(workload, artifact)
+        .map_err(|e| e.to_string())?;
     let t1 = cpu::stamp();
     // SAFETY: `bytes` passed its SHA-256 check against the manifest, whose
     // own checksum was verified, and the host produced it with
     // `Engine::precompile_module` from the same `engine_config`.
-    let module = unsafe { Module::deserialize(engine, bytes) }.map_err(|e| format!("deserialize: {e:?}"))?;
+    let module =
+        unsafe { Module::deserialize(engine, bytes) }.map_err(|e| format!("deserialize: {e:?}"))?;
     let t2 = cpu::stamp();
     let mut store = Store::new(engine, ());
-    let instance = Instance::new(&mut store, &module, &[]).map_err(|e| format!("instantiate: {e:?}"))?;
+    let instance =
+        Instance::new(&mut store, &module, &[]).map_err(|e| format!("instantiate: {e:?}"))?;
     let func = instance
         .get_typed_func::<(i32, i32), i32>(&mut store, &workload.export)
         .map_err(|e| format!("export {}: {e:?}", workload.export))?;
@@ -123,28 +136,44 @@ fn timed_call(loaded: &mut Loaded, args: (i32, i32)) -> Outcome {
 /// workloads do not trap, so the backtrace setting cannot matter and they
 /// skip `bt_on`.
 pub fn runs_under(workload: &Workload, variant: EngineVariant) -> bool {
-    !(matches!(workload.kind, WorkloadKind::Compute | WorkloadKind::Sightglass) && variant.backtrace)
+    !(matches!(
+        workload.kind,
+        WorkloadKind::Compute | WorkloadKind::Sightglass
+    ) && variant.backtrace)
 }
 
 /// `(warm-up iterations, timed samples)` for a workload.
 pub fn iterations(kind: WorkloadKind, opts: &Options) -> (u32, u32) {
     match kind {
-        WorkloadKind::Compute | WorkloadKind::Sightglass => (opts.warmup.min(3), opts.compute_samples),
+        WorkloadKind::Compute | WorkloadKind::Sightglass => {
+            (opts.warmup.min(3), opts.compute_samples)
+        }
         WorkloadKind::Call | WorkloadKind::Trap => (opts.warmup, opts.samples),
     }
 }
 
 /// Run one workload under one engine: warm-up, samples, checks, records.
-pub fn run_workload(engine: &Engine, suite: &Suite<'_>, workload: &Workload, variant: EngineVariant, opts: &Options) {
+pub fn run_workload(
+    engine: &Engine,
+    suite: &Suite<'_>,
+    workload: &Workload,
+    variant: EngineVariant,
+    opts: &Options,
+) {
     if workload.kind == WorkloadKind::Sightglass {
         return super::sightglass::run(engine, suite, workload, variant, opts);
     }
     let config = variant.label();
     fault::set_during(&format!("{} {}", workload.name, config));
-    let via_exception = variant.trap_mode == TrapMode::Signals && workload.kind == WorkloadKind::Trap;
+    let via_exception =
+        variant.trap_mode == TrapMode::Signals && workload.kind == WorkloadKind::Trap;
     let expected = (workload.kind == WorkloadKind::Trap).then(|| TrapSignature {
         trap: workload.expect_trap.clone(),
-        vector: if via_exception { workload.expect_vector } else { None },
+        vector: if via_exception {
+            workload.expect_vector
+        } else {
+            None
+        },
     });
     let mut loaded = match load(engine, suite, workload, variant) {
         Ok(l) => l,
@@ -159,22 +188,40 @@ pub fn run_workload(engine: &Engine, suite: &Suite<'_>, workload: &Workload, var
         if i == 0 && workload.kind == WorkloadKind::Compute {
             // The cold call: first touches of linear memory and code.
             let context = format!("{} {}", workload.name, config);
-            emit_metric("first_call_cycles", outcome.stamps[4] - outcome.stamps[0], "cycles", &context);
+            emit_metric(
+                "first_call_cycles",
+                outcome.stamps[4] - outcome.stamps[0],
+                "cycles",
+                &context,
+            );
         }
         let problem = match (workload.kind, &outcome.result) {
-            (WorkloadKind::Call | WorkloadKind::Compute | WorkloadKind::Sightglass, Ok(v)) if workload.expect_result.is_none_or(|e| e == *v) && outcome.exceptions == 0 => None,
-            (WorkloadKind::Call | WorkloadKind::Compute | WorkloadKind::Sightglass, other) => Some(format!(
-                "returned {other:?} with {} exception(s), expected Ok({:?}) and none",
-                outcome.exceptions, workload.expect_result
-            )),
+            (WorkloadKind::Call | WorkloadKind::Compute | WorkloadKind::Sightglass, Ok(v))
+                if workload.expect_result.is_none_or(|e| e == *v) && outcome.exceptions == 0 =>
+            {
+                None
+            }
+            (WorkloadKind::Call | WorkloadKind::Compute | WorkloadKind::Sightglass, other) => {
+                Some(format!(
+                    "returned {other:?} with {} exception(s), expected Ok({:?}) and none",
+                    outcome.exceptions, workload.expect_result
+                ))
+            }
             (WorkloadKind::Trap, Ok(v)) => Some(format!("returned Ok({v}), expected a trap")),
             (WorkloadKind::Trap, Err(trap)) => {
-                let seen = TrapSignature { trap: trap.clone(), vector: outcome.vector };
+                let seen = TrapSignature {
+                    trap: trap.clone(),
+                    vector: outcome.vector,
+                };
                 let wrong_count = outcome.exceptions != u64::from(via_exception);
                 let mismatch = Some(&seen) != expected.as_ref();
                 observed = Some(seen);
                 (mismatch || wrong_count).then(|| {
-                    format!("{} exception(s) during the call; expected {}", outcome.exceptions, u8::from(via_exception))
+                    format!(
+                        "{} exception(s) during the call; expected {}",
+                        outcome.exceptions,
+                        u8::from(via_exception)
+                    )
                 })
             }
         };
@@ -198,12 +245,25 @@ pub fn run_workload(engine: &Engine, suite: &Suite<'_>, workload: &Workload, var
         }
     }
     emit_series(&workload.name, config, &series);
-    emit_result(&workload.name, config, series.total.len(), expected, observed, failure);
+    emit_result(
+        &workload.name,
+        config,
+        series.total.len(),
+        expected,
+        observed,
+        failure,
+    );
 }
 
 /// `heap_traps` traps in a row through the most allocation-heavy path
 /// (backtraces on) must leave the heap where it started.
-pub fn check_heap_stability(engine: &Engine, suite: &Suite<'_>, workload: &Workload, variant: EngineVariant, traps: u32) {
+pub fn check_heap_stability(
+    engine: &Engine,
+    suite: &Suite<'_>,
+    workload: &Workload,
+    variant: EngineVariant,
+    traps: u32,
+) {
     const NAME: &str = "check.heap_stability";
     let config = variant.label();
     fault::set_during(&format!("{NAME} {config}"));
@@ -219,7 +279,10 @@ pub fn check_heap_stability(engine: &Engine, suite: &Suite<'_>, workload: &Workl
     let frames_before = crate::mm::frames_in_use();
     let mut failure = None;
     for i in 0..traps {
-        if timed_call(&mut loaded, (workload.args[0], workload.args[1])).result.is_ok() {
+        if timed_call(&mut loaded, (workload.args[0], workload.args[1]))
+            .result
+            .is_ok()
+        {
             failure = Some(format!("call {i} did not trap"));
             break;
         }

@@ -22,8 +22,14 @@ use crate::{exceptions, fault, report};
 
 /// Engine configurations scripts run under: both trap modes, backtraces off.
 pub const VARIANTS: [EngineVariant; 2] = [
-    EngineVariant { trap_mode: TrapMode::Signals, backtrace: false },
-    EngineVariant { trap_mode: TrapMode::Explicit, backtrace: false },
+    EngineVariant {
+        trap_mode: TrapMode::Signals,
+        backtrace: false,
+    },
+    EngineVariant {
+        trap_mode: TrapMode::Explicit,
+        backtrace: false,
+    },
 ];
 
 pub fn experiment_name(script: &Script, command: &Command) -> String {
@@ -47,7 +53,14 @@ pub fn run(suite: &Suite<'_>, opts: &Options) {
         let engine = match super::wasm::engine(variant) {
             Ok(e) => e,
             Err(e) => {
-                super::emit_result("wast.setup", variant.label(), 0, None, None, Some(format!("{e:?}")));
+                super::emit_result(
+                    "wast.setup",
+                    variant.label(),
+                    0,
+                    None,
+                    None,
+                    Some(format!("{e:?}")),
+                );
                 continue;
             }
         };
@@ -68,7 +81,12 @@ fn run_script(engine: &Engine, suite: &Suite<'_>, script: &Script, variant: Engi
         let name = experiment_name(script, command);
         fault::set_during(&format!("{name} {config}"));
         let (status, expected, observed, message) = match command {
-            Command::Unsupported { what, .. } => (Status::Skipped, None, None, Some(format!("unsupported: {what}"))),
+            Command::Unsupported { what, .. } => (
+                Status::Skipped,
+                None,
+                None,
+                Some(format!("unsupported: {what}")),
+            ),
             Command::Module { artifacts, .. } => {
                 current = None;
                 match instantiate(engine, suite, script, artifacts, variant.trap_mode) {
@@ -79,7 +97,9 @@ fn run_script(engine: &Engine, suite: &Suite<'_>, script: &Script, variant: Engi
                     Err(why) => (Status::Failed, None, None, Some(why)),
                 }
             }
-            Command::AssertReturn { invoke, expected, .. } => match call(current.as_mut(), invoke) {
+            Command::AssertReturn {
+                invoke, expected, ..
+            } => match call(current.as_mut(), invoke) {
                 Ok((results, _)) => match compare(&results, expected) {
                     None => (Status::Ok, None, None, None),
                     Some(why) => (Status::Failed, None, None, Some(why)),
@@ -90,16 +110,27 @@ fn run_script(engine: &Engine, suite: &Suite<'_>, script: &Script, variant: Engi
                 Ok(_) => (Status::Ok, None, None, None),
                 Err(why) => (Status::Failed, None, None, Some(why)),
             },
-            Command::AssertTrap { invoke, message, .. } => {
-                let expected = TrapSignature { trap: Some(message.clone()), vector: None };
+            Command::AssertTrap {
+                invoke, message, ..
+            } => {
+                let expected = TrapSignature {
+                    trap: Some(message.clone()),
+                    vector: None,
+                };
                 match call(current.as_mut(), invoke) {
-                    Ok((results, _)) => {
-                        (Status::Failed, Some(expected), None, Some(format!("returned {results:?}, expected a trap")))
-                    }
+                    Ok((results, _)) => (
+                        Status::Failed,
+                        Some(expected),
+                        None,
+                        Some(format!("returned {results:?}, expected a trap")),
+                    ),
                     Err(why) if why.starts_with("trap ") => {
                         // "trap <Code> (<display>) vector <v|none>"
                         let (code, vector, matches) = parse_trap_outcome(&why, message);
-                        let observed = TrapSignature { trap: Some(code), vector };
+                        let observed = TrapSignature {
+                            trap: Some(code),
+                            vector,
+                        };
                         if matches {
                             (Status::Ok, Some(expected), Some(observed), None)
                         } else {
@@ -138,13 +169,20 @@ fn instantiate(
     artifacts: &[traplab_suite::Artifact],
     mode: TrapMode,
 ) -> Result<Current, String> {
-    let artifact = artifacts.iter().find(|a| a.trap_mode == mode).ok_or_else(|| format!("no {} artifact", mode.name()))?;
-    let bytes = suite.checked_bytes(&script.name, artifact).map_err(|e| e.to_string())?;
+    let artifact = artifacts
+        .iter()
+        .find(|a| a.trap_mode == mode)
+        .ok_or_else(|| format!("no {} artifact", mode.name()))?;
+    let bytes = suite
+        .checked_bytes(&script.name, artifact)
+        .map_err(|e| e.to_string())?;
     // SAFETY: checksummed artifact produced by `Engine::precompile_module`
     // with the shared engine configuration (see `runner::wasm::load`).
-    let module = unsafe { Module::deserialize(engine, bytes) }.map_err(|e| format!("deserialize: {e:?}"))?;
+    let module =
+        unsafe { Module::deserialize(engine, bytes) }.map_err(|e| format!("deserialize: {e:?}"))?;
     let mut store = Store::new(engine, ());
-    let instance = Instance::new(&mut store, &module, &[]).map_err(|e| format!("instantiate: {e:?}"))?;
+    let instance =
+        Instance::new(&mut store, &module, &[]).map_err(|e| format!("instantiate: {e:?}"))?;
     Ok(Current { store, instance })
 }
 
@@ -166,7 +204,11 @@ fn call(current: Option<&mut Current>, invoke: &Invoke) -> Result<(Vec<Val>, u64
         .instance
         .get_func(&mut current.store, &invoke.export)
         .ok_or_else(|| format!("no exported function {:?}", invoke.export))?;
-    let args = invoke.args.iter().map(to_val).collect::<Result<Vec<_>, _>>()?;
+    let args = invoke
+        .args
+        .iter()
+        .map(to_val)
+        .collect::<Result<Vec<_>, _>>()?;
     let mut results = alloc::vec![Val::I32(0); func.ty(&current.store).results().len()];
     let (before, _) = exceptions::counters();
     let outcome = func.call(&mut current.store, &args, &mut results);
@@ -175,7 +217,11 @@ fn call(current: Option<&mut Current>, invoke: &Invoke) -> Result<(Vec<Val>, u64
         Ok(()) => Ok((results, after - before)),
         Err(e) => match e.downcast_ref::<Trap>() {
             Some(trap) => {
-                let vector = if after == before + 1 { last.map_or("none".to_string(), |v| v.to_string()) } else { "none".to_string() };
+                let vector = if after == before + 1 {
+                    last.map_or("none".to_string(), |v| v.to_string())
+                } else {
+                    "none".to_string()
+                };
                 Err(format!("trap {trap:?} ({trap}) vector {vector}"))
             }
             None => Err(format!("error: {e:?}")),
@@ -188,7 +234,10 @@ fn call(current: Option<&mut Current>, invoke: &Invoke) -> Result<(Vec<Val>, u64
 fn parse_trap_outcome(outcome: &str, message: &str) -> (String, Option<u8>, bool) {
     let rest = &outcome["trap ".len()..];
     let code = rest.split(' ').next().unwrap_or("").to_string();
-    let display = rest.split_once(" (").and_then(|(_, r)| r.rsplit_once(") vector ")).map_or("", |(d, _)| d);
+    let display = rest
+        .split_once(" (")
+        .and_then(|(_, r)| r.rsplit_once(") vector "))
+        .map_or("", |(d, _)| d);
     let vector = rest.rsplit(' ').next().and_then(|v| v.parse().ok());
     (code.clone(), vector, trap_matches(&code, display, message))
 }
@@ -211,7 +260,11 @@ fn trap_matches(code: &str, display: &str, message: &str) -> bool {
 
 fn compare(results: &[Val], expected: &[Value]) -> Option<String> {
     if results.len() != expected.len() {
-        return Some(format!("{} results, expected {}", results.len(), expected.len()));
+        return Some(format!(
+            "{} results, expected {}",
+            results.len(),
+            expected.len()
+        ));
     }
     for (i, (got, want)) in results.iter().zip(expected).enumerate() {
         let ok = match (got, want) {
@@ -221,8 +274,12 @@ fn compare(results: &[Val], expected: &[Value]) -> Option<String> {
             (Val::F64(a), Value::F64(b)) => a == b,
             (Val::F32(a), Value::F32CanonicalNan) => a & 0x7fff_ffff == 0x7fc0_0000,
             (Val::F32(a), Value::F32ArithmeticNan) => a & 0x7fc0_0000 == 0x7fc0_0000,
-            (Val::F64(a), Value::F64CanonicalNan) => a & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
-            (Val::F64(a), Value::F64ArithmeticNan) => a & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
+            (Val::F64(a), Value::F64CanonicalNan) => {
+                a & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000
+            }
+            (Val::F64(a), Value::F64ArithmeticNan) => {
+                a & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000
+            }
             _ => false,
         };
         if !ok {

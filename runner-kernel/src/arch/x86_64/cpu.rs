@@ -4,7 +4,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::arch::asm;
-use core::arch::x86_64::{CpuidResult, __cpuid, __cpuid_count, _xgetbv};
+use core::arch::x86_64::{__cpuid, __cpuid_count, _xgetbv, CpuidResult};
 
 /// A serialized TSC read: `lfence` keeps earlier instructions from drifting
 /// past the read and the trailing `lfence` keeps later ones from starting
@@ -95,7 +95,11 @@ fn regs_to_string(regs: &[u32]) -> String {
     for r in regs {
         bytes.extend_from_slice(&r.to_le_bytes());
     }
-    let text: String = bytes.iter().take_while(|&&b| b != 0).map(|&b| b as char).collect();
+    let text: String = bytes
+        .iter()
+        .take_while(|&&b| b != 0)
+        .map(|&b| b as char)
+        .collect();
     String::from(text.trim())
 }
 
@@ -107,10 +111,18 @@ impl CpuInfo {
         let leaf1 = __cpuid(1);
         let base_family = (leaf1.eax >> 8) & 0xf;
         let ext_family = (leaf1.eax >> 20) & 0xff;
-        let family = if base_family == 0xf { base_family + ext_family } else { base_family };
+        let family = if base_family == 0xf {
+            base_family + ext_family
+        } else {
+            base_family
+        };
         let base_model = (leaf1.eax >> 4) & 0xf;
         let ext_model = (leaf1.eax >> 16) & 0xf;
-        let model_id = if base_family == 0x6 || base_family == 0xf { (ext_model << 4) | base_model } else { base_model };
+        let model_id = if base_family == 0x6 || base_family == 0xf {
+            (ext_model << 4) | base_model
+        } else {
+            base_model
+        };
         let stepping = leaf1.eax & 0xf;
 
         let max_ext = __cpuid(0x8000_0000).eax;
@@ -137,7 +149,16 @@ impl CpuInfo {
         if invariant_tsc {
             features.push(String::from("invariant_tsc"));
         }
-        CpuInfo { vendor, model, family, model_id, stepping, features, invariant_tsc, hypervisor }
+        CpuInfo {
+            vendor,
+            model,
+            family,
+            model_id,
+            stepping,
+            features,
+            invariant_tsc,
+            hypervisor,
+        }
     }
 
     /// The accelerator as the run header names it.
@@ -155,8 +176,25 @@ impl CpuInfo {
 /// Features wasmtime may ask about (its `detect_host_feature` names), in
 /// the order the run header lists them.
 const FEATURE_NAMES: [&str; 19] = [
-    "sse3", "ssse3", "sse4.1", "sse4.2", "popcnt", "cmpxchg16b", "lzcnt", "bmi1", "bmi2", "avx", "avx2", "fma",
-    "avxvnni", "avx512f", "avx512dq", "avx512vl", "avx512bitalg", "avx512vbmi", "avx512vnni",
+    "sse3",
+    "ssse3",
+    "sse4.1",
+    "sse4.2",
+    "popcnt",
+    "cmpxchg16b",
+    "lzcnt",
+    "bmi1",
+    "bmi2",
+    "avx",
+    "avx2",
+    "fma",
+    "avxvnni",
+    "avx512f",
+    "avx512dq",
+    "avx512vl",
+    "avx512bitalg",
+    "avx512vbmi",
+    "avx512vnni",
 ];
 
 /// Answer wasmtime's "does the host have feature X" from CPUID. Features that
@@ -164,10 +202,19 @@ const FEATURE_NAMES: [&str; 19] = [
 /// state in XCR0 — otherwise code using them would fault with #UD.
 pub fn detect_feature(name: &str) -> Option<bool> {
     // Leaf 7 is guarded by the maximum standard leaf.
-    const NONE: CpuidResult = CpuidResult { eax: 0, ebx: 0, ecx: 0, edx: 0 };
+    const NONE: CpuidResult = CpuidResult {
+        eax: 0,
+        ebx: 0,
+        ecx: 0,
+        edx: 0,
+    };
     let (l1, l7, l7_1, ext) = {
         let max = __cpuid(0).eax;
-        let (l7, l7_1) = if max >= 7 { (__cpuid_count(7, 0), __cpuid_count(7, 1)) } else { (NONE, NONE) };
+        let (l7, l7_1) = if max >= 7 {
+            (__cpuid_count(7, 0), __cpuid_count(7, 1))
+        } else {
+            (NONE, NONE)
+        };
         (__cpuid(1), l7, l7_1, __cpuid(0x8000_0001))
     };
     let bit = |reg: u32, n: u32| reg & (1 << n) != 0;

@@ -9,13 +9,13 @@
 //! stack the wasm code was using, and a nested exception on a shared IST
 //! stack would overwrite a live frame.
 
+use spin::Once;
 use x86_64::VirtAddr;
 use x86_64::instructions::segmentation::{CS, DS, ES, SS, Segment};
 use x86_64::instructions::tables::load_tss;
+use x86_64::registers::segmentation::SegmentSelector;
 use x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable};
 use x86_64::structures::tss::TaskStateSegment;
-use x86_64::registers::segmentation::SegmentSelector;
-use spin::Once;
 
 /// IST slots as written into IDT gates (1-based; 0 means "no IST").
 pub const IST_DOUBLE_FAULT: u8 = 1;
@@ -43,11 +43,15 @@ pub fn init() {
     let tss = TSS.call_once(|| {
         let mut tss = TaskStateSegment::new();
         let stacks = &raw const IST_STACKS;
-        for (slot, ist) in [IST_DOUBLE_FAULT, IST_NMI, IST_MACHINE_CHECK].into_iter().enumerate() {
+        for (slot, ist) in [IST_DOUBLE_FAULT, IST_NMI, IST_MACHINE_CHECK]
+            .into_iter()
+            .enumerate()
+        {
             // SAFETY: only the address of the static stack is taken; the CPU
             // is the only writer, on exception entry.
             let bottom = unsafe { &raw const (*stacks)[slot] };
-            tss.interrupt_stack_table[(ist - 1) as usize] = VirtAddr::from_ptr(bottom) + IST_STACK_BYTES as u64;
+            tss.interrupt_stack_table[(ist - 1) as usize] =
+                VirtAddr::from_ptr(bottom) + IST_STACK_BYTES as u64;
         }
         tss
     });

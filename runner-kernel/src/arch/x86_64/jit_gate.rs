@@ -12,7 +12,7 @@
 //! destructors, so nothing leaks.
 
 use core::arch::naked_asm;
-use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 /// RSP saved by the gate before calling JIT code.
 static SAVED_RSP: AtomicU64 = AtomicU64::new(0);
@@ -93,8 +93,17 @@ pub fn contain_on<R, F: FnOnce() -> R>(stack_top: Option<u64>, f: F) -> Option<R
         0
     }
     let entry = trampoline::<R, F> as *const () as usize;
-    gate(entry, &raw mut slot as i64, 0, stack_top.map_or(0, |top| top & !15));
-    if TRAPPED.load(Ordering::Relaxed) == 0 { slot.1 } else { None }
+    gate(
+        entry,
+        &raw mut slot as i64,
+        0,
+        stack_top.map_or(0, |top| top & !15),
+    );
+    if TRAPPED.load(Ordering::Relaxed) == 0 {
+        slot.1
+    } else {
+        None
+    }
 }
 
 /// Leave the gated call now, from an interrupt handler or the panic
@@ -105,7 +114,9 @@ pub fn contain_on<R, F: FnOnce() -> R>(stack_top: Option<u64>, f: F) -> Option<R
 /// above it must hold no lock and own nothing that must be dropped.
 pub unsafe fn abandon() -> ! {
     // SAFETY: the landing restores the gate's stack pointer and registers.
-    unsafe { core::arch::asm!("jmp {landing}", landing = sym traplab_jit_landing, options(noreturn)) }
+    unsafe {
+        core::arch::asm!("jmp {landing}", landing = sym traplab_jit_landing, options(noreturn))
+    }
 }
 
 /// Call JIT code at `entry` with two integer arguments. `Err(())` if it
@@ -117,5 +128,9 @@ pub unsafe fn abandon() -> ! {
 /// [`landing_address`] (see `crate::exceptions::set_recovery_region`).
 pub unsafe fn call(entry: u64, a: i64, b: i64) -> Result<i64, ()> {
     let result = gate(entry as usize, a, b, 0);
-    if TRAPPED.load(Ordering::Relaxed) == 0 { Ok(result) } else { Err(()) }
+    if TRAPPED.load(Ordering::Relaxed) == 0 {
+        Ok(result)
+    } else {
+        Err(())
+    }
 }

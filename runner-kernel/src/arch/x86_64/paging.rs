@@ -72,13 +72,26 @@ fn active_table() -> OffsetPageTable<'static> {
 }
 
 /// Map the page at `va` to `frame` with `prot`.
-pub fn map(va: u64, frame: u64, prot: Protection, frames: &mut impl FrameSource) -> Result<(), PagingError> {
+pub fn map(
+    va: u64,
+    frame: u64,
+    prot: Protection,
+    frames: &mut impl FrameSource,
+) -> Result<(), PagingError> {
     let page = Page::<Size4KiB>::containing_address(VirtAddr::new(va));
     let frame = PhysFrame::containing_address(PhysAddr::new(frame));
     // Intermediate tables are writable and executable; the leaf decides.
     let parents = PageTableFlags::PRESENT | PageTableFlags::WRITABLE;
     // SAFETY: the caller owns `frame` and the virtual page is free.
-    let result = unsafe { active_table().map_to_with_table_flags(page, frame, prot.flags(), parents, &mut Adapter(frames)) };
+    let result = unsafe {
+        active_table().map_to_with_table_flags(
+            page,
+            frame,
+            prot.flags(),
+            parents,
+            &mut Adapter(frames),
+        )
+    };
     match result {
         Ok(flush) => {
             flush.flush();
@@ -180,7 +193,9 @@ pub fn unmap_identity_page(va: u64, frames: &mut impl FrameSource) -> Result<(),
         if entry.flags().contains(PageTableFlags::HUGE_PAGE) {
             let base = entry.addr().as_u64();
             let flags = entry.flags() - PageTableFlags::HUGE_PAGE;
-            let table = Adapter(frames).allocate_frame().ok_or(PagingError::OutOfFrames)?;
+            let table = Adapter(frames)
+                .allocate_frame()
+                .ok_or(PagingError::OutOfFrames)?;
             let pt = &mut *(table.start_address().as_u64() as *mut PageTable);
             for (i, pte) in pt.iter_mut().enumerate() {
                 pte.set_addr(PhysAddr::new(base + i as u64 * PAGE_SIZE), flags);

@@ -24,7 +24,10 @@ fn open() -> Uart16550<PioBackend> {
     let mut uart = unsafe { Uart16550::new_port(COM1) }.expect("COM1 base is a valid port range");
     // A missing UART (some boards) makes init fail; output is then lost but
     // the run goes on (the exit code still tells the outcome).
-    let _ = uart.init(Config { baud_rate: BAUD, ..Config::default() });
+    let _ = uart.init(Config {
+        baud_rate: BAUD,
+        ..Config::default()
+    });
     uart
 }
 
