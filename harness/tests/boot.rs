@@ -160,6 +160,32 @@ fn every_trap_kind_returns_its_trap_code_via_its_vector() {
 }
 
 #[test]
+fn the_kernel_code_is_read_only() {
+    let (report, records, _) = boot(
+        "code_write",
+        "tcg",
+        None,
+        "samples=5 warmup=0 heap_traps=0 only=call.null test=code_write",
+    );
+    assert_eq!(report.ending, Ending::Crashed, "the write must fault");
+    let fault = records
+        .iter()
+        .find_map(|r| match r {
+            Record::Fault(f) => Some(f.clone()),
+            _ => None,
+        })
+        .expect("a fault record");
+    assert_eq!(fault.exception, "#PF");
+    // Present (bit 0) and write (bit 1): a write to a read-only page.
+    assert_eq!(fault.error_code.map(|e| e & 0b11), Some(0b11), "{fault:?}");
+    let symbol = fault.symbol.expect("the faulting function is named");
+    assert!(
+        symbol.starts_with("runner_kernel::deliberate_code_write+0x"),
+        "{symbol}"
+    );
+}
+
+#[test]
 fn kernel_fault_yields_fault_record_and_distinct_exit_code() {
     let (report, records, _) = boot(
         "fault",

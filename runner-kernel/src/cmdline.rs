@@ -14,6 +14,8 @@ pub enum TestScenario {
     None,
     /// Dereference an unmapped address in kernel code after the header.
     KernelFault,
+    /// Write into the kernel's own code, which must be read-only.
+    CodeWrite,
     /// Panic after the header.
     Panic,
 }
@@ -168,9 +170,10 @@ pub fn parse(line: &str) -> (Options, Vec<String>) {
             "test" => match value.as_str() {
                 "none" => opts.test = TestScenario::None,
                 "kernel_fault" => opts.test = TestScenario::KernelFault,
+                "code_write" => opts.test = TestScenario::CodeWrite,
                 "panic" => opts.test = TestScenario::Panic,
                 _ => problems.push(format!(
-                    "test={value}: expected none, kernel_fault or panic"
+                    "test={value}: expected none, kernel_fault, code_write or panic"
                 )),
             },
             "configs" => {
@@ -193,6 +196,7 @@ impl TestScenario {
         match self {
             TestScenario::None => "none",
             TestScenario::KernelFault => "kernel_fault",
+            TestScenario::CodeWrite => "code_write",
             TestScenario::Panic => "panic",
         }
         .to_string()

@@ -74,7 +74,9 @@ pub extern "C" fn kernel_entry(protocol: u32, info: u32, magic: u32) -> ! {
     let memory = mm::init(&boot, &reserved);
     let boot = boot.copy_out();
     if let Err(e) = mm::protect_kernel() {
-        panic!("cannot unmap the null page and the stack guard: {e:?}");
+        panic!(
+            "cannot protect the kernel image (null page, stack guard, read-only code and data): {e:?}"
+        );
     }
     // Its failure is reported by `runner::timer_check` (init keeps it).
     let _ = arch::timer::init();
@@ -275,6 +277,7 @@ fn test_scenario(test: TestScenario) {
     match test {
         TestScenario::None => {}
         TestScenario::KernelFault => deliberate_kernel_fault(),
+        TestScenario::CodeWrite => deliberate_code_write(),
         TestScenario::Panic => panic!("deliberate panic (test=panic)"),
     }
 }
@@ -287,6 +290,21 @@ fn deliberate_kernel_fault() {
     // SAFETY: deliberately unsound — this access must fault.
     let value = unsafe { core::ptr::read_volatile(core::hint::black_box(0x10 as *const u64)) };
     report::log(format!("deliberate fault did not fault (read {value:#x})"));
+}
+
+/// Writes one byte of this very function, which `mm::protect_kernel` mapped
+/// read-only: the write must fault (#PF, error code present + write) and
+/// end as a `fault` record, rather than change the kernel's code.
+#[inline(never)]
+fn deliberate_code_write() {
+    let code = deliberate_code_write as *const u8 as *mut u8;
+    // SAFETY: deliberately unsound — this write must fault; if it did
+    // not, it stores the byte that is already there.
+    unsafe {
+        let byte = core::ptr::read_volatile(code);
+        core::ptr::write_volatile(core::hint::black_box(code), byte);
+    }
+    report::log(format!("the kernel's code is writable (wrote {code:p})"));
 }
 
 /// Format into a stack buffer (before the heap exists).

@@ -202,12 +202,37 @@ fn align_up(v: u64, to: u64) -> u64 {
 
 /// Unmap the null page and the kernel stack's guard page, so that null
 /// dereferences and kernel stack overflows fault instead of reading page 0
-/// or overwriting memory below the stack. Must run after the boot
+/// or overwriting memory below the stack; and make the kernel's code
+/// read-only (executable) and its read-only data read-only (not
+/// executable), so that a wild write (a fault-injection campaign's flipped
+/// pointer, a kernel bug) faults where it happens instead of silently
+/// changing the code that measures and recovers. Must run after the boot
 /// information (which may lie in page 0) has been copied.
 pub fn protect_kernel() -> Result<(), VmError> {
+    unsafe extern "C" {
+        static __text_start: u8;
+        static __rodata_start: u8;
+        static __rodata_end: u8;
+    }
+    // Only the addresses of the linker's symbols are used.
+    let text = &raw const __text_start as u64;
+    let rodata = &raw const __rodata_start as u64;
+    let end = &raw const __rodata_end as u64;
+    let code = Protection {
+        write: false,
+        execute: true,
+    };
+    let data = Protection {
+        write: false,
+        execute: false,
+    };
     with_vm(|vm| {
         for page in [0, crate::arch::boot::stack_guard_page()] {
             paging::unmap_identity_page(page, &mut vm.frames)?;
+        }
+        for page in (text..end).step_by(PAGE_SIZE as usize) {
+            let prot = if page < rodata { code } else { data };
+            paging::protect_identity_page(page, prot, &mut vm.frames)?;
         }
         Ok(())
     })

@@ -176,11 +176,11 @@ pub fn accessed(va: u64, clear: bool) -> Option<bool> {
     Some(flags.contains(PageTableFlags::ACCESSED))
 }
 
-/// Unmap the 4 KiB page at `va` inside the boot identity map. The boot
-/// stub maps with 2 MiB pages; the one covering `va` is first split into
-/// 512 4 KiB pages with the same rights (a new page table from `frames`).
-/// Used for the null page and the kernel stack's guard page.
-pub fn unmap_identity_page(va: u64, frames: &mut impl FrameSource) -> Result<(), PagingError> {
+/// Split the boot stub's 2 MiB page covering `va` into 512 4 KiB pages
+/// with the same rights (a new page table from `frames`), so that one 4 KiB
+/// page of the identity map can be changed alone. A no-op when `va` is
+/// already in a 4 KiB page.
+fn split_identity(va: u64, frames: &mut impl FrameSource) -> Result<(), PagingError> {
     let addr = VirtAddr::new(va);
     let (pml4_frame, _) = x86_64::registers::control::Cr3::read();
     // SAFETY: the boot tables are identity mapped and only this module
@@ -204,8 +204,31 @@ pub fn unmap_identity_page(va: u64, frames: &mut impl FrameSource) -> Result<(),
             x86_64::instructions::tlb::flush_all();
         }
     }
+    Ok(())
+}
+
+/// Unmap the 4 KiB page at `va` inside the boot identity map (splitting
+/// the 2 MiB boot page around it). Used for the null page and the kernel
+/// stack's guard page.
+pub fn unmap_identity_page(va: u64, frames: &mut impl FrameSource) -> Result<(), PagingError> {
+    split_identity(va, frames)?;
     // The frame behind the page is not the frame allocator's: drop it.
     unmap(va).map(|_| ())
+}
+
+/// Give the 4 KiB page at `va` inside the boot identity map the rights
+/// `prot` (splitting the 2 MiB boot page around it); its other bits
+/// (caching, accessed, dirty) stay. Used to make the kernel image's code
+/// and read-only data read-only.
+pub fn protect_identity_page(
+    va: u64,
+    prot: Protection,
+    frames: &mut impl FrameSource,
+) -> Result<(), PagingError> {
+    split_identity(va, frames)?;
+    let rights = PageTableFlags::WRITABLE | PageTableFlags::NO_EXECUTE;
+    let flags = present_flags(va)? - rights | (prot.flags() & rights);
+    set_flags(va, flags)
 }
 
 /// Make the identity-mapped page at `va` uncacheable (PCD and PWT: PAT
