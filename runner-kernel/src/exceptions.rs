@@ -429,8 +429,12 @@ fn containment_for(ctx: &ExceptionContext) -> Option<u64> {
     // Abandoning code that holds the heap or page-mapper lock would leave
     // it held for good: such a fault is the kernel's, not the instance's.
     let anywhere = CONTAIN_ANYWHERE.load(Ordering::Relaxed);
+    // Armed is not enough: containment is armed a little before the gate
+    // is entered and disarmed a little after it returned, and a fault in
+    // between is the kernel's own.
     if !(anywhere || in_contained_code(ctx.instruction_pointer) || on_data)
         || !crate::mm::unlocked()
+        || !crate::arch::jit_gate::active()
     {
         return None;
     }

@@ -81,8 +81,9 @@ fn panic(info: &PanicInfo) -> ! {
         if let Some(mut slot) = CONTAINED_PANIC.try_lock() {
             *slot = Some(format!("{}", info.message()));
         }
-        // SAFETY: containment is armed only while `runner::campaign` runs
-        // a call inside `jit_gate::contain_on`.
+        // SAFETY: containment is armed only around `runner::campaign`'s
+        // gated calls; outside the gate itself `abandon` returns, and the
+        // panic is the kernel's.
         unsafe { arch::jit_gate::abandon() }
     }
     if PANICKING.swap(true, Ordering::AcqRel) {

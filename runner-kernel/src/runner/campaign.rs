@@ -376,7 +376,10 @@ fn on_timer(frame: &mut TrapFrame) {
         // (a flipped pointer sent it there). Stop it anyway, unless it
         // holds the heap or page-mapper lock (then the host's timeout is
         // the last resort).
-        if now >= trial.watchdog_at.saturating_add(trial.watchdog_span) && crate::mm::unlocked() {
+        if now >= trial.watchdog_at.saturating_add(trial.watchdog_span)
+            && crate::mm::unlocked()
+            && jit_gate::active()
+        {
             trial.watchdog_tsc = Some(now);
             trial.stuck_at = Some(frame.rip);
             // SAFETY: no kernel lock is held (checked); the instance is

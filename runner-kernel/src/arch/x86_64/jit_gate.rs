@@ -14,14 +14,19 @@
 use core::arch::naked_asm;
 use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
-/// RSP saved by the gate before calling JIT code.
+/// RSP saved by the gate before calling JIT code; 0 while no gated call
+/// is in progress, so a late fault or interrupt cannot jump back into a
+/// gate frame that has already returned (and been overwritten).
 static SAVED_RSP: AtomicU64 = AtomicU64::new(0);
 /// 1 when the last call left through the landing pad.
 static TRAPPED: AtomicU8 = AtomicU8::new(0);
 
 /// `gate(f, a, b, stack_top)`: call `f(a, b)` (System V) with recovery,
 /// on the stack that ends at `stack_top` (16-byte aligned), or on this
-/// one when it is 0.
+/// one when it is 0. Both ways out restore RFLAGS as they were on entry:
+/// a fault's `iretq` to the landing pad brings the interrupted code's
+/// flags (interrupts on, in a campaign's wasm call), and the caller must
+/// not run with the call's timer still armed and interrupts on.
 #[unsafe(naked)]
 extern "sysv64" fn gate(f: usize, a: i64, b: i64, stack_top: u64) -> i64 {
     naked_asm!(
@@ -32,7 +37,7 @@ extern "sysv64" fn gate(f: usize, a: i64, b: i64, stack_top: u64) -> i64 {
         "push r13",
         "push r14",
         "push r15",
-        "sub rsp, 8",
+        "pushfq",
         "mov qword ptr [rip + {saved}], rsp",
         "mov byte ptr [rip + {trapped}], 0",
         "test rcx, rcx",
@@ -45,7 +50,8 @@ extern "sysv64" fn gate(f: usize, a: i64, b: i64, stack_top: u64) -> i64 {
         "call rax",
         "2:",
         "mov rsp, qword ptr [rip + {saved}]",
-        "add rsp, 8",
+        "mov qword ptr [rip + {saved}], 0",
+        "popfq",
         "pop r15",
         "pop r14",
         "pop r13",
@@ -55,11 +61,22 @@ extern "sysv64" fn gate(f: usize, a: i64, b: i64, stack_top: u64) -> i64 {
         "ret",
         ".global traplab_jit_landing",
         "traplab_jit_landing:",
+        // No gate in progress: stop here, where a fault record names the
+        // landing pad, rather than return through a stale frame.
+        "cmp qword ptr [rip + {saved}], 0",
+        "je 4f",
         "mov byte ptr [rip + {trapped}], 1",
         "jmp 2b",
+        "4:",
+        "ud2",
         saved = sym SAVED_RSP,
         trapped = sym TRAPPED,
     )
+}
+
+/// Whether a gated call ([`contain_on`], [`call`]) is in progress.
+pub fn active() -> bool {
+    SAVED_RSP.load(Ordering::Acquire) != 0
 }
 
 unsafe extern "C" {
@@ -107,13 +124,18 @@ pub fn contain_on<R, F: FnOnce() -> R>(stack_top: Option<u64>, f: F) -> Option<R
 }
 
 /// Leave the gated call now, from an interrupt handler or the panic
-/// handler running on its stack: [`contain_on`] returns `None`.
+/// handler running on its stack: [`contain_on`] returns `None`. Returns
+/// (doing nothing) only if no gated call is in progress.
 ///
 /// # Safety
-/// A [`contain_on`] call must be in progress on this stack, and the frames
-/// above it must hold no lock and own nothing that must be dropped.
-pub unsafe fn abandon() -> ! {
-    // SAFETY: the landing restores the gate's stack pointer and registers.
+/// The frames between the gate and here must hold no lock and own nothing
+/// that must be dropped.
+pub unsafe fn abandon() {
+    if !active() {
+        return;
+    }
+    // SAFETY: a gate is in progress; the landing restores its stack
+    // pointer, registers and flags.
     unsafe {
         core::arch::asm!("jmp {landing}", landing = sym traplab_jit_landing, options(noreturn))
     }
