@@ -239,11 +239,24 @@ fn panic_yields_panic_record_and_end() {
         "samples=5 warmup=0 heap_traps=0 test=panic",
     );
     assert_eq!(report.ending, Ending::Crashed);
-    assert!(
-        records
+    let panic = records
+        .iter()
+        .find_map(|r| match r {
+            Record::Panic(p) => Some(p.clone()),
+            _ => None,
+        })
+        .expect("a panic record");
+    assert!(panic.message.contains("deliberate panic"), "{panic:?}");
+    // The frame-pointer walk reaches the function that panicked and its
+    // caller.
+    let at = |name: &str| {
+        panic
+            .backtrace
             .iter()
-            .any(|r| matches!(r, Record::Panic(p) if p.message.contains("deliberate panic")))
-    );
+            .position(|f| f.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} not in the backtrace {:?}", panic.backtrace))
+    };
+    assert!(at("runner_kernel::test_scenario+0x") < at("kernel_entry+0x"));
     assert!(matches!(records.last(), Some(Record::End(e)) if e.status == EndStatus::Panic));
 }
 

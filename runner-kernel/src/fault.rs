@@ -5,6 +5,7 @@
 
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::panic::PanicInfo;
 use core::sync::atomic::{AtomicBool, Ordering};
 use spin::Mutex;
@@ -58,6 +59,44 @@ pub fn unexpected_exception(ctx: &ExceptionContext) -> ! {
     arch::exit::exit(exit::KERNEL_FAULT)
 }
 
+/// The callers of this function, innermost first, symbolized: the return
+/// addresses found by walking the frame pointers (the kernel is built with
+/// them, see .cargo/config.toml). The walk stops at a frame pointer that
+/// is misaligned, unmapped or not moving up the stack, so a corrupted
+/// stack ends the list instead of faulting the reporter.
+#[inline(never)]
+fn backtrace() -> Vec<String> {
+    const DEPTH: usize = 24;
+    let mut frames = Vec::new();
+    let mut rbp: u64;
+    // SAFETY: reads the frame pointer register only.
+    unsafe { core::arch::asm!("mov {}, rbp", out(reg) rbp, options(nomem, nostack)) };
+    while frames.len() < DEPTH {
+        let readable =
+            |a: u64| a != 0 && a % 8 == 0 && arch::paging::mapped(a) && arch::paging::mapped(a + 8);
+        if !readable(rbp) {
+            break;
+        }
+        // SAFETY: both words are mapped (checked above) and aligned.
+        let (next, ret) = unsafe { (*(rbp as *const u64), *((rbp + 8) as *const u64)) };
+        if ret == 0 {
+            break;
+        }
+        // Looked up at ret - 1, inside the call instruction: a call to a
+        // function that does not return (panic) may be the caller's last
+        // instruction, so `ret` itself can lie past the caller's end.
+        frames.push(symbols::lookup(ret - 1).map_or_else(
+            || format!("{ret:#x}"),
+            |(name, offset)| format!("{name}+{:#x}", offset + 1),
+        ));
+        if next <= rbp {
+            break;
+        }
+        rbp = next;
+    }
+    frames
+}
+
 /// Set by the first panic: a panic while reporting a panic (say, the heap
 /// is exhausted) must not recurse until the stack is gone.
 static PANICKING: AtomicBool = AtomicBool::new(false);
@@ -96,6 +135,7 @@ fn panic(info: &PanicInfo) -> ! {
             .location()
             .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())),
         during: during(),
+        backtrace: backtrace(),
     }));
     report::end(EndStatus::Panic, true);
     arch::exit::exit(exit::KERNEL_FAULT)

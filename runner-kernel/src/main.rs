@@ -273,6 +273,7 @@ fn run_wasm(suite: &Suite<'_>, opts: &Options) {
 }
 
 /// Deliberate failures for the test suite (`test=` boot option).
+#[inline(never)]
 fn test_scenario(test: TestScenario) {
     match test {
         TestScenario::None => {}

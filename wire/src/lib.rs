@@ -298,6 +298,11 @@ pub struct Panic {
     pub message: String,
     pub location: Option<String>,
     pub during: String,
+    /// The calling frames, innermost first, as `function+0xoffset` (or the
+    /// bare address when no symbol covers it), from the kernel's frame
+    /// pointers. Absent in runs from kernels that did not report it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backtrace: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]

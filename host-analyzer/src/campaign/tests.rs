@@ -133,6 +133,7 @@ fn a_panic_mid_campaign_counts_like_a_fault() {
             message: "index out of bounds".into(),
             location: Some("runner/src/campaign.rs:88:9".into()),
             during: "campaign default injection 12".into(),
+            backtrace: Vec::new(),
         }));
     });
     let view = analyze(&run);

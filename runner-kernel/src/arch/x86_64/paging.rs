@@ -151,6 +151,11 @@ fn set_flags(va: u64, flags: PageTableFlags) -> Result<(), PagingError> {
     }
 }
 
+/// Whether `va` is mapped (present), at any page size.
+pub fn mapped(va: u64) -> bool {
+    present_flags(va).is_ok()
+}
+
 /// Make the mapped page at `va` not present while keeping its frame (and
 /// so its contents): every access faults until [`reinstate`]. Returns the
 /// flags to reinstate it with. Fault injection's page revoke.
