@@ -386,7 +386,13 @@ fn deaths(run: &Run) -> Vec<Death> {
             .map(|l| format!(" at {l}"))
             .unwrap_or_default();
         Death {
-            what: format!("kernel panic: {}{loc}", p.message),
+            what: format!(
+                "kernel panic: {}{loc}{}",
+                p.message,
+                p.origin(4)
+                    .map(|o| format!(" (in {o})"))
+                    .unwrap_or_default()
+            ),
             during: p.during.clone(),
             vector: None,
         }

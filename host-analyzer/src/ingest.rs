@@ -474,7 +474,14 @@ impl Parser {
                 self.diag(
                     n,
                     Severity::Warning,
-                    format!("kernel panic during {}: {}{loc}", p.during, p.message),
+                    format!(
+                        "kernel panic during {}: {}{loc}{}",
+                        p.during,
+                        p.message,
+                        p.origin(4)
+                            .map(|o| format!(" (in {o})"))
+                            .unwrap_or_default()
+                    ),
                 );
                 self.run.panics.push(p);
             }

@@ -305,6 +305,29 @@ pub struct Panic {
     pub backtrace: Vec<String>,
 }
 
+impl Panic {
+    /// The first `n` frames of the backtrace outside the panic machinery
+    /// (`rust_begin_unwind`, `core::panicking`, `core::option`/`result`
+    /// unwraps), joined as `a <- b <- c`: where the panic came from.
+    pub fn origin(&self, n: usize) -> Option<String> {
+        const MACHINERY: [&str; 5] = [
+            "__rustc::rust_begin_unwind",
+            "rust_begin_unwind",
+            "core::panicking::",
+            "core::option::",
+            "core::result::",
+        ];
+        let frames: Vec<&str> = self
+            .backtrace
+            .iter()
+            .map(String::as_str)
+            .filter(|f| !MACHINERY.iter().any(|m| f.starts_with(m)))
+            .take(n)
+            .collect();
+        (!frames.is_empty()).then(|| frames.join(" <- "))
+    }
+}
+
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum EndStatus {

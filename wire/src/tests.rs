@@ -184,3 +184,31 @@ fn record_start_is_found_after_noise() {
     let at = find_record_start(&line).unwrap();
     assert_eq!(decode_line(&line[at..]).unwrap().seq, 0);
 }
+
+#[test]
+fn panic_origin_skips_the_panic_machinery() {
+    let panic = Panic {
+        message: String::from("called `Option::unwrap()` on a `None` value"),
+        location: None,
+        during: String::from("boot"),
+        backtrace: [
+            "__rustc::rust_begin_unwind+0x306",
+            "core::panicking::panic_fmt+0x2c",
+            "core::option::unwrap_failed+0x11",
+            "runner_kernel::mm::release+0x42",
+            "runner_kernel::runner::campaign::run+0x1a0",
+            "kernel_entry+0x1462",
+        ]
+        .map(String::from)
+        .to_vec(),
+    };
+    assert_eq!(
+        panic.origin(2).as_deref(),
+        Some("runner_kernel::mm::release+0x42 <- runner_kernel::runner::campaign::run+0x1a0")
+    );
+    let bare = Panic {
+        backtrace: Vec::new(),
+        ..panic
+    };
+    assert_eq!(bare.origin(4), None);
+}
