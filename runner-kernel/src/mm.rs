@@ -27,6 +27,8 @@
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
+use core::alloc::{GlobalAlloc, Layout};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use spin::Mutex;
 
 use crate::arch::paging::{self, FrameSource, PAGE_SIZE, PagingError, Protection};
@@ -36,9 +38,143 @@ use crate::bootinfo::{BootInfo, MemoryRegion};
 /// allocation and O(1) free. The allocator sits on the trap path (wasmtime
 /// allocates on every trap) and under in-kernel Cranelift, so a list-walking
 /// allocator would show up in every figure. `counters` gives heap usage.
-#[global_allocator]
 static HEAP: talc::TalcLock<spin::mutex::SpinMutex<()>, talc::source::Manual> =
     talc::TalcLock::new(talc::source::Manual);
+
+/// The trial arena: a second talc heap, mapped at [`TRIAL_ARENA_BASE`]
+/// rather than in the identity map, for the wasm instances of a
+/// fault-injection campaign ([`in_trial_arena`]).
+///
+/// Why: wasm code keeps pointers to its instance's runtime data (its
+/// `VMContext`, where it also stores its globals) in registers. When one of
+/// those registers has a bit flipped (the register bit-flip injector, or a
+/// real upset), the next store through it lands at that pointer with one
+/// bit changed. With the instance on the kernel heap, that is anywhere in
+/// the 4 GiB identity map: the kernel's heap (its page-mapper trees, say),
+/// statics, stacks — silent corruption that crashes the kernel later.
+/// With the instance here, a flip of bit 0..=44 stays in this arena or
+/// lands in unmapped address space (a page fault, contained), a flip of
+/// bit 45 or 46 lands 16 or 32 TiB into the wasm mappings' range (unmapped
+/// unless that much was ever reserved), and higher bits make the address
+/// non-canonical (#GP): no single flip reaches kernel memory. The arena's own allocator state can
+/// still be hit, and only campaign instances live here.
+static TRIAL_HEAP: talc::TalcLock<spin::mutex::SpinMutex<()>, talc::source::Manual> =
+    talc::TalcLock::new(talc::source::Manual);
+/// Bits 45 and 46 set: two bits away from every address below 4 GiB (the
+/// identity map, the kernel), see [`TRIAL_HEAP`].
+const TRIAL_ARENA_BASE: u64 = 0x0000_6000_0000_0000;
+/// The arena's extent once mapped; `(0, 0)` before.
+static TRIAL_RANGE: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+/// Whether allocations go to the trial arena now.
+static IN_TRIAL: AtomicBool = AtomicBool::new(false);
+
+/// The kernel's allocator: the heap, or the trial arena while
+/// [`in_trial_arena`] runs. A block is freed to the heap it came from.
+struct KernelAllocator;
+
+#[global_allocator]
+static ALLOCATOR: KernelAllocator = KernelAllocator;
+
+fn from_arena(ptr: *mut u8) -> bool {
+    let p = ptr as u64;
+    p >= TRIAL_RANGE[0].load(Ordering::Relaxed) && p < TRIAL_RANGE[1].load(Ordering::Relaxed)
+}
+
+// SAFETY: each block is allocated by one talc heap and returned to the
+// same one (`from_arena` tells them apart by address); talc upholds the
+// `GlobalAlloc` contract for each.
+unsafe impl GlobalAlloc for KernelAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if IN_TRIAL.load(Ordering::Relaxed) {
+            // SAFETY: forwarded contract.
+            let p = unsafe { TRIAL_HEAP.alloc(layout) };
+            if !p.is_null() {
+                return p;
+            }
+            // A full (or unmapped) arena: the heap still serves.
+        }
+        // SAFETY: forwarded contract.
+        unsafe { HEAP.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the block came from the heap `from_arena` names.
+        unsafe {
+            if from_arena(ptr) {
+                TRIAL_HEAP.dealloc(ptr, layout)
+            } else {
+                HEAP.dealloc(ptr, layout)
+            }
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let arena = from_arena(ptr);
+        if arena == IN_TRIAL.load(Ordering::Relaxed) {
+            let heap = if arena { &TRIAL_HEAP } else { &HEAP };
+            // SAFETY: the block came from `heap`.
+            let p = unsafe { heap.realloc(ptr, layout, new_size) };
+            if !p.is_null() || !arena {
+                return p;
+            }
+        }
+        // Move the block to where allocations go now.
+        // SAFETY: `new_size` is valid for `layout.align()` (realloc's
+        // contract); the copy covers what both blocks hold.
+        unsafe {
+            let new = self.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
+            if !new.is_null() {
+                core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size));
+                self.dealloc(ptr, layout);
+            }
+            new
+        }
+    }
+}
+
+/// Run `f` with its allocations in the trial arena (the kernel heap when
+/// the arena is not set up or full). The page mapper's own bookkeeping
+/// stays on the kernel heap either way (`with_vm`).
+pub fn in_trial_arena<R>(f: impl FnOnce() -> R) -> R {
+    let was = IN_TRIAL.swap(true, Ordering::Relaxed);
+    let result = f();
+    IN_TRIAL.store(was, Ordering::Relaxed);
+    result
+}
+
+/// Map the trial arena (`bytes`, with unmapped guard pages around it).
+/// Once; later calls do nothing.
+pub fn init_trial_arena(bytes: u64) -> Result<(), VmError> {
+    if TRIAL_RANGE[1].load(Ordering::Relaxed) != 0 {
+        return Ok(());
+    }
+    let start = TRIAL_ARENA_BASE + PAGE_SIZE;
+    let bytes = align_up(bytes, PAGE_SIZE);
+    with_vm(|vm| {
+        for page in (start..start + bytes).step_by(PAGE_SIZE as usize) {
+            map_zeroed(
+                vm,
+                page,
+                Protection {
+                    write: true,
+                    execute: false,
+                },
+            )?;
+        }
+        Ok::<(), VmError>(())
+    })?;
+    // SAFETY: the range was just mapped for this heap alone.
+    unsafe { TRIAL_HEAP.lock().claim(start as *mut u8, bytes as usize) }
+        .ok_or(VmError::OutOfAddressSpace)?;
+    TRIAL_RANGE[0].store(start, Ordering::Relaxed);
+    TRIAL_RANGE[1].store(start + bytes, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Bytes currently allocated in the trial arena.
+pub fn trial_arena_used() -> u64 {
+    TRIAL_HEAP.lock().counters().allocated_bytes as u64
+}
 
 /// Upper bound of the heap; most memory is better spent on page frames
 /// (linear memories, code).
@@ -51,7 +187,8 @@ const LOW_MEMORY_END: u64 = 1 << 20;
 pub const DEMAND_BASE: u64 = 0x0000_0800_0000_0000;
 pub const DEMAND_BYTES: u64 = 1 << 30;
 const MAPPINGS_BASE: u64 = 0x0000_1000_0000_0000;
-const MAPPINGS_END: u64 = 0x0000_7fff_ffff_f000;
+/// The wasm mappings stay below the trial arena.
+const MAPPINGS_END: u64 = TRIAL_ARENA_BASE;
 
 struct Frames {
     /// Usable ranges not yet handed out, consumed front to back.
@@ -249,7 +386,12 @@ pub fn frames_in_use() -> u64 {
 }
 
 fn with_vm<R>(f: impl FnOnce(&mut Vm) -> R) -> R {
-    f(VM.lock().as_mut().expect("mm::init ran"))
+    // The mapper's trees and lists are kernel state: never in the trial
+    // arena, where a flipped pointer in wasm code could reach them.
+    let arena = IN_TRIAL.swap(false, Ordering::Relaxed);
+    let result = f(VM.lock().as_mut().expect("mm::init ran"));
+    IN_TRIAL.store(arena, Ordering::Relaxed);
+    result
 }
 
 /// Reserve `size` bytes of address space (rounded up to pages), all
@@ -406,5 +548,5 @@ pub fn accessed_pages(start: u64, len: u64, clear: bool) -> Vec<u64> {
 /// for abandoning code midway (`runner::campaign`'s containment) without
 /// leaving a lock held forever.
 pub fn unlocked() -> bool {
-    HEAP.try_lock().is_some() && VM.try_lock().is_some()
+    HEAP.try_lock().is_some() && TRIAL_HEAP.try_lock().is_some() && VM.try_lock().is_some()
 }

@@ -52,6 +52,9 @@ use crate::{fault, mm, report};
 /// Cycles to wait before retrying a timer action that found the CPU
 /// outside the target's code.
 const RETRY_CYCLES: u64 = 2_000;
+/// The trial arena (`mm::in_trial_arena`): every target's live instance,
+/// a few hundred KiB each, and what a trial allocates on top.
+const TRIAL_ARENA_BYTES: u64 = 32 << 20;
 
 /// The experiment name of `campaign` (its `result` record and plan entry).
 pub fn experiment(campaign: &Campaign) -> String {
@@ -81,7 +84,13 @@ struct Live {
     memory: (u64, u64),
 }
 
+/// A fresh instance of the target, its store and instance data in the
+/// trial arena (`mm::in_trial_arena` says why).
 fn instantiate(engine: &Engine, target_module: &Module, export: &str) -> Result<Live, String> {
+    mm::in_trial_arena(|| instantiate_here(engine, target_module, export))
+}
+
+fn instantiate_here(engine: &Engine, target_module: &Module, export: &str) -> Result<Live, String> {
     let mut store = Store::new(engine, ());
     let instance =
         Instance::new(&mut store, target_module, &[]).map_err(|e| format!("instantiate: {e:?}"))?;
@@ -632,6 +641,9 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
     if let Err(e) = timer::init() {
         return fail(format!("no timer for triggers and the watchdog: {e}"));
     }
+    if let Err(e) = mm::init_trial_arena(TRIAL_ARENA_BYTES) {
+        return fail(format!("no trial arena for the instances: {e:?}"));
+    }
     timer::set_handler(Some(on_timer));
     let engine = match wasm::engine(variant) {
         Ok(e) => e,
@@ -689,6 +701,7 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
 
     trial_stack();
     let heap_before = mm::heap_used();
+    let arena_before = mm::trial_arena_used();
     let frames_before = mm::frames_in_use();
     let started = cpu::stamp();
     let mut failure = None;
@@ -738,7 +751,7 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
         let (point, start_offset) = match planned.point {
             TriggerPoint::AfterCalls(k) => {
                 for call in 0..k {
-                    match live.func.call(&mut live.store, args) {
+                    match mm::in_trial_arena(|| live.func.call(&mut live.store, args)) {
                         Ok(v) if v == target.resolved.golden => {}
                         other => {
                             failure = Some(format!(
@@ -763,7 +776,7 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
         if failure.is_some() {
             break;
         }
-        let observed = observe(target, &mut live, &mut trial, start_offset);
+        let observed = mm::in_trial_arena(|| observe(target, &mut live, &mut trial, start_offset));
         let mut injector = trial.injector;
         injector.disarm(&mut trial.machine);
         let mut outcome = if trial.fired {
@@ -774,7 +787,7 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
         let mut detail = observed.detail;
         // A fault needs a fresh instance; so does every other ending,
         // since the injection may have left the old one corrupted.
-        if let Some(teardown) = discard(live) {
+        if let Some(teardown) = mm::in_trial_arena(|| discard(live)) {
             // The injection reached the runtime's own state (a flipped
             // pointer written through, say): dropping the instance
             // faulted. Contained like a fault in the call; the broken
@@ -835,10 +848,13 @@ pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
     // Measured with one live instance per target, as before the first
     // injection: a trial that leaks shows here.
     let (heap_after, frames_after) = (mm::heap_used(), mm::frames_in_use());
+    let arena_after = mm::trial_arena_used();
     drop(lives);
     timer::set_handler(None);
     let context = format!("{} {config}", spec.name);
     emit_metric("campaign_cycles", elapsed, "cycles", &context);
+    emit_metric("trial_arena_used_before", arena_before, "bytes", &context);
+    emit_metric("trial_arena_used_after", arena_after, "bytes", &context);
     emit_metric("heap_used_before", heap_before, "bytes", &context);
     emit_metric("heap_used_after", heap_after, "bytes", &context);
     emit_metric("frames_in_use_before", frames_before, "frames", &context);
