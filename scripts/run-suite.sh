@@ -32,7 +32,7 @@ options:
   --no-report         skip the report and figures
   --sightglass DIR    add the sightglass-ABI benchmarks (*.wasm, *.wat) in DIR
                       to the suite (repeatable)
-  --wast FILE         conformance mode: run the .wast script FILE in the
+  --wast FILE...      conformance mode: run the .wast scripts in the
                       kernel instead of the suite (repeatable); prints a
                       pass/fail table ending "N passed, M failed, K unsupported"
   --campaign SPEC     fault-injection mode: build the suite with the campaign
@@ -68,7 +68,9 @@ while [ $# -gt 0 ]; do
         --boot-args) need "$@"; boot_args=$2; shift ;;
         --no-report) report=0 ;;
         --sightglass) need "$@"; sightglass+=(--sightglass "$2"); shift ;;
-        --wast) need "$@"; wast+=("$2"); shift ;;
+        --wast) need "$@"; wast+=("$2"); shift
+            # --wast FILE...: the files up to the next option.
+            while [ $# -gt 1 ] && [ "${2#-}" = "$2" ]; do wast+=("$2"); shift; done ;;
         --campaign) need "$@"; campaign=$2; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "error: unknown option $1 (see --help)" >&2; exit 2 ;;
