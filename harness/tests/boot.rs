@@ -159,6 +159,17 @@ fn every_trap_kind_returns_its_trap_code_via_its_vector() {
     assert_eq!(end.records as usize, records.len() - 1);
 }
 
+/// The run's `fault` record (the test fails without one).
+fn fault_record(records: &[Record]) -> traplab_wire::Fault {
+    records
+        .iter()
+        .find_map(|r| match r {
+            Record::Fault(f) => Some(f.clone()),
+            _ => None,
+        })
+        .expect("a fault record")
+}
+
 #[test]
 fn the_kernel_code_is_read_only() {
     let (report, records, _) = boot(
@@ -168,13 +179,7 @@ fn the_kernel_code_is_read_only() {
         "samples=5 warmup=0 heap_traps=0 only=call.null test=code_write",
     );
     assert_eq!(report.ending, Ending::Crashed, "the write must fault");
-    let fault = records
-        .iter()
-        .find_map(|r| match r {
-            Record::Fault(f) => Some(f.clone()),
-            _ => None,
-        })
-        .expect("a fault record");
+    let fault = fault_record(&records);
     assert_eq!(fault.exception, "#PF");
     // Present (bit 0) and write (bit 1): a write to a read-only page.
     assert_eq!(fault.error_code.map(|e| e & 0b11), Some(0b11), "{fault:?}");
@@ -206,16 +211,7 @@ fn kernel_fault_yields_fault_record_and_distinct_exit_code() {
         exit::qemu_status(exit::KERNEL_FAULT),
         exit::qemu_status(exit::FAILURE)
     );
-    let fault = records
-        .iter()
-        .find_map(|r| {
-            if let Record::Fault(f) = r {
-                Some(f.clone())
-            } else {
-                None
-            }
-        })
-        .expect("a fault record");
+    let fault = fault_record(&records);
     assert_eq!(fault.vector, 0x0E);
     assert_eq!(fault.exception, "#PF");
     assert_eq!(fault.cr2, Some(0x10));
