@@ -46,19 +46,12 @@ pub struct Options {
     pub injections: Option<(u32, u32)>,
 }
 
+/// Every variant but explicit checks with backtraces (`EngineVariant::ALL`
+/// orders them so).
 pub const DEFAULT_VARIANTS: [EngineVariant; 3] = [
-    EngineVariant {
-        trap_mode: TrapMode::Signals,
-        backtrace: false,
-    },
-    EngineVariant {
-        trap_mode: TrapMode::Signals,
-        backtrace: true,
-    },
-    EngineVariant {
-        trap_mode: TrapMode::Explicit,
-        backtrace: false,
-    },
+    EngineVariant::ALL[0],
+    EngineVariant::ALL[1],
+    EngineVariant::ALL[2],
 ];
 
 impl Default for Options {
