@@ -395,6 +395,8 @@ impl Converter<'_> {
                     .map(|a| {
                         let artifact = Artifact {
                             trap_mode: a.trap_mode,
+                            // Scripts run in the lab kernel only.
+                            target: traplab_suite::CodeTarget::LabKernel,
                             offset: 0,
                             len: 0,
                             sha256: String::new(),

@@ -380,7 +380,7 @@ mod tests {
             expected: None,
             observed: observed.map(|(trap, vector)| TrapSignature {
                 trap: Some(trap.into()),
-                vector,
+                vector, signal: None, si_code: None,
             }),
             message: message.map(String::from),
         })
@@ -538,7 +538,7 @@ mod tests {
             expected: None,
             observed: Some(TrapSignature {
                 trap: Some("MemoryOutOfBounds".into()),
-                vector: Some(14),
+                vector: Some(14), signal: None, si_code: None,
             }),
             message: None,
         });

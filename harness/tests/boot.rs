@@ -296,7 +296,9 @@ fn corrupted_artifact_is_refused_before_deserialize_and_the_kernel_lives() {
     let image = std::fs::read(&artifacts().suite).unwrap();
     let suite = Suite::parse(&image).unwrap();
     let victim = &suite.manifest.workloads[1];
-    let artifact = victim.artifact(TrapMode::Signals).unwrap();
+    let artifact = victim
+        .artifact(traplab_suite::CodeTarget::LabKernel, TrapMode::Signals)
+        .unwrap();
     let mut damaged = image.clone();
     damaged[(artifact.offset + artifact.len / 2) as usize] ^= 0x40;
     let path = scratch("damaged-suite.img");

@@ -163,7 +163,7 @@ pub fn records(spec: &RunSpec) -> Vec<Record> {
         ok += 1;
         let signature = TrapSignature {
             trap: s.experiment.strip_prefix("trap.").map(str::to_string),
-            vector: s.vector,
+            vector: s.vector, signal: None, si_code: None,
         };
         out.push(Record::Result(ExperimentResult {
             experiment: s.experiment.into(),
@@ -245,6 +245,8 @@ fn header(spec: &RunSpec) -> Header {
                 samples: spec.samples as u32,
             })
             .collect(),
+        platform: traplab_wire::Platform::LabKernel.name().into(),
+        os: None,
     }
 }
 

@@ -15,7 +15,6 @@ extern crate alloc;
 
 mod arch;
 mod bootinfo;
-mod cmdline;
 mod exceptions;
 mod fault;
 mod mm;
@@ -34,7 +33,7 @@ use traplab_wire::{
 
 use crate::arch::cpu::{self, CpuInfo};
 use crate::bootinfo::{BootData, BootInfo};
-use crate::cmdline::{Options, TestScenario};
+use traplab_runner_core::{Options, Platform, TestScenario};
 
 /// Version of the wasmtime crate this kernel links (read from Cargo.lock by
 /// build.rs).
@@ -81,7 +80,7 @@ pub extern "C" fn kernel_entry(protocol: u32, info: u32, magic: u32) -> ! {
     // Its failure is reported by `runner::timer_check` (init keeps it).
     let _ = arch::timer::init();
 
-    let (opts, problems) = cmdline::parse(&boot.cmdline);
+    let (opts, problems) = traplab_runner_core::options::parse(&boot.cmdline);
     let status = run(&boot, &opts, &problems, memory);
     report::end(status, false);
     arch::exit::exit(match status {
@@ -97,7 +96,7 @@ fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryS
     let (tsc_hz, tsc_source) =
         cpu::tsc_hz_from_cpuid().unwrap_or_else(|| (arch::pit::measure_tsc_hz(), "pit"));
     cpu::set_tsc_hz(tsc_hz);
-    let stamp_overhead = runner::stamp_overhead();
+    let stamp_overhead = traplab_runner_core::emit::stamp_overhead(&runner::LabKernel);
 
     let module = boot.modules.first();
     let suite = module.map(|m| Suite::parse(m.bytes()));
@@ -156,6 +155,8 @@ fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryS
             heap_bytes: memory.heap_bytes,
         },
         plan: runner::plan(opts, manifest),
+        platform: runner::LabKernel::KIND.name().to_string(),
+        os: None,
     }));
 
     let mut setup_failed = false;
@@ -216,58 +217,7 @@ fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryS
 }
 
 fn run_wasm(suite: &Suite<'_>, opts: &Options) {
-    let mut wasmtime_ready = false;
-    for &variant in &opts.variants {
-        let engine = match runner::wasm::engine(variant) {
-            Ok(engine) => engine,
-            Err(e) => {
-                runner::emit_result(
-                    "setup.engine",
-                    variant.label(),
-                    0,
-                    None,
-                    None,
-                    Some(format!("{e:?}")),
-                );
-                continue;
-            }
-        };
-        let selected = |w: &&traplab_suite::Workload| {
-            opts.only.as_deref().is_none_or(|p| w.name.starts_with(p))
-        };
-        for workload in suite
-            .manifest
-            .workloads
-            .iter()
-            .filter(selected)
-            .filter(|w| runner::wasm::runs_under(w, variant))
-        {
-            runner::wasm::run_workload(&engine, suite, workload, variant, opts);
-            wasmtime_ready = true;
-        }
-        // The heap check runs under the most allocation-heavy trap path.
-        let heap_variant =
-            variant.trap_mode == traplab_suite::TrapMode::Signals && variant.backtrace;
-        if opts.heap_traps > 0
-            && heap_variant
-            && let Some(w) = suite
-                .manifest
-                .workloads
-                .iter()
-                .find(|w| w.name == "trap.oob_load")
-        {
-            runner::wasm::check_heap_stability(&engine, suite, w, variant, opts.heap_traps);
-        }
-    }
-    for workload in suite
-        .manifest
-        .workloads
-        .iter()
-        .filter(|w| opts.only.as_deref().is_none_or(|p| w.name.starts_with(p)))
-    {
-        runner::native::run_twin(workload, opts);
-    }
-    if wasmtime_ready {
+    if traplab_runner_core::wasm::run_suite(&runner::LabKernel, suite, opts) {
         runner::check_double_registration();
     }
 }

@@ -6,33 +6,17 @@
 //! wait for locks.
 
 use alloc::string::String;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
-use traplab_wire::{End, EndStatus, Log, Record, encode_line};
+use traplab_runner_core::stream::Stream;
+use traplab_wire::{EndStatus, Log, Record};
 
 use crate::arch::serial;
 
-static SEQ: AtomicU64 = AtomicU64::new(0);
-static SAMPLES: AtomicU64 = AtomicU64::new(0);
-static OK: AtomicU32 = AtomicU32::new(0);
-static FAILED: AtomicU32 = AtomicU32::new(0);
-static ENDED: AtomicBool = AtomicBool::new(false);
+/// Numbering, framing and counts (the runner core's, shared by platforms).
+static STREAM: Stream = Stream::new();
 
 fn frame(record: &Record) -> String {
-    if let Record::Samples(s) = record {
-        SAMPLES.fetch_add(s.total.len() as u64, Ordering::Relaxed);
-    }
-    if let Record::Result(r) = record {
-        match r.status {
-            traplab_wire::Status::Ok => OK.fetch_add(1, Ordering::Relaxed),
-            traplab_wire::Status::Failed => FAILED.fetch_add(1, Ordering::Relaxed),
-            traplab_wire::Status::Skipped => 0,
-        };
-    }
-    let seq = SEQ.fetch_add(1, Ordering::Relaxed);
-    let mut line = encode_line(seq, record);
-    line.push('\n');
-    line
+    STREAM.frame(record)
 }
 
 /// Write one record.
@@ -54,21 +38,14 @@ pub fn log(message: String) {
 
 /// Experiments that failed so far.
 pub fn failed_count() -> u32 {
-    FAILED.load(Ordering::Relaxed)
+    STREAM.failed()
 }
 
 /// Write the end record (once; later calls do nothing).
 pub fn end(status: EndStatus, emergency: bool) {
-    if ENDED.swap(true, Ordering::AcqRel) {
+    let Some(record) = STREAM.end(status) else {
         return;
-    }
-    let record = Record::End(End {
-        status,
-        records: SEQ.load(Ordering::Relaxed),
-        samples: SAMPLES.load(Ordering::Relaxed),
-        ok: OK.load(Ordering::Relaxed),
-        failed: FAILED.load(Ordering::Relaxed),
-    });
+    };
     if emergency {
         emit_emergency(record)
     } else {

@@ -16,6 +16,41 @@ use wasmtime::Config;
 
 /// The kernel's Rust target, which artifacts are compiled for.
 pub const KERNEL_TARGET: &str = "x86_64-unknown-none";
+/// The Linux peer's target (a static glibc binary; see `peer-linux/`).
+pub const LINUX_TARGET: &str = "x86_64-unknown-linux-gnu";
+
+/// Which platform an artifact is compiled for. The same workload, the same
+/// `engine_config` and the same ISA flags, so the machine code differs
+/// only where the target makes it (calling conventions into the runtime,
+/// TLS access); the suite image carries one set of artifacts per target.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CodeTarget {
+    /// The lab kernel (and any ring-0 custom platform of the same kind).
+    #[default]
+    #[serde(rename = "x86_64-unknown-none")]
+    LabKernel,
+    /// Upstream wasmtime on Linux, with its own signal handling.
+    #[serde(rename = "x86_64-unknown-linux-gnu")]
+    Linux,
+}
+
+impl CodeTarget {
+    pub const ALL: [CodeTarget; 2] = [CodeTarget::LabKernel, CodeTarget::Linux];
+
+    /// The target triple wasmtime compiles for.
+    pub fn triple(self) -> &'static str {
+        match self {
+            CodeTarget::LabKernel => KERNEL_TARGET,
+            CodeTarget::Linux => LINUX_TARGET,
+        }
+    }
+
+    /// Whether this is the lab kernel's target (the manifest leaves the
+    /// field out then, so lab-kernel manifests read as before peers).
+    pub fn is_lab_kernel(&self) -> bool {
+        *self == CodeTarget::LabKernel
+    }
+}
 
 /// x86-64 ISA extensions the artifacts may use; the kernel's
 /// `detect_host_feature` checks the CPU has them before loading.
@@ -29,19 +64,22 @@ pub const KERNEL_TARGET: &str = "x86_64-unknown-none";
 /// crosses the soft-float boundary. Every x86-64 CPU since 2008 has it.
 pub const KERNEL_ISA_FLAGS: [&str; 1] = ["has_sse41"];
 
-/// The host's compile configuration for `trap_mode`: [`engine_config`] plus
-/// the kernel target and [`KERNEL_ISA_FLAGS`].
+/// The host's compile configuration for `trap_mode` on `target`:
+/// [`engine_config`] plus the target triple and [`KERNEL_ISA_FLAGS`] (the
+/// Linux artifacts get the same flags, so both platforms run the same
+/// instructions and a ratio compares the platforms, not the code).
 #[cfg(feature = "compiler")]
-pub fn compile_config(trap_mode: TrapMode) -> wasmtime::Result<Config> {
+pub fn compile_config(trap_mode: TrapMode, target: CodeTarget) -> wasmtime::Result<Config> {
     let mut config = engine_config(EngineVariant {
         trap_mode,
         backtrace: false,
     });
-    config.target(KERNEL_TARGET)?;
+    config.target(target.triple())?;
     for flag in KERNEL_ISA_FLAGS {
         // SAFETY: the flag only lets Cranelift use SSE4.1 instructions; the
-        // kernel refuses artifacts needing a feature its CPU lacks
-        // (`Module::deserialize` asks `detect_host_feature`).
+        // loader refuses artifacts needing a feature its CPU lacks
+        // (`Module::deserialize` asks `detect_host_feature` in the kernel,
+        // std's feature detection on Linux).
         unsafe { config.cranelift_flag_enable(flag) };
     }
     Ok(config)

@@ -20,7 +20,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::engine::TrapMode;
+use crate::engine::{CodeTarget, TrapMode};
 
 pub const MAGIC: &[u8; 8] = b"TLSUITE1";
 const HEADER_LEN: usize = 8 + 4 + 32;
@@ -167,19 +167,25 @@ pub struct Workload {
     /// CPU vector that must raise the trap under [`TrapMode::Signals`]; with
     /// explicit checks no exception is expected.
     pub expect_vector: Option<u8>,
-    /// One precompiled artifact per trap mode.
+    /// One precompiled artifact per trap mode and code target.
     pub artifacts: Vec<Artifact>,
 }
 
 impl Workload {
-    pub fn artifact(&self, mode: TrapMode) -> Option<&Artifact> {
-        self.artifacts.iter().find(|a| a.trap_mode == mode)
+    /// The artifact compiled for `target` under `mode`.
+    pub fn artifact(&self, target: CodeTarget, mode: TrapMode) -> Option<&Artifact> {
+        self.artifacts
+            .iter()
+            .find(|a| a.target == target && a.trap_mode == mode)
     }
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Artifact {
     pub trap_mode: TrapMode,
+    /// The platform it was compiled for (absent: the lab kernel's).
+    #[serde(default, skip_serializing_if = "CodeTarget::is_lab_kernel")]
+    pub target: CodeTarget,
     pub offset: u64,
     pub len: u64,
     /// SHA-256 of the artifact bytes, lower-case hex.
@@ -433,6 +439,7 @@ mod tests {
                     .iter()
                     .map(|&trap_mode| Artifact {
                         trap_mode,
+                        target: CodeTarget::LabKernel,
                         offset: 0,
                         len: 0,
                         sha256: String::new(),
@@ -456,13 +463,13 @@ mod tests {
         let w = &suite.manifest.workloads[0];
         assert_eq!(
             suite
-                .artifact_bytes(w, w.artifact(TrapMode::Signals).unwrap())
+                .artifact_bytes(w, w.artifact(CodeTarget::LabKernel, TrapMode::Signals).unwrap())
                 .unwrap(),
             &[1u8; 1000][..]
         );
         assert_eq!(
             suite
-                .artifact_bytes(w, w.artifact(TrapMode::Explicit).unwrap())
+                .artifact_bytes(w, w.artifact(CodeTarget::LabKernel, TrapMode::Explicit).unwrap())
                 .unwrap(),
             &[2u8; 7][..]
         );
@@ -476,7 +483,7 @@ mod tests {
         let suite = Suite::parse(&image).unwrap();
         let w = &suite.manifest.workloads[0];
         let err = suite
-            .artifact_bytes(w, w.artifact(TrapMode::Explicit).unwrap())
+            .artifact_bytes(w, w.artifact(CodeTarget::LabKernel, TrapMode::Explicit).unwrap())
             .unwrap_err();
         assert_eq!(
             err,

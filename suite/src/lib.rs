@@ -19,7 +19,7 @@ extern crate alloc;
 pub mod engine;
 pub mod image;
 
-pub use engine::{EngineVariant, TrapMode, engine_config};
+pub use engine::{CodeTarget, EngineVariant, TrapMode, engine_config};
 pub use image::{
     Artifact, Campaign, CampaignTarget, Command, HostCompile, ImageError, Invoke, Manifest, Script,
     Suite, Value, Workload, WorkloadKind,

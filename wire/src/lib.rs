@@ -63,6 +63,138 @@ pub const TRAP_STAGES: [&str; 4] = [
     "wasmtime_to_return",
 ];
 
+/// The points of a trap's round trip a platform can timestamp, in the order
+/// they occur. The lab kernel sees all five; a Linux peer sees the call, the
+/// entry of the signal handler it installs in front of wasmtime's, and the
+/// return — the kernel's exception entry is out of its sight, and that stage
+/// is left out rather than faked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stamp {
+    /// Before the embedder's call into wasm.
+    Call,
+    /// First instructions of the exception entry (IDT stub).
+    Stub,
+    /// Entry of the platform's registered handler (Theseus-style exception
+    /// handler in ring 0, the front signal handler on Linux).
+    Handler,
+    /// Right before wasmtime's own trap handler runs.
+    Wasmtime,
+    /// `Err` back in the embedder.
+    Return,
+}
+
+impl Stamp {
+    pub const ALL: [Stamp; 5] = [
+        Stamp::Call,
+        Stamp::Stub,
+        Stamp::Handler,
+        Stamp::Wasmtime,
+        Stamp::Return,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stamp::Call => "call",
+            Stamp::Stub => "stub",
+            Stamp::Handler => "handler",
+            Stamp::Wasmtime => "wasmtime",
+            Stamp::Return => "return",
+        }
+    }
+
+    /// The stage between two stamps, e.g. `call_to_stub`.
+    pub fn stage(from: Stamp, to: Stamp) -> String {
+        let mut name = String::from(from.name());
+        name.push_str("_to_");
+        name.push_str(to.name());
+        name
+    }
+
+    /// The two stamps a stage name spans, when it is one (`from` before `to`).
+    pub fn parse_stage(stage: &str) -> Option<(Stamp, Stamp)> {
+        let (a, b) = stage.split_once("_to_")?;
+        let find = |n: &str| Stamp::ALL.into_iter().find(|s| s.name() == n);
+        let (a, b) = (find(a)?, find(b)?);
+        (a < b).then_some((a, b))
+    }
+}
+
+/// Platforms that run the experiments: the lab kernel, and the Linux peers
+/// that run the same suite on upstream wasmtime with signal handling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Platform {
+    /// The ring-0 lab kernel (`runner-kernel/`).
+    LabKernel,
+    /// The Linux peer as `/init` of a Linux guest booted in the same QEMU
+    /// profile as the lab kernel.
+    LinuxGuest,
+    /// The Linux peer run directly on the machine that runs the suite.
+    LinuxHost,
+}
+
+impl Platform {
+    pub const ALL: [Platform; 3] = [
+        Platform::LabKernel,
+        Platform::LinuxGuest,
+        Platform::LinuxHost,
+    ];
+
+    /// The name written in run headers.
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::LabKernel => "lab-kernel",
+            Platform::LinuxGuest => "linux-guest",
+            Platform::LinuxHost => "linux-host",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Platform> {
+        Platform::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+fn lab_kernel() -> String {
+    String::from(Platform::LabKernel.name())
+}
+
+/// Configuration label of the raw-exception floor on the lab kernel:
+/// exceptions raised and resumed in ring 0.
+pub const FLOOR_RING0: &str = "ring0";
+/// Configuration label of the floor on a Linux peer: signals raised by the
+/// peer's own code in ring 3, resumed by advancing RIP in the handler.
+pub const FLOOR_RING3: &str = "ring3";
+
+/// Linux signal numbers (x86-64) a trap or floor experiment expects.
+pub mod signal {
+    pub const SIGILL: u8 = 4;
+    pub const SIGTRAP: u8 = 5;
+    pub const SIGFPE: u8 = 8;
+    pub const SIGSEGV: u8 = 11;
+
+    /// The signal Linux delivers for a CPU exception raised in user mode
+    /// (its `do_trap`/`exc_*` handlers); `None` for vectors a peer does not
+    /// expect to see.
+    pub fn for_vector(vector: u8) -> Option<u8> {
+        match vector {
+            0x00 => Some(SIGFPE),            // #DE
+            0x03 => Some(SIGTRAP),           // #BP
+            0x06 => Some(SIGILL),            // #UD
+            0x0D | 0x0E => Some(SIGSEGV),    // #GP, #PF
+            _ => None,
+        }
+    }
+
+    pub fn name(signal: u8) -> &'static str {
+        match signal {
+            SIGILL => "SIGILL",
+            SIGTRAP => "SIGTRAP",
+            SIGFPE => "SIGFPE",
+            SIGSEGV => "SIGSEGV",
+            _ => "signal",
+        }
+    }
+}
+
 /// One record of the stream. Serialized with an internal `type` tag.
 #[allow(
     clippy::large_enum_variant,
@@ -124,6 +256,14 @@ pub struct Header {
     /// Every experiment this run will attempt, in order; lets the host show
     /// progress and notice experiments that never reported.
     pub plan: Vec<Planned>,
+    /// Which platform ran the experiments ([`Platform::name`]); streams
+    /// from before peers existed are the lab kernel's.
+    #[serde(default = "lab_kernel")]
+    pub platform: String,
+    /// The operating system under the peer (`Linux 6.1.0-28-cloud-amd64`),
+    /// absent for the lab kernel, which is its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -238,6 +378,30 @@ pub enum Status {
 pub struct TrapSignature {
     pub trap: Option<String>,
     pub vector: Option<u8>,
+    /// The signal a Linux peer saw instead of a vector (see [`signal`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<u8>,
+    /// The signal's `si_code` (observed only; never expected).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub si_code: Option<i32>,
+}
+
+impl TrapSignature {
+    /// An expectation of a trap code and a CPU vector (no signal).
+    pub fn vector(trap: Option<String>, vector: Option<u8>) -> TrapSignature {
+        TrapSignature {
+            trap,
+            vector,
+            signal: None,
+            si_code: None,
+        }
+    }
+
+    /// Whether `observed` meets this expectation: trap code, vector and
+    /// signal equal; `si_code` is informational and not compared.
+    pub fn admits(&self, observed: &TrapSignature) -> bool {
+        self.trap == observed.trap && self.vector == observed.vector && self.signal == observed.signal
+    }
 }
 
 /// Verdict of one experiment under one configuration, written after its

@@ -1,6 +1,7 @@
 //! Host-side compilation: WAT (and the compute module) → wasm → Cranelift
-//! artifacts for the kernel, one per trap mode, each with its host compile
-//! facts, packed with their manifest into a suite image.
+//! artifacts, one per trap mode and code target (the lab kernel's and the
+//! Linux peer's), each with its host compile facts, packed with their
+//! manifest into a suite image.
 //!
 //! The engines here are built from `traplab_suite::engine::compile_config`
 //! (the shared `engine_config` plus the kernel target and ISA flags), so the
@@ -12,7 +13,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail, ensure};
 use traplab_compute::ComputeKernel;
 use traplab_suite::image::{Artifact, HostCompile, Manifest, Workload, pack};
-use traplab_suite::{EngineVariant, TrapMode, WorkloadKind};
+use traplab_suite::{CodeTarget, EngineVariant, TrapMode, WorkloadKind};
 
 use crate::sightglass;
 use wasmparser::types::EntityType;
@@ -67,21 +68,47 @@ pub fn compile_variant(trap_mode: TrapMode) -> EngineVariant {
 /// (`traplab_suite::engine::compile_config`: target and ISA flags on top of
 /// the shared engine configuration).
 pub fn kernel_config(trap_mode: TrapMode) -> Result<Config> {
-    traplab_suite::engine::compile_config(trap_mode)
+    target_config(trap_mode, CodeTarget::LabKernel)
+}
+
+/// The `Config` that compiles artifacts for `target` under `trap_mode`.
+pub fn target_config(trap_mode: TrapMode, target: CodeTarget) -> Result<Config> {
+    traplab_suite::engine::compile_config(trap_mode, target)
         .map_err(into_anyhow)
-        .with_context(|| format!("building the compile configuration for {KERNEL_TARGET}"))
+        .with_context(|| {
+            format!(
+                "building the compile configuration for {}",
+                target.triple()
+            )
+        })
 }
 
 /// A Cranelift engine that compiles (but cannot run) kernel artifacts.
 pub fn kernel_engine(trap_mode: TrapMode) -> Result<Engine> {
-    Engine::new(&kernel_config(trap_mode)?)
+    target_engine(trap_mode, CodeTarget::LabKernel)
+}
+
+/// A Cranelift engine that compiles (but cannot run) artifacts for `target`.
+pub fn target_engine(trap_mode: TrapMode, target: CodeTarget) -> Result<Engine> {
+    Engine::new(&target_config(trap_mode, target)?)
         .map_err(into_anyhow)
         .with_context(|| {
             format!(
-                "creating the {} compile engine for {KERNEL_TARGET}",
-                trap_mode.name()
+                "creating the {} compile engine for {}",
+                trap_mode.name(),
+                target.triple()
             )
         })
+}
+
+/// One compile engine per (code target, trap mode), in the order of
+/// [`unplaced_artifacts`].
+pub fn suite_engines() -> Result<Vec<(CodeTarget, TrapMode, Engine)>> {
+    CodeTarget::ALL
+        .iter()
+        .flat_map(|&target| TrapMode::ALL.iter().map(move |&mode| (target, mode)))
+        .map(|(target, mode)| Ok((target, mode, target_engine(mode, target)?)))
+        .collect()
 }
 
 /// Parse the workload's WAT into a wasm binary and check its contract.
@@ -152,17 +179,21 @@ pub fn check_exports(wasm: &[u8], exports: &[&str]) -> Result<()> {
     Ok(())
 }
 
-/// One artifact per trap mode in [`TrapMode::ALL`] order, not yet placed:
-/// [`pack`] fills in offsets and checksums, [`build_suite`] the host facts.
+/// One artifact per code target and trap mode ([`CodeTarget::ALL`] ×
+/// [`TrapMode::ALL`], the lab kernel's first), not yet placed: [`pack`]
+/// fills in offsets and checksums, [`build_suite`] the host facts.
 fn unplaced_artifacts() -> Vec<Artifact> {
-    TrapMode::ALL
+    CodeTarget::ALL
         .iter()
-        .map(|&trap_mode| Artifact {
-            trap_mode,
-            offset: 0,
-            len: 0,
-            sha256: String::new(),
-            host: None,
+        .flat_map(|&target| {
+            TrapMode::ALL.iter().map(move |&trap_mode| Artifact {
+                trap_mode,
+                target,
+                offset: 0,
+                len: 0,
+                sha256: String::new(),
+                host: None,
+            })
         })
         .collect()
 }
@@ -277,15 +308,21 @@ pub fn artifact_facts(artifact: &[u8]) -> Result<(u64, u64)> {
     Ok((code_bytes, trap_sites as u64))
 }
 
-/// Compile `wasm` once per trap mode, in [`TrapMode::ALL`] order.
+/// Compile `wasm` once per engine of [`suite_engines`], in its order.
 fn compile_all_modes(
-    engines: &[(TrapMode, Engine)],
+    engines: &[(CodeTarget, TrapMode, Engine)],
     wasm: &[u8],
     what: &str,
 ) -> Result<Vec<Compiled>> {
     engines
         .iter()
-        .map(|(mode, engine)| compile(engine, wasm, &format!("{what} with {} traps", mode.name())))
+        .map(|(target, mode, engine)| {
+            compile(
+                engine,
+                wasm,
+                &format!("{what} with {} traps for {}", mode.name(), target.triple()),
+            )
+        })
         .collect()
 }
 
@@ -321,10 +358,7 @@ pub fn build_suite_campaign(
     sightglass_dirs: &[std::path::PathBuf],
     campaign: Option<&SpecFile>,
 ) -> Result<Vec<u8>> {
-    let engines = TrapMode::ALL
-        .iter()
-        .map(|&mode| Ok((mode, kernel_engine(mode)?)))
-        .collect::<Result<Vec<_>>>()?;
+    let engines = suite_engines()?;
     let specs = suite.workloads();
     let kernels = suite.compute_kernels();
     let mut workloads = Vec::with_capacity(specs.len() + kernels.len());

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use traplab_suite::{Manifest, Suite, TrapMode, Workload, WorkloadKind};
+use traplab_suite::{CodeTarget, Manifest, Suite, TrapMode, Workload, WorkloadKind};
 use traplab_workloads::catalogue::{VECTOR_DIVIDE_ERROR, VECTOR_INVALID_OPCODE, VECTOR_PAGE_FAULT};
 use traplab_workloads::compile::{compute_manifest_entry, manifest_entry};
 use traplab_workloads::compute::workspace_root;
@@ -228,13 +228,13 @@ fn every_artifact_carries_its_host_compile_facts() {
     for mode in TrapMode::ALL {
         let facts: Vec<_> = compute
             .iter()
-            .map(|w| w.artifact(mode).unwrap().host.clone())
+            .map(|w| w.artifact(CodeTarget::LabKernel, mode).unwrap().host.clone())
             .collect();
         assert!(facts.windows(2).all(|pair| pair[0] == pair[1]), "{facts:?}");
     }
     let code = |mode| {
         compute[0]
-            .artifact(mode)
+            .artifact(CodeTarget::LabKernel, mode)
             .unwrap()
             .host
             .as_ref()
@@ -375,7 +375,7 @@ fn signals_artifacts_trap_through_the_vector_the_manifest_names() {
     {
         let trap = workload.expect_trap.as_deref().unwrap();
         let vector = workload.expect_vector.unwrap();
-        let signals = workload.artifact(TrapMode::Signals).unwrap();
+        let signals = workload.artifact(CodeTarget::LabKernel, TrapMode::Signals).unwrap();
         let sites = trap_sites(suite.artifact_bytes(workload, signals).unwrap(), trap);
         assert!(
             !sites.is_empty(),

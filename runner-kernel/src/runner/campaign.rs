@@ -38,7 +38,7 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use traplab_injectors::{
     CallEnd, Injector, Machine, Refused, Register, TargetFacts, TriggerPoint, classify, plan,
 };
-use traplab_suite::{Campaign, CampaignTarget, EngineVariant, Suite, TrapMode, Workload, engine};
+use traplab_suite::{Campaign, CampaignTarget, CodeTarget, EngineVariant, Suite, TrapMode, Workload, engine};
 use traplab_wire::{Injection, Outcome, Record};
 use wasmtime::{Engine, Instance, Module, Store, Trap, TypedFunc};
 
@@ -119,7 +119,7 @@ fn load<'a>(
     trap_mode: TrapMode,
 ) -> Result<Target<'a>, String> {
     let artifact = workload
-        .artifact(trap_mode)
+        .artifact(CodeTarget::LabKernel, trap_mode)
         .ok_or_else(|| format!("no {} artifact for {}", trap_mode.name(), workload.name))?;
     let bytes = suite
         .artifact_bytes(workload, artifact)
@@ -615,7 +615,7 @@ fn trial_stack() -> u64 {
 }
 
 /// Run the suite's campaign, if it has one and it is selected.
-pub fn run(suite: &Suite<'_>, opts: &crate::cmdline::Options) {
+pub fn run(suite: &Suite<'_>, opts: &traplab_runner_core::Options) {
     let Some(campaign) = &suite.manifest.campaign else {
         return;
     };

@@ -33,7 +33,7 @@ use traplab_wire::TrapSignature;
 use super::{Series, emit_metric, emit_result, emit_series};
 use crate::arch::paging::Protection;
 use crate::arch::{cpu, jit_gate};
-use crate::cmdline::Options;
+use traplab_runner_core::Options;
 use crate::{exceptions, fault, mm};
 
 const CONFIG: &str = "cranelift";
@@ -258,7 +258,7 @@ fn chain(isa: &OwnedTargetIsa, n: usize, opts: &Options) {
     let exec_name = format!("jit.exec.n{n}");
     fault::set_during(&format!("{compile_name} {CONFIG}"));
     let reps = compile_repetitions(n, opts.samples);
-    let mut compile_series = Series::with_capacity(reps as usize, false);
+    let mut compile_series = Series::plain(reps as usize);
     let mut code = Vec::new();
     for _ in 0..reps {
         match compile(isa, chain_function(isa, n)) {
@@ -298,7 +298,7 @@ fn chain(isa: &OwnedTargetIsa, n: usize, opts: &Options) {
         Err(why) => return emit_result(&exec_name, CONFIG, 0, None, None, Some(why)),
     };
     let expected = reference(n);
-    let mut series = Series::with_capacity(opts.samples as usize, false);
+    let mut series = Series::plain(opts.samples as usize);
     let mut failure = None;
     cpu::disable_interrupts();
     for i in 0..opts.warmup + opts.samples {
@@ -327,7 +327,7 @@ fn fault_site(isa: &OwnedTargetIsa, which: &str, vector: u8, opts: &Options) {
     fault::set_during(&format!("{name} {CONFIG}"));
     let expected = TrapSignature {
         trap: None,
-        vector: Some(vector),
+        vector: Some(vector), signal: None, si_code: None,
     };
     let exe = match compile(isa, fault_function(isa, which))
         .and_then(|(code, _)| Executable::map(&code))
@@ -340,7 +340,7 @@ fn fault_site(isa: &OwnedTargetIsa, which: &str, vector: u8, opts: &Options) {
     } else {
         (7, 0)
     };
-    let mut series = Series::with_capacity(opts.samples as usize, false);
+    let mut series = Series::plain(opts.samples as usize);
     let mut failure = None;
     let mut observed = None;
     cpu::disable_interrupts();
@@ -352,7 +352,7 @@ fn fault_site(isa: &OwnedTargetIsa, which: &str, vector: u8, opts: &Options) {
         let (after, last) = exceptions::counters();
         let seen = TrapSignature {
             trap: None,
-            vector: if after == before + 1 { last } else { None },
+            vector: if after == before + 1 { last } else { None }, signal: None, si_code: None,
         };
         if result.is_ok() || seen != expected {
             failure = Some(format!(

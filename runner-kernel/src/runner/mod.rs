@@ -1,4 +1,9 @@
-//! Experiments: what is timed, how, and which records it produces.
+//! The lab kernel's experiments. What the suite's experiments are (the
+//! wasm workloads, native twins, sightglass modules, the floor's loop) is
+//! the shared runner core's (`traplab_runner_core`), run here through
+//! [`LabKernel`]; this module adds what only ring 0 has: the raw
+//! exceptions, the timer check, in-kernel Cranelift, `.wast` scripts and
+//! fault-injection campaigns.
 //!
 //! Every experiment runs its warm-up iterations, then `samples` timed ones
 //! with interrupts masked, keeps every raw sample, checks each iteration's
@@ -8,9 +13,8 @@
 
 pub mod campaign;
 pub mod jit;
-pub mod native;
+pub mod lab;
 pub mod raw;
-pub mod sightglass;
 pub mod timer_check;
 pub mod wasm;
 pub mod wast;
@@ -19,56 +23,17 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use traplab_wire::{
-    ExperimentResult, MAX_BATCH, Metric, Planned, Record, Samples, Stage, Status, TRAP_STAGES,
-    TrapSignature, Unit,
-};
+use traplab_runner_core::floor::{self, FloorExperiment};
+pub use traplab_runner_core::emit::Series;
+use traplab_runner_core::{Options, emit};
+use traplab_wire::{Planned, TrapSignature};
 
-use crate::arch::cpu;
-use crate::cmdline::Options;
 use crate::exceptions;
-use crate::report;
+pub use lab::LabKernel;
 
-/// Samples of one experiment under one configuration.
-pub struct Series {
-    pub total: Vec<u64>,
-    /// The four trap stage intervals, when the samples went through the
-    /// exception path.
-    pub stages: Option<[Vec<u64>; 4]>,
-}
-
-impl Series {
-    pub fn with_capacity(n: usize, staged: bool) -> Series {
-        Series {
-            total: Vec::with_capacity(n),
-            stages: staged.then(|| core::array::from_fn(|_| Vec::with_capacity(n))),
-        }
-    }
-}
-
-/// Write `series` as `samples` records of at most [`MAX_BATCH`] values.
+/// Write `series` as `samples` records (the runner core's, on this kernel).
 pub fn emit_series(experiment: &str, config: &str, series: &Series) {
-    for (batch, chunk) in series.total.chunks(MAX_BATCH).enumerate() {
-        let first = batch * MAX_BATCH;
-        let stages = series.stages.as_ref().map_or_else(Vec::new, |stages| {
-            TRAP_STAGES
-                .iter()
-                .zip(stages)
-                .map(|(name, values)| Stage {
-                    name: name.to_string(),
-                    values: values[first..first + chunk.len()].to_vec(),
-                })
-                .collect()
-        });
-        report::emit(Record::Samples(Samples {
-            experiment: experiment.to_string(),
-            config: config.to_string(),
-            unit: Unit::Cycles,
-            first: first as u32,
-            total: chunk.to_vec(),
-            stages,
-        }));
-    }
+    emit::series(&LabKernel, experiment, config, series);
 }
 
 pub fn emit_result(
@@ -79,48 +44,17 @@ pub fn emit_result(
     observed: Option<TrapSignature>,
     failure: Option<String>,
 ) {
-    report::emit(Record::Result(ExperimentResult {
-        experiment: experiment.to_string(),
-        config: config.to_string(),
-        status: if failure.is_some() {
-            Status::Failed
-        } else {
-            Status::Ok
-        },
-        samples: samples as u32,
-        expected,
-        observed,
-        message: failure,
-    }));
+    emit::result(
+        &LabKernel, experiment, config, samples, expected, observed, failure,
+    );
 }
 
 pub fn emit_metric(name: &str, value: u64, unit: &str, context: &str) {
-    report::emit(Record::Metric(Metric {
-        name: name.to_string(),
-        value,
-        unit: unit.to_string(),
-        context: context.to_string(),
-    }));
-}
-
-/// Fixed cost of one stamp: the median difference of back-to-back stamps.
-pub fn stamp_overhead() -> u64 {
-    const PAIRS: usize = 1001;
-    let mut diffs = Vec::with_capacity(PAIRS);
-    cpu::disable_interrupts();
-    for _ in 0..PAIRS {
-        let a = cpu::stamp();
-        let b = cpu::stamp();
-        diffs.push(b - a);
-    }
-    diffs.sort_unstable();
-    diffs[PAIRS / 2]
+    emit::metric(&LabKernel, name, value, unit, context);
 }
 
 pub fn selected(opts: &Options, experiment: &str) -> bool {
-    opts.only
-        .as_deref()
-        .is_none_or(|prefix| experiment.starts_with(prefix))
+    opts.selects(experiment)
 }
 
 /// Every experiment this run will attempt, for the header.
@@ -142,22 +76,7 @@ pub fn plan(opts: &Options, manifest: Option<&traplab_suite::Manifest>) -> Vec<P
         add(&name, "cranelift");
     }
     if let Some(manifest) = manifest {
-        for variant in &opts.variants {
-            for workload in manifest
-                .workloads
-                .iter()
-                .filter(|w| wasm::runs_under(w, *variant))
-            {
-                add(&workload.name, variant.label());
-            }
-        }
-        for workload in manifest
-            .workloads
-            .iter()
-            .filter(|w| native::twin(w).is_some())
-        {
-            add(&workload.name, native::CONFIG);
-        }
+        plan.extend(traplab_runner_core::plan::suite(opts, manifest));
         if let Some(campaign) = &manifest.campaign {
             let name = campaign::experiment(campaign);
             if selected(opts, &name) {
@@ -188,56 +107,19 @@ pub fn plan(opts: &Options, manifest: Option<&traplab_suite::Manifest>) -> Vec<P
     plan
 }
 
-/// Run the raw-exception floor experiments.
+/// Run the raw-exception floor experiments (the runner core's loop over
+/// this kernel's raising code).
 pub fn run_raw(opts: &Options) {
-    for experiment in &raw::RAW_EXPERIMENTS {
-        if !selected(opts, experiment.name) {
-            continue;
-        }
-        crate::fault::set_during(&format!("{} {}", experiment.name, raw::RAW_CONFIG));
-        let expected = TrapSignature {
-            trap: None,
-            vector: Some(experiment.vector),
-        };
-        let mut series = Series::with_capacity(opts.samples as usize, false);
-        let mut failure = None;
-        let mut observed = None;
-        for i in 0..opts.warmup + opts.samples {
-            (experiment.prepare)();
-            let (before, _) = exceptions::counters();
-            let t0 = cpu::stamp();
-            (experiment.raise)();
-            let t1 = cpu::stamp();
-            let (after, vector) = exceptions::counters();
-            let seen = TrapSignature {
-                trap: None,
-                vector: if after > before { vector } else { None },
-            };
-            if after != before + 1 || seen != expected {
-                failure = Some(format!(
-                    "iteration {i}: {} exception(s), last vector {:?}; expected exactly one, vector {}",
-                    after - before,
-                    vector,
-                    experiment.vector
-                ));
-                observed = Some(seen);
-                break;
-            }
-            observed = Some(seen);
-            if i >= opts.warmup {
-                series.total.push(t1 - t0);
-            }
-        }
-        emit_series(experiment.name, raw::RAW_CONFIG, &series);
-        emit_result(
-            experiment.name,
-            raw::RAW_CONFIG,
-            series.total.len(),
-            Some(expected),
-            observed,
-            failure,
-        );
-    }
+    let experiments: Vec<FloorExperiment> = raw::RAW_EXPERIMENTS
+        .iter()
+        .map(|raw| FloorExperiment {
+            name: raw.name,
+            expected: Some(TrapSignature::vector(None, Some(raw.vector))),
+            prepare: raw.prepare,
+            raise: raw.raise,
+        })
+        .collect();
+    floor::run(&LabKernel, raw::RAW_CONFIG, &experiments, opts);
 }
 
 /// Checks that the Theseus-style API refuses a second handler for a

@@ -22,7 +22,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::arch::cpu;
 use crate::arch::timer::{self, Spin, TrapFrame};
-use crate::cmdline::Options;
+use traplab_runner_core::Options;
 
 const EXPERIMENT: &str = "check.timer_interrupt";
 const CONFIG: &str = "ring0";

@@ -17,7 +17,7 @@ use traplab_wire::{ExperimentResult, Record, Status, TrapSignature};
 use wasmtime::{Engine, Instance, Module, Store, Trap, Val};
 
 use super::emit_metric;
-use crate::cmdline::Options;
+use traplab_runner_core::Options;
 use crate::{exceptions, fault, report};
 
 /// Engine configurations scripts run under: both trap modes, backtraces off.
@@ -115,7 +115,7 @@ fn run_script(engine: &Engine, suite: &Suite<'_>, script: &Script, variant: Engi
             } => {
                 let expected = TrapSignature {
                     trap: Some(message.clone()),
-                    vector: None,
+                    vector: None, signal: None, si_code: None,
                 };
                 match call(current.as_mut(), invoke) {
                     Ok((results, _)) => (
@@ -129,7 +129,7 @@ fn run_script(engine: &Engine, suite: &Suite<'_>, script: &Script, variant: Engi
                         let (code, vector, matches) = parse_trap_outcome(&why, message);
                         let observed = TrapSignature {
                             trap: Some(code),
-                            vector,
+                            vector, signal: None, si_code: None,
                         };
                         if matches {
                             (Status::Ok, Some(expected), Some(observed), None)

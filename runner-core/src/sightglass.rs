@@ -1,5 +1,5 @@
-//! Sightglass-ABI benchmarks in ring 0: modules built for
-//! bytecodealliance/sightglass run unmodified.
+//! Sightglass-ABI benchmarks: modules built for bytecodealliance/sightglass
+//! run unmodified, on every platform.
 //!
 //! The ABI: the module exports `_start`, imports `bench.start` and
 //! `bench.end` (each called exactly once; the interval between them is the
@@ -24,10 +24,8 @@ use alloc::vec::Vec;
 use traplab_suite::{EngineVariant, Suite, Workload};
 use wasmtime::{Caller, Engine, Extern, ExternType, InstancePre, Linker, Module, Store, Val};
 
-use super::{Series, emit_metric, emit_result, emit_series};
-use crate::arch::cpu;
-use crate::cmdline::Options;
-use crate::{fault, report};
+use crate::emit::{self, Series};
+use crate::{Options, Platform};
 
 const WASI: &str = "wasi_snapshot_preview1";
 const ERRNO_SUCCESS: i32 = 0;
@@ -48,6 +46,8 @@ struct Bench {
     exit_code: Option<i32>,
     nosys: BTreeSet<String>,
     tsc_hz: u64,
+    /// The platform's clock ([`Platform::stamp`]).
+    stamp: fn() -> u64,
     rng: u64,
 }
 
@@ -128,7 +128,7 @@ fn wasi_call(caller: &mut Caller<'_, Bench>, name: &str, p: &[Val]) -> wasmtime:
         "clock_time_get" => {
             let ptr = p.get(2).and_then(Val::i32).unwrap_or(0);
             let hz = caller.data().tsc_hz.max(1);
-            let ns = (cpu::stamp() as u128 * 1_000_000_000 / hz as u128) as u64;
+            let ns = ((caller.data().stamp)() as u128 * 1_000_000_000 / hz as u128) as u64;
             let Some(mem) = memory(caller) else {
                 return Ok(ERRNO_INVAL);
             };
@@ -211,10 +211,10 @@ fn link(engine: &Engine, module: &Module) -> Result<Linker<Bench>, String> {
             ("bench", "start") => linker.func_wrap("bench", "start", |mut c: Caller<'_, Bench>| {
                 let s = c.data_mut();
                 s.calls_start += 1;
-                s.start = Some(cpu::stamp());
+                s.start = Some((s.stamp)());
             }),
             ("bench", "end") => linker.func_wrap("bench", "end", |mut c: Caller<'_, Bench>| {
-                let t = cpu::stamp();
+                let t = (c.data().stamp)();
                 let s = c.data_mut();
                 s.calls_end += 1;
                 s.end = Some(t);
@@ -242,22 +242,23 @@ fn link(engine: &Engine, module: &Module) -> Result<Linker<Bench>, String> {
 }
 
 /// Run one sightglass workload under `engine`.
-pub fn run(
+pub fn run<P: Platform>(
+    p: &P,
     engine: &Engine,
     suite: &Suite<'_>,
     workload: &Workload,
     variant: EngineVariant,
     opts: &Options,
 ) {
-    let tsc_hz = cpu::tsc_hz();
+    let tsc_hz = p.tsc_hz();
     let config = variant.label();
-    fault::set_during(&format!("{} {config}", workload.name));
-    let pre = match prepare(engine, suite, workload, variant) {
+    p.set_during(&format!("{} {config}", workload.name));
+    let pre = match prepare::<P>(engine, suite, workload, variant) {
         Ok(pre) => pre,
-        Err(why) => return emit_result(&workload.name, config, 0, None, None, Some(why)),
+        Err(why) => return emit::result(p, &workload.name, config, 0, None, None, Some(why)),
     };
-    let (warmup, samples) = super::wasm::iterations(workload.kind, opts);
-    let mut series = Series::with_capacity(samples as usize, false);
+    let (warmup, samples) = crate::wasm::iterations(workload.kind, opts);
+    let mut series = Series::plain(samples as usize);
     let mut failure = None;
     let mut nosys = BTreeSet::new();
     let mut first_output = None;
@@ -272,6 +273,7 @@ pub fn run(
             exit_code: None,
             nosys: BTreeSet::new(),
             tsc_hz,
+            stamp: P::stamp,
             rng: 0x9e37_79b9_7f4a_7c15,
         };
         let mut store = Store::new(engine, state);
@@ -317,20 +319,21 @@ pub fn run(
     }
     let context = format!("{} {config}", workload.name);
     if let Some((text, bytes)) = first_output {
-        emit_metric("stdout_bytes", bytes, "bytes", &context);
+        emit::metric(p, "stdout_bytes", bytes, "bytes", &context);
         if !text.is_empty() {
-            report::log(format!("{context} stdout: {}", text.trim_end()));
+            p.log(format!("{context} stdout: {}", text.trim_end()));
         }
     }
     if !nosys.is_empty() {
         let list: Vec<String> = nosys.into_iter().collect();
-        report::log(format!(
+        p.log(format!(
             "{context} called unsupported WASI functions (ENOSYS): {}",
             list.join(", ")
         ));
     }
-    emit_series(&workload.name, config, &series);
-    emit_result(
+    emit::series(p, &workload.name, config, &series);
+    emit::result(
+        p,
         &workload.name,
         config,
         series.total.len(),
@@ -340,24 +343,27 @@ pub fn run(
     );
 }
 
-fn prepare(
+fn prepare<P: Platform>(
     engine: &Engine,
     suite: &Suite<'_>,
     workload: &Workload,
     variant: EngineVariant,
 ) -> Result<InstancePre<Bench>, String> {
-    let artifact = workload.artifact(variant.trap_mode).ok_or_else(|| {
-        format!(
-            "no {} artifact for {}",
-            variant.trap_mode.name(),
-            workload.name
-        )
-    })?;
+    let artifact = workload
+        .artifact(P::TARGET, variant.trap_mode)
+        .ok_or_else(|| {
+            format!(
+                "no {} artifact for {} ({})",
+                variant.trap_mode.name(),
+                workload.name,
+                P::TARGET.triple()
+            )
+        })?;
     let bytes = suite
         .artifact_bytes(workload, artifact)
         .map_err(|e| e.to_string())?;
     // SAFETY: checksummed artifact produced by `Engine::precompile_module`
-    // with the shared engine configuration (see `runner::wasm::load`).
+    // with the shared engine configuration (see `crate::wasm::load`).
     let module =
         unsafe { Module::deserialize(engine, bytes) }.map_err(|e| format!("deserialize: {e:?}"))?;
     let linker = link(engine, &module)?;

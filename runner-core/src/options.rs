@@ -1,12 +1,15 @@
-//! Boot options from the kernel command line (`qemu -append`, GRUB's
-//! `multiboot2` line): space-separated `key=value`, values optionally in
-//! double quotes. Unknown keys and bad values are reported, never ignored.
+//! Run options, the same words on every platform: the lab kernel reads
+//! them from its command line (`qemu -append`, GRUB's `multiboot2` line),
+//! a Linux peer from its arguments (or, as `/init` of a guest, from the
+//! part of `/proc/cmdline` after ` -- `). Space-separated `key=value`,
+//! values optionally in double quotes. Unknown keys and bad values are
+//! reported, never ignored.
 
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use traplab_suite::{EngineVariant, TrapMode};
+use traplab_suite::EngineVariant;
 
 /// Deliberate failures for the test suite, selected with `test=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +71,13 @@ impl Default for Options {
             only: None,
             injections: None,
         }
+    }
+}
+
+impl Options {
+    /// Whether the experiment `name` is selected (`only=` prefix).
+    pub fn selects(&self, name: &str) -> bool {
+        self.only.as_deref().is_none_or(|prefix| name.starts_with(prefix))
     }
 }
 

@@ -1,0 +1,375 @@
+//! Wasm experiments: each workload of the suite under each engine
+//! configuration, timed from the embedder's call to its return.
+//!
+//! For a trap sample the platform's stamps split the round trip: before
+//! `call` (here), whatever the platform takes inside the trap
+//! ([`Platform::TRAP_STAMPS`]: on the lab kernel the IDT stub, the
+//! registered handler and wasmtime's trap handler; on Linux the front
+//! signal handler), and when `Err` is back here. Consecutive differences
+//! are the stages.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use traplab_suite::{EngineVariant, Suite, TrapMode, Workload, WorkloadKind};
+use traplab_wire::{Stamp, TrapSignature};
+use wasmtime::{Engine, Instance, Module, Store, Trap, TypedFunc};
+
+use crate::emit::{self, Series};
+use crate::{FaultSeen, Options, Platform};
+
+/// A loaded, instantiated workload, ready to call.
+pub struct Loaded {
+    pub store: Store<()>,
+    pub func: TypedFunc<(i32, i32), i32>,
+}
+
+/// Verify the artifact, deserialize, instantiate; report load metrics.
+pub fn load<P: Platform>(
+    p: &P,
+    engine: &Engine,
+    suite: &Suite<'_>,
+    workload: &Workload,
+    variant: EngineVariant,
+) -> Result<Loaded, String> {
+    let artifact = workload
+        .artifact(P::TARGET, variant.trap_mode)
+        .ok_or_else(|| {
+            format!(
+                "the suite has no {} artifact for {} ({})",
+                variant.trap_mode.name(),
+                workload.name,
+                P::TARGET.triple()
+            )
+        })?;
+    let context = format!("{} {}", workload.name, variant.label());
+    let t0 = P::stamp();
+    let bytes = suite
+        .artifact_bytes(workload, artifact)
+        .map_err(|e| e.to_string())?;
+    let t1 = P::stamp();
+    // SAFETY: `bytes` passed its SHA-256 check against the manifest, whose
+    // own checksum was verified, and the host produced it with
+    // `Engine::precompile_module` from the same `engine_config` for this
+    // platform's target.
+    let module =
+        unsafe { Module::deserialize(engine, bytes) }.map_err(|e| format!("deserialize: {e:?}"))?;
+    let t2 = P::stamp();
+    let mut store = Store::new(engine, ());
+    let instance =
+        Instance::new(&mut store, &module, &[]).map_err(|e| format!("instantiate: {e:?}"))?;
+    let func = instance
+        .get_typed_func::<(i32, i32), i32>(&mut store, &workload.export)
+        .map_err(|e| format!("export {}: {e:?}", workload.export))?;
+    let t3 = P::stamp();
+    emit::metric(p, "verify_cycles", t1 - t0, "cycles", &context);
+    emit::metric(p, "deserialize_cycles", t2 - t1, "cycles", &context);
+    emit::metric(p, "instantiate_cycles", t3 - t2, "cycles", &context);
+    emit::metric(p, "artifact_bytes", bytes.len() as u64, "bytes", &context);
+    // What compiling it cost on the host, carried by the manifest, so one
+    // stream holds every phase of the workload's life.
+    if let Some(host) = &artifact.host {
+        emit::metric(p, "host_compile_ns", host.compile_ns, "ns", &context);
+        emit::metric(p, "host_code_bytes", host.code_bytes, "bytes", &context);
+        emit::metric(p, "host_trap_sites", host.trap_sites, "sites", &context);
+    }
+    Ok(Loaded { store, func })
+}
+
+/// What one call produced.
+pub struct Outcome {
+    pub result: Result<i32, Option<String>>,
+    /// The fault raised during the call, if exactly one was.
+    pub fault: Option<FaultSeen>,
+    pub faults: u64,
+    /// `Call`, the platform's [`Platform::TRAP_STAMPS`], `Return`.
+    pub stamps: Vec<u64>,
+}
+
+impl Outcome {
+    pub fn cycles(&self) -> u64 {
+        self.stamps[self.stamps.len() - 1] - self.stamps[0]
+    }
+}
+
+/// One timed call with interrupts masked where the platform can; they are
+/// restored afterwards (on the lab kernel a trap leaves through wasmtime's
+/// trampoline, not `iretq`, so the gate's IF clearing would otherwise
+/// stick).
+pub fn timed_call<P: Platform>(p: &P, loaded: &mut Loaded, args: (i32, i32)) -> Outcome {
+    let interrupts = p.mask_interrupts();
+    let (before, _) = p.faults();
+    let t0 = P::stamp();
+    let result = loaded.func.call(&mut loaded.store, args);
+    let t4 = P::stamp();
+    p.restore_interrupts(interrupts);
+    let (after, last) = p.faults();
+    let mut stamps = Vec::with_capacity(P::TRAP_STAMPS.len() + 2);
+    stamps.push(t0);
+    stamps.extend(P::TRAP_STAMPS.iter().map(|&s| p.trap_stamp(s)));
+    stamps.push(t4);
+    Outcome {
+        result: result.map_err(|e| e.downcast_ref::<Trap>().map(|t| format!("{t:?}"))),
+        fault: (after == before + 1).then_some(last),
+        faults: after - before,
+        stamps,
+    }
+}
+
+/// The stamps of a trap sample on `P`: `Call`, its trap stamps, `Return`.
+pub fn stamp_order<P: Platform>() -> Vec<Stamp> {
+    let mut order = Vec::with_capacity(P::TRAP_STAMPS.len() + 2);
+    order.push(Stamp::Call);
+    order.extend_from_slice(P::TRAP_STAMPS);
+    order.push(Stamp::Return);
+    order
+}
+
+/// Whether `workload` runs under `variant`: compute and sightglass
+/// workloads do not trap, so the backtrace setting cannot matter and they
+/// skip `bt_on`.
+pub fn runs_under(workload: &Workload, variant: EngineVariant) -> bool {
+    !(matches!(
+        workload.kind,
+        WorkloadKind::Compute | WorkloadKind::Sightglass
+    ) && variant.backtrace)
+}
+
+/// `(warm-up iterations, timed samples)` for a workload.
+pub fn iterations(kind: WorkloadKind, opts: &Options) -> (u32, u32) {
+    match kind {
+        WorkloadKind::Compute | WorkloadKind::Sightglass => {
+            (opts.warmup.min(3), opts.compute_samples)
+        }
+        WorkloadKind::Call | WorkloadKind::Trap => (opts.warmup, opts.samples),
+    }
+}
+
+/// What a workload must end in on platform `P`: its trap code, and the
+/// fault that raises it when traps go through the exception path.
+pub fn expectation<P: Platform>(
+    p: &P,
+    workload: &Workload,
+    variant: EngineVariant,
+) -> Option<TrapSignature> {
+    let via_exception =
+        variant.trap_mode == TrapMode::Signals && workload.kind == WorkloadKind::Trap;
+    let fault = workload
+        .expect_vector
+        .filter(|_| via_exception)
+        .map(|v| p.expected_fault(v))
+        .unwrap_or_default();
+    (workload.kind == WorkloadKind::Trap).then(|| TrapSignature {
+        trap: workload.expect_trap.clone(),
+        vector: fault.vector,
+        signal: fault.signal,
+        si_code: None,
+    })
+}
+
+/// Run one workload under one engine: warm-up, samples, checks, records.
+pub fn run_workload<P: Platform>(
+    p: &P,
+    engine: &Engine,
+    suite: &Suite<'_>,
+    workload: &Workload,
+    variant: EngineVariant,
+    opts: &Options,
+) {
+    if workload.kind == WorkloadKind::Sightglass {
+        return crate::sightglass::run(p, engine, suite, workload, variant, opts);
+    }
+    let config = variant.label();
+    p.set_during(&format!("{} {}", workload.name, config));
+    let via_exception =
+        variant.trap_mode == TrapMode::Signals && workload.kind == WorkloadKind::Trap;
+    let expected = expectation(p, workload, variant);
+    let mut loaded = match load(p, engine, suite, workload, variant) {
+        Ok(l) => l,
+        Err(why) => return emit::result(p, &workload.name, config, 0, expected, None, Some(why)),
+    };
+    let (warmup, samples) = iterations(workload.kind, opts);
+    let mut series = if via_exception {
+        Series::staged(samples as usize, &stamp_order::<P>())
+    } else {
+        Series::plain(samples as usize)
+    };
+    let mut observed = None;
+    let mut failure = None;
+    for i in 0..warmup + samples {
+        let outcome = timed_call(p, &mut loaded, (workload.args[0], workload.args[1]));
+        if i == 0 && workload.kind == WorkloadKind::Compute {
+            // The cold call: first touches of linear memory and code.
+            let context = format!("{} {}", workload.name, config);
+            emit::metric(p, "first_call_cycles", outcome.cycles(), "cycles", &context);
+        }
+        let problem = match (workload.kind, &outcome.result) {
+            (WorkloadKind::Call | WorkloadKind::Compute | WorkloadKind::Sightglass, Ok(v))
+                if workload.expect_result.is_none_or(|e| e == *v) && outcome.faults == 0 =>
+            {
+                None
+            }
+            (WorkloadKind::Call | WorkloadKind::Compute | WorkloadKind::Sightglass, other) => {
+                Some(format!(
+                    "returned {other:?} with {} exception(s), expected Ok({:?}) and none",
+                    outcome.faults, workload.expect_result
+                ))
+            }
+            (WorkloadKind::Trap, Ok(v)) => Some(format!("returned Ok({v}), expected a trap")),
+            (WorkloadKind::Trap, Err(trap)) => {
+                let fault = outcome.fault.unwrap_or_default();
+                let seen = TrapSignature {
+                    trap: trap.clone(),
+                    vector: fault.vector,
+                    signal: fault.signal,
+                    si_code: fault.si_code,
+                };
+                let wrong_count = outcome.faults != u64::from(via_exception);
+                let mismatch = !expected.as_ref().is_some_and(|e| e.admits(&seen));
+                observed = Some(seen);
+                (mismatch || wrong_count).then(|| {
+                    format!(
+                        "{} exception(s) during the call; expected {}",
+                        outcome.faults,
+                        u8::from(via_exception)
+                    )
+                })
+            }
+        };
+        if let Some(problem) = problem {
+            failure = Some(format!("iteration {i}: {problem}"));
+            break;
+        }
+        if i < warmup {
+            continue;
+        }
+        let s = &outcome.stamps;
+        series.total.push(s[s.len() - 1] - s[0]);
+        if let Some(stages) = series.stages.as_mut() {
+            if !s.windows(2).all(|w| w[0] <= w[1]) {
+                failure = Some(format!("iteration {i}: stage stamps out of order {s:?}"));
+                break;
+            }
+            for (k, (_, values)) in stages.iter_mut().enumerate() {
+                values.push(s[k + 1] - s[k]);
+            }
+        }
+    }
+    emit::series(p, &workload.name, config, &series);
+    emit::result(
+        p,
+        &workload.name,
+        config,
+        series.total.len(),
+        expected,
+        observed,
+        failure,
+    );
+}
+
+/// `traps` traps in a row through the most allocation-heavy path
+/// (backtraces on) must leave the heap where it started. Runs only where
+/// the platform can count its heap and frames.
+pub fn check_heap_stability<P: Platform>(
+    p: &P,
+    engine: &Engine,
+    suite: &Suite<'_>,
+    workload: &Workload,
+    variant: EngineVariant,
+    traps: u32,
+) {
+    const NAME: &str = "check.heap_stability";
+    if p.memory_in_use().is_none() {
+        return;
+    }
+    let config = variant.label();
+    p.set_during(&format!("{NAME} {config}"));
+    let mut loaded = match load(p, engine, suite, workload, variant) {
+        Ok(l) => l,
+        Err(why) => return emit::result(p, NAME, config, 0, None, None, Some(why)),
+    };
+    // Warm up first: wasmtime builds some per-store state on the first trap.
+    for _ in 0..100 {
+        let _ = timed_call(p, &mut loaded, (workload.args[0], workload.args[1]));
+    }
+    let (before, frames_before) = p.memory_in_use().unwrap_or_default();
+    let mut failure = None;
+    for i in 0..traps {
+        if timed_call(p, &mut loaded, (workload.args[0], workload.args[1]))
+            .result
+            .is_ok()
+        {
+            failure = Some(format!("call {i} did not trap"));
+            break;
+        }
+    }
+    let (after, frames_after) = p.memory_in_use().unwrap_or_default();
+    let context = format!("{} {} x{traps}", workload.name, config);
+    emit::metric(p, "heap_used_before", before, "bytes", &context);
+    emit::metric(p, "heap_used_after", after, "bytes", &context);
+    emit::metric(p, "frames_in_use_before", frames_before, "frames", &context);
+    emit::metric(p, "frames_in_use_after", frames_after, "frames", &context);
+    if failure.is_none() && (after != before || frames_after != frames_before) {
+        failure = Some(format!(
+            "over {traps} traps the heap went from {before} to {after} bytes and mapped frames from {frames_before} to {frames_after}"
+        ));
+    }
+    emit::result(p, NAME, config, 0, None, None, failure);
+}
+
+/// Every wasm workload of the suite under every selected engine
+/// configuration, the heap check, then the native twins.
+/// Returns whether any wasm workload ran (wasmtime's handlers are then
+/// registered).
+pub fn run_suite<P: Platform>(p: &P, suite: &Suite<'_>, opts: &Options) -> bool {
+    let mut wasmtime_ready = false;
+    for &variant in &opts.variants {
+        let engine = match p.engine(variant) {
+            Ok(engine) => engine,
+            Err(e) => {
+                emit::result(
+                    p,
+                    "setup.engine",
+                    variant.label(),
+                    0,
+                    None,
+                    None,
+                    Some(format!("{e:?}")),
+                );
+                continue;
+            }
+        };
+        for workload in suite
+            .manifest
+            .workloads
+            .iter()
+            .filter(|w| opts.selects(&w.name))
+            .filter(|w| runs_under(w, variant))
+        {
+            run_workload(p, &engine, suite, workload, variant, opts);
+            wasmtime_ready = true;
+        }
+        // The heap check runs under the most allocation-heavy trap path.
+        let heap_variant = variant.trap_mode == TrapMode::Signals && variant.backtrace;
+        if opts.heap_traps > 0
+            && heap_variant
+            && let Some(w) = suite
+                .manifest
+                .workloads
+                .iter()
+                .find(|w| w.name == "trap.oob_load")
+        {
+            check_heap_stability(p, &engine, suite, w, variant, opts.heap_traps);
+        }
+    }
+    for workload in suite
+        .manifest
+        .workloads
+        .iter()
+        .filter(|w| opts.selects(&w.name))
+    {
+        crate::native::run_twin(p, workload, opts);
+    }
+    wasmtime_ready
+}
