@@ -6,8 +6,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use traplab_wire::{
-    ExperimentResult, MAX_BATCH, Metric, Record, Samples, Stage, Stamp, Status, TrapSignature,
-    Unit,
+    ExperimentResult, MAX_BATCH, Metric, Record, Samples, Stage, Stamp, Status, TrapSignature, Unit,
 };
 
 use crate::Platform;

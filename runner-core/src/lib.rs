@@ -34,6 +34,7 @@
 
 extern crate alloc;
 
+pub mod cpuid;
 pub mod emit;
 pub mod floor;
 pub mod native;
@@ -60,8 +61,6 @@ pub struct FaultSeen {
 
 /// Everything that differs between the platforms that run the experiments.
 pub trait Platform {
-    /// Which platform this is (its name goes into the run header).
-    const KIND: traplab_wire::Platform;
     /// The stamps this platform takes inside a trap, in order, between
     /// [`Stamp::Call`] and [`Stamp::Return`] (which every platform takes).
     /// A stage it cannot see is left out, never faked.
@@ -69,6 +68,8 @@ pub trait Platform {
     /// Which artifacts of the suite image this platform loads.
     const TARGET: CodeTarget;
 
+    /// Which platform this is (its name goes into the run header).
+    fn kind(&self) -> traplab_wire::Platform;
     /// A serialized timestamp (TSC cycles, fenced on both sides).
     fn stamp() -> u64;
     /// Ticks of [`Platform::stamp`] per second.

@@ -77,7 +77,9 @@ impl Default for Options {
 impl Options {
     /// Whether the experiment `name` is selected (`only=` prefix).
     pub fn selects(&self, name: &str) -> bool {
-        self.only.as_deref().is_none_or(|prefix| name.starts_with(prefix))
+        self.only
+            .as_deref()
+            .is_none_or(|prefix| name.starts_with(prefix))
     }
 }
 

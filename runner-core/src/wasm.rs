@@ -83,13 +83,21 @@ pub struct Outcome {
     /// The fault raised during the call, if exactly one was.
     pub fault: Option<FaultSeen>,
     pub faults: u64,
-    /// `Call`, the platform's [`Platform::TRAP_STAMPS`], `Return`.
-    pub stamps: Vec<u64>,
+    /// `Call`, the platform's [`Platform::TRAP_STAMPS`], `Return`: the
+    /// first `stamps_taken` entries. A fixed array, so a timed call does
+    /// not allocate (the trap path's own allocations see the same heap
+    /// whatever the runner keeps).
+    stamps: [u64; Stamp::ALL.len()],
+    stamps_taken: usize,
 }
 
 impl Outcome {
+    pub fn stamps(&self) -> &[u64] {
+        &self.stamps[..self.stamps_taken]
+    }
+
     pub fn cycles(&self) -> u64 {
-        self.stamps[self.stamps.len() - 1] - self.stamps[0]
+        self.stamps[self.stamps_taken - 1] - self.stamps[0]
     }
 }
 
@@ -105,15 +113,19 @@ pub fn timed_call<P: Platform>(p: &P, loaded: &mut Loaded, args: (i32, i32)) -> 
     let t4 = P::stamp();
     p.restore_interrupts(interrupts);
     let (after, last) = p.faults();
-    let mut stamps = Vec::with_capacity(P::TRAP_STAMPS.len() + 2);
-    stamps.push(t0);
-    stamps.extend(P::TRAP_STAMPS.iter().map(|&s| p.trap_stamp(s)));
-    stamps.push(t4);
+    let mut stamps = [0; Stamp::ALL.len()];
+    stamps[0] = t0;
+    for (slot, &stamp) in stamps[1..].iter_mut().zip(P::TRAP_STAMPS) {
+        *slot = p.trap_stamp(stamp);
+    }
+    let stamps_taken = P::TRAP_STAMPS.len() + 2;
+    stamps[stamps_taken - 1] = t4;
     Outcome {
         result: result.map_err(|e| e.downcast_ref::<Trap>().map(|t| format!("{t:?}"))),
         fault: (after == before + 1).then_some(last),
         faults: after - before,
         stamps,
+        stamps_taken,
     }
 }
 
@@ -244,7 +256,7 @@ pub fn run_workload<P: Platform>(
         if i < warmup {
             continue;
         }
-        let s = &outcome.stamps;
+        let s = outcome.stamps();
         series.total.push(s[s.len() - 1] - s[0]);
         if let Some(stages) = series.stages.as_mut() {
             if !s.windows(2).all(|w| w[0] <= w[1]) {

@@ -155,7 +155,7 @@ fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryS
             heap_bytes: memory.heap_bytes,
         },
         plan: runner::plan(opts, manifest),
-        platform: runner::LabKernel::KIND.name().to_string(),
+        platform: runner::LabKernel.kind().name().to_string(),
         os: None,
     }));
 

@@ -38,7 +38,9 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use traplab_injectors::{
     CallEnd, Injector, Machine, Refused, Register, TargetFacts, TriggerPoint, classify, plan,
 };
-use traplab_suite::{Campaign, CampaignTarget, CodeTarget, EngineVariant, Suite, TrapMode, Workload, engine};
+use traplab_suite::{
+    Campaign, CampaignTarget, CodeTarget, EngineVariant, Suite, TrapMode, Workload, engine,
+};
 use traplab_wire::{Injection, Outcome, Record};
 use wasmtime::{Engine, Instance, Module, Store, Trap, TypedFunc};
 

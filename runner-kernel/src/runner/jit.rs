@@ -33,8 +33,8 @@ use traplab_wire::TrapSignature;
 use super::{Series, emit_metric, emit_result, emit_series};
 use crate::arch::paging::Protection;
 use crate::arch::{cpu, jit_gate};
-use traplab_runner_core::Options;
 use crate::{exceptions, fault, mm};
+use traplab_runner_core::Options;
 
 const CONFIG: &str = "cranelift";
 /// Sizes of the generated functions, in CLIF instructions.
@@ -327,7 +327,9 @@ fn fault_site(isa: &OwnedTargetIsa, which: &str, vector: u8, opts: &Options) {
     fault::set_during(&format!("{name} {CONFIG}"));
     let expected = TrapSignature {
         trap: None,
-        vector: Some(vector), signal: None, si_code: None,
+        vector: Some(vector),
+        signal: None,
+        si_code: None,
     };
     let exe = match compile(isa, fault_function(isa, which))
         .and_then(|(code, _)| Executable::map(&code))
@@ -352,7 +354,9 @@ fn fault_site(isa: &OwnedTargetIsa, which: &str, vector: u8, opts: &Options) {
         let (after, last) = exceptions::counters();
         let seen = TrapSignature {
             trap: None,
-            vector: if after == before + 1 { last } else { None }, signal: None, si_code: None,
+            vector: if after == before + 1 { last } else { None },
+            signal: None,
+            si_code: None,
         };
         if result.is_ok() || seen != expected {
             failure = Some(format!(

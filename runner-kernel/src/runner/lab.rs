@@ -17,9 +17,12 @@ use crate::{exceptions, fault, mm, report};
 pub struct LabKernel;
 
 impl Platform for LabKernel {
-    const KIND: traplab_wire::Platform = traplab_wire::Platform::LabKernel;
     const TRAP_STAMPS: &'static [Stamp] = &[Stamp::Stub, Stamp::Handler, Stamp::Wasmtime];
     const TARGET: CodeTarget = CodeTarget::LabKernel;
+
+    fn kind(&self) -> traplab_wire::Platform {
+        traplab_wire::Platform::LabKernel
+    }
 
     #[inline(always)]
     fn stamp() -> u64 {

@@ -23,8 +23,8 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use traplab_runner_core::floor::{self, FloorExperiment};
 pub use traplab_runner_core::emit::Series;
+use traplab_runner_core::floor::{self, FloorExperiment};
 use traplab_runner_core::{Options, emit};
 use traplab_wire::{Planned, TrapSignature};
 

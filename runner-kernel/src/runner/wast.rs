@@ -17,8 +17,8 @@ use traplab_wire::{ExperimentResult, Record, Status, TrapSignature};
 use wasmtime::{Engine, Instance, Module, Store, Trap, Val};
 
 use super::emit_metric;
-use traplab_runner_core::Options;
 use crate::{exceptions, fault, report};
+use traplab_runner_core::Options;
 
 /// Engine configurations scripts run under: both trap modes, backtraces off.
 pub const VARIANTS: [EngineVariant; 2] = [
@@ -115,7 +115,9 @@ fn run_script(engine: &Engine, suite: &Suite<'_>, script: &Script, variant: Engi
             } => {
                 let expected = TrapSignature {
                     trap: Some(message.clone()),
-                    vector: None, signal: None, si_code: None,
+                    vector: None,
+                    signal: None,
+                    si_code: None,
                 };
                 match call(current.as_mut(), invoke) {
                     Ok((results, _)) => (
@@ -129,7 +131,9 @@ fn run_script(engine: &Engine, suite: &Suite<'_>, script: &Script, variant: Engi
                         let (code, vector, matches) = parse_trap_outcome(&why, message);
                         let observed = TrapSignature {
                             trap: Some(code),
-                            vector, signal: None, si_code: None,
+                            vector,
+                            signal: None,
+                            si_code: None,
                         };
                         if matches {
                             (Status::Ok, Some(expected), Some(observed), None)
