@@ -1,0 +1,334 @@
+//! Host tests of the core: the catalogue (plan, expectations), the timing
+//! loop and its checks, and the record stream, run on real wasmtime with
+//! real modules compiled for this host, through a recording platform.
+
+extern crate std;
+
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
+
+use traplab_suite::image::{Artifact, Manifest, Workload, pack};
+use traplab_suite::{CodeTarget, EngineVariant, Suite, TrapMode, WorkloadKind, engine_config};
+use traplab_wire::{EndStatus, Record, Stamp, Status, decode_line, signal};
+
+use crate::emit::Series;
+use crate::stream::Stream;
+use crate::{FaultSeen, Options, Platform};
+
+/// A platform that sees no exception (its counter only moves when a test
+/// says so), reads the TSC, and keeps every record.
+struct Recorder {
+    records: RefCell<Vec<Record>>,
+    faults: Cell<u64>,
+    linux: bool,
+}
+
+impl Recorder {
+    fn new(linux: bool) -> Recorder {
+        Recorder {
+            records: RefCell::new(Vec::new()),
+            faults: Cell::new(0),
+            linux,
+        }
+    }
+
+    fn results(&self) -> Vec<traplab_wire::ExperimentResult> {
+        self.records
+            .borrow()
+            .iter()
+            .filter_map(|r| match r {
+                Record::Result(r) => Some(r.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl Platform for Recorder {
+    const TRAP_STAMPS: &'static [Stamp] = &[Stamp::Handler];
+    const TARGET: CodeTarget = CodeTarget::Linux;
+
+    fn kind(&self) -> traplab_wire::Platform {
+        traplab_wire::Platform::LinuxHost
+    }
+    fn stamp() -> u64 {
+        // SAFETY: rdtsc has no preconditions on x86-64.
+        unsafe { core::arch::x86_64::_rdtsc() }
+    }
+    fn tsc_hz(&self) -> u64 {
+        1_000_000_000
+    }
+    fn mask_interrupts(&self) -> bool {
+        false
+    }
+    fn restore_interrupts(&self, _: bool) {}
+    fn faults(&self) -> (u64, FaultSeen) {
+        (self.faults.get(), FaultSeen::default())
+    }
+    fn trap_stamp(&self, _: Stamp) -> u64 {
+        0
+    }
+    fn expected_fault(&self, vector: u8) -> FaultSeen {
+        if self.linux {
+            FaultSeen {
+                signal: signal::for_vector(vector),
+                ..FaultSeen::default()
+            }
+        } else {
+            FaultSeen {
+                vector: Some(vector),
+                ..FaultSeen::default()
+            }
+        }
+    }
+    fn engine(&self, variant: EngineVariant) -> wasmtime::Result<wasmtime::Engine> {
+        wasmtime::Engine::new(&engine_config(variant))
+    }
+    fn set_during(&self, _: &str) {}
+    fn emit(&self, record: Record) {
+        self.records.borrow_mut().push(record);
+    }
+    fn memory_in_use(&self) -> Option<(u64, u64)> {
+        None
+    }
+    fn soft_float(&self) -> bool {
+        false
+    }
+}
+
+const CALL_NULL: &str =
+    r#"(module (func (export "run") (param i32 i32) (result i32) i32.const 7))"#;
+const UNREACHABLE: &str =
+    r#"(module (func (export "run") (param i32 i32) (result i32) unreachable))"#;
+
+fn workload(name: &str, kind: WorkloadKind, expect_result: Option<i32>) -> Workload {
+    let trap = kind == WorkloadKind::Trap;
+    Workload {
+        name: name.to_string(),
+        kind,
+        export: "run".to_string(),
+        args: [0, 0],
+        expect_result,
+        expect_trap: trap.then(|| "UnreachableCodeReached".to_string()),
+        expect_vector: trap.then_some(0x06),
+        artifacts: TrapMode::ALL
+            .iter()
+            .map(|&trap_mode| Artifact {
+                trap_mode,
+                target: CodeTarget::Linux,
+                offset: 0,
+                len: 0,
+                sha256: String::new(),
+                host: None,
+            })
+            .collect(),
+    }
+}
+
+/// A suite image of `(workload, WAT)` compiled for this host in both trap
+/// modes.
+fn image(entries: &[(Workload, &str)]) -> Vec<u8> {
+    let mut blobs = Vec::new();
+    for (_, wat) in entries {
+        let wasm = wat::parse_str(wat).unwrap();
+        blobs.push(
+            TrapMode::ALL
+                .iter()
+                .map(|&trap_mode| {
+                    let engine = wasmtime::Engine::new(&engine_config(EngineVariant {
+                        trap_mode,
+                        backtrace: false,
+                    }))
+                    .unwrap();
+                    engine.precompile_module(&wasm).unwrap()
+                })
+                .collect(),
+        );
+    }
+    let manifest = Manifest {
+        suite: "test".to_string(),
+        wasmtime: "48.0.8".to_string(),
+        workloads: entries.iter().map(|(w, _)| w.clone()).collect(),
+        scripts: Vec::new(),
+        campaign: None,
+    };
+    pack(manifest, &blobs)
+}
+
+fn opts(words: &str) -> Options {
+    let (opts, problems) = crate::options::parse(words);
+    assert!(problems.is_empty(), "{problems:?}");
+    opts
+}
+
+const EXPLICIT: EngineVariant = EngineVariant::ALL[2];
+
+#[test]
+fn plan_lists_selected_workloads_per_variant_and_skips_bt_on_for_compute() {
+    let manifest = Manifest {
+        suite: "t".to_string(),
+        wasmtime: "48.0.8".to_string(),
+        workloads: vec![
+            workload("call.null", WorkloadKind::Call, Some(7)),
+            workload("trap.unreachable", WorkloadKind::Trap, None),
+            workload("compute.fib", WorkloadKind::Compute, Some(1)),
+        ],
+        scripts: Vec::new(),
+        campaign: None,
+    };
+    let plan = crate::plan::suite(&opts("samples=9"), &manifest);
+    let names: Vec<String> = plan
+        .iter()
+        .map(|p| std::format!("{} {}", p.experiment, p.config))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "call.null signals.bt_off",
+            "trap.unreachable signals.bt_off",
+            "compute.fib signals.bt_off",
+            "call.null signals.bt_on",
+            "trap.unreachable signals.bt_on",
+            "call.null explicit.bt_off",
+            "trap.unreachable explicit.bt_off",
+            "compute.fib explicit.bt_off",
+            "compute.fib native",
+        ]
+    );
+    assert!(plan.iter().all(|p| p.samples == 9));
+    let only = crate::plan::suite(&opts("only=trap. configs=explicit.bt_off"), &manifest);
+    assert_eq!(only.len(), 1);
+    assert_eq!(only[0].experiment, "trap.unreachable");
+}
+
+#[test]
+fn expectations_name_the_vector_in_ring0_and_the_signal_on_linux() {
+    let w = workload("trap.unreachable", WorkloadKind::Trap, None);
+    let signals = EngineVariant::ALL[0];
+    let linux = crate::wasm::expectation(&Recorder::new(true), &w, signals).unwrap();
+    assert_eq!(linux.signal, Some(signal::SIGILL));
+    assert_eq!(linux.vector, None);
+    let ring0 = crate::wasm::expectation(&Recorder::new(false), &w, signals).unwrap();
+    assert_eq!(ring0.vector, Some(0x06));
+    assert_eq!(ring0.signal, None);
+    // Explicit checks raise no exception on any platform.
+    let explicit = crate::wasm::expectation(&Recorder::new(true), &w, EXPLICIT).unwrap();
+    assert_eq!((explicit.vector, explicit.signal), (None, None));
+    assert_eq!(explicit.trap.as_deref(), Some("UnreachableCodeReached"));
+    // A call expects no trap at all.
+    let call = workload("call.null", WorkloadKind::Call, Some(7));
+    assert!(crate::wasm::expectation(&Recorder::new(true), &call, signals).is_none());
+}
+
+#[test]
+fn timing_loop_checks_every_call_and_keeps_every_sample() {
+    let image = image(&[
+        (
+            workload("call.null", WorkloadKind::Call, Some(7)),
+            CALL_NULL,
+        ),
+        (
+            workload("trap.unreachable", WorkloadKind::Trap, None),
+            UNREACHABLE,
+        ),
+    ]);
+    let suite = Suite::parse(&image).unwrap();
+    let p = Recorder::new(true);
+    let options = opts("samples=40 warmup=5 configs=explicit.bt_off");
+    assert!(crate::wasm::run_suite(&p, &suite, &options));
+    let results = p.results();
+    assert_eq!(results.len(), 2, "{results:?}");
+    for r in &results {
+        assert_eq!(r.status, Status::Ok, "{r:?}");
+        assert_eq!(r.samples, 40);
+    }
+    let trap = &results[1];
+    assert_eq!(
+        trap.observed.as_ref().unwrap().trap.as_deref(),
+        Some("UnreachableCodeReached")
+    );
+    let samples: usize = p
+        .records
+        .borrow()
+        .iter()
+        .filter_map(|r| match r {
+            Record::Samples(s) => Some(s.total.len()),
+            _ => None,
+        })
+        .sum();
+    assert_eq!(samples, 80);
+}
+
+#[test]
+fn a_wrong_result_and_an_unseen_exception_fail_with_the_reason() {
+    // The module returns 7; the manifest says 8.
+    let wrong = workload("call.null", WorkloadKind::Call, Some(8));
+    let image = image(&[(wrong, CALL_NULL)]);
+    let suite = Suite::parse(&image).unwrap();
+    let p = Recorder::new(true);
+    crate::wasm::run_suite(&p, &suite, &opts("samples=10 configs=explicit.bt_off"));
+    let r = &p.results()[0];
+    assert_eq!(r.status, Status::Failed);
+    assert!(
+        r.message.as_deref().unwrap().contains("returned Ok(7)"),
+        "{r:?}"
+    );
+
+    // Under signals the trap goes through a SIGILL this platform never
+    // counts: the check must fail rather than time a trap it did not see.
+    let image = self::image(&[(
+        workload("trap.unreachable", WorkloadKind::Trap, None),
+        UNREACHABLE,
+    )]);
+    let suite = Suite::parse(&image).unwrap();
+    let p = Recorder::new(true);
+    crate::wasm::run_suite(&p, &suite, &opts("samples=10 configs=signals.bt_off"));
+    let r = &p.results()[0];
+    assert_eq!(r.status, Status::Failed, "{r:?}");
+    assert!(
+        r.message
+            .as_deref()
+            .unwrap()
+            .contains("0 exception(s) during the call; expected 1"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn staged_series_name_the_intervals_between_the_platforms_stamps() {
+    let s = Series::staged(4, &crate::wasm::stamp_order::<Recorder>());
+    let names: Vec<&str> = s
+        .stages
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(names, ["call_to_handler", "handler_to_return"]);
+    let lab = [
+        Stamp::Call,
+        Stamp::Stub,
+        Stamp::Handler,
+        Stamp::Wasmtime,
+        Stamp::Return,
+    ];
+    let s = Series::staged(4, &lab);
+    let names: Vec<String> = s.stages.unwrap().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, traplab_wire::TRAP_STAGES);
+}
+
+#[test]
+fn stream_numbers_records_counts_results_and_ends_once() {
+    let stream = Stream::new();
+    let p = Recorder::new(true);
+    crate::emit::result(&p, "a", "c", 3, None, None, None);
+    crate::emit::result(&p, "b", "c", 0, None, None, Some("why".to_string()));
+    let lines: Vec<String> = p.records.borrow().iter().map(|r| stream.frame(r)).collect();
+    assert_eq!(decode_line(&lines[1]).unwrap().seq, 1);
+    assert_eq!(stream.failed(), 1);
+    let end = stream.end(EndStatus::Failed).unwrap();
+    assert!(matches!(end, Record::End(e) if e.records == 2 && e.ok == 1 && e.failed == 1));
+    assert!(stream.end(EndStatus::Complete).is_none());
+}
