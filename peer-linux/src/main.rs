@@ -198,11 +198,14 @@ fn main() -> ExitCode {
         }
     };
     let guest = args.platform == traplab_wire::Platform::LinuxGuest;
-    let mut words = args.words.clone();
+    let mut words = args.words;
     let sink: Box<dyn Write + Send> = if guest {
         match guest::setup() {
             Ok(setup) => {
-                words = format!("{} {}", setup.words, words);
+                // Linux also hands the words after ` -- ` to init as
+                // arguments, but with their quotes stripped and split:
+                // /proc/cmdline has them as written.
+                words = setup.words;
                 Box::new(setup.serial)
             }
             Err(e) => {
