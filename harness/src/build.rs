@@ -184,6 +184,70 @@ pub fn kernel_from(source: &Path, dispatch_delay_cycles: u64, out: &Path) -> Res
     Ok(out.to_path_buf())
 }
 
+/// The Linux peer's target triple: named explicitly (even on an x86-64
+/// Linux host) so that the static-linking flag below applies to the peer
+/// alone and not to build scripts and proc macros, and the peer gets a
+/// target directory of its own.
+pub const PEER_TARGET: &str = "x86_64-unknown-linux-gnu";
+
+/// Build the Linux peer (`traplab-peer`, package `traplab-peer-linux`) as
+/// a static executable and return the path of a copy of it in the
+/// artifact directory: the `/init` of the Linux guest, and the program of
+/// the `linux-host` platform.
+pub fn peer() -> Result<PathBuf> {
+    peer_from(&workspace_root(), &artifact_dir().join("traplab-peer"))
+}
+
+/// Build the Linux peer of the checkout at `source` (static glibc:
+/// `-C target-feature=+crt-static`, since the guest's initramfs holds no
+/// libraries) and copy it to `out` (another checkout's build lives in the
+/// shared [`checkouts_target_dir`] only until the next checkout builds
+/// there, as with [`kernel_from`]).
+pub fn peer_from(source: &Path, out: &Path) -> Result<PathBuf> {
+    let output = cargo_in(source)?
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "traplab-peer-linux",
+            "--bin",
+            "traplab-peer",
+            "--target",
+            PEER_TARGET,
+        ])
+        .arg("--message-format=json-render-diagnostics")
+        .env(
+            "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS",
+            "-C target-feature=+crt-static",
+        )
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .context("running cargo to build traplab-peer")?;
+    if !output.status.success() {
+        bail!(
+            "building traplab-peer (package traplab-peer-linux, peer-linux/) in {} failed ({})",
+            source.display(),
+            output.status
+        );
+    }
+    let built = executable(&output.stdout, "traplab-peer").with_context(|| {
+        format!(
+            "cargo built traplab-peer-linux in {} but named no traplab-peer executable",
+            source.display()
+        )
+    })?;
+    let key = fingerprint(&[&built])?;
+    if fresh(out, &key) {
+        return Ok(out.to_path_buf());
+    }
+    let bytes = std::fs::read(&built).with_context(|| format!("reading {}", built.display()))?;
+    write_file_atomically(out, &bytes, Some(0o755))?;
+    remember(out, &key)?;
+    Ok(out.to_path_buf())
+}
+
 /// The `executable` of the `compiler-artifact` message for `target` in
 /// cargo's JSON output.
 fn executable(stdout: &[u8], target: &str) -> Option<PathBuf> {
@@ -316,7 +380,7 @@ pub fn suite_from(source: &Path, suite: SuiteName, out: &Path) -> Result<PathBuf
 
 /// A fingerprint of files: path, length and modification time of each
 /// (what make and cargo use too; contents are not read).
-fn fingerprint(inputs: &[&Path]) -> Result<String> {
+pub(crate) fn fingerprint(inputs: &[&Path]) -> Result<String> {
     let mut hasher = DefaultHasher::new();
     for path in inputs {
         let meta = std::fs::metadata(path)
@@ -342,15 +406,23 @@ fn key_path(out: &Path) -> PathBuf {
 }
 
 /// Whether `out` exists and was made from inputs with fingerprint `key`.
-fn fresh(out: &Path, key: &str) -> bool {
+pub(crate) fn fresh(out: &Path, key: &str) -> bool {
     out.is_file() && std::fs::read_to_string(key_path(out)).is_ok_and(|k| k == key)
 }
 
-fn remember(out: &Path, key: &str) -> Result<()> {
+pub(crate) fn remember(out: &Path, key: &str) -> Result<()> {
     write_atomically(&key_path(out), key.as_bytes())
 }
 
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_file_atomically(path, bytes, None)
+}
+
+/// [`write_atomically`], with the file mode `mode` if given (set before
+/// the file takes its name, so nobody runs an executable that is not one
+/// yet).
+fn write_file_atomically(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().context("artifact path has no parent")?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     // A name of its own per writer: several harness processes (parallel
@@ -359,6 +431,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let unique = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = path.with_extension(format!("tmp.{}.{unique}", std::process::id()));
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    if let Some(mode) = mode {
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))
+            .with_context(|| format!("setting the mode of {}", tmp.display()))?;
+    }
     std::fs::rename(&tmp, path)
         .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
     Ok(())

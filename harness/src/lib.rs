@@ -1,6 +1,8 @@
 //! Host side of a traplab run: builds the kernel and the suite image, boots
 //! QEMU with a named profile (or reads a real serial port), captures the
-//! serial stream and classifies how the run ended.
+//! serial stream and classifies how the run ended. The same suite also runs
+//! on the Linux peers ([`linux`]): in a Linux guest in the same QEMU
+//! profiles, or directly on this machine.
 //!
 //! The flow follows the data: [`build`] produces the two boot artifacts
 //! (kernel ELF with its symbol table filled in by [`symbols`], suite image),
@@ -15,12 +17,13 @@
 pub mod ab;
 pub mod build;
 pub mod iso;
+pub mod linux;
 pub mod pool;
 pub mod qemu;
 pub mod session;
 pub mod symbols;
 
-pub use session::{Ending, RunReport, run};
+pub use session::{Ending, RunReport, Target, run, run_target};
 
 use std::path::PathBuf;
 

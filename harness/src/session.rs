@@ -1,6 +1,7 @@
-//! One run: start QEMU (or open a real serial port), tee COM1 into the
-//! capture file byte for byte, follow the records for progress, enforce the
-//! timeout, and classify the ending.
+//! One run: start QEMU (or the Linux peer on the host, or open a real
+//! serial port), tee the record stream (COM1, or the peer's standard
+//! output) into the capture file byte for byte, follow the records for
+//! progress, enforce the timeout, and classify the ending.
 //!
 //! The capture file is written as bytes arrive and flushed per line, so
 //! whatever happens (timeout, crash, ^C) the bytes received so far are kept.
@@ -8,7 +9,7 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -57,13 +58,15 @@ impl Ending {
 #[derive(Debug, Clone)]
 pub struct RunReport {
     pub ending: Ending,
-    /// QEMU's exit status, if it exited by itself.
+    /// QEMU's exit status (the host peer's, for `linux-host`), if it exited
+    /// by itself.
     pub qemu_status: Option<i32>,
     pub end: Option<EndStatus>,
     pub records: u64,
     /// Lines that looked like records but failed their check.
     pub damaged_lines: u64,
     pub elapsed: Duration,
+    /// The QEMU flags (the peer's command line, for `linux-host`).
     pub qemu_args: String,
 }
 
@@ -234,32 +237,84 @@ pub fn run(
     progress: bool,
 ) -> Result<RunReport> {
     let iso = capture.with_extension("iso");
-    let result = run_qemu(launch, capture, &iso, timeout, progress);
+    let result = launch
+        .command(&iso)
+        .and_then(|(cmd, described)| run_command(cmd, described, capture, timeout, progress));
     if crate::qemu::boots_iso(&launch.profile) {
         let _ = std::fs::remove_file(&iso);
     }
     result
 }
 
-fn run_qemu(
-    launch: &Launch,
+/// What runs the experiments: the lab kernel or the Linux guest in QEMU,
+/// or the Linux peer directly on this machine. All three stream the same
+/// records on standard output (QEMU's COM1, or the peer's own) and end
+/// with the same exit status scheme ([`exit::qemu_status`]), so one
+/// capture and one classification serve them all.
+#[derive(Debug, Clone)]
+pub enum Target {
+    LabKernel(Launch),
+    LinuxGuest(crate::linux::GuestLaunch),
+    LinuxHost(crate::linux::HostLaunch),
+}
+
+impl Target {
+    /// The platform name the run header will carry (`traplab_wire::Platform`).
+    pub fn platform(&self) -> traplab_wire::Platform {
+        match self {
+            Target::LabKernel(_) => traplab_wire::Platform::LabKernel,
+            Target::LinuxGuest(_) => traplab_wire::Platform::LinuxGuest,
+            Target::LinuxHost(_) => traplab_wire::Platform::LinuxHost,
+        }
+    }
+}
+
+/// Run `target`, capturing its record stream into `capture` (see [`run`]).
+pub fn run_target(
+    target: &Target,
     capture: &Path,
-    iso: &Path,
     timeout: Duration,
     progress: bool,
 ) -> Result<RunReport> {
-    let (mut cmd, qemu_args) = launch.command(iso)?;
+    match target {
+        Target::LabKernel(launch) => run(launch, capture, timeout, progress),
+        Target::LinuxGuest(launch) => {
+            let (cmd, described) = launch.command()?;
+            run_command(cmd, described, capture, timeout, progress)
+        }
+        Target::LinuxHost(launch) => {
+            let (cmd, described) = launch.command();
+            run_command(cmd, described, capture, timeout, progress)
+        }
+    }
+}
+
+/// Run a prepared command whose standard output is the record stream (QEMU
+/// with `-serial stdio`, or the Linux peer on the host): tee it into
+/// `capture`, kill the process after `timeout`, and classify the ending
+/// from the end record and the exit status ([`exit::qemu_status`] of the
+/// run's exit value, whoever wrote it). `described` is the command line
+/// recorded in the report.
+pub fn run_command(
+    mut cmd: Command,
+    described: String,
+    capture: &Path,
+    timeout: Duration,
+    progress: bool,
+) -> Result<RunReport> {
     let mut follower = Follower::new(capture)?;
+    let program = cmd.get_program().to_string_lossy().into_owned();
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .with_context(|| {
-            format!(
-                "starting {} (install QEMU: apt-get install -y qemu-system-x86)",
-                crate::qemu::binary()
-            )
+            if program == crate::qemu::binary() {
+                format!("starting {program} (install QEMU: apt-get install -y qemu-system-x86)")
+            } else {
+                format!("starting {program}")
+            }
         })?;
     let stdout = child.stdout.take().expect("stdout is piped");
     let (rx, reader) = spawn_line_reader(stdout);
@@ -278,22 +333,15 @@ fn run_qemu(
     if progress {
         eprintln!();
     }
-    let status = child.wait().context("waiting for QEMU")?;
+    let status = child
+        .wait()
+        .with_context(|| format!("waiting for {program}"))?;
     let qemu_status = status.code();
     let end = follower.end;
     let ending = if timed_out {
         Ending::TimedOut
     } else {
-        match (end, qemu_status) {
-            (Some(EndStatus::Complete), Some(s)) if s == exit::qemu_status(exit::SUCCESS) => {
-                Ending::Success
-            }
-            (Some(EndStatus::Failed), _) => Ending::Failed,
-            (Some(EndStatus::Complete), Some(s)) if s == exit::qemu_status(exit::FAILURE) => {
-                Ending::Failed
-            }
-            _ => Ending::Crashed,
-        }
+        classify(end, qemu_status)
     };
     Ok(RunReport {
         ending,
@@ -302,8 +350,23 @@ fn run_qemu(
         records: follower.records,
         damaged_lines: follower.damaged,
         elapsed: started.elapsed(),
-        qemu_args,
+        qemu_args: described,
     })
+}
+
+/// How a run that was not killed ended, from its end record and exit
+/// status.
+fn classify(end: Option<EndStatus>, status: Option<i32>) -> Ending {
+    match (end, status) {
+        (Some(EndStatus::Complete), Some(s)) if s == exit::qemu_status(exit::SUCCESS) => {
+            Ending::Success
+        }
+        (Some(EndStatus::Failed), _) => Ending::Failed,
+        (Some(EndStatus::Complete), Some(s)) if s == exit::qemu_status(exit::FAILURE) => {
+            Ending::Failed
+        }
+        _ => Ending::Crashed,
+    }
 }
 
 /// Capture a run from a serial device (or any file that yields the
