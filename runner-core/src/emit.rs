@@ -14,10 +14,42 @@ use crate::Platform;
 /// Samples of one experiment under one configuration.
 pub struct Series {
     pub total: Vec<u64>,
-    /// One value list per stage (the intervals between consecutive stamps
-    /// the platform took), when the samples went through the exception
-    /// path.
-    pub stages: Option<Vec<(String, Vec<u64>)>>,
+    /// The stage values, when the samples went through the exception path.
+    pub stages: Option<Stages>,
+}
+
+/// Stage values of a series: one list per interval between consecutive
+/// stamps the platform took. Kept in fixed arrays, so a series allocates
+/// exactly its value lists: the trap path's own allocations then meet the
+/// same heap whatever the platform (its cost in wasmtime depends on it).
+pub struct Stages {
+    /// The stamps, in order (`Call` first, `Return` last); `len` are used.
+    order: [Stamp; Stamp::ALL.len()],
+    len: usize,
+    /// `values[k]`: the interval from `order[k]` to `order[k + 1]`.
+    values: [Vec<u64>; Stamp::ALL.len() - 1],
+}
+
+impl Stages {
+    /// How many stages there are.
+    pub fn count(&self) -> usize {
+        self.len - 1
+    }
+
+    /// Record one sample from its stamps (as many as the order has).
+    pub fn push(&mut self, stamps: &[u64]) {
+        for (k, values) in self.values[..self.len - 1].iter_mut().enumerate() {
+            values.push(stamps[k + 1] - stamps[k]);
+        }
+    }
+
+    /// `(stage name, values)` in order.
+    pub fn iter(&self) -> impl Iterator<Item = (String, &Vec<u64>)> {
+        self.order[..self.len]
+            .windows(2)
+            .zip(&self.values)
+            .map(|(w, values)| (Stamp::stage(w[0], w[1]), values))
+    }
 }
 
 impl Series {
@@ -30,16 +62,24 @@ impl Series {
     }
 
     /// A series whose samples are split at `stamps` (in order, `Call` and
-    /// `Return` included): one stage per consecutive pair.
+    /// `Return` included, at most [`Stamp::ALL`]): one stage per
+    /// consecutive pair.
     pub fn staged(n: usize, stamps: &[Stamp]) -> Series {
+        let mut order = Stamp::ALL;
+        order[..stamps.len()].copy_from_slice(stamps);
         Series {
             total: Vec::with_capacity(n),
-            stages: Some(
-                stamps
-                    .windows(2)
-                    .map(|w| (Stamp::stage(w[0], w[1]), Vec::with_capacity(n)))
-                    .collect(),
-            ),
+            stages: Some(Stages {
+                order,
+                len: stamps.len(),
+                values: core::array::from_fn(|k| {
+                    if k + 1 < stamps.len() {
+                        Vec::with_capacity(n)
+                    } else {
+                        Vec::new()
+                    }
+                }),
+            }),
         }
     }
 }
@@ -52,7 +92,7 @@ pub fn series<P: Platform>(p: &P, experiment: &str, config: &str, series: &Serie
             stages
                 .iter()
                 .map(|(name, values)| Stage {
-                    name: name.clone(),
+                    name,
                     values: values[first..first + chunk.len()].to_vec(),
                 })
                 .collect()

@@ -299,14 +299,10 @@ fn a_wrong_result_and_an_unseen_exception_fail_with_the_reason() {
 #[test]
 fn staged_series_name_the_intervals_between_the_platforms_stamps() {
     let s = Series::staged(4, &crate::wasm::stamp_order::<Recorder>());
-    let names: Vec<&str> = s
-        .stages
-        .as_ref()
-        .unwrap()
-        .iter()
-        .map(|(n, _)| n.as_str())
-        .collect();
+    let stages = s.stages.as_ref().unwrap();
+    let names: Vec<String> = stages.iter().map(|(n, _)| n).collect();
     assert_eq!(names, ["call_to_handler", "handler_to_return"]);
+    assert_eq!(stages.count(), 2);
     let lab = [
         Stamp::Call,
         Stamp::Stub,
@@ -314,9 +310,14 @@ fn staged_series_name_the_intervals_between_the_platforms_stamps() {
         Stamp::Wasmtime,
         Stamp::Return,
     ];
-    let s = Series::staged(4, &lab);
-    let names: Vec<String> = s.stages.unwrap().into_iter().map(|(n, _)| n).collect();
+    let mut s = Series::staged(4, &lab);
+    let stages = s.stages.as_mut().unwrap();
+    stages.push(&[10, 15, 30, 31, 100]);
+    let split: Vec<(String, u64)> = stages.iter().map(|(n, v)| (n, v[0])).collect();
+    let names: Vec<&str> = split.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, traplab_wire::TRAP_STAGES);
+    let values: Vec<u64> = split.iter().map(|(_, v)| *v).collect();
+    assert_eq!(values, [5, 15, 1, 69]);
 }
 
 #[test]
