@@ -35,6 +35,16 @@ options:
   --wast FILE...      conformance mode: run the .wast scripts in the
                       kernel instead of the suite (repeatable); prints a
                       pass/fail table ending "N passed, M failed, K unsupported"
+  --peers             also run the same suite image, options and samples on the
+                      Linux peers (traplab-peer: upstream wasmtime, Linux
+                      signals): right after the lab kernel, as /init of a
+                      Linux guest (Debian's cloud kernel, fetched into
+                      ~/.cache/traplab/linux/ on first use) in the same QEMU
+                      profile and mode, then directly on this machine (mode
+                      "host"); stores ONE run holding the three streams
+                      (peers/ in its folder; with --out: DIR/peers/*.jsonl)
+                      and prints `traplab peers RUN` after the summary
+  --no-host-peer      with --peers: skip the run on this machine
   --campaign SPEC     fault-injection mode: build the suite with the campaign
                       spec SPEC (a TOML file; "default" or "smoke" name the
                       shipped specs in injectors/campaigns/), boot with
@@ -48,12 +58,14 @@ suite image are rebuilt only when their inputs changed.
 
 exit status: 0 success; 1 the kernel reported a failed experiment; 2 bad
 setup; 3 kernel crash; 4 timeout. Whatever arrived is kept either way.
+With --peers: the worst (highest) of the platforms' statuses, each
+platform's ending printed as it finishes.
 USAGE
 }
 
 sightglass=() wast=()
 suite=default samples=1000 heap_traps=100000 accel=tcg deterministic=0 iso=0 out="" timeout=600 boot_args="" report=1
-campaign="" timeout_given=0
+campaign="" timeout_given=0 peers=0 host_peer=1
 need() { [ $# -ge 2 ] || { echo "error: $1 needs a value (see --help)" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -72,6 +84,8 @@ while [ $# -gt 0 ]; do
             # --wast FILE...: the files up to the next option.
             while [ $# -gt 1 ] && [ "${2#-}" = "$2" ]; do wast+=("$2"); shift; done ;;
         --campaign) need "$@"; campaign=$2; shift ;;
+        --peers) peers=1 ;;
+        --no-host-peer) host_peer=0 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "error: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -88,6 +102,13 @@ if [ -n "$campaign" ]; then
     # The heap-stability check is not selected by only=; it is not part
     # of a campaign.
     heap_traps=0
+fi
+if [ "$peers" = 1 ]; then
+    [ -n "$campaign" ] && { echo "error: --peers runs the suite; fault-injection campaigns are the lab kernel's alone" >&2; exit 2; }
+    [ ${#wast[@]} -gt 0 ] && { echo "error: --peers runs the suite; --wast is the lab kernel's conformance mode" >&2; exit 2; }
+    [ "$iso" = 1 ] && { echo "error: --peers boots the Linux guest with -kernel; --iso (GRUB) has no Linux counterpart" >&2; exit 2; }
+elif [ "$host_peer" = 0 ]; then
+    echo "error: --no-host-peer only makes sense with --peers" >&2; exit 2
 fi
 case "$accel" in
     tcg) profile=tcg
@@ -107,9 +128,25 @@ started=$SECONDS
 traplab_ensure_rust
 traplab_ensure_qemu
 [ "$profile" = iso ] && traplab_ensure_grub
+# The Linux guest's kernel (exports TRAPLAB_LINUX_KERNEL for traplab-run).
+if [ "$peers" = 1 ]; then
+    traplab_ensure_linux_guest
+    traplab_ensure_peer_build
+fi
 
 echo "building host tools (first build takes several minutes)..." >&2
 cargo build --release --locked -q -p traplab-harness -p traplab-analyzer || exit 2
+if [ "$peers" = 1 ]; then
+    # Built here, before the lab kernel boots, so the lab and guest runs
+    # follow each other without minutes of compiling between them;
+    # traplab-run then finds it up to date. The same command and flags as
+    # build::peer_from in harness/src/build.rs (other flags would make
+    # cargo build it a second time).
+    echo "building the Linux peer (static; its first build compiles wasmtime once more)..." >&2
+    CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static" \
+        cargo build --release --locked -q -p traplab-peer-linux --bin traplab-peer \
+        --target x86_64-unknown-linux-gnu || exit 2
+fi
 bin=${CARGO_TARGET_DIR:-target}/release
 
 if [ ${#wast[@]} -gt 0 ]; then
@@ -135,13 +172,36 @@ elif [ ${#sightglass[@]} -gt 0 ]; then
     suite_image=(--suite-image "$image")
 fi
 
+# The Linux peers (--peers) run after the lab kernel, one after the other
+# (two runs at once would measure each other), with the same options.
+peer_platforms=()
+if [ "$peers" = 1 ]; then
+    peer_platforms=(linux-guest)
+    [ "$host_peer" = 1 ] && peer_platforms+=(linux-host)
+fi
+declare -A peer_capture=()
 if [ -n "$out" ]; then
     mkdir -p "$out"
     capture="$out/run.jsonl"
+    # The layout of a stored run folder, so `traplab peers DIR` reads it.
+    [ "$peers" = 1 ] && mkdir -p "$out/peers"
+    for platform in "${peer_platforms[@]}"; do
+        peer_capture[$platform]="$out/peers/$platform.jsonl"
+    done
 else
     mkdir -p results
     capture=$(mktemp results/.capture-XXXXXX.jsonl)
+    for platform in "${peer_platforms[@]}"; do
+        peer_capture[$platform]=$(mktemp "results/.capture-$platform-XXXXXX.jsonl")
+    done
 fi
+remove_empty_captures() {
+    [ -z "$out" ] || return 0
+    local file
+    for file in "$capture" "${peer_capture[@]}"; do
+        [ -s "$file" ] || rm -f "$file"
+    done
+}
 
 set +e
 "$bin/traplab-run" --capture "$capture" --suite "$suite" --profile "$profile" \
@@ -150,17 +210,41 @@ set +e
 status=$?
 set -e
 if [ "$status" -eq 2 ]; then
-    [ -z "$out" ] && [ ! -s "$capture" ] && rm -f "$capture"
+    remove_empty_captures
     exit 2
 fi
 
+# Each peer: its own status; the script's is the worst of them all. A
+# peer that could not start (status 2: no guest kernel, the peer did not
+# build) has no stream to store, but the lab kernel's run is stored anyway.
+declare -A peer_status=()
+stored_peers=()
+for platform in "${peer_platforms[@]}"; do
+    echo "running the suite on the Linux peer, platform $platform..." >&2
+    platform_args=(--platform "$platform")
+    [ "$platform" = linux-guest ] && platform_args+=(--profile "$profile")
+    set +e
+    "$bin/traplab-run" --capture "${peer_capture[$platform]}" --suite "$suite" "${platform_args[@]}" \
+        --samples "$samples" --heap-traps "$heap_traps" --timeout "$timeout" --boot-args "$boot_args" \
+        "${suite_image[@]}"
+    peer_status[$platform]=$?
+    set -e
+    [ "${peer_status[$platform]}" -gt "$status" ] && status=${peer_status[$platform]}
+    if [ -s "${peer_capture[$platform]}" ]; then
+        stored_peers+=(--peer "$platform=${peer_capture[$platform]}")
+    else
+        echo "warning: the $platform peer left no stream (status ${peer_status[$platform]})" >&2
+    fi
+done
+
 run="$capture" folder="$out"
 if [ -z "$out" ]; then
-    if run=$("$bin/traplab" ingest "$capture"); then
-        rm -f "$capture"
+    if run=$("$bin/traplab" ingest "$capture" "${stored_peers[@]}"); then
+        rm -f "$capture" "${peer_capture[@]}"
         folder="$run"
     else
-        echo "warning: could not store the run; the raw capture is kept at $capture" >&2
+        remove_empty_captures
+        echo "warning: could not store the run; the raw captures are kept: $capture ${peer_capture[*]}" >&2
         run="$capture" folder=""
     fi
 fi
@@ -179,6 +263,21 @@ if [ -n "$campaign" ]; then
     fi
 else
     "$bin/traplab" summary "$run" || true
+fi
+if [ "$peers" = 1 ]; then
+    for platform in "${peer_platforms[@]}"; do
+        echo "peer $platform: exit status ${peer_status[$platform]}" >&2
+    done
+    echo >&2
+    peers_run="$run"
+    [ -n "$out" ] && peers_run="$out"
+    if [ -z "$folder" ]; then
+        echo "note: the run is not stored, so there is no peers view (captures: $capture ${peer_capture[*]})" >&2
+    elif has_command peers; then
+        "$bin/traplab" peers "$peers_run" || echo "warning: traplab peers failed (see above)" >&2
+    else
+        echo "note: this analyzer has no 'peers' command; compare the platforms by hand, e.g. traplab summary $peers_run@linux-guest" >&2
+    fi
 fi
 
 # The report (tables, every figure, LaTeX snippets) goes into the run's
@@ -201,6 +300,8 @@ fi
 echo "run stored in: $run" >&2
 if [ -n "$campaign" ]; then
     echo "finished in $((SECONDS - started)) s (profile $profile, suite $suite, campaign $campaign)" >&2
+elif [ "$peers" = 1 ]; then
+    echo "finished in $((SECONDS - started)) s (profile $profile, suite $suite, $samples samples; lab-kernel ${peer_platforms[*]})" >&2
 else
     echo "finished in $((SECONDS - started)) s (profile $profile, suite $suite, $samples samples)" >&2
 fi

@@ -139,3 +139,9 @@ traplab_ensure_linux_guest() {
     export TRAPLAB_LINUX_KERNEL=$cache/$release/boot/vmlinuz-$release
     echo "Linux guest kernel: $TRAPLAB_LINUX_KERNEL" >&2
 }
+
+# The Linux peer is a static glibc executable (-C target-feature=+crt-static):
+# linking it needs glibc's static archives.
+traplab_ensure_peer_build() {
+    traplab_ensure_packages /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev
+}
