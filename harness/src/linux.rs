@@ -95,7 +95,7 @@ pub fn guest_kernel() -> Result<GuestKernel> {
         let path = PathBuf::from(path);
         if !path.is_file() {
             bail!(
-                "TRAPLAB_LINUX_KERNEL={} does not exist; unset it to use the cached kernel, or fetch one with: {FETCH_COMMAND}",
+                "TRAPLAB_LINUX_KERNEL={} does not exist; unset it to use the cached kernel, or fetch one (from the repository root) with: {FETCH_COMMAND}",
                 path.display()
             );
         }
@@ -105,7 +105,7 @@ pub fn guest_kernel() -> Result<GuestKernel> {
     match newest_cached(&cache) {
         Some(vmlinuz) => Ok(GuestKernel::at(&vmlinuz)),
         None => bail!(
-            "no Linux guest kernel in {} and TRAPLAB_LINUX_KERNEL is not set; fetch Debian's cloud kernel with: {FETCH_COMMAND}",
+            "no Linux guest kernel in {} and TRAPLAB_LINUX_KERNEL is not set; fetch Debian's cloud kernel (from the repository root) with: {FETCH_COMMAND}",
             cache.display()
         ),
     }
