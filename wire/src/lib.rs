@@ -176,10 +176,10 @@ pub mod signal {
     /// expect to see.
     pub fn for_vector(vector: u8) -> Option<u8> {
         match vector {
-            0x00 => Some(SIGFPE),            // #DE
-            0x03 => Some(SIGTRAP),           // #BP
-            0x06 => Some(SIGILL),            // #UD
-            0x0D | 0x0E => Some(SIGSEGV),    // #GP, #PF
+            0x00 => Some(SIGFPE),         // #DE
+            0x03 => Some(SIGTRAP),        // #BP
+            0x06 => Some(SIGILL),         // #UD
+            0x0D | 0x0E => Some(SIGSEGV), // #GP, #PF
             _ => None,
         }
     }
@@ -388,7 +388,7 @@ pub struct TrapSignature {
 
 impl TrapSignature {
     /// An expectation of a trap code and a CPU vector (no signal).
-    pub fn vector(trap: Option<String>, vector: Option<u8>) -> TrapSignature {
+    pub const fn vector(trap: Option<String>, vector: Option<u8>) -> TrapSignature {
         TrapSignature {
             trap,
             vector,
@@ -400,7 +400,9 @@ impl TrapSignature {
     /// Whether `observed` meets this expectation: trap code, vector and
     /// signal equal; `si_code` is informational and not compared.
     pub fn admits(&self, observed: &TrapSignature) -> bool {
-        self.trap == observed.trap && self.vector == observed.vector && self.signal == observed.signal
+        self.trap == observed.trap
+            && self.vector == observed.vector
+            && self.signal == observed.signal
     }
 }
 

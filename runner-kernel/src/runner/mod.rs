@@ -24,7 +24,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 pub use traplab_runner_core::emit::Series;
-use traplab_runner_core::floor::{self, FloorExperiment};
+use traplab_runner_core::floor;
 use traplab_runner_core::{Options, emit};
 use traplab_wire::{Planned, TrapSignature};
 
@@ -110,16 +110,7 @@ pub fn plan(opts: &Options, manifest: Option<&traplab_suite::Manifest>) -> Vec<P
 /// Run the raw-exception floor experiments (the runner core's loop over
 /// this kernel's raising code).
 pub fn run_raw(opts: &Options) {
-    let experiments: Vec<FloorExperiment> = raw::RAW_EXPERIMENTS
-        .iter()
-        .map(|raw| FloorExperiment {
-            name: raw.name,
-            expected: Some(TrapSignature::vector(None, Some(raw.vector))),
-            prepare: raw.prepare,
-            raise: raw.raise,
-        })
-        .collect();
-    floor::run(&LabKernel, raw::RAW_CONFIG, &experiments, opts);
+    floor::run(&LabKernel, raw::RAW_CONFIG, &raw::RAW_EXPERIMENTS, opts);
 }
 
 /// Checks that the Theseus-style API refuses a second handler for a

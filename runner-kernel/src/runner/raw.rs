@@ -6,15 +6,14 @@
 
 use core::arch::asm;
 
+use traplab_runner_core::floor::FloorExperiment;
+use traplab_wire::TrapSignature;
+
 use crate::mm;
 
-/// A raw experiment: its name, the vector it must raise, and the code.
-pub struct RawExperiment {
-    pub name: &'static str,
-    pub vector: u8,
-    /// Run once outside the timed region before each sample.
-    pub prepare: fn(),
-    pub raise: fn(),
+/// What a raw experiment must raise: exactly one exception of `vector`.
+const fn raises(vector: u8) -> Option<TrapSignature> {
+    Some(TrapSignature::vector(None, Some(vector)))
 }
 
 fn nothing() {}
@@ -92,40 +91,41 @@ fn touch_demand_page() {
     unsafe { core::ptr::read_volatile(DEMAND_PAGE as *const u64) };
 }
 
-pub const RAW_EXPERIMENTS: [RawExperiment; 6] = [
-    RawExperiment {
+/// The raw experiments, run by the runner core's floor loop.
+pub const RAW_EXPERIMENTS: [FloorExperiment; 6] = [
+    FloorExperiment {
         name: "raw.pf",
-        vector: 0x0E,
+        expected: raises(0x0E),
         prepare: nothing,
         raise: raise_page_fault,
     },
-    RawExperiment {
+    FloorExperiment {
         name: "raw.ud",
-        vector: 0x06,
+        expected: raises(0x06),
         prepare: nothing,
         raise: raise_invalid_opcode,
     },
-    RawExperiment {
+    FloorExperiment {
         name: "raw.de",
-        vector: 0x00,
+        expected: raises(0x00),
         prepare: nothing,
         raise: raise_divide_error,
     },
-    RawExperiment {
+    FloorExperiment {
         name: "raw.gp",
-        vector: 0x0D,
+        expected: raises(0x0D),
         prepare: nothing,
         raise: raise_general_protection,
     },
-    RawExperiment {
+    FloorExperiment {
         name: "raw.bp",
-        vector: 0x03,
+        expected: raises(0x03),
         prepare: nothing,
         raise: raise_breakpoint,
     },
-    RawExperiment {
+    FloorExperiment {
         name: "raw.pf_demand",
-        vector: 0x0E,
+        expected: raises(0x0E),
         prepare: evict_demand_page,
         raise: touch_demand_page,
     },
