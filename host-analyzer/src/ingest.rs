@@ -20,8 +20,8 @@ use std::fmt;
 use serde::Serialize;
 use traplab_wire::{
     End, EndStatus, ExperimentResult, Fault, Header, Injection, LineError, Log, Metric, Panic,
-    Record, SCHEMA_VERSION, Samples, SequenceProblem, SequenceTracker, Status, TRAP_STAGES,
-    decode_line,
+    Platform, Record, SCHEMA_VERSION, Samples, SequenceProblem, SequenceTracker, Stamp, Status,
+    TRAP_STAGES, decode_line,
 };
 
 use crate::mode::Mode;
@@ -171,6 +171,13 @@ impl Run {
         self.header
             .as_ref()
             .map(|h| (h.kernel.commit.as_str(), h.kernel.dirty))
+    }
+
+    /// The platform that ran the experiments, as its header names it
+    /// (`lab-kernel` for streams from before peers existed); `None` when
+    /// the header was lost.
+    pub fn platform(&self) -> Option<&str> {
+        self.header.as_ref().map(|h| h.platform.as_str())
     }
 
     pub fn completion(&self) -> Completion {
@@ -531,7 +538,21 @@ impl Parser {
             self.diag(
                 n,
                 Severity::Warning,
-                format!("unknown measurement mode {m:?} (known: tcg, icount, kvm, bare-metal)"),
+                format!(
+                    "unknown measurement mode {m:?} (known: tcg, icount, kvm, bare-metal, host)"
+                ),
+            );
+        }
+        if Platform::from_name(&h.platform).is_none() {
+            let known: Vec<&str> = Platform::ALL.iter().map(|p| p.name()).collect();
+            self.diag(
+                n,
+                Severity::Warning,
+                format!(
+                    "unknown platform {:?} (known: {})",
+                    h.platform,
+                    known.join(", ")
+                ),
             );
         }
         self.run.header = Some(h);
@@ -598,7 +619,7 @@ impl Parser {
         let mut unknown = Vec::new();
         let b = self.builder(&s.experiment, &s.config);
         for (name, _) in stages.iter().flatten() {
-            if !TRAP_STAGES.contains(&name.as_str()) && !b.warned_stage_names.contains(name) {
+            if !known_stage(name) && !b.warned_stage_names.contains(name) {
                 b.warned_stage_names.push(name.clone());
                 unknown.push(name.clone());
             }
@@ -614,8 +635,8 @@ impl Parser {
                 n,
                 Severity::Warning,
                 format!(
-                    "{label}: unknown stage name {name:?} (the wire format names {}); kept",
-                    TRAP_STAGES.join(", ")
+                    "{label}: unknown stage name {name:?} (the wire format names stages from_to_to between {}, in that order); kept",
+                    Stamp::ALL.map(Stamp::name).join(", ")
                 ),
             );
         }
@@ -721,14 +742,9 @@ impl Parser {
                 }
             }
         }
-        // Known stages in wire order first, unknown ones after, so tables and
-        // figures stack them the way a trap flows.
-        stages.sort_by_key(|s| {
-            TRAP_STAGES
-                .iter()
-                .position(|&k| k == s.name)
-                .unwrap_or(usize::MAX)
-        });
+        // Known stages in the order a trap flows (by their stamps), unknown
+        // ones after, so tables and figures stack them that way.
+        stages.sort_by_key(|s| stage_order(&s.name));
         let result = b.result.map(|(line, r)| {
             if r.samples as usize != total.len() {
                 self.diag(
@@ -858,6 +874,21 @@ impl Parser {
                 ),
             );
         }
+    }
+}
+
+/// Whether `name` is a stage the wire format defines: one of
+/// [`TRAP_STAGES`] (the lab kernel's) or any `from_to_to` between two
+/// [`Stamp`]s in order (a Linux peer's `call_to_handler`).
+pub fn known_stage(name: &str) -> bool {
+    TRAP_STAGES.contains(&name) || Stamp::parse_stage(name).is_some()
+}
+
+/// Sort key of a stage: its stamps in trap order; unknown names last.
+fn stage_order(name: &str) -> (Stamp, Stamp, bool) {
+    match Stamp::parse_stage(name) {
+        Some((a, b)) => (a, b, false),
+        None => (Stamp::Return, Stamp::Return, true),
     }
 }
 

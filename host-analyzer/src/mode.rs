@@ -15,6 +15,9 @@ pub enum Mode {
     Icount,
     Kvm,
     BareMetal,
+    /// A Linux peer run directly on the host machine (no VM): TSC cycles of
+    /// the host CPU. Peers in a VM declare their QEMU mode instead.
+    Host,
     /// A mode string this analyzer does not know; shown verbatim.
     Other(String),
     /// No header, so no declared mode.
@@ -28,6 +31,7 @@ impl Mode {
             "icount" => Mode::Icount,
             "kvm" => Mode::Kvm,
             "bare-metal" => Mode::BareMetal,
+            "host" => Mode::Host,
             other => Mode::Other(other.to_string()),
         }
     }
@@ -39,6 +43,7 @@ impl Mode {
             Mode::Icount => "icount",
             Mode::Kvm => "kvm",
             Mode::BareMetal => "bare-metal",
+            Mode::Host => "host",
             Mode::Other(s) => s,
             Mode::Unknown => "unknown",
         }
@@ -55,6 +60,9 @@ impl Mode {
             }
             Mode::Kvm => "KVM (hardware virtualization)".to_string(),
             Mode::BareMetal => "bare metal".to_string(),
+            Mode::Host => {
+                "host (Linux directly on the host machine, no VM: host CPU cycles)".to_string()
+            }
             Mode::Other(s) => format!("{s} (unknown mode)"),
             Mode::Unknown => "unknown (header lost)".to_string(),
         }
@@ -134,7 +142,7 @@ mod tests {
 
     #[test]
     fn known_modes_round_trip_and_only_icount_is_deterministic() {
-        for m in ["tcg", "icount", "kvm", "bare-metal"] {
+        for m in ["tcg", "icount", "kvm", "bare-metal", "host"] {
             assert_eq!(Mode::parse(m).as_str(), m);
         }
         assert!(Mode::parse("icount").is_deterministic());

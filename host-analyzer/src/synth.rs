@@ -8,9 +8,10 @@
 //! Real captured runs replace them as fixtures once they exist.
 
 use traplab_wire::{
-    Cpu, End, EndStatus, ExperimentResult, Fault, Header, Injection, KernelBuild, MAX_BATCH,
-    Memory, Metric, Outcome, Planned, Record, RunConfig, SCHEMA_VERSION, Samples, Stage, Status,
-    TRAP_STAGES, TrapSignature, Tsc, Unit, encode_line,
+    Cpu, End, EndStatus, ExperimentResult, FLOOR_RING0, FLOOR_RING3, Fault, Header, Injection,
+    KernelBuild, MAX_BATCH, Memory, Metric, Outcome, Planned, Platform, Record, RunConfig,
+    SCHEMA_VERSION, Samples, Stage, Status, TRAP_STAGES, TrapSignature, Tsc, Unit, encode_line,
+    signal,
 };
 
 use crate::stats::Rng;
@@ -43,6 +44,10 @@ pub struct RunSpec {
     /// Multiplies every median (1.10 = a 10 % slowdown).
     pub slowdown: f64,
     pub series: Vec<SeriesSpec>,
+    /// Which platform the run imitates: the lab kernel (CPU vectors, four
+    /// stages) or a Linux peer (signals with `si_code`, the stages
+    /// `call_to_handler` and `handler_to_return`, `os` in the header).
+    pub platform: Platform,
 }
 
 impl RunSpec {
@@ -58,7 +63,152 @@ impl RunSpec {
             seed: 1,
             slowdown: 1.0,
             series: default_series(),
+            platform: Platform::LabKernel,
         }
+    }
+
+    /// A run of `platform` over the experiments a lab-kernel run and its
+    /// Linux peers have in common — three trap kinds and `call.null` under
+    /// `signals.bt_off`, `signals.bt_on` and `explicit.bt_off`, and the
+    /// floors (lab kernel: `raw.pf|ud|de|gp|bp|pf_demand` under `ring0`;
+    /// Linux: `raw.pf|ud|de|gp|bp|syscall` under `ring3`) — with magnitudes
+    /// shaped after each platform (signal delivery and `sigreturn` cost a
+    /// Linux guest several times a ring-0 round trip; the host peer runs
+    /// on hardware). `mode` is the QEMU mode, `host` for the host peer.
+    pub fn peer(platform: Platform, mode: &str, samples: usize) -> RunSpec {
+        RunSpec {
+            platform,
+            suite: "peers".into(),
+            seed: 7 + platform as u64,
+            series: peer_series(platform),
+            ..RunSpec::small(mode, samples)
+        }
+    }
+}
+
+/// The series of [`RunSpec::peer`] for `platform`.
+pub fn peer_series(platform: Platform) -> Vec<SeriesSpec> {
+    // (experiment, config, lab kernel, Linux guest, Linux host, vector)
+    type Shape = (&'static str, &'static str, f64, f64, f64, Option<u8>);
+    const TRAPS: [Shape; 9] = [
+        (
+            "trap.oob_load",
+            "signals.bt_off",
+            7_176.0,
+            41_000.0,
+            9_800.0,
+            Some(14),
+        ),
+        (
+            "trap.oob_load",
+            "signals.bt_on",
+            20_100.0,
+            58_000.0,
+            16_500.0,
+            Some(14),
+        ),
+        ("trap.oob_load", "explicit.bt_off", 312.0, 330.0, 95.0, None),
+        (
+            "trap.unreachable",
+            "signals.bt_off",
+            19_318.0,
+            52_000.0,
+            10_200.0,
+            Some(6),
+        ),
+        (
+            "trap.unreachable",
+            "signals.bt_on",
+            31_000.0,
+            69_000.0,
+            17_000.0,
+            Some(6),
+        ),
+        (
+            "trap.unreachable",
+            "explicit.bt_off",
+            330.0,
+            345.0,
+            98.0,
+            None,
+        ),
+        (
+            "trap.div_u_zero",
+            "signals.bt_off",
+            8_900.0,
+            44_000.0,
+            10_400.0,
+            Some(0),
+        ),
+        (
+            "trap.div_u_zero",
+            "signals.bt_on",
+            21_500.0,
+            61_000.0,
+            17_200.0,
+            Some(0),
+        ),
+        (
+            "trap.div_u_zero",
+            "explicit.bt_off",
+            340.0,
+            352.0,
+            101.0,
+            None,
+        ),
+    ];
+    const CALLS: [Shape; 3] = [
+        ("call.null", "signals.bt_off", 104.0, 112.0, 31.0, None),
+        ("call.null", "signals.bt_on", 105.0, 113.0, 31.0, None),
+        ("call.null", "explicit.bt_off", 104.0, 111.0, 30.0, None),
+    ];
+    const FLOORS: [Shape; 7] = [
+        ("raw.pf", "", 1_450.0, 9_600.0, 2_300.0, Some(14)),
+        ("raw.ud", "", 4_300.0, 11_800.0, 2_600.0, Some(6)),
+        ("raw.de", "", 1_500.0, 10_900.0, 2_500.0, Some(0)),
+        ("raw.gp", "", 1_700.0, 12_400.0, 2_700.0, Some(13)),
+        ("raw.bp", "", 1_300.0, 9_900.0, 2_200.0, Some(3)),
+        ("raw.pf_demand", "", 3_900.0, 0.0, 0.0, Some(14)),
+        ("raw.syscall", "", 0.0, 1_900.0, 180.0, None),
+    ];
+    let lab = platform == Platform::LabKernel;
+    let floor = if lab { FLOOR_RING0 } else { FLOOR_RING3 };
+    TRAPS
+        .iter()
+        .chain(&CALLS)
+        .chain(&FLOORS)
+        .filter_map(|&(experiment, config, l, g, h, vector)| {
+            let median = match platform {
+                Platform::LabKernel => l,
+                Platform::LinuxGuest => g,
+                Platform::LinuxHost => h,
+            };
+            (median > 0.0).then(|| SeriesSpec {
+                experiment,
+                config: if config.is_empty() { floor } else { config },
+                median,
+                sigma: if experiment.starts_with("raw.") {
+                    0.04
+                } else {
+                    0.06
+                },
+                stages: experiment.starts_with("trap.") && vector.is_some(),
+                vector,
+            })
+        })
+        .collect()
+}
+
+/// The `si_code` Linux reports with the signal for an exception of
+/// `vector` raised by the peer's code (x86-64: a guard page is mapped
+/// PROT_NONE → `SEGV_ACCERR`; `ud2` → `ILL_ILLOPN`; `div` → `FPE_INTDIV`;
+/// `#GP` and `int3` → `SI_KERNEL`).
+pub fn si_code_for(vector: u8) -> i32 {
+    match vector {
+        14 => 2,
+        6 => 2,
+        0 => 1,
+        _ => 0x80,
     }
 }
 
@@ -115,6 +265,18 @@ pub fn default_series() -> Vec<SeriesSpec> {
 /// Fractions of a trap's total spent in each stage, in `TRAP_STAGES` order.
 const STAGE_SHARES: [f64; 4] = [0.04, 0.01, 0.07, 0.88];
 
+/// A Linux peer's stages (it cannot see the kernel's exception entry) and
+/// their shares.
+const LINUX_STAGES: [(&str, f64); 2] = [("call_to_handler", 0.55), ("handler_to_return", 0.45)];
+
+/// Stage names and shares of `platform`.
+fn stage_shares(platform: Platform) -> Vec<(&'static str, f64)> {
+    match platform {
+        Platform::LabKernel => TRAP_STAGES.into_iter().zip(STAGE_SHARES).collect(),
+        Platform::LinuxGuest | Platform::LinuxHost => LINUX_STAGES.to_vec(),
+    }
+}
+
 /// The run's records, header to end.
 pub fn records(spec: &RunSpec) -> Vec<Record> {
     let mut rng = Rng::new(spec.seed);
@@ -136,9 +298,8 @@ pub fn records(spec: &RunSpec) -> Vec<Record> {
             .collect();
         for (b, chunk) in values.chunks(MAX_BATCH).enumerate() {
             let stages = if s.stages {
-                TRAP_STAGES
-                    .iter()
-                    .zip(STAGE_SHARES)
+                stage_shares(spec.platform)
+                    .into_iter()
                     .map(|(name, share)| Stage {
                         name: (*name).to_string(),
                         values: chunk
@@ -161,17 +322,33 @@ pub fn records(spec: &RunSpec) -> Vec<Record> {
         }
         total_samples += values.len() as u64;
         ok += 1;
-        let signature = TrapSignature {
-            trap: s.experiment.strip_prefix("trap.").map(str::to_string),
-            vector: s.vector, signal: None, si_code: None,
+        let trap = s.experiment.strip_prefix("trap.").map(str::to_string);
+        let (expected, observed) = if spec.platform == Platform::LabKernel {
+            let signature = TrapSignature::vector(trap, s.vector);
+            (Some(signature.clone()), Some(signature))
+        } else if trap.is_none() && s.vector.is_none() {
+            // A call, or the system-call reference: nothing to expect.
+            (None, None)
+        } else {
+            let expected = TrapSignature {
+                trap,
+                vector: None,
+                signal: s.vector.and_then(signal::for_vector),
+                si_code: None,
+            };
+            let observed = TrapSignature {
+                si_code: s.vector.map(si_code_for),
+                ..expected.clone()
+            };
+            (Some(expected), Some(observed))
         };
         out.push(Record::Result(ExperimentResult {
             experiment: s.experiment.into(),
             config: s.config.into(),
             status: Status::Ok,
             samples: values.len() as u32,
-            expected: Some(signature.clone()),
-            observed: Some(signature),
+            expected,
+            observed,
             message: None,
         }));
     }
@@ -193,6 +370,8 @@ pub fn records(spec: &RunSpec) -> Vec<Record> {
 }
 
 fn header(spec: &RunSpec) -> Header {
+    let linux = spec.platform != Platform::LabKernel;
+    let host = spec.platform == Platform::LinuxHost;
     Header {
         schema: SCHEMA_VERSION,
         kernel: KernelBuild {
@@ -215,12 +394,14 @@ fn header(spec: &RunSpec) -> Header {
             source: "cpuid.15h".into(),
             invariant: true,
         },
-        accel: if spec.mode == "kvm" {
+        accel: if host {
+            "none".into()
+        } else if spec.mode == "kvm" {
             "kvm".into()
         } else {
             "tcg".into()
         },
-        boot: "pvh".into(),
+        boot: if linux { "linux".into() } else { "pvh".into() },
         cmdline: format!("mode={}", spec.mode),
         config: RunConfig {
             suite: spec.suite.clone(),
@@ -228,7 +409,7 @@ fn header(spec: &RunSpec) -> Header {
             samples: spec.samples as u32,
             warmup: 100,
             mode: spec.mode.clone(),
-            qemu_args: Some("-machine q35 -cpu max".into()),
+            qemu_args: (!host).then(|| "-machine q35 -cpu max".into()),
             test: "none".into(),
         },
         stamp_overhead_cycles: 24,
@@ -245,8 +426,8 @@ fn header(spec: &RunSpec) -> Header {
                 samples: spec.samples as u32,
             })
             .collect(),
-        platform: traplab_wire::Platform::LabKernel.name().into(),
-        os: None,
+        platform: spec.platform.name().into(),
+        os: linux.then(|| "Linux 6.1.0-28-cloud-amd64".into()),
     }
 }
 

@@ -409,3 +409,57 @@ fn a_planned_wast_script_is_reported_by_its_commands() {
         )]
     );
 }
+
+#[test]
+fn linux_peer_streams_are_clean_and_only_bogus_stage_names_warn() {
+    use traplab_wire::Platform;
+    for (platform, mode) in [(Platform::LinuxGuest, "kvm"), (Platform::LinuxHost, "host")] {
+        let spec = RunSpec::peer(platform, mode, 40);
+        let run = parse("peer.jsonl", &join(&lines(&spec)));
+        assert!(run.diagnostics.is_empty(), "{:#?}", messages(&run));
+        assert_eq!(run.platform(), Some(platform.name()));
+        let oob = run.find("trap.oob_load", "signals.bt_on").unwrap();
+        let names: Vec<&str> = oob.stages.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["call_to_handler", "handler_to_return"]);
+        let r = oob.result.as_ref().unwrap();
+        assert_eq!(r.observed.as_ref().unwrap().vector, None);
+        assert_eq!(r.observed.as_ref().unwrap().signal, Some(11));
+    }
+    // Any stage between two stamps in order is legitimate (stored in trap
+    // order); a name outside that scheme, or stamps out of order, warns.
+    let mut l = lines(&RunSpec::peer(Platform::LinuxGuest, "tcg", 40));
+    let at = l
+        .iter()
+        .position(|x| x.contains("\"stages\":[{\"name\":\"call_to_handler\""))
+        .unwrap();
+    l[at] = reframe(
+        &covered(&l[at])
+            .replace("\"call_to_handler\"", "\"handler_to_return\"")
+            .replacen("\"handler_to_return\"", "\"call_to_handler\"", 2)
+            .replacen("\"call_to_handler\"", "\"handler_to_return\"", 1),
+    );
+    let run = parse("peer.jsonl", &join(&l));
+    assert!(run.diagnostics.is_empty(), "{:#?}", messages(&run));
+    let mut l = lines(&RunSpec::peer(Platform::LinuxGuest, "tcg", 40));
+    l[at] = reframe(
+        &covered(&l[at])
+            .replace("\"call_to_handler\"", "\"handler_to_call\"")
+            .replace("\"handler_to_return\"", "\"signal_entry\""),
+    );
+    let m = messages(&parse("peer.jsonl", &join(&l)));
+    assert_eq!(m.len(), 2, "{m:#?}");
+    assert!(
+        m[0].contains("unknown stage name \"handler_to_call\""),
+        "{m:#?}"
+    );
+    assert!(
+        m[1].contains("unknown stage name \"signal_entry\""),
+        "{m:#?}"
+    );
+    // An unknown platform is named.
+    let mut l = lines(&spec());
+    l[0] = reframe(&covered(&l[0]).replace("\"lab-kernel\"", "\"freebsd\""));
+    let m = messages(&parse("run.jsonl", &join(&l)));
+    assert_eq!(m.len(), 1, "{m:#?}");
+    assert!(m[0].contains("unknown platform \"freebsd\""), "{m:#?}");
+}
