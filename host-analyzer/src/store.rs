@@ -5,12 +5,21 @@
 //! results/
 //!   <short-commit>[-dirty]/<timestamp>-<suite>/run.jsonl   raw stream, byte for byte
 //!   <short-commit>[-dirty]/<timestamp>-<suite>/meta.json   provenance (Meta)
-//!   baseline/<name>/run.jsonl + meta.json                  named baselines (copies)
+//!   <short-commit>[-dirty]/<timestamp>-<suite>/peers/<platform>.jsonl
+//!                                        the Linux peers' streams stored with it
+//!                                        (`linux-guest`, `linux-host`), byte for byte
+//!   baseline/<name>/run.jsonl + meta.json [+ peers/]       named baselines (copies)
 //! ```
 //!
+//! `run.jsonl` is the lab kernel's stream when the folder holds peers (a
+//! peer stream ingested on its own is stored as `run.jsonl` of a folder of
+//! its own, its platform in `meta.json`). `meta.json` lists each peer with
+//! its mode and status ([`PeerMeta`]).
+//!
 //! This module writes runs into that layout, names baselines, resolves the
-//! RUN arguments of the commands (a file, `-`, a run folder, a baseline) and
-//! finds every stored run under a folder. It does not interpret runs.
+//! RUN arguments of the commands (a file, `-`, a run folder, a baseline,
+//! `RUN@PLATFORM` for one platform's stream of a stored run) and finds
+//! every stored run under a folder. It does not interpret runs.
 
 use std::fs;
 use std::io::Read;
@@ -20,10 +29,15 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
+use traplab_wire::Platform;
+
 use crate::ingest::{self, Run};
 
 pub const RUN_FILE: &str = "run.jsonl";
 pub const META_FILE: &str = "meta.json";
+/// Folder of a stored run holding its peers' streams, one
+/// `<platform>.jsonl` each.
+pub const PEERS_DIR: &str = "peers";
 /// Folder of named baselines inside the results folder. The repository's
 /// .gitignore keeps `results/*/` out of git except this folder, so
 /// baselines can be committed and used as regression gates.
@@ -52,6 +66,63 @@ pub struct Meta {
     pub problems: usize,
     /// Version of the analyzer that stored it.
     pub analyzer: String,
+    /// Platform that produced `run.jsonl` (`lab-kernel`, or a Linux peer
+    /// ingested on its own); meta files from before peers existed lack it
+    /// and are the lab kernel's.
+    #[serde(default = "lab_kernel")]
+    pub platform: String,
+    /// Peer streams stored with the run, under `peers/`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub peers: Vec<PeerMeta>,
+}
+
+fn lab_kernel() -> String {
+    Platform::LabKernel.name().to_string()
+}
+
+/// A peer stream stored with a run (`meta.json`'s `peers`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeerMeta {
+    /// `linux-guest` or `linux-host`.
+    pub platform: String,
+    /// Path inside the run folder, e.g. `peers/linux-guest.jsonl`.
+    pub file: String,
+    /// Measurement mode from the peer's header (`tcg`, …, `host`).
+    pub mode: String,
+    /// The operating system under the peer, from its header.
+    pub os: Option<String>,
+    /// Commit the peer was built from, from its header.
+    pub commit: String,
+    pub dirty: bool,
+    /// complete | failed | fault | panic | incomplete.
+    pub status: String,
+    pub samples: u64,
+    /// Diagnostics found when it was stored (0 = clean).
+    pub problems: usize,
+}
+
+impl PeerMeta {
+    pub fn from_run(platform: Platform, run: &Run) -> PeerMeta {
+        let (commit, dirty) = run
+            .commit()
+            .map_or(("unknown".to_string(), false), |(c, d)| (c.to_string(), d));
+        PeerMeta {
+            platform: platform.name().to_string(),
+            file: peer_file(platform),
+            mode: run.mode().as_str().to_string(),
+            os: run.header.as_ref().and_then(|h| h.os.clone()),
+            commit,
+            dirty,
+            status: run.completion().as_str().to_string(),
+            samples: run.series.iter().map(|s| s.total.len() as u64).sum(),
+            problems: run.diagnostics.len(),
+        }
+    }
+}
+
+/// `peers/<platform>.jsonl`: where a peer's stream lives in a run folder.
+pub fn peer_file(platform: Platform) -> String {
+    format!("{PEERS_DIR}/{}.jsonl", platform.name())
 }
 
 impl Meta {
@@ -77,6 +148,8 @@ impl Meta {
             samples: run.series.iter().map(|s| s.total.len() as u64).sum(),
             problems: run.diagnostics.len(),
             analyzer: env!("CARGO_PKG_VERSION").to_string(),
+            platform: run.platform().unwrap_or("unknown").to_string(),
+            peers: Vec::new(),
         }
     }
 
@@ -121,6 +194,19 @@ fn sanitize(s: &str, max: usize) -> String {
 /// Write `bytes` (the raw stream, noise and all) and `meta` into a fresh run
 /// folder under `results`; returns the folder.
 pub fn store(results: &Path, bytes: &[u8], meta: &Meta, now: SystemTime) -> Result<PathBuf> {
+    store_with_peers(results, bytes, &[], meta, now)
+}
+
+/// [`store`], plus each peer's stream (raw bytes) as
+/// `peers/<platform>.jsonl` in the same folder. The folder is always a new
+/// one: a stored run is never overwritten or added to.
+pub fn store_with_peers(
+    results: &Path,
+    bytes: &[u8],
+    peers: &[(Platform, &[u8])],
+    meta: &Meta,
+    now: SystemTime,
+) -> Result<PathBuf> {
     let parent = results.join(meta.commit_label());
     let base = format!("{}-{}", compact_stamp(now), sanitize(&meta.suite, 40));
     let mut dir = parent.join(&base);
@@ -133,6 +219,14 @@ pub fn store(results: &Path, bytes: &[u8], meta: &Meta, now: SystemTime) -> Resu
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     fs::write(dir.join(RUN_FILE), bytes)
         .with_context(|| format!("writing {}", dir.join(RUN_FILE).display()))?;
+    if !peers.is_empty() {
+        fs::create_dir_all(dir.join(PEERS_DIR))
+            .with_context(|| format!("creating {}", dir.join(PEERS_DIR).display()))?;
+    }
+    for (platform, peer) in peers {
+        let file = dir.join(peer_file(*platform));
+        fs::write(&file, peer).with_context(|| format!("writing {}", file.display()))?;
+    }
     write_meta(&dir, meta)?;
     Ok(dir)
 }
@@ -183,7 +277,23 @@ pub fn save_baseline(results: &Path, name: &str, run_dir: &Path) -> Result<PathB
         fs::copy(run_dir.join(f), dir.join(f))
             .with_context(|| format!("copying {f} into {}", dir.display()))?;
     }
+    for platform in stored_peers(run_dir) {
+        let f = peer_file(platform);
+        fs::create_dir_all(dir.join(PEERS_DIR))
+            .with_context(|| format!("creating {}", dir.join(PEERS_DIR).display()))?;
+        fs::copy(run_dir.join(&f), dir.join(&f))
+            .with_context(|| format!("copying {f} into {}", dir.display()))?;
+    }
     Ok(dir)
+}
+
+/// The peers whose streams a run folder holds (`peers/<platform>.jsonl`),
+/// in [`Platform::ALL`] order.
+pub fn stored_peers(run_dir: &Path) -> Vec<Platform> {
+    Platform::ALL
+        .into_iter()
+        .filter(|&p| p != Platform::LabKernel && run_dir.join(peer_file(p)).is_file())
+        .collect()
 }
 
 /// A run named on the command line.
@@ -195,9 +305,61 @@ pub struct Loaded {
     pub bytes: Vec<u8>,
 }
 
-/// Read and parse a RUN argument: `-` (stdin), a `.jsonl` file, or a run
-/// folder holding `run.jsonl` (and usually `meta.json`).
+/// Split `RUN@PLATFORM` (a stored run folder and a platform name) when
+/// `arg` is not itself an existing path.
+pub fn split_platform(arg: &Path) -> Option<(PathBuf, Platform)> {
+    if arg.exists() {
+        return None;
+    }
+    let text = arg.to_str()?;
+    let (run, platform) = text.rsplit_once('@')?;
+    Some((PathBuf::from(run), Platform::from_name(platform)?))
+}
+
+/// The stream file of `platform` in the stored run folder `dir`:
+/// `run.jsonl` when the folder's own run is that platform's, else
+/// `peers/<platform>.jsonl`.
+pub fn platform_file(dir: &Path, platform: Platform) -> Result<PathBuf> {
+    if !dir.join(RUN_FILE).is_file() {
+        bail!(
+            "{}: not a stored run folder (no {RUN_FILE}); RUN@PLATFORM needs one",
+            dir.display()
+        );
+    }
+    let own = read_meta(dir).map_or_else(|_| lab_kernel(), |m| m.platform);
+    if own == platform.name() {
+        return Ok(dir.join(RUN_FILE));
+    }
+    let file = dir.join(peer_file(platform));
+    if file.is_file() {
+        return Ok(file);
+    }
+    let mut held = vec![own];
+    held.extend(stored_peers(dir).iter().map(|p| p.name().to_string()));
+    bail!(
+        "{}: no {} stream in this run (it holds: {}); store peers with `traplab ingest CAPTURE --peer {}=FILE`",
+        dir.display(),
+        platform.name(),
+        held.join(", "),
+        platform.name()
+    )
+}
+
+/// Read and parse a RUN argument: `-` (stdin), a `.jsonl` file, a run
+/// folder holding `run.jsonl` (and usually `meta.json`), or
+/// `RUN@PLATFORM`: the stream of `PLATFORM` (`lab-kernel`, `linux-guest`,
+/// `linux-host`) stored in the run folder `RUN`.
 pub fn load(arg: &Path) -> Result<Loaded> {
+    if let Some((dir, platform)) = split_platform(arg) {
+        let file = platform_file(&dir, platform)?;
+        let bytes = fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+        let run = ingest::parse(&file.display().to_string(), &bytes);
+        return Ok(Loaded {
+            run,
+            meta: None,
+            bytes,
+        });
+    }
     if arg == Path::new("-") {
         let mut bytes = Vec::new();
         std::io::stdin()

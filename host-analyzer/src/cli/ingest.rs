@@ -1,25 +1,37 @@
 //! `traplab ingest`: store a captured run under `results/`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
+use traplab_wire::Platform;
 
 use super::{Outcome, RESULTS_ENV, default_results, emit, load_usable};
-use crate::store::{self, Meta};
+use crate::store::{self, Loaded, Meta, PeerMeta};
 
 /// Store a captured run under the results folder.
 ///
 /// Stores it as
 /// `<results>/<short-commit>[-dirty]/<timestamp>-<suite>/run.jsonl` (byte for
 /// byte, boot noise included) with a `meta.json` (commit, dirty flag, commit
-/// date, store date, host, QEMU version, mode, status). Prints the run
+/// date, store date, host, QEMU version, mode, platform, status). Prints the
+/// run folder. A stored run is never overwritten: every ingest makes a new
 /// folder.
 ///
+/// With `--peer linux-guest=FILE` and/or `--peer linux-host=FILE` the Linux
+/// peers' streams of the same suite are stored with the lab-kernel capture,
+/// as `peers/<platform>.jsonl` in the same folder, each validated like the
+/// capture and listed in `meta.json` (`peers`: platform, file, mode, os,
+/// status, samples, problems). A peer's header must name the platform it
+/// is given as. `traplab peers RUN` then shows ring 0 vs Linux, and
+/// `RUN@linux-guest` names a peer's stream wherever a RUN is expected.
+/// A Linux stream can also be ingested on its own (without `--peer`).
+///
 /// A damaged run is stored with a warning (its good data is still useful);
-/// a run with no records or an unknown schema is refused.
+/// a run with no records or an unknown schema is refused, and so is a peer
+/// that is unusable or names another platform (nothing is stored then).
 #[derive(Debug, Args)]
 pub struct IngestArgs {
     /// The captured serial output, or `-` for standard input.
@@ -43,6 +55,59 @@ pub struct IngestArgs {
     /// in the current directory). Orders `history`.
     #[arg(long, value_name = "DATE")]
     pub commit_date: Option<String>,
+    /// A Linux peer's stream of the same suite, stored with the capture:
+    /// `linux-guest=FILE` or `linux-host=FILE` (repeatable, one per
+    /// platform).
+    #[arg(long = "peer", value_name = "PLATFORM=FILE", value_parser = parse_peer)]
+    pub peers: Vec<(Platform, PathBuf)>,
+}
+
+/// `linux-guest=FILE` → the platform and the file.
+fn parse_peer(arg: &str) -> Result<(Platform, PathBuf), String> {
+    let peers = || {
+        Platform::ALL
+            .iter()
+            .filter(|p| **p != Platform::LabKernel)
+            .map(|p| p.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let Some((name, file)) = arg.split_once('=') else {
+        return Err(format!(
+            "expected PLATFORM=FILE with PLATFORM one of {}",
+            peers()
+        ));
+    };
+    match Platform::from_name(name) {
+        Some(Platform::LabKernel) => Err(format!(
+            "the lab kernel's stream is the CAPTURE itself; --peer takes {}",
+            peers()
+        )),
+        Some(p) if !file.is_empty() => Ok((p, PathBuf::from(file))),
+        Some(_) => Err("no FILE after '='".to_string()),
+        None => Err(format!(
+            "unknown platform {name:?}; --peer takes {}",
+            peers()
+        )),
+    }
+}
+
+/// Load a peer's stream and check that it is usable and is `platform`'s.
+fn load_peer(platform: Platform, file: &Path) -> Result<Loaded> {
+    let loaded = load_usable(file)?;
+    match loaded.run.platform() {
+        Some(p) if p == platform.name() => Ok(loaded),
+        Some(other) => bail!(
+            "{}: given as --peer {}=…, but its header names platform {other:?}",
+            file.display(),
+            platform.name()
+        ),
+        None => bail!(
+            "{}: given as --peer {}=…, but its header was lost, so its platform cannot be confirmed",
+            file.display(),
+            platform.name()
+        ),
+    }
 }
 
 pub fn run(args: IngestArgs) -> Result<Outcome> {
@@ -50,18 +115,42 @@ pub fn run(args: IngestArgs) -> Result<Outcome> {
         store::check_baseline_name(name)?;
     }
     let loaded = load_usable(&args.run)?;
+    let mut peers: Vec<(Platform, Loaded)> = Vec::new();
+    if !args.peers.is_empty() {
+        match loaded.run.platform() {
+            Some(p) if p == Platform::LabKernel.name() => {}
+            other => bail!(
+                "{}: --peer stores Linux peers with a lab-kernel capture, but this capture's platform is {}",
+                args.run.display(),
+                other.map_or("unknown (header lost)".to_string(), |p| format!("{p:?}"))
+            ),
+        }
+    }
+    for (platform, file) in &args.peers {
+        if peers.iter().any(|(p, _)| p == platform) {
+            bail!("--peer {} given twice", platform.name());
+        }
+        peers.push((*platform, load_peer(*platform, file)?));
+    }
     let now = SystemTime::now();
     let mut meta = Meta::from_run(&loaded.run, now);
+    meta.peers = peers
+        .iter()
+        .map(|(p, l)| PeerMeta::from_run(*p, &l.run))
+        .collect();
     meta.host = args.host.or_else(hostname);
-    meta.qemu_version = args.qemu_version.or_else(|| {
-        if meta.mode == "bare-metal" {
-            None
-        } else {
-            qemu_version()
-        }
-    });
+    let in_qemu = |mode: &str| !matches!(mode, "bare-metal" | "host");
+    let wants_qemu = in_qemu(&meta.mode) || meta.peers.iter().any(|p| in_qemu(&p.mode));
+    meta.qemu_version = args
+        .qemu_version
+        .or_else(|| if wants_qemu { qemu_version() } else { None });
     meta.commit_date = args.commit_date.or_else(|| commit_date(&meta.commit));
-    let dir = store::store(&args.results, &loaded.bytes, &meta, now).context("storing the run")?;
+    let peer_bytes: Vec<(Platform, &[u8])> = peers
+        .iter()
+        .map(|(p, l)| (*p, l.bytes.as_slice()))
+        .collect();
+    let dir = store::store_with_peers(&args.results, &loaded.bytes, &peer_bytes, &meta, now)
+        .context("storing the run")?;
     let text = format!("{}\n", dir.display());
     if let Some(name) = &args.save_baseline {
         let b = store::save_baseline(&args.results, name, &dir)?;
