@@ -3,7 +3,7 @@
 //! Data flows `ingest` (bytes → [`ingest::Run`]) → `store` (the `results/`
 //! layout) → analyses (`summary`, `compare`, `history`: pure functions over
 //! runs, built on `stats`; `jit` for the JIT-performance view; `campaign`
-//! for fault-injection campaigns) → renderers (`table` for
+//! for fault-injection campaigns; `peers` for ring 0 vs the Linux peers) → renderers (`table` for
 //! text/Markdown/CSV/LaTeX, `plot` for figures) → `cli` (one file per subcommand). The binary
 //! `traplab` is a thin wrapper over [`cli::run`].
 
@@ -15,6 +15,7 @@ pub mod history;
 pub mod ingest;
 pub mod jit;
 pub mod mode;
+pub mod peers;
 pub mod plot;
 pub mod stats;
 pub mod store;
