@@ -136,16 +136,18 @@ fi
 
 echo "building host tools (first build takes several minutes)..." >&2
 cargo build --release --locked -q -p traplab-harness -p traplab-analyzer || exit 2
+peer_bin=()
 if [ "$peers" = 1 ]; then
-    # Built here, before the lab kernel boots, so the lab and guest runs
-    # follow each other without minutes of compiling between them;
-    # traplab-run then finds it up to date. The same command and flags as
-    # build::peer_from in harness/src/build.rs (other flags would make
-    # cargo build it a second time).
+    # Built here, before the lab kernel boots, and handed to both peer runs
+    # (--peer), so the lab and guest runs follow each other without
+    # compiling between them and both peers run the same binary. The same
+    # command and flags as build::peer_from in harness/src/build.rs (other
+    # flags would make cargo build it a second time).
     echo "building the Linux peer (static; its first build compiles wasmtime once more)..." >&2
     CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static" \
         cargo build --release --locked -q -p traplab-peer-linux --bin traplab-peer \
         --target x86_64-unknown-linux-gnu || exit 2
+    peer_bin=(--peer "${CARGO_TARGET_DIR:-target}/x86_64-unknown-linux-gnu/release/traplab-peer")
 fi
 bin=${CARGO_TARGET_DIR:-target}/release
 
@@ -224,7 +226,7 @@ for platform in "${peer_platforms[@]}"; do
     platform_args=(--platform "$platform")
     [ "$platform" = linux-guest ] && platform_args+=(--profile "$profile")
     set +e
-    "$bin/traplab-run" --capture "${peer_capture[$platform]}" --suite "$suite" "${platform_args[@]}" \
+    "$bin/traplab-run" --capture "${peer_capture[$platform]}" --suite "$suite" "${platform_args[@]}" "${peer_bin[@]}" \
         --samples "$samples" --heap-traps "$heap_traps" --timeout "$timeout" --boot-args "$boot_args" \
         "${suite_image[@]}"
     peer_status[$platform]=$?
