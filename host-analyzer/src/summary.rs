@@ -76,6 +76,12 @@ pub fn run_caption(run: &Run, unit: Unit) -> Vec<(String, String)> {
         run_line.push(format!("commit {}{dirty}", h.kernel.commit));
         run_line.push(format!("suite {}", h.config.suite));
         run_line.push(format!("wasmtime {}", h.wasmtime));
+        if h.platform != traplab_wire::Platform::LabKernel.name() {
+            run_line.push(format!("platform {}", h.platform));
+        }
+        if let Some(os) = &h.os {
+            run_line.push(os.clone());
+        }
         if h.tsc.hz > 0 {
             clock.push(format!("TSC {} ({})", format_hz(h.tsc.hz), h.tsc.source));
         }

@@ -245,7 +245,9 @@ fn result(
         expected: None,
         observed: vector.map(|v| TrapSignature {
             trap: None,
-            vector: Some(v), signal: None, si_code: None,
+            vector: Some(v),
+            signal: None,
+            si_code: None,
         }),
         message: message.map(str::to_string),
     };

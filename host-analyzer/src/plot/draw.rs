@@ -9,7 +9,9 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::figures::{BoxRow, DotRow, Figure, FigureKind, Line, ShareBar, TimelineLine};
+use super::figures::{
+    BoxRow, DotRow, Figure, FigureKind, Line, RatioPanel, ShareBar, TimelineLine,
+};
 use super::{FONT, Style, color};
 
 /// What a legend entry shows next to its label.
@@ -199,6 +201,18 @@ pub fn figure<DB: DrawingBackend>(
                 .collect();
             let plot = legend_strip(&plot, s, &items)?;
             dots(&plot, s, x_label, rows, Some(1.0))
+        }
+        FigureKind::RatioBars {
+            x_label,
+            panels,
+            legend,
+        } => {
+            let items: Vec<_> = legend
+                .iter()
+                .map(|(l, c, _)| (l.clone(), *c, Glyph::Box))
+                .collect();
+            let plot = legend_strip(&plot, s, &items)?;
+            ratio_panels(&plot, s, x_label, panels)
         }
         FigureKind::Histogram {
             x_label,
@@ -750,6 +764,133 @@ fn dots<DB: DrawingBackend>(
                     chart.draw_series(std::iter::once(
                         at(m.q[1]) + Circle::new((0, dy), r_px as u32, outline),
                     ))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Panels stacked top to bottom, each as tall as its bars need.
+fn ratio_panels<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &Style,
+    x_label: &str,
+    panels: &[RatioPanel],
+) -> DrawResult<DB> {
+    let weight = |p: &RatioPanel| {
+        36.0 + p
+            .rows
+            .iter()
+            .map(|r| 5.0 + 4.3 * r.bars.len() as f64)
+            .sum::<f64>()
+    };
+    let total: f64 = panels.iter().map(weight).sum();
+    let (_, h) = area.dim_in_pixel();
+    let mut rest = area.clone();
+    for (i, p) in panels.iter().enumerate() {
+        let panel = if i + 1 == panels.len() {
+            rest.clone()
+        } else {
+            let (top, bottom) =
+                rest.split_vertically((f64::from(h) * weight(p) / total).round() as u32);
+            rest = bottom;
+            top
+        };
+        ratio_bars(&panel, s, x_label, p)?;
+    }
+    Ok(())
+}
+
+/// One panel of ratio bars: a bar per ratio from 1 (parity) to the ratio
+/// on a log axis — its length is the log of the ratio, so bars left and
+/// right of 1 compare fairly — dodged within a row, whiskers its interval
+/// (left out when it has zero width).
+fn ratio_bars<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &Style,
+    x_label: &str,
+    p: &RatioPanel,
+) -> DrawResult<DB> {
+    let rows = &p.rows;
+    let n = rows.len() as i32;
+    let all = rows.iter().flat_map(|r| r.bars.iter());
+    let positive = |v: &f64| v.is_finite() && *v > 0.0;
+    let lo = all
+        .clone()
+        .flat_map(|b| [b.low, b.ratio])
+        .filter(positive)
+        .fold(1.0, f64::min);
+    let hi = all
+        .flat_map(|b| [b.high, b.ratio])
+        .filter(positive)
+        .fold(1.0, f64::max);
+    let (lo, hi) = (lo / 1.4, hi * 1.4);
+    let ylab = label_area(area, s, rows.iter().map(|r| r.label.clone()));
+    let mut chart = ChartBuilder::on(area)
+        .caption(&p.title, s.label_font())
+        .margin(s.px(5.0))
+        .margin_right(s.px(10.0))
+        .x_label_area_size(s.px(24.0))
+        .y_label_area_size(ylab)
+        .build_cartesian_2d(
+            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+            category_range(n).into_segmented(),
+        )?;
+    let label_of = |v: &SegmentValue<i32>| match v {
+        SegmentValue::CenterOf(i) if *i >= 0 && *i < n => rows[(n - 1 - i) as usize].label.clone(),
+        _ => String::new(),
+    };
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .x_desc(x_label)
+        .label_style(s.tick_font())
+        .axis_desc_style(s.label_font())
+        .x_label_formatter(&|v| format!("{}×", short_number(*v)))
+        .y_labels(rows.len())
+        .y_label_formatter(&label_of)
+        .light_line_style(GRID_LIGHT)
+        .bold_line_style(GRID_BOLD)
+        .axis_style(BLACK.stroke_width(s.px_u(0.5)))
+        .draw()?;
+    chart.draw_series(DashedLineSeries::new(
+        [(1.0, SegmentValue::Exact(0)), (1.0, SegmentValue::Exact(n))],
+        s.px_u(3.0),
+        s.px_u(2.0),
+        RGBColor(90, 90, 90).stroke_width(s.px_u(0.8)),
+    ))?;
+    let thick = s.pt(3.0);
+    let step = s.pt(3.8);
+    let cap = s.px(1.2);
+    let whisker = RGBColor(40, 40, 40).stroke_width(s.px_u(0.7));
+    let one = x_px(&chart, 1.0);
+    for (i, r) in rows.iter().enumerate() {
+        let y = n - 1 - i as i32;
+        let k = r.bars.len() as f64;
+        for (j, b) in r.bars.iter().enumerate() {
+            let mid = (j as f64 - (k - 1.0) / 2.0) * step;
+            let (top, bottom) = (
+                (mid - thick / 2.0).round() as i32,
+                (mid + thick / 2.0).round() as i32,
+            );
+            let dy = mid.round() as i32;
+            let at = || EmptyElement::at((1.0, SegmentValue::CenterOf(y)));
+            let end = x_px(&chart, b.ratio) - one;
+            chart.draw_series(std::iter::once(
+                at() + Rectangle::new(
+                    [(end.min(0), top), (end.max(0), bottom)],
+                    color(b.color).filled(),
+                ),
+            ))?;
+            if b.high > b.low {
+                let (l, h) = (x_px(&chart, b.low) - one, x_px(&chart, b.high) - one);
+                for path in [
+                    vec![(l, dy), (h, dy)],
+                    vec![(l, dy - cap), (l, dy + cap)],
+                    vec![(h, dy - cap), (h, dy + cap)],
+                ] {
+                    chart.draw_series(std::iter::once(at() + PathElement::new(path, whisker)))?;
                 }
             }
         }

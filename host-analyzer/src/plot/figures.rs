@@ -161,6 +161,29 @@ pub struct Bin {
     pub count: u64,
 }
 
+/// One bar of a [`FigureKind::RatioBars`] row: a ratio drawn as a bar from
+/// 1 (parity) on a log axis, whiskers its interval.
+#[derive(Debug, Clone)]
+pub struct RatioBar {
+    pub color: usize,
+    pub ratio: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RatioBarRow {
+    pub label: String,
+    pub bars: Vec<RatioBar>,
+}
+
+/// One panel of a [`FigureKind::RatioBars`] figure (one measurement mode).
+#[derive(Debug, Clone)]
+pub struct RatioPanel {
+    pub title: String,
+    pub rows: Vec<RatioBarRow>,
+}
+
 #[derive(Debug, Clone)]
 pub struct TimelineLine {
     pub label: String,
@@ -221,6 +244,13 @@ pub enum FigureKind {
         x_label: String,
         rows: Vec<DotRow>,
         legend: Vec<MarkerEntry>,
+    },
+    /// Ratios as bars from 1 (parity) on a log axis, dodged per row,
+    /// whiskers their interval; one panel per measurement mode, stacked.
+    RatioBars {
+        x_label: String,
+        panels: Vec<RatioPanel>,
+        legend: Vec<LegendEntry>,
     },
     /// p50 per commit.
     Timeline {
@@ -391,7 +421,7 @@ pub fn for_run(run: &Run, unit: Unit) -> Result<Vec<Figure>, UnitError> {
             })
             .collect();
         let what = if e == "raw" {
-            "raw CPU exceptions (ring 0, iretq)".to_string()
+            format!("raw CPU exceptions ({})", floor_what(run))
         } else {
             e.to_string()
         };
@@ -500,7 +530,15 @@ pub fn for_run(run: &Run, unit: Unit) -> Result<Vec<Figure>, UnitError> {
     }
 
     // Trap vs explicit check vs raw floor.
-    if let Some(f) = floor_figure(&configs, &series, &sorted_by, k, u, &caption) {
+    if let Some(f) = floor_figure(
+        &configs,
+        &series,
+        &sorted_by,
+        k,
+        u,
+        &caption,
+        floor_what(run),
+    ) {
         figs.push(f);
     }
 
@@ -583,12 +621,30 @@ fn vector_name(v: u8) -> String {
     }
 }
 
-fn vector_of(s: &Series) -> Option<u8> {
+/// What raised a series' trap or floor, from its result record (observed,
+/// else expected): the CPU vector on the lab kernel (`#PF`), the signal on
+/// a Linux peer (`SIGSEGV`).
+fn raised_by(s: &Series) -> Option<String> {
     let r = s.result.as_ref()?;
+    let name = |x: &traplab_wire::TrapSignature| {
+        x.vector
+            .map(vector_name)
+            .or_else(|| x.signal.map(|g| traplab_wire::signal::name(g).to_string()))
+    };
     r.observed
         .as_ref()
-        .and_then(|o| o.vector)
-        .or_else(|| r.expected.as_ref().and_then(|e| e.vector))
+        .and_then(name)
+        .or_else(|| r.expected.as_ref().and_then(name))
+}
+
+/// How a run's floor is raised and resumed, for labels.
+fn floor_what(run: &Run) -> &'static str {
+    match run.platform() {
+        Some(p) if p != traplab_wire::Platform::LabKernel.name() => {
+            "ring 3 signal, resumed by the handler"
+        }
+        _ => "ring 0, iretq",
+    }
 }
 
 fn class_legend(classes: impl Iterator<Item = Class>) -> Vec<LegendEntry> {
@@ -606,8 +662,9 @@ fn class_legend(classes: impl Iterator<Item = Class>) -> Vec<LegendEntry> {
 }
 
 /// One row per trap kind with a marker per configuration and the raw floor
-/// of the CPU vector it raised (matched through the result records, not
-/// names); raw experiments not used as a floor get rows of their own.
+/// of the CPU vector (or, on a Linux peer, the signal) it raised (matched
+/// through the result records, not names); raw experiments not used as a
+/// floor get rows of their own.
 fn floor_figure(
     configs: &[&str],
     series: &[&Series],
@@ -615,6 +672,7 @@ fn floor_figure(
     k: f64,
     u: &str,
     caption: &str,
+    floor_what: &str,
 ) -> Option<Figure> {
     let is_raw = |s: &Series| Class::of(&s.experiment, &s.config) == Class::RawFloor;
     if !(series.iter().any(|s| is_raw(s)) && series.iter().any(|s| !is_raw(s))) {
@@ -651,18 +709,19 @@ fn floor_figure(
             })
             .collect();
         let mut label = kind.to_string();
-        let vector = members.iter().find_map(|&i| vector_of(series[i]));
-        let floor = vector.and_then(|v| {
-            (0..series.len()).find(|&i| is_raw(series[i]) && vector_of(series[i]) == Some(v))
+        let raised = members.iter().find_map(|&i| raised_by(series[i]));
+        let floor = raised.as_ref().and_then(|v| {
+            (0..series.len())
+                .find(|&i| is_raw(series[i]) && raised_by(series[i]).as_ref() == Some(v))
         });
-        if let (Some(v), Some(f)) = (vector, floor) {
+        if let (Some(v), Some(f)) = (raised, floor) {
             marks.push(Mark {
                 color: floor_color,
                 square: true,
                 hollow: false,
                 q: q(f),
             });
-            label = format!("{kind} ({})", vector_name(v));
+            label = format!("{kind} ({v})");
             used_floors.push(f);
         }
         rows.push(DotRow { label, marks });
@@ -687,7 +746,7 @@ fn floor_figure(
         .map(|(i, c)| (c.to_string(), i, false))
         .collect();
     legend.push((
-        "raw exception floor (ring 0, iretq)".into(),
+        format!("raw exception floor ({floor_what})"),
         floor_color,
         true,
     ));
@@ -1074,4 +1133,134 @@ mod tests {
         let constant = histogram(&[5, 5, 5], 1.0, 5.0, 5.0, 4);
         assert_eq!(constant.iter().map(|b| b.count).sum::<u64>(), 3);
     }
+}
+
+/// Palette index of the floor rows of the ring 0 vs Linux figure, after the
+/// configurations.
+const PEER_FLOOR_COLOR: usize = crate::peers::CONFIGS.len();
+
+/// Palette index of the `i`-th configuration of the ring 0 vs Linux
+/// figure: the floor's index is skipped.
+fn peer_config_color(i: usize) -> usize {
+    if i < PEER_FLOOR_COLOR { i } else { i + 1 }
+}
+
+/// The ring 0 vs Linux figure: per mode a panel with a row per trap kind,
+/// `call.null` and floor, a bar per configuration for lab-kernel p50 /
+/// linux-guest p50; `None` when no row of any panel has a ratio.
+pub fn for_peers(view: &crate::peers::PeersView) -> Option<Figure> {
+    use crate::peers::{CONFIGS, Group};
+    let mut configs: Vec<String> = CONFIGS.map(String::from).to_vec();
+    let mut panels = Vec::new();
+    let mut floors = false;
+    let mut deterministic = Vec::new();
+    for p in &view.panels {
+        let mut rows: Vec<RatioBarRow> = Vec::new();
+        for (r, q) in p.ratios() {
+            let color = match (&r.config, r.group) {
+                (_, Group::Floor) | (None, _) => {
+                    floors = true;
+                    PEER_FLOOR_COLOR
+                }
+                (Some(c), _) => {
+                    let i = configs.iter().position(|k| k == c).unwrap_or_else(|| {
+                        configs.push(c.clone());
+                        configs.len() - 1
+                    });
+                    peer_config_color(i)
+                }
+            };
+            let bar = RatioBar {
+                color,
+                ratio: q.value,
+                low: q.low,
+                high: q.high,
+            };
+            match rows.iter_mut().find(|x| x.label == r.experiment) {
+                Some(row) => row.bars.push(bar),
+                None => rows.push(RatioBarRow {
+                    label: r.experiment.clone(),
+                    bars: vec![bar],
+                }),
+            }
+        }
+        if rows.is_empty() {
+            continue;
+        }
+        if p.interval.method == crate::stats::IntervalMethod::Exact {
+            deterministic.push(p.mode.clone());
+        }
+        let os = p
+            .linux_guest
+            .as_ref()
+            .and_then(|g| g.os.clone())
+            .map(|os| format!(", {os}"))
+            .unwrap_or_default();
+        panels.push(RatioPanel {
+            title: format!("mode {}: {}{os}", p.mode, p.mode_caption),
+            rows,
+        });
+    }
+    if panels.is_empty() {
+        return None;
+    }
+    let used = |i: usize| {
+        panels
+            .iter()
+            .flat_map(|p| &p.rows)
+            .flat_map(|r| &r.bars)
+            .any(|b| b.color == i)
+    };
+    let mut legend: Vec<LegendEntry> = Vec::new();
+    for (i, c) in configs.iter().enumerate() {
+        if used(peer_config_color(i)) {
+            legend.push((c.clone(), peer_config_color(i), false));
+        }
+    }
+    if floors {
+        legend.push((
+            "floor: ring 0 (lab kernel) vs ring 3 signal (Linux)".into(),
+            PEER_FLOOR_COLOR,
+            true,
+        ));
+    }
+    let lab = view
+        .panels
+        .iter()
+        .find_map(|p| p.lab_kernel.as_ref())
+        .map(|l| {
+            format!(
+                "; lab kernel commit {}{}",
+                l.commit.as_deref().unwrap_or("unknown"),
+                if l.dirty { "-dirty" } else { "" }
+            )
+        })
+        .unwrap_or_default();
+    let whiskers = if deterministic.is_empty() {
+        "whiskers: 99 % bootstrap interval of the ratio of medians".to_string()
+    } else {
+        format!(
+            "whiskers: 99 % bootstrap interval of the ratio of medians (none under {}: deterministic)",
+            deterministic.join(", ")
+        )
+    };
+    let rows: usize = panels.iter().map(|p| p.rows.len()).sum();
+    let bars: usize = panels
+        .iter()
+        .flat_map(|p| &p.rows)
+        .map(|r| r.bars.len())
+        .sum();
+    Some(Figure {
+        name: "peers-ratios".into(),
+        width: Width::TwoColumns,
+        height_in: 1.0 + 0.5 * panels.len() as f64 + 0.07 * rows as f64 + 0.06 * bars as f64,
+        caption: format!(
+            "Ring 0 vs Linux: lab-kernel p50 over linux-guest p50, both measured in the panel's mode (never across modes); bars start at 1× (left of it the lab kernel is faster); {whiskers}{lab}"
+        ),
+        kind: FigureKind::RatioBars {
+            x_label: "lab-kernel / linux-guest, ratio of p50s (log scale, 1 = parity)".into(),
+            panels,
+            legend,
+        },
+    })
 }
