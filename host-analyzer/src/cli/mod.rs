@@ -16,6 +16,7 @@ pub mod compare;
 pub mod history;
 pub mod ingest;
 pub mod jit;
+pub mod peers;
 pub mod plot;
 pub mod report;
 pub mod summary;
@@ -42,6 +43,7 @@ pub enum Command {
     Ingest(ingest::IngestArgs),
     Jit(jit::JitArgs),
     Campaign(campaign::CampaignArgs),
+    Peers(peers::PeersArgs),
     History(history::HistoryArgs),
     Plot(plot::PlotArgs),
     Report(report::ReportArgs),
@@ -64,6 +66,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Ingest(a) => ingest::run(a),
         Command::Jit(a) => jit::run(a),
         Command::Campaign(a) => campaign::run(a),
+        Command::Peers(a) => peers::run(a),
         Command::History(a) => history::run(a),
         Command::Plot(a) => plot::run(a),
         Command::Report(a) => report::run(a),
