@@ -3,10 +3,16 @@
 //! confidence interval and one verdict out of `regressed`, `improved`,
 //! `unchanged`, `unsure`. The statistics live in [`crate::stats`]; this
 //! module pairs series, guards against comparing across modes, and renders.
+//!
+//! The two runs may also be two platforms of one stored run
+//! (`RUN@lab-kernel` vs `RUN@linux-guest`): series pair by name as across
+//! commits, and a floor `raw.X` pairs the lab kernel's `ring0` with Linux's
+//! `ring3` (the row's config reads `ring0 vs ring3`).
 
 use serde::Serialize;
+use traplab_wire::{FLOOR_RING0, FLOOR_RING3, Platform};
 
-use crate::ingest::Run;
+use crate::ingest::{Run, Series};
 use crate::mode::{Mode, Unit};
 use crate::stats::{IntervalMethod, RatioInterval, Verdict, median, ratio_of_medians, verdict};
 use crate::table::{Align, Document, Format, Section, Table};
@@ -126,9 +132,29 @@ pub fn compare(
         }
         _ => 1.0,
     };
+    // Across platforms (`RUN@lab-kernel` vs `RUN@linux-guest`) a floor is
+    // the same experiment under the platform's own floor configuration.
+    let cross = base.platform() != cand.platform();
+    let counterpart = |run: &'_ Run, s: &Series| -> Option<usize> {
+        let other = match s.config.as_str() {
+            FLOOR_RING0 => FLOOR_RING3,
+            FLOOR_RING3 => FLOOR_RING0,
+            _ => return None,
+        };
+        (cross && s.experiment.starts_with("raw."))
+            .then(|| {
+                run.series
+                    .iter()
+                    .position(|x| x.experiment == s.experiment && x.config == other)
+            })
+            .flatten()
+    };
     let mut rows = Vec::new();
     for b in &base.series {
-        let Some(c) = cand.find(&b.experiment, &b.config) else {
+        let c = cand
+            .find(&b.experiment, &b.config)
+            .or_else(|| counterpart(cand, b).map(|i| &cand.series[i]));
+        let Some(c) = c else {
             notes.push(format!("{}: only in base", b.label()));
             continue;
         };
@@ -159,7 +185,11 @@ pub fn compare(
         ci.high *= scale;
         rows.push(Row {
             experiment: b.experiment.clone(),
-            config: b.config.clone(),
+            config: if c.config == b.config {
+                b.config.clone()
+            } else {
+                format!("{} vs {}", b.config, c.config)
+            },
             base_n: b.total.len(),
             cand_n: c.total.len(),
             base_median: median(&b.total),
@@ -169,7 +199,7 @@ pub fn compare(
         });
     }
     for c in &cand.series {
-        if base.find(&c.experiment, &c.config).is_none() {
+        if base.find(&c.experiment, &c.config).is_none() && counterpart(base, c).is_none() {
             notes.push(format!("{}: only in candidate", c.label()));
         }
     }
@@ -181,14 +211,21 @@ pub fn compare(
     })
 }
 
-fn describe_side(run: &Run) -> String {
-    match run.commit() {
-        Some((c, dirty)) => format!(
-            "{} (commit {c}{})",
-            run.source,
-            if dirty { ", dirty" } else { "" }
-        ),
-        None => run.source.clone(),
+/// `FILE (commit abc, dirty)`, with the platform when it is not the lab
+/// kernel or when the two sides differ in it.
+fn describe_side(run: &Run, show_platform: bool) -> String {
+    let platform = run.platform().unwrap_or("unknown platform");
+    let mut what = Vec::new();
+    if let Some((c, dirty)) = run.commit() {
+        what.push(format!("commit {c}{}", if dirty { ", dirty" } else { "" }));
+    }
+    if show_platform || platform != Platform::LabKernel.name() {
+        what.push(platform.to_string());
+    }
+    if what.is_empty() {
+        run.source.clone()
+    } else {
+        format!("{} ({})", run.source, what.join(", "))
     }
 }
 
@@ -267,6 +304,7 @@ pub fn render(cmp: &Comparison, base: &Run, cand: &Run, format: Format) -> Strin
             t.csv()
         }
         Format::Table | Format::Md | Format::Latex => {
+            let cross = base.platform() != cand.platform();
             let mut t = Table::new(&[
                 ("experiment", Align::Left),
                 ("config", Align::Left),
@@ -293,8 +331,8 @@ pub fn render(cmp: &Comparison, base: &Run, cand: &Run, format: Format) -> Strin
             }
             let doc = Document {
                 caption: vec![
-                    ("base".into(), describe_side(base)),
-                    ("candidate".into(), describe_side(cand)),
+                    ("base".into(), describe_side(base, cross)),
+                    ("candidate".into(), describe_side(cand, cross)),
                     ("mode".into(), cmp.mode.caption()),
                     ("method".into(), method),
                     ("verdict".into(), cmp.verdict_line()),

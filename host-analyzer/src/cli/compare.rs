@@ -23,12 +23,19 @@ use crate::table::Format;
 /// beyond the threshold; `unsure` means the data cannot decide. Runs from
 /// different measurement modes are refused.
 ///
+/// The two runs may be two platforms of one stored run, named
+/// RUN@PLATFORM: `traplab compare RUN@lab-kernel RUN@linux-guest` compares
+/// the lab kernel with its Linux guest peer as across commits (same mode
+/// only; a floor raw.X pairs ring0 with ring3). `traplab peers RUN` shows
+/// all platforms at once.
+///
 /// Exits 1 when anything regressed beyond the threshold, 0 otherwise, 2 on
 /// bad input.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// BASE and CAND (run files, stored run folders, or `-` for one of them);
-    /// with --baseline, only CAND.
+    /// BASE and CAND (run files, stored run folders, RUN@PLATFORM for one
+    /// platform's stream of a stored run — lab-kernel, linux-guest,
+    /// linux-host —, or `-` for one of them); with --baseline, only CAND.
     #[arg(value_name = "BASE CAND", num_args = 1..=2, required = true)]
     pub runs: Vec<PathBuf>,
     /// Use the named baseline (saved with `traplab ingest --save-baseline`)

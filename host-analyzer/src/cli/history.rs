@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 use clap::Args;
 use serde::Serialize;
+use traplab_wire::Platform;
 
 use super::{Outcome, emit};
 use crate::history::{self, History, day};
@@ -17,7 +18,9 @@ use crate::table::{Align, Format, Table};
 /// Every run stored under a results folder, ordered by commit date: a table
 /// of p50/p99 per experiment per commit (cycles; under icount, guest
 /// instructions), one table per measurement mode, and the change points
-/// (step detection) naming the commit where a level shifted.
+/// (step detection) naming the commit where a level shifted. Only the lab
+/// kernel's runs: Linux peers stored on their own are skipped (peers stored
+/// with a run are in `traplab peers`).
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// A results folder (as written by `traplab ingest`).
@@ -45,6 +48,15 @@ pub fn load(dir: &Path, threshold_pct: f64) -> Result<History> {
     }
     let mut runs: Vec<(Meta, crate::ingest::Run)> = Vec::new();
     for s in stored {
+        if s.meta.platform != Platform::LabKernel.name() {
+            // Never mixed with the lab kernel's levels of the same mode.
+            eprintln!(
+                "{}: a {} run; history follows the lab kernel (ring 0 vs Linux: `traplab peers`); run skipped",
+                s.dir.display(),
+                s.meta.platform
+            );
+            continue;
+        }
         let loaded = store::load(&s.dir)?;
         if let Err(e) = loaded.run.usable() {
             eprintln!("{e}; run skipped");
@@ -58,6 +70,12 @@ pub fn load(dir: &Path, threshold_pct: f64) -> Result<History> {
             );
         }
         runs.push((s.meta, loaded.run));
+    }
+    if runs.is_empty() {
+        bail!(
+            "{}: no usable lab-kernel runs among the stored runs",
+            dir.display()
+        );
     }
     Ok(history::build(&runs, threshold_pct / 100.0))
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
+use traplab_wire::Platform;
 
 use super::plot::is_results_folder;
 use super::{Outcome, emit, load_usable};
@@ -15,6 +16,7 @@ use crate::history;
 use crate::ingest::Run;
 use crate::jit;
 use crate::mode::Unit;
+use crate::peers;
 use crate::plot::{self, Figure, figures};
 use crate::store;
 use crate::summary::{render, summarize};
@@ -24,8 +26,10 @@ use crate::table::Format;
 ///
 /// Writes `<out>/report.md` (summary and stage tables, the tables of
 /// `traplab jit` when the run has compute, jit or wast experiments, those
-/// of `traplab campaign` when it has fault injections, problems
-/// found in the data, every figure with its caption), `<out>/figures/` (SVG +
+/// of `traplab campaign` when it has fault injections, a "Ring 0 vs Linux"
+/// section — the table and figure of `traplab peers` — when the stored run
+/// folder holds peer streams, problems found in the data, every figure
+/// with its caption), `<out>/figures/` (SVG +
 /// PNG) and `<out>/tables/*.tex` (booktabs snippets for a paper).
 ///
 /// For a results folder the report shows the history across commits (tables,
@@ -64,24 +68,25 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         let stored = store::discover(&args.input, &mut |w| eprintln!("{w}"))?;
         let mut modes: Vec<String> = Vec::new();
         for s in stored.iter().rev() {
-            if modes.contains(&s.meta.mode) {
+            // A Linux peer stored on its own is not a lab-kernel run of
+            // its mode; peers stored with a run show in its section.
+            if modes.contains(&s.meta.mode) || s.meta.platform != Platform::LabKernel.name() {
                 continue;
             }
             modes.push(s.meta.mode.clone());
             let loaded = load_usable(&s.dir)?;
             let _ = writeln!(md, "\n## Newest {} run: {}\n", s.meta.mode, s.dir.display());
-            run_section(
-                &mut md,
-                &loaded.run,
-                args.unit,
-                &args.out,
-                &format!("-{}", s.meta.mode),
-            )?;
+            let suffix = format!("-{}", s.meta.mode);
+            run_section(&mut md, &loaded.run, args.unit, &args.out, &suffix)?;
+            peers_section(&mut md, &s.dir, &args.out, &suffix)?;
         }
     } else {
         let loaded = load_usable(&args.input)?;
         let _ = writeln!(md, "## Run {}\n", loaded.run.source);
         run_section(&mut md, &loaded.run, args.unit, &args.out, "")?;
+        if args.input.is_dir() {
+            peers_section(&mut md, &args.input, &args.out, "")?;
+        }
     }
     let path = args.out.join("report.md");
     fs::write(&path, md).with_context(|| format!("writing {}", path.display()))?;
@@ -146,6 +151,36 @@ fn run_section(md: &mut String, run: &Run, unit: Unit, out: &Path, suffix: &str)
         f.name.push_str(suffix);
     }
     figures_section(md, &figs, &out.join("figures"), out)
+}
+
+/// The ring 0 vs Linux table and figure of a stored run folder holding
+/// peer streams; nothing for a folder without peers.
+fn peers_section(md: &mut String, dir: &Path, out: &Path, suffix: &str) -> Result<()> {
+    if store::stored_peers(dir).is_empty() {
+        return Ok(());
+    }
+    md.push_str("\n### Ring 0 vs Linux\n\n");
+    let view = match super::peers::view(&[dir.to_path_buf()]) {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = writeln!(
+                md,
+                "The run holds peer streams, but no ring 0 vs Linux view: {e:#}\n"
+            );
+            return Ok(());
+        }
+    };
+    md.push_str(&peers::render::render(&view, Format::Md));
+    write_tex(
+        &out.join("tables").join(format!("peers{suffix}.tex")),
+        &peers::render::render(&view, Format::Latex),
+    )?;
+    let _ = writeln!(md, "\nLaTeX: `tables/peers{suffix}.tex`.\n");
+    if let Some(mut f) = figures::for_peers(&view) {
+        f.name.push_str(suffix);
+        figures_section(md, &[f], &out.join("figures"), out)?;
+    }
+    Ok(())
 }
 
 fn figures_section(md: &mut String, figs: &[Figure], dir: &Path, out: &Path) -> Result<()> {
