@@ -259,7 +259,16 @@ fn run(peer: &LinuxPeer, suite_path: &str, words: &str) -> EndStatus {
     let manifest = suite.as_ref().ok().map(|s| &s.manifest);
     peer.emit(Record::Header(header(peer, &opts, words, &suite)));
     let mut setup_failed = false;
-    for problem in problems {
+    let everything = Options {
+        only: None,
+        ..opts.clone()
+    };
+    let unmatched = traplab_runner_core::options::unmatched_selection(
+        &opts,
+        &plan(&opts, manifest),
+        &plan(&everything, manifest),
+    );
+    for problem in problems.into_iter().chain(unmatched) {
         emit::result(peer, "setup.cmdline", "boot", 0, None, None, Some(problem));
         setup_failed = true;
     }
@@ -330,18 +339,6 @@ fn header(
 ) -> Header {
     let cpu = CpuInfo::read();
     let manifest = suite.as_ref().ok().map(|s| &s.manifest);
-    let mut plan: Vec<Planned> = floor::experiments()
-        .iter()
-        .filter(|f| opts.selects(f.name))
-        .map(|f| Planned {
-            experiment: f.name.to_string(),
-            config: FLOOR_RING3.to_string(),
-            samples: opts.samples,
-        })
-        .collect();
-    if let Some(m) = manifest {
-        plan.extend(traplab_runner_core::plan::suite(opts, m));
-    }
     Header {
         schema: SCHEMA_VERSION,
         kernel: KernelBuild {
@@ -389,10 +386,27 @@ fn header(
             usable_bytes: physical_memory(),
             heap_bytes: 0,
         },
-        plan,
+        plan: plan(opts, manifest),
         platform: peer.kind.name().to_string(),
         os: Some(os_release()),
     }
+}
+
+/// Every experiment this run will attempt: the floor, then the suite's.
+fn plan(opts: &Options, manifest: Option<&traplab_suite::Manifest>) -> Vec<Planned> {
+    let mut plan: Vec<Planned> = floor::experiments()
+        .iter()
+        .filter(|f| opts.selects(f.name))
+        .map(|f| Planned {
+            experiment: f.name.to_string(),
+            config: FLOOR_RING3.to_string(),
+            samples: opts.samples,
+        })
+        .collect();
+    if let Some(m) = manifest {
+        plan.extend(traplab_runner_core::plan::suite(opts, m));
+    }
+    plan
 }
 
 /// TSC ticks per second against `CLOCK_MONOTONIC_RAW` over 50 ms, busy

@@ -144,17 +144,21 @@ pub fn parse(line: &str) -> (Options, Vec<String>) {
                 None
             }
         };
+        // A count that must measure something: 0 is refused, never
+        // replaced by the default in silence.
+        let count = |problems: &mut Vec<String>| {
+            number(problems).filter(|&n| {
+                if n == 0 {
+                    problems.push(format!("{key}=0: must be at least 1"));
+                }
+                n > 0
+            })
+        };
         match key.as_str() {
-            "samples" => {
-                opts.samples = number(&mut problems)
-                    .filter(|&n| n > 0)
-                    .unwrap_or(opts.samples)
-            }
+            "samples" => opts.samples = count(&mut problems).unwrap_or(opts.samples),
             "warmup" => opts.warmup = number(&mut problems).unwrap_or(opts.warmup),
             "compute_samples" => {
-                opts.compute_samples = number(&mut problems)
-                    .filter(|&n| n > 0)
-                    .unwrap_or(opts.compute_samples)
+                opts.compute_samples = count(&mut problems).unwrap_or(opts.compute_samples)
             }
             "heap_traps" => opts.heap_traps = number(&mut problems).unwrap_or(opts.heap_traps),
             "mode" => opts.mode = value,
@@ -206,4 +210,29 @@ impl TestScenario {
         }
         .to_string()
     }
+}
+
+/// When `only=` selects nothing in `plan`, the problem to report, naming
+/// what the run could have selected (`everything`: the plan without
+/// `only=`), so a typo ends as a setup failure instead of a run that
+/// "passed" having measured nothing.
+pub fn unmatched_selection(
+    opts: &Options,
+    plan: &[traplab_wire::Planned],
+    everything: &[traplab_wire::Planned],
+) -> Option<String> {
+    let only = opts.only.as_deref()?;
+    if !plan.is_empty() {
+        return None;
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for p in everything {
+        if !names.contains(&p.experiment.as_str()) {
+            names.push(&p.experiment);
+        }
+    }
+    Some(format!(
+        "only={only} selects no experiment; this run has: {}",
+        names.join(", ")
+    ))
 }

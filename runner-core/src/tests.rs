@@ -333,3 +333,50 @@ fn stream_numbers_records_counts_results_and_ends_once() {
     assert!(matches!(end, Record::End(e) if e.records == 2 && e.ok == 1 && e.failed == 1));
     assert!(stream.end(EndStatus::Complete).is_none());
 }
+
+#[test]
+fn zero_counts_and_a_selection_of_nothing_are_setup_problems() {
+    let (opts, problems) = crate::options::parse("samples=0 compute_samples=0 warmup=0");
+    assert_eq!(
+        problems,
+        [
+            "samples=0: must be at least 1",
+            "compute_samples=0: must be at least 1"
+        ]
+    );
+    // The defaults stay, and the run is marked failed by the caller.
+    assert_eq!(opts.samples, Options::default().samples);
+    assert_eq!(opts.warmup, 0);
+
+    let manifest = Manifest {
+        suite: "t".to_string(),
+        wasmtime: "48.0.8".to_string(),
+        workloads: vec![
+            workload("call.null", WorkloadKind::Call, Some(7)),
+            workload("trap.unreachable", WorkloadKind::Trap, None),
+        ],
+        scripts: Vec::new(),
+        campaign: None,
+    };
+    let typo = opts("only=trap.unreachabel");
+    let everything = crate::plan::suite(&Options::default(), &manifest);
+    let why = crate::options::unmatched_selection(
+        &typo,
+        &crate::plan::suite(&typo, &manifest),
+        &everything,
+    )
+    .unwrap();
+    assert_eq!(
+        why,
+        "only=trap.unreachabel selects no experiment; this run has: call.null, trap.unreachable"
+    );
+    let good = opts("only=trap.");
+    assert!(
+        crate::options::unmatched_selection(
+            &good,
+            &crate::plan::suite(&good, &manifest),
+            &everything
+        )
+        .is_none()
+    );
+}

@@ -104,6 +104,16 @@ fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryS
         Some(Ok(s)) => Some(&s.manifest),
         _ => None,
     };
+    let plan = runner::plan(opts, manifest);
+    let everything = Options {
+        only: None,
+        ..opts.clone()
+    };
+    let unmatched = traplab_runner_core::options::unmatched_selection(
+        opts,
+        &runner::selectable(opts, manifest),
+        &runner::selectable(&everything, manifest),
+    );
     report::emit(Record::Header(Header {
         schema: SCHEMA_VERSION,
         kernel: KernelBuild {
@@ -154,13 +164,13 @@ fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryS
             usable_bytes: memory.usable_bytes,
             heap_bytes: memory.heap_bytes,
         },
-        plan: runner::plan(opts, manifest),
+        plan,
         platform: runner::LabKernel.kind().name().to_string(),
         os: None,
     }));
 
     let mut setup_failed = false;
-    for problem in problems {
+    for problem in problems.iter().chain(&unmatched) {
         runner::emit_result(
             "setup.cmdline",
             "boot",
@@ -178,6 +188,21 @@ fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryS
     runner::jit::run(opts);
 
     let suite = match suite {
+        Some(Ok(suite)) if suite.manifest.wasmtime != WASMTIME_VERSION => {
+            runner::emit_result(
+                "setup.suite",
+                "boot",
+                0,
+                None,
+                None,
+                Some(format!(
+                    "the suite image was compiled by wasmtime {}, this kernel links wasmtime {WASMTIME_VERSION}",
+                    suite.manifest.wasmtime
+                )),
+            );
+            setup_failed = true;
+            None
+        }
         Some(Ok(suite)) => Some(suite),
         Some(Err(e)) => {
             runner::emit_result(

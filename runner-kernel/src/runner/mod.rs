@@ -107,6 +107,20 @@ pub fn plan(opts: &Options, manifest: Option<&traplab_suite::Manifest>) -> Vec<P
     plan
 }
 
+/// What `only=` can select: the plan, and the checks that are not in it
+/// (they write a result but no samples).
+pub fn selectable(opts: &Options, manifest: Option<&traplab_suite::Manifest>) -> Vec<Planned> {
+    let mut all = plan(opts, manifest);
+    if selected(opts, timer_check::EXPERIMENT) {
+        all.push(Planned {
+            experiment: timer_check::EXPERIMENT.to_string(),
+            config: timer_check::CONFIG.to_string(),
+            samples: 0,
+        });
+    }
+    all
+}
+
 /// Run the raw-exception floor experiments (the runner core's loop over
 /// this kernel's raising code).
 pub fn run_raw(opts: &Options) {

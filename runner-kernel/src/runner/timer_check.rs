@@ -24,8 +24,8 @@ use crate::arch::cpu;
 use crate::arch::timer::{self, Spin, TrapFrame};
 use traplab_runner_core::Options;
 
-const EXPERIMENT: &str = "check.timer_interrupt";
-const CONFIG: &str = "ring0";
+pub const EXPERIMENT: &str = "check.timer_interrupt";
+pub const CONFIG: &str = "ring0";
 
 /// Deadline distance in TSC cycles: arming and entering the loop take a
 /// small part of it, and it costs next to nothing (under a millisecond).
