@@ -27,8 +27,8 @@ use crate::table::Format;
 /// Writes `<out>/report.md` (summary and stage tables, the tables of
 /// `traplab jit` when the run has compute, jit or wast experiments, those
 /// of `traplab campaign` when it has fault injections, a "Ring 0 vs Linux"
-/// section — the table and figure of `traplab peers` — when the stored run
-/// folder holds peer streams, problems found in the data, every figure
+/// section — the table and figure of `traplab peers` — when the run folder
+/// (or the folder of a `run.jsonl` given) holds peer streams, problems found in the data, every figure
 /// with its caption), `<out>/figures/` (SVG +
 /// PNG) and `<out>/tables/*.tex` (booktabs snippets for a paper).
 ///
@@ -84,8 +84,17 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         let loaded = load_usable(&args.input)?;
         let _ = writeln!(md, "## Run {}\n", loaded.run.source);
         run_section(&mut md, &loaded.run, args.unit, &args.out, "")?;
-        if args.input.is_dir() {
-            peers_section(&mut md, &args.input, &args.out, "")?;
+        // A run folder, or the run.jsonl of one (`run-suite.sh --out DIR`
+        // writes DIR/run.jsonl and DIR/peers/ without storing them).
+        let folder = if args.input.is_dir() {
+            Some(args.input.as_path())
+        } else if args.input.file_name() == Some(std::ffi::OsStr::new(store::RUN_FILE)) {
+            args.input.parent()
+        } else {
+            None
+        };
+        if let Some(dir) = folder {
+            peers_section(&mut md, dir, &args.out, "")?;
         }
     }
     let path = args.out.join("report.md");

@@ -180,7 +180,7 @@ pub fn document(view: &PeersView) -> Document {
         footer.push(format!("interval: {}", interval_caption(p)));
         doc.sections.push(Section {
             title: format!(
-                "ring 0 vs Linux, mode {}: {} — p50 (cycles), ratio lab-kernel / linux-guest",
+                "ring 0 vs Linux, mode {}: {}; p50 (cycles), ratio lab-kernel / linux-guest",
                 p.mode, p.mode_caption
             ),
             label: format!("peers-{}", p.mode),
