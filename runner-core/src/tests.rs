@@ -336,7 +336,7 @@ fn stream_numbers_records_counts_results_and_ends_once() {
 
 #[test]
 fn zero_counts_and_a_selection_of_nothing_are_setup_problems() {
-    let (opts, problems) = crate::options::parse("samples=0 compute_samples=0 warmup=0");
+    let (parsed, problems) = crate::options::parse("samples=0 compute_samples=0 warmup=0");
     assert_eq!(
         problems,
         [
@@ -345,8 +345,8 @@ fn zero_counts_and_a_selection_of_nothing_are_setup_problems() {
         ]
     );
     // The defaults stay, and the run is marked failed by the caller.
-    assert_eq!(opts.samples, Options::default().samples);
-    assert_eq!(opts.warmup, 0);
+    assert_eq!(parsed.samples, Options::default().samples);
+    assert_eq!(parsed.warmup, 0);
 
     let manifest = Manifest {
         suite: "t".to_string(),
