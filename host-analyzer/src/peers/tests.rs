@@ -12,14 +12,8 @@ fn run(platform: Platform, mode: &str) -> Run {
     )
 }
 
-fn inputs(runs: &[&Run]) -> Vec<Input<'static>> {
-    runs.iter()
-        .map(|r| Input {
-            // Tests keep their runs alive for the whole test.
-            run: Box::leak(Box::new((*r).clone())),
-            group: None,
-        })
-        .collect()
+fn inputs<'a>(runs: &[&'a Run]) -> Vec<Input<'a>> {
+    runs.iter().map(|run| Input { run, group: None }).collect()
 }
 
 #[test]
@@ -269,4 +263,62 @@ fn every_format_renders_from_the_one_view() {
     assert!(text.contains("ring0 vs ring3"), "{text}");
     let tex = render::render(&view, crate::table::Format::Latex);
     assert!(tex.contains("\\label{tab:traplab:peers-tcg}"), "{tex}");
+}
+
+#[test]
+fn the_figure_has_a_panel_per_mode_with_ratios() {
+    use crate::plot::figures::{FigureKind, for_peers};
+    let (lab, guest, lab_i, guest_i) = (
+        run(Platform::LabKernel, "tcg"),
+        run(Platform::LinuxGuest, "tcg"),
+        run(Platform::LabKernel, "icount"),
+        run(Platform::LinuxGuest, "icount"),
+    );
+    let view = build(&inputs(&[&lab, &guest, &lab_i, &guest_i])).unwrap();
+    let fig = for_peers(&view).unwrap();
+    let FigureKind::RatioBars { panels, legend, .. } = &fig.kind else {
+        panic!("not ratio bars");
+    };
+    assert_eq!(panels.len(), 2);
+    assert!(
+        panels[0].title.starts_with("mode tcg: "),
+        "{}",
+        panels[0].title
+    );
+    // A row per trap kind, call.null and paired floor; a bar per config.
+    let labels: Vec<&str> = panels[0].rows.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "trap.oob_load",
+            "trap.unreachable",
+            "trap.div_u_zero",
+            "call.null",
+            "raw.pf",
+            "raw.ud",
+            "raw.de",
+            "raw.gp",
+            "raw.bp"
+        ]
+    );
+    assert_eq!(panels[0].rows[0].bars.len(), 3);
+    assert_eq!(panels[0].rows[4].bars.len(), 1);
+    // icount: exact ratios, zero-width whiskers.
+    assert!(
+        panels[1]
+            .rows
+            .iter()
+            .flat_map(|r| &r.bars)
+            .all(|b| b.low == b.high)
+    );
+    let names: Vec<&str> = legend.iter().map(|l| l.0.as_str()).collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert!(fig.caption.contains("none under icount"), "{}", fig.caption);
+    // A panel without ratios draws nothing; panels with them still do.
+    let view = build(&inputs(&[&lab, &guest, &lab_i])).unwrap();
+    let fig = for_peers(&view).unwrap();
+    let FigureKind::RatioBars { panels, .. } = &fig.kind else {
+        panic!("not ratio bars");
+    };
+    assert_eq!(panels.len(), 1);
 }
