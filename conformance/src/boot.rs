@@ -88,13 +88,14 @@ pub fn read_capture(path: &Path) -> Result<(Vec<Record>, Vec<DamagedLine>)> {
 
 /// `traplab-wast`'s exit status: 0 iff no pair failed and the run ended
 /// normally; otherwise the harness's status for how it ended (1 failures,
-/// 3 crash, 4 timeout). 2 (bad input or setup) is decided before booting.
+/// 2 setup problems the kernel reported, 3 crash, 4 timeout, 5
+/// interrupted; `traplab_harness::exit`). 2 for bad input is decided
+/// before booting.
 pub fn exit_code(ending: Ending, totals: &Totals) -> u8 {
     match ending {
         Ending::Success if totals.failed == 0 => 0,
         Ending::Success | Ending::Failed => 1,
-        Ending::Crashed => 3,
-        Ending::TimedOut => 4,
+        other => other.exit_code() as u8,
     }
 }
 
@@ -117,6 +118,8 @@ mod tests {
         assert_eq!(exit_code(Ending::Failed, &failed), 1);
         assert_eq!(exit_code(Ending::Crashed, &clean), 3);
         assert_eq!(exit_code(Ending::TimedOut, &clean), 4);
+        assert_eq!(exit_code(Ending::Setup, &clean), 2);
+        assert_eq!(exit_code(Ending::Interrupted, &clean), 5);
     }
 
     #[test]

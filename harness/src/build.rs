@@ -10,9 +10,21 @@
 //! Skipping the suite build also keeps the suite's identity (the manifest
 //! SHA-256 in every run header) stable across runs, which a rebuild would
 //! not: the manifest records host compile times.
+//!
+//! Warnings fail the build of this checkout's kernel and peer: cargo's
+//! JSON messages are read as they come (and rendered to standard error),
+//! and a `warning` from any of the workspace's own packages (path
+//! packages; dependencies' lints are capped by cargo) turns a successful
+//! build into an error naming them. Cargo replays a fresh crate's cached
+//! warnings, so a warning cannot slip through by building twice; and no
+//! flag changes (no `-D warnings` in RUSTFLAGS), so nothing is rebuilt for
+//! it. `TRAPLAB_ALLOW_WARNINGS=1` lets a local build through with the
+//! warnings shown; builds of other checkouts (older commits compared by
+//! `scripts/compare-commits.sh`) show them without failing.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
+use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::UNIX_EPOCH;
@@ -140,33 +152,27 @@ pub fn kernel(dispatch_delay_cycles: u64) -> Result<PathBuf> {
 /// [`checkouts_target_dir`] (see [`cargo_in`]). The built ELF is located from cargo's own artifact messages rather than
 /// guessed, because the target directory may be anywhere.
 pub fn kernel_from(source: &Path, dispatch_delay_cycles: u64, out: &Path) -> Result<PathBuf> {
-    let output = cargo_in(source)?
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "-p",
-            "runner-kernel",
-            "--target",
-            KERNEL_TARGET,
-        ])
-        .arg("--message-format=json-render-diagnostics")
-        .env(
-            "TRAPLAB_DISPATCH_DELAY_CYCLES",
-            dispatch_delay_cycles.to_string(),
-        )
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .context("running cargo to build runner-kernel")?;
-    if !output.status.success() {
-        bail!(
-            "building runner-kernel in {} failed ({})",
-            source.display(),
-            output.status
-        );
-    }
-    let built = executable(&output.stdout, "runner-kernel").with_context(|| {
+    let mut cmd = cargo_in(source)?;
+    cmd.args([
+        "build",
+        "--release",
+        "--locked",
+        "-p",
+        "runner-kernel",
+        "--target",
+        KERNEL_TARGET,
+    ])
+    .env(
+        "TRAPLAB_DISPATCH_DELAY_CYCLES",
+        dispatch_delay_cycles.to_string(),
+    );
+    let stdout = cargo_build(
+        cmd,
+        &format!("runner-kernel in {}", source.display()),
+        source,
+        deny_warnings(source),
+    )?;
+    let built = executable(&stdout, "runner-kernel").with_context(|| {
         format!(
             "cargo built runner-kernel in {} but named no executable",
             source.display()
@@ -204,35 +210,32 @@ pub fn peer() -> Result<PathBuf> {
 /// shared [`checkouts_target_dir`] only until the next checkout builds
 /// there, as with [`kernel_from`]).
 pub fn peer_from(source: &Path, out: &Path) -> Result<PathBuf> {
-    let output = cargo_in(source)?
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "-p",
-            "traplab-peer-linux",
-            "--bin",
-            "traplab-peer",
-            "--target",
-            PEER_TARGET,
-        ])
-        .arg("--message-format=json-render-diagnostics")
-        .env(
-            "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS",
-            "-C target-feature=+crt-static",
-        )
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .context("running cargo to build traplab-peer")?;
-    if !output.status.success() {
-        bail!(
-            "building traplab-peer (package traplab-peer-linux, peer-linux/) in {} failed ({})",
-            source.display(),
-            output.status
-        );
-    }
-    let built = executable(&output.stdout, "traplab-peer").with_context(|| {
+    let mut cmd = cargo_in(source)?;
+    cmd.args([
+        "build",
+        "--release",
+        "--locked",
+        "-p",
+        "traplab-peer-linux",
+        "--bin",
+        "traplab-peer",
+        "--target",
+        PEER_TARGET,
+    ])
+    .env(
+        "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS",
+        "-C target-feature=+crt-static",
+    );
+    let stdout = cargo_build(
+        cmd,
+        &format!(
+            "traplab-peer (package traplab-peer-linux, peer-linux/) in {}",
+            source.display()
+        ),
+        source,
+        deny_warnings(source),
+    )?;
+    let built = executable(&stdout, "traplab-peer").with_context(|| {
         format!(
             "cargo built traplab-peer-linux in {} but named no traplab-peer executable",
             source.display()
@@ -246,6 +249,138 @@ pub fn peer_from(source: &Path, out: &Path) -> Result<PathBuf> {
     write_file_atomically(out, &bytes, Some(0o755))?;
     remember(out, &key)?;
     Ok(out.to_path_buf())
+}
+
+/// Whether warnings fail a build of the checkout at `source`: for this
+/// checkout, unless `TRAPLAB_ALLOW_WARNINGS=1`; never for other checkouts
+/// (older commits are built as they were written).
+fn deny_warnings(source: &Path) -> bool {
+    let here = std::fs::canonicalize(workspace_root()).ok();
+    let this_checkout = here.is_some() && std::fs::canonicalize(source).ok() == here;
+    this_checkout && std::env::var_os("TRAPLAB_ALLOW_WARNINGS").is_none_or(|v| v != "1")
+}
+
+/// Run a prepared `cargo build` (`cmd` has its arguments but no message
+/// format) with JSON messages: render every diagnostic to standard error as
+/// it arrives, fail when cargo fails, and, with `deny_warnings`, fail when
+/// a package of the workspace at `workspace` (a path package under it)
+/// produced a warning. Returns cargo's standard output (the JSON
+/// messages) for [`executable`].
+pub fn cargo_build(
+    mut cmd: Command,
+    what: &str,
+    workspace: &Path,
+    deny_warnings: bool,
+) -> Result<Vec<u8>> {
+    let format = if std::io::stderr().is_terminal() {
+        "--message-format=json-diagnostic-rendered-ansi"
+    } else {
+        "--message-format=json"
+    };
+    let mut child = cmd
+        .arg(format)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("running cargo to build {what}"))?;
+    let mut stdout = Vec::new();
+    let mut warnings = Vec::new();
+    let root = std::fs::canonicalize(workspace).unwrap_or_else(|_| workspace.to_path_buf());
+    let mut stderr = std::io::stderr();
+    for line in BufReader::new(child.stdout.take().expect("stdout is piped")).split(b'\n') {
+        let line = line.with_context(|| format!("reading cargo's messages for {what}"))?;
+        if let Some(message) = compiler_message(&line) {
+            if let Some(rendered) = &message.rendered {
+                let _ = stderr.write_all(rendered.as_bytes());
+            }
+            if message.level == "warning" && is_workspace_package(&message.package_id, &root) {
+                warnings.push(message);
+            }
+        }
+        stdout.extend_from_slice(&line);
+        stdout.push(b'\n');
+    }
+    let status = child
+        .wait()
+        .with_context(|| format!("waiting for cargo building {what}"))?;
+    if !status.success() {
+        bail!("building {what} failed ({status})");
+    }
+    if deny_warnings && !warnings.is_empty() {
+        let mut list = String::new();
+        for w in &warnings {
+            list.push_str(&format!("\n  {}: {}", w.package_name(), w.summary));
+        }
+        bail!(
+            "building {what}: {} warning(s) in the workspace's own crates; warnings fail the kernel and peer builds (fix them, or set TRAPLAB_ALLOW_WARNINGS=1 for a local run):{list}",
+            warnings.len()
+        );
+    }
+    Ok(stdout)
+}
+
+/// One diagnostic of a `compiler-message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CompilerMessage {
+    package_id: String,
+    /// `warning`, `error`, …
+    level: String,
+    /// The one-line message, with its first location when there is one.
+    summary: String,
+    rendered: Option<String>,
+}
+
+impl CompilerMessage {
+    /// The package's name from its id (`path+file:///…/runner-core#traplab-runner-core@0.1.0`
+    /// or the older `name 0.1.0 (path+file://…)`).
+    fn package_name(&self) -> &str {
+        let id = self.package_id.as_str();
+        if let Some((_, tail)) = id.rsplit_once('#') {
+            return tail.split('@').next().unwrap_or(tail);
+        }
+        id.split(' ').next().unwrap_or(id)
+    }
+}
+
+/// The diagnostic of a cargo `compiler-message` line, if it is one.
+fn compiler_message(line: &[u8]) -> Option<CompilerMessage> {
+    let msg: serde_json::Value = serde_json::from_slice(line).ok()?;
+    if msg["reason"] != "compiler-message" {
+        return None;
+    }
+    let m = &msg["message"];
+    let text = m["message"].as_str().unwrap_or("").to_string();
+    let span = m["spans"]
+        .as_array()
+        .and_then(|spans| spans.iter().find(|s| s["is_primary"] == true))
+        .map(|s| {
+            format!(
+                " ({}:{})",
+                s["file_name"].as_str().unwrap_or("?"),
+                s["line_start"]
+            )
+        })
+        .unwrap_or_default();
+    Some(CompilerMessage {
+        package_id: msg["package_id"].as_str().unwrap_or("").to_string(),
+        level: m["level"].as_str().unwrap_or("").to_string(),
+        summary: format!("{text}{span}"),
+        rendered: m["rendered"].as_str().map(String::from),
+    })
+}
+
+/// Whether cargo's `package_id` names a path package under `root` (a crate
+/// of the workspace, not a dependency from a registry or git).
+fn is_workspace_package(package_id: &str, root: &Path) -> bool {
+    // `path+file:///abs/dir#name@1.0` (cargo ≥ 1.77) or
+    // `name 1.0 (path+file:///abs/dir)`.
+    let Some(at) = package_id.find("path+file://") else {
+        return false;
+    };
+    let rest = &package_id[at + "path+file://".len()..];
+    let dir = rest.split(['#', ')']).next().unwrap_or(rest);
+    Path::new(dir).starts_with(root)
 }
 
 /// The `executable` of the `compiler-artifact` message for `target` in
@@ -457,6 +592,73 @@ mod tests {
             ))
         );
         assert_eq!(executable(stdout, "other"), None);
+    }
+
+    #[test]
+    fn warnings_are_told_apart_by_package() {
+        let root = Path::new("/work/main");
+        assert!(is_workspace_package(
+            "path+file:///work/main/runner-core#traplab-runner-core@0.1.0",
+            root
+        ));
+        assert!(is_workspace_package(
+            "runner-kernel 0.1.0 (path+file:///work/main/runner-kernel)",
+            root
+        ));
+        assert!(!is_workspace_package(
+            "registry+https://github.com/rust-lang/crates.io-index#serde@1.0.228",
+            root
+        ));
+        assert!(!is_workspace_package(
+            "path+file:///elsewhere/crate#x@0.1.0",
+            root
+        ));
+        let line = br#"{"reason":"compiler-message","package_id":"path+file:///work/main/wire#traplab-wire@0.1.0","message":{"level":"warning","message":"unused variable: `x`","spans":[{"file_name":"wire/src/lib.rs","line_start":7,"is_primary":true}],"rendered":"warning: unused variable\n"}}"#;
+        let m = compiler_message(line).unwrap();
+        assert_eq!(m.level, "warning");
+        assert_eq!(m.package_name(), "traplab-wire");
+        assert_eq!(m.summary, "unused variable: `x` (wire/src/lib.rs:7)");
+        assert_eq!(compiler_message(br#"{"reason":"compiler-artifact"}"#), None);
+    }
+
+    /// A real cargo build of a throwaway crate with a warning: the build
+    /// fails with the warning named, also the second time, when cargo
+    /// replays the cached warning of the fresh crate instead of compiling.
+    #[test]
+    fn a_warning_in_a_workspace_crate_fails_the_build_even_when_cached() {
+        let dir = std::env::temp_dir().join(format!("traplab-warn-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            "[package]\nname = \"warns\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[workspace]\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("src/lib.rs"),
+            "pub fn f() -> u32 {\n    let unused = 1;\n    2\n}\n",
+        )
+        .unwrap();
+        let build = |deny: bool| {
+            let mut cmd = cargo();
+            cmd.current_dir(&dir)
+                .env("CARGO_TARGET_DIR", dir.join("target"))
+                .args(["build", "--offline", "--quiet"]);
+            cargo_build(cmd, "the warns crate", &dir, deny)
+        };
+        for attempt in ["compiled", "replayed from cache"] {
+            let err = format!("{:#}", build(true).unwrap_err());
+            assert!(err.contains("1 warning(s)"), "{attempt}: {err}");
+            assert!(
+                err.contains("warns: unused variable: `unused`"),
+                "{attempt}: {err}"
+            );
+        }
+        let stdout = build(false).expect("allowed warnings build");
+        assert!(String::from_utf8_lossy(&stdout).contains("compiler-artifact"));
+        std::fs::write(dir.join("src/lib.rs"), "pub fn f() -> u32 {\n    2\n}\n").unwrap();
+        build(true).expect("no warning, no error");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

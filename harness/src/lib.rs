@@ -9,16 +9,22 @@
 //! [`iso`] packs them into a GRUB image for bare metal, [`qemu`] turns a
 //! profile from `qemu/` into a command line, [`session`] runs it (or opens
 //! a serial device), tees the serial bytes into the capture file and
-//! watches the records go by, and [`Ending`] says how it ended. [`ab`]
+//! watches the records go by, and [`Ending`] says how it ended, in the
+//! exit-status scheme of [`exit`]. [`preflight`] refuses a bad setup before
+//! anything is built; [`child`] keeps QEMU from outliving the harness and
+//! hears Ctrl-C. [`ab`]
 //! boots two builds alternately and [`pool`] merges each side's boots for a
 //! comparison. Storage, tables and
 //! figures are the analyzer's (`traplab`), not this crate's.
 
 pub mod ab;
 pub mod build;
+pub mod child;
+pub mod exit;
 pub mod iso;
 pub mod linux;
 pub mod pool;
+pub mod preflight;
 pub mod qemu;
 pub mod session;
 pub mod symbols;

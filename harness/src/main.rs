@@ -4,9 +4,13 @@
 //! in the same QEMU profile instead; `--platform linux-host` runs the peer
 //! on this machine.
 //!
-//! Exit codes: 0 success; 1 the kernel reported a failed experiment; 2 bad
-//! setup (usage, missing QEMU or KVM, build failure); 3 kernel crash (fault,
-//! panic, triple fault); 4 timeout. The capture keeps whatever arrived.
+//! Exit codes: the scheme of `traplab_harness::exit` (README.md, "Exit
+//! status"): 0 success; 1 an experiment failed; 2 bad setup (usage, missing
+//! QEMU or KVM, build failure, a suite image that does not verify, or
+//! `setup.*` problems the kernel or peer reported); 3 kernel crash; 4
+//! timeout; 5 interrupted (QEMU or the peer killed from outside, or this
+//! process got SIGINT/SIGTERM/SIGHUP: it stops QEMU first). The capture
+//! keeps whatever arrived, and a partial one says so.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -17,17 +21,26 @@ use anyhow::Result;
 use clap::Parser;
 use traplab_harness::linux::{self, GuestLaunch, HostLaunch};
 use traplab_harness::qemu::{self, Launch};
-use traplab_harness::{Target, build, session};
+use traplab_harness::{Target, build, child, exit, preflight, session};
 use traplab_workloads::SuiteName;
 
 /// Boot the traplab kernel in QEMU and capture its record stream (or run
 /// the same suite on a Linux peer: --platform).
 #[derive(Debug, Parser)]
-#[command(name = "traplab-run", version, about, long_about)]
+#[command(name = "traplab-run", version, about, long_about, after_help = exit::help())]
 struct Args {
-    /// Where to write the captured serial stream (created or replaced).
-    #[arg(long, value_name = "FILE")]
-    capture: PathBuf,
+    /// Where to write the captured serial stream. A file that already
+    /// holds something is refused (see --force); an empty one is filled.
+    #[arg(long, value_name = "FILE", required_unless_present = "build_only")]
+    capture: Option<PathBuf>,
+    /// Replace a --capture file that already holds something.
+    #[arg(long)]
+    force: bool,
+    /// Build what the platform runs (the lab kernel, or the Linux peer for
+    /// linux-guest and linux-host), print `kernel=PATH` or `peer=PATH` on
+    /// standard output, and exit without booting.
+    #[arg(long, conflicts_with_all = ["capture", "force"])]
+    build_only: bool,
     /// What runs the suite: lab-kernel (the ring-0 lab kernel in QEMU),
     /// linux-guest (the Linux peer, traplab-peer, as /init of Debian's cloud
     /// kernel in the same QEMU profile; the kernel comes from
@@ -45,8 +58,8 @@ struct Args {
     /// none.
     #[arg(long, value_parser = qemu::PROFILES)]
     profile: Option<String>,
-    /// Timed samples per experiment.
-    #[arg(long, default_value_t = 1000)]
+    /// Timed samples per experiment (at least 1).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
     samples: u32,
     /// Untimed warm-up iterations per experiment.
     #[arg(long, default_value_t = 50)]
@@ -82,22 +95,37 @@ struct Args {
     /// run the campaign alone.
     #[arg(long, value_name = "SPEC")]
     campaign: Option<PathBuf>,
-    /// Kill QEMU (or the host peer) after this many seconds.
-    #[arg(long, default_value_t = 600)]
+    /// Kill QEMU (or the host peer) after this many seconds (at least 1).
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
 }
 
 fn main() -> ExitCode {
-    match run(Args::parse()) {
+    let args = Args::parse();
+    // From here on SIGINT/SIGTERM/SIGHUP stop the run (QEMU is killed, the
+    // capture kept) instead of killing this process under it.
+    child::catch_interrupts();
+    match run(args) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
             eprintln!("traplab-run: error: {e:#}");
-            ExitCode::from(2)
+            // A build cut short by Ctrl-C fails too; say what happened.
+            if let Some(sig) = child::interrupt() {
+                eprintln!(
+                    "traplab-run: interrupted by {} before the run started; nothing was captured",
+                    child::signal_name(sig)
+                );
+                return ExitCode::from(exit::INTERRUPTED);
+            }
+            ExitCode::from(exit::SETUP)
         }
     }
 }
 
 fn run(args: Args) -> Result<i32> {
+    if let Some(capture) = &args.capture {
+        preflight::check_capture_target(capture, args.force)?;
+    }
     let lab = args.platform == "lab-kernel";
     let host = args.platform == "linux-host";
     if !lab {
@@ -116,6 +144,9 @@ fn run(args: Args) -> Result<i32> {
         );
     }
     let profile = args.profile.clone().unwrap_or_else(|| "tcg".into());
+    if args.build_only {
+        return build_only(&args);
+    }
     if !host {
         if lab {
             qemu::check_profile_usable(&profile)?;
@@ -149,14 +180,17 @@ fn run(args: Args) -> Result<i32> {
         (None, "linux-guest") => Some(linux::guest_kernel()?),
         _ => None,
     };
+    // A given image is checked before anything is built; a built one too
+    // (cheap, and a stale cache must not boot).
+    if let Some(s) = &args.suite_image {
+        preflight::check_suite_image(s)?;
+    }
     let suite = match (args.suite_image, &args.campaign) {
-        (Some(s), _) => {
-            qemu::exists(&s)?;
-            s
-        }
+        (Some(s), _) => s,
         (None, Some(spec)) => build::suite_with_campaign(args.suite, spec)?,
         (None, None) => build::suite(args.suite)?,
     };
+    preflight::check_suite_image(&suite)?;
     let boot_args = format!(
         "samples={} warmup={} heap_traps={} {}",
         args.samples, args.warmup, args.heap_traps, args.boot_args
@@ -204,9 +238,20 @@ fn run(args: Args) -> Result<i32> {
             }),
         }
     };
+    if let Some(sig) = child::interrupt() {
+        eprintln!(
+            "traplab-run: interrupted by {} before the boot; nothing was captured",
+            child::signal_name(sig)
+        );
+        return Ok(i32::from(exit::INTERRUPTED));
+    }
+    let capture = args
+        .capture
+        .as_deref()
+        .expect("--capture is required to run");
     let report = session::run_target(
         &target,
-        &args.capture,
+        capture,
         Duration::from_secs(args.timeout),
         std::io::stderr().is_terminal(),
     )?;
@@ -220,8 +265,19 @@ fn run(args: Args) -> Result<i32> {
             format!("platform {}, profile {profile}", args.platform),
         )
     };
+    for problem in &report.setup_problems {
+        eprintln!(
+            "traplab-run: setup problem reported by the {}: {problem}",
+            platform_noun(&args.platform)
+        );
+    }
+    let status = match (report.qemu_status, report.signal) {
+        (Some(s), _) => s.to_string(),
+        (None, Some(_)) => report.signal_story(),
+        (None, None) => "killed at the time bound".to_string(),
+    };
     eprintln!(
-        "traplab-run: {} ({} records{}, {status_name} {}, {:.1}s, {where_}) -> {}",
+        "traplab-run: {} ({} records{}, {status_name} {status}, {:.1}s, {where_}) -> {}",
         report.ending.describe(),
         report.records,
         if report.damaged_lines > 0 {
@@ -229,11 +285,54 @@ fn run(args: Args) -> Result<i32> {
         } else {
             String::new()
         },
-        report
-            .qemu_status
-            .map_or_else(|| "killed".to_string(), |s| s.to_string()),
         report.elapsed.as_secs_f64(),
-        args.capture.display()
+        capture.display()
     );
+    if report.partial() {
+        let size = std::fs::metadata(capture).map_or(0, |m| m.len());
+        if size == 0 {
+            eprintln!(
+                "traplab-run: nothing was captured ({} is empty)",
+                capture.display()
+            );
+        } else {
+            eprintln!(
+                "traplab-run: the capture is partial (no end record): {} ({size} bytes) keeps what arrived",
+                capture.display()
+            );
+        }
+    }
     Ok(report.ending.exit_code())
+}
+
+/// Who runs the suite on `platform`, for messages.
+fn platform_noun(platform: &str) -> &'static str {
+    match platform {
+        "lab-kernel" => "kernel",
+        _ => "peer",
+    }
+}
+
+/// `--build-only`: build the platform's executable and print its path.
+fn build_only(args: &Args) -> Result<i32> {
+    if args.platform == "lab-kernel" {
+        let kernel = match &args.kernel {
+            Some(k) => {
+                qemu::exists(k)?;
+                k.clone()
+            }
+            None => build::kernel(args.dispatch_delay)?,
+        };
+        println!("kernel={}", kernel.display());
+    } else {
+        let peer = match &args.peer {
+            Some(p) => {
+                qemu::exists(p)?;
+                p.clone()
+            }
+            None => build::peer()?,
+        };
+        println!("peer={}", peer.display());
+    }
+    Ok(i32::from(exit::SUCCESS))
 }

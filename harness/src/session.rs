@@ -5,51 +5,70 @@
 //!
 //! The capture file is written as bytes arrive and flushed per line, so
 //! whatever happens (timeout, crash, ^C) the bytes received so far are kept.
+//!
+//! The child (QEMU or the host peer) is put on a leash ([`crate::child`]):
+//! it dies with the harness, and a signal that stops it from outside, or
+//! that the harness itself receives (after [`crate::child::catch_interrupts`]),
+//! ends the run as [`Ending::Interrupted`], never as a crash.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use traplab_wire::{EndStatus, Record, decode_line, exit};
+use traplab_wire::{EndStatus, Record, Status, decode_line, exit};
 
 use crate::qemu::Launch;
 
 /// How a run ended. The process exit code of `traplab-run` is
-/// [`Ending::exit_code`].
+/// [`Ending::exit_code`] (the scheme of [`crate::exit`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ending {
     /// End record `complete` and QEMU's success status.
     Success,
     /// The kernel finished and reported a failed experiment.
     Failed,
-    /// Kernel fault or panic (reported), or QEMU ended with no end record
-    /// (triple fault, QEMU crash).
+    /// The kernel (or peer) refused its setup: a failed `setup.*` result
+    /// (bad boot option, `samples=0`, an `only=` that selects nothing, a
+    /// suite image it rejected), listed in [`RunReport::setup_problems`].
+    Setup,
+    /// Kernel fault or panic (reported), or QEMU ended by itself with no
+    /// end record (triple fault), or QEMU (the peer) died of a fault
+    /// signal of its own (SIGSEGV, SIGABRT, …).
     Crashed,
     /// Killed after the time bound; the capture is incomplete.
     TimedOut,
+    /// Stopped by a signal from outside before it finished: QEMU (or the
+    /// peer) was killed (SIGTERM, SIGKILL, SIGINT, …), or the harness
+    /// received SIGINT/SIGTERM/SIGHUP and stopped it; see
+    /// [`RunReport::signal`]. The capture is partial.
+    Interrupted,
 }
 
 impl Ending {
     pub fn exit_code(self) -> i32 {
-        match self {
-            Ending::Success => 0,
-            Ending::Failed => 1,
-            // 2 is reserved for bad setup (usage, missing tools, build errors).
-            Ending::Crashed => 3,
-            Ending::TimedOut => 4,
-        }
+        i32::from(match self {
+            Ending::Success => crate::exit::SUCCESS,
+            Ending::Failed => crate::exit::FAILED,
+            Ending::Setup => crate::exit::SETUP,
+            Ending::Crashed => crate::exit::CRASH,
+            Ending::TimedOut => crate::exit::TIMEOUT,
+            Ending::Interrupted => crate::exit::INTERRUPTED,
+        })
     }
 
     pub fn describe(self) -> &'static str {
         match self {
             Ending::Success => "complete: every experiment passed",
             Ending::Failed => "finished, but the kernel reported failed experiments",
+            Ending::Setup => "bad setup: the kernel (or peer) refused its setup",
             Ending::Crashed => "kernel crash (fault, panic, or no end record)",
             Ending::TimedOut => "timed out; the capture is incomplete",
+            Ending::Interrupted => "interrupted by a signal; the capture is partial",
         }
     }
 }
@@ -68,6 +87,41 @@ pub struct RunReport {
     pub elapsed: Duration,
     /// The QEMU flags (the peer's command line, for `linux-host`).
     pub qemu_args: String,
+    /// The messages of the failed `setup.*` results, as
+    /// `setup.cmdline: samples=0: must be at least 1`.
+    pub setup_problems: Vec<String>,
+    /// The signal that ended the run: the one QEMU (the peer) died of, or,
+    /// when the harness was interrupted, the one the harness received. Not
+    /// set for the harness's own kill at the timeout.
+    pub signal: Option<i32>,
+    /// Whether the harness itself was interrupted (and stopped the child).
+    pub harness_interrupted: bool,
+}
+
+impl RunReport {
+    /// Whether the capture lacks its end record (cut off by a timeout, an
+    /// interruption or a crash without one).
+    pub fn partial(&self) -> bool {
+        self.end.is_none()
+    }
+
+    /// How the run was stopped or died by a signal, in words (empty when no
+    /// signal was involved).
+    pub fn signal_story(&self) -> String {
+        match (self.signal, self.harness_interrupted) {
+            (Some(sig), true) => format!(
+                "the harness received {} and stopped the run",
+                crate::child::signal_name(sig)
+            ),
+            (Some(sig), false) if crate::child::is_crash_signal(sig) => {
+                format!("died of {}", crate::child::signal_name(sig))
+            }
+            (Some(sig), false) => {
+                format!("killed from outside by {}", crate::child::signal_name(sig))
+            }
+            (None, _) => String::new(),
+        }
+    }
 }
 
 /// Progress as the host sees it, for the live line.
@@ -91,6 +145,8 @@ struct Follower {
     end: Option<EndStatus>,
     records: u64,
     damaged: u64,
+    /// Failed `setup.*` results: `experiment: message`.
+    setup: Vec<String>,
 }
 
 impl Follower {
@@ -113,6 +169,7 @@ impl Follower {
             end: None,
             records: 0,
             damaged: 0,
+            setup: Vec::new(),
         })
     }
 
@@ -150,6 +207,13 @@ impl Follower {
                         state.current = format!("{} {}", s.experiment, s.config);
                     }
                     Record::Result(r) => {
+                        if r.experiment.starts_with("setup.") && r.status == Status::Failed {
+                            self.setup.push(format!(
+                                "{}: {}",
+                                r.experiment,
+                                r.message.as_deref().unwrap_or("(no message)")
+                            ));
+                        }
                         if !r.experiment.starts_with("setup.")
                             && !r.experiment.starts_with("check.")
                         {
@@ -198,6 +262,8 @@ enum Stopped {
     /// The end record arrived (and the caller asked to stop there).
     EndRecord,
     TimedOut,
+    /// The harness received this signal ([`crate::child::interrupt`]).
+    Interrupted(i32),
 }
 
 /// Feed lines to `follower` until the stream closes, the time is up, or
@@ -221,6 +287,9 @@ fn pump(
         }
         if stop_at_end && follower.end.is_some() {
             return Ok(Stopped::EndRecord);
+        }
+        if let Some(sig) = crate::child::interrupt() {
+            return Ok(Stopped::Interrupted(sig));
         }
         if started.elapsed() > timeout {
             return Ok(Stopped::TimedOut);
@@ -291,10 +360,13 @@ pub fn run_target(
 
 /// Run a prepared command whose standard output is the record stream (QEMU
 /// with `-serial stdio`, or the Linux peer on the host): tee it into
-/// `capture`, kill the process after `timeout`, and classify the ending
-/// from the end record and the exit status ([`exit::qemu_status`] of the
-/// run's exit value, whoever wrote it). `described` is the command line
-/// recorded in the report.
+/// `capture`, kill the process after `timeout` (or when the harness is
+/// interrupted), and classify the ending from the end record, the setup
+/// results and the exit status ([`exit::qemu_status`] of the run's exit
+/// value, whoever wrote it; a death by signal is an interruption, or a
+/// crash for a fault signal). `described` is the command line recorded in
+/// the report. The process is leashed ([`crate::child::leash`]): it dies
+/// with the calling thread.
 pub fn run_command(
     mut cmd: Command,
     described: String,
@@ -304,6 +376,7 @@ pub fn run_command(
 ) -> Result<RunReport> {
     let mut follower = Follower::new(capture)?;
     let program = cmd.get_program().to_string_lossy().into_owned();
+    crate::child::leash(&mut cmd);
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -321,8 +394,7 @@ pub fn run_command(
 
     let started = Instant::now();
     let stopped = pump(&rx, &mut follower, started, timeout, progress, false)?;
-    let timed_out = stopped == Stopped::TimedOut;
-    if timed_out {
+    if matches!(stopped, Stopped::TimedOut | Stopped::Interrupted(_)) {
         let _ = child.kill();
     }
     // Drain what the reader already has (after a kill, the pipe closes).
@@ -338,10 +410,16 @@ pub fn run_command(
         .with_context(|| format!("waiting for {program}"))?;
     let qemu_status = status.code();
     let end = follower.end;
-    let ending = if timed_out {
-        Ending::TimedOut
-    } else {
-        classify(end, qemu_status)
+    let (ending, signal) = match stopped {
+        Stopped::TimedOut => (Ending::TimedOut, None),
+        Stopped::Interrupted(sig) => (Ending::Interrupted, Some(sig)),
+        Stopped::Closed | Stopped::EndRecord => match status.signal() {
+            // Killed from outside: whatever the stream says so far, the
+            // run did not end by itself.
+            Some(sig) if !crate::child::is_crash_signal(sig) => (Ending::Interrupted, Some(sig)),
+            Some(sig) => (Ending::Crashed, Some(sig)),
+            None => (classify(end, qemu_status, !follower.setup.is_empty()), None),
+        },
     };
     Ok(RunReport {
         ending,
@@ -351,13 +429,18 @@ pub fn run_command(
         damaged_lines: follower.damaged,
         elapsed: started.elapsed(),
         qemu_args: described,
+        setup_problems: follower.setup,
+        signal,
+        harness_interrupted: matches!(stopped, Stopped::Interrupted(_)),
     })
 }
 
-/// How a run that was not killed ended, from its end record and exit
-/// status.
-fn classify(end: Option<EndStatus>, status: Option<i32>) -> Ending {
-    match (end, status) {
+/// How a run that ended by itself ended, from its end record, its exit
+/// status and whether it reported setup problems (`setup.*` failures):
+/// a run that finished with setup problems is a setup failure, not an
+/// experiment failure; a crash stays a crash.
+fn classify(end: Option<EndStatus>, status: Option<i32>, setup_failed: bool) -> Ending {
+    let ending = match (end, status) {
         (Some(EndStatus::Complete), Some(s)) if s == exit::qemu_status(exit::SUCCESS) => {
             Ending::Success
         }
@@ -366,6 +449,10 @@ fn classify(end: Option<EndStatus>, status: Option<i32>) -> Ending {
             Ending::Failed
         }
         _ => Ending::Crashed,
+    };
+    match ending {
+        Ending::Success | Ending::Failed if setup_failed => Ending::Setup,
+        other => other,
     }
 }
 
@@ -387,14 +474,22 @@ pub fn capture_device(
         // Nothing arrived, so the capture is empty, but it exists: the
         // caller's layout does not depend on how the capture ended.
         let follower = Follower::new(capture)?;
+        let interrupted = crate::child::interrupt();
         return Ok(RunReport {
-            ending: Ending::TimedOut,
+            ending: if interrupted.is_some() {
+                Ending::Interrupted
+            } else {
+                Ending::TimedOut
+            },
             qemu_status: None,
             end: None,
             records: follower.records,
             damaged_lines: follower.damaged,
             elapsed: started.elapsed(),
             qemu_args: String::new(),
+            setup_problems: Vec::new(),
+            signal: interrupted,
+            harness_interrupted: interrupted.is_some(),
         });
     };
     let mut follower = Follower::new(capture)?;
@@ -405,14 +500,21 @@ pub fn capture_device(
     if progress {
         eprintln!();
     }
+    let setup_failed = !follower.setup.is_empty();
     let ending = match (stopped, follower.end) {
+        (_, Some(EndStatus::Complete | EndStatus::Failed)) if setup_failed => Ending::Setup,
         (_, Some(EndStatus::Complete)) => Ending::Success,
         (_, Some(EndStatus::Failed)) => Ending::Failed,
         (_, Some(EndStatus::Fault | EndStatus::Panic)) => Ending::Crashed,
         (Stopped::TimedOut, None) => Ending::TimedOut,
+        (Stopped::Interrupted(_), None) => Ending::Interrupted,
         // The device closed (a FIFO's writer went away, a USB adapter was
         // unplugged) before the end record: the run was cut off.
         (_, None) => Ending::Crashed,
+    };
+    let signal = match stopped {
+        Stopped::Interrupted(sig) => Some(sig),
+        _ => None,
     };
     Ok(RunReport {
         ending,
@@ -422,6 +524,9 @@ pub fn capture_device(
         damaged_lines: follower.damaged,
         elapsed: started.elapsed(),
         qemu_args: String::new(),
+        setup_problems: follower.setup,
+        signal,
+        harness_interrupted: signal.is_some(),
     })
 }
 
@@ -448,20 +553,30 @@ fn open_port(device: &Path, timeout: Duration) -> Result<Option<std::fs::File>> 
                 .open(&path),
         );
     });
-    match rx.recv_timeout(timeout) {
-        Ok(port) => port.map(Some).with_context(|| {
-            format!(
-                "opening {} (is it the right device, and may you read it? try the dialout group)",
-                device.display()
-            )
-        }),
-        Err(_) => {
-            eprintln!(
-                "traplab-serial: {} did not open within {} s (a FIFO opens once its writer does)",
-                device.display(),
-                timeout.as_secs()
-            );
-            Ok(None)
+    // Polled, so an interruption (Ctrl-C) ends the wait too.
+    let started = Instant::now();
+    loop {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(port) => {
+                return port.map(Some).with_context(|| {
+                    format!(
+                        "opening {} (is it the right device, and may you read it? try the dialout group)",
+                        device.display()
+                    )
+                });
+            }
+            Err(mpsc::RecvTimeoutError::Timeout)
+                if started.elapsed() < timeout && crate::child::interrupt().is_none() => {}
+            Err(_) => {
+                if crate::child::interrupt().is_none() {
+                    eprintln!(
+                        "traplab-serial: {} did not open within {} s (a FIFO opens once its writer does)",
+                        device.display(),
+                        timeout.as_secs()
+                    );
+                }
+                return Ok(None);
+            }
         }
     }
 }
@@ -489,4 +604,160 @@ fn draw(p: &Progress, elapsed: Duration) {
         p.done, p.planned, p.samples
     );
     let _ = std::io::stderr().flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use traplab_wire::{End, ExperimentResult, encode_line};
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("traplab-session-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join(name)
+    }
+
+    fn result_line(seq: u64, experiment: &str, status: Status, message: &str) -> String {
+        encode_line(
+            seq,
+            &Record::Result(ExperimentResult {
+                experiment: experiment.into(),
+                config: "boot".into(),
+                status,
+                samples: 0,
+                expected: None,
+                observed: None,
+                message: Some(message.into()),
+            }),
+        )
+    }
+
+    fn end_line(seq: u64, status: EndStatus) -> String {
+        encode_line(
+            seq,
+            &Record::End(End {
+                status,
+                records: seq,
+                samples: 0,
+                ok: 0,
+                failed: 1,
+            }),
+        )
+    }
+
+    /// Run `script` under `sh` as the run's process, its standard output
+    /// the stream.
+    fn run_sh(name: &str, script: &str) -> RunReport {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", script]);
+        run_command(
+            cmd,
+            String::new(),
+            &scratch(&format!("{name}.jsonl")),
+            Duration::from_secs(20),
+            false,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn setup_failures_in_the_stream_end_as_setup_and_are_listed() {
+        let lines = [
+            result_line(
+                0,
+                "setup.cmdline",
+                Status::Failed,
+                "samples=0: must be at least 1",
+            ),
+            result_line(1, "trap.oob_load", Status::Ok, ""),
+            end_line(2, EndStatus::Failed),
+        ];
+        let script = format!(
+            "printf '%s\\n' '{}' '{}' '{}'; exit {}",
+            lines[0],
+            lines[1],
+            lines[2],
+            exit::qemu_status(exit::FAILURE)
+        );
+        let report = run_sh("setup", &script);
+        assert_eq!(report.ending, Ending::Setup, "{report:?}");
+        assert_eq!(report.ending.exit_code(), 2);
+        assert_eq!(
+            report.setup_problems,
+            ["setup.cmdline: samples=0: must be at least 1"]
+        );
+        assert!(!report.partial());
+    }
+
+    #[test]
+    fn a_failed_experiment_without_setup_problems_stays_a_failure() {
+        let script = format!(
+            "printf '%s\\n' '{}' '{}'; exit {}",
+            result_line(0, "trap.oob_load", Status::Failed, "wrong trap"),
+            end_line(1, EndStatus::Failed),
+            exit::qemu_status(exit::FAILURE)
+        );
+        let report = run_sh("failed", &script);
+        assert_eq!(report.ending, Ending::Failed);
+        assert!(report.setup_problems.is_empty());
+    }
+
+    #[test]
+    fn a_signal_from_outside_is_an_interruption_and_a_fault_signal_a_crash() {
+        let partial = result_line(0, "trap.oob_load", Status::Ok, "");
+        for (sig, want) in [
+            ("TERM", Ending::Interrupted),
+            ("KILL", Ending::Interrupted),
+            ("INT", Ending::Interrupted),
+            ("SEGV", Ending::Crashed),
+        ] {
+            let report = run_sh(
+                &format!("sig-{sig}"),
+                &format!("printf '%s\\n' '{partial}'; kill -{sig} $$; sleep 5"),
+            );
+            assert_eq!(report.ending, want, "SIG{sig}: {report:?}");
+            assert_eq!(report.records, 1, "the partial stream is kept");
+            assert!(report.partial());
+            assert_eq!(
+                report.signal.map(crate::child::signal_name),
+                Some(format!("SIG{sig}"))
+            );
+            assert!(!report.harness_interrupted);
+        }
+        let capture = std::fs::read_to_string(scratch("sig-TERM.jsonl")).unwrap();
+        assert_eq!(capture.trim(), partial);
+    }
+
+    #[test]
+    fn ending_by_itself_without_an_end_record_is_a_crash() {
+        // A triple fault: QEMU exits 0 (-no-reboot) with no end record.
+        let report = run_sh("triple", "exit 0");
+        assert_eq!(report.ending, Ending::Crashed);
+        assert_eq!(report.signal, None);
+        // The kernel's crash status with its end record.
+        let script = format!(
+            "printf '%s\\n' '{}'; exit {}",
+            end_line(0, EndStatus::Panic),
+            exit::qemu_status(exit::KERNEL_FAULT)
+        );
+        assert_eq!(run_sh("panic", &script).ending, Ending::Crashed);
+    }
+
+    #[test]
+    fn the_time_bound_kills_and_says_timeout() {
+        let mut cmd = Command::new("sleep");
+        cmd.arg("30");
+        let started = Instant::now();
+        let report = run_command(
+            cmd,
+            String::new(),
+            &scratch("timeout.jsonl"),
+            Duration::from_secs(1),
+            false,
+        )
+        .unwrap();
+        assert_eq!(report.ending, Ending::TimedOut);
+        assert_eq!(report.signal, None, "our own kill is not an interruption");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
 }
