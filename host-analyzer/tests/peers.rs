@@ -583,3 +583,43 @@ fn help_lists_peers() {
     let help = stdout_of(&["peers", "--help"], 0);
     assert!(help.contains("--plot <DIR>"), "{help}");
 }
+
+#[test]
+fn real_peer_captures_give_the_view() {
+    // A real icount run with both peers, trimmed by
+    // `examples/real_peer_fixtures.rs` (values unchanged).
+    let real = [
+        "real-peers-lab.jsonl",
+        "real-peers-guest.jsonl",
+        "real-peers-host.jsonl",
+    ];
+    for f in real {
+        traplab()
+            .args(["validate", f])
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains(": clean:"));
+    }
+    let mut args = vec!["peers"];
+    args.extend(real);
+    insta::assert_snapshot!("peers_real_table", stdout_of(&args, 0));
+    args.extend(["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout_of(&args, 0)).unwrap();
+    let p = &v["panels"][0];
+    assert_eq!(p["mode"], "icount");
+    assert_eq!(p["interval"]["method"], "exact");
+    assert_eq!(p["linux_host"]["mode"], "host");
+    for r in p["rows"].as_array().unwrap() {
+        let signals = r["config"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("signals"));
+        let floor = r["group"] == "floor" && r["experiment"] != "raw.pf_demand";
+        if (signals && r["group"] == "trap") || floor {
+            if let Some(q) = r["ratio"]["value"].as_f64() {
+                // Ring 0 beats a Linux signal round trip in every such row.
+                assert!(q < 1.0, "{r}");
+                assert_eq!(r["ratio"]["low"], r["ratio"]["high"], "{r}");
+            }
+        }
+    }
+}
