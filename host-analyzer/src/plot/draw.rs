@@ -876,7 +876,13 @@ fn ratio_bars<DB: DrawingBackend>(
             );
             let dy = mid.round() as i32;
             let at = || EmptyElement::at((1.0, SegmentValue::CenterOf(y)));
+            // A ratio at parity still shows as a sliver.
             let end = x_px(&chart, b.ratio) - one;
+            let end = if end.abs() < s.px(0.8) {
+                if b.ratio < 1.0 { -s.px(0.8) } else { s.px(0.8) }
+            } else {
+                end
+            };
             chart.draw_series(std::iter::once(
                 at() + Rectangle::new(
                     [(end.min(0), top), (end.max(0), bottom)],
