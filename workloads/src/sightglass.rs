@@ -55,10 +55,49 @@ pub fn experiment_name(path: &Path) -> String {
 
 /// Read a module (binary or text) and check the ABI.
 pub fn load(path: &Path) -> Result<Vec<u8>> {
-    let wasm = wat::parse_file(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let wasm = decode(path, &bytes)?;
     check_abi(&wasm)
         .with_context(|| format!("{} does not follow the sightglass ABI", path.display()))?;
     Ok(wasm)
+}
+
+/// The wasm binary in `bytes`, read from `path`: the bytes themselves when
+/// they start with the `\0asm` magic; the WAT text parsed when the file is
+/// a `.wat` or is text (a WAT module may be named `.wasm`). Anything else
+/// is neither, and says so, instead of a WAT parser's complaint about
+/// binary bytes.
+pub fn decode(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
+    const MAGIC: &[u8; 4] = b"\0asm";
+    if bytes.starts_with(MAGIC) {
+        return Ok(bytes.to_vec());
+    }
+    let named_wat = path.extension().and_then(|e| e.to_str()) == Some("wat");
+    let text = std::str::from_utf8(bytes)
+        .ok()
+        .filter(|t| !t.contains('\0'));
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        bail!("{} is empty: neither a wasm binary nor WAT", path.display());
+    }
+    let parse = |text: &str| {
+        wat::parse_str(text).map_err(|mut e| {
+            e.set_path(path);
+            e
+        })
+    };
+    match (text, named_wat) {
+        (Some(text), true) => parse(text).map_err(|e| anyhow::anyhow!("{e}")),
+        (Some(text), false) => parse(text).map_err(|e| {
+            anyhow::anyhow!(
+                "{} is neither a wasm binary (no \\0asm magic) nor WAT: {e}",
+                path.display()
+            )
+        }),
+        (None, _) => bail!(
+            "{} is neither a wasm binary (it does not start with the \\0asm magic) nor WAT (it is not text)",
+            path.display()
+        ),
+    }
 }
 
 /// The ABI checks of the module doc.
