@@ -16,6 +16,13 @@
 //! as a ±20 % "change" of every experiment. The median of all boots is the
 //! best estimate of the one true rate, and cycles are then compared as
 //! cycles.
+//!
+//! With a Linux guest ([`Guest`], `traplab-ab --peers`), each round also
+//! boots both sides' Linux peer (`traplab-peer` as `/init` of the Linux
+//! guest, built from the side's own checkout, with the side's suite image)
+//! in the same profile, A then B, right after the lab kernel's pair; those
+//! captures go to `OUT/linux-guest/` and are pooled the same way, with a
+//! TSC frequency of their own (the guest's boots, not the lab kernel's).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -23,8 +30,10 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use traplab_workloads::SuiteName;
 
+use crate::linux::GuestLaunch;
 use crate::qemu::Launch;
-use crate::{Ending, build, pool, session};
+use crate::session::Target;
+use crate::{Ending, build, linux, pool, session, workspace_root};
 
 /// What one side boots.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,6 +161,94 @@ impl Builder {
     }
 }
 
+impl Builder {
+    /// The checkout a side is built from.
+    pub fn checkout(&self, side: &Side) -> PathBuf {
+        match side {
+            Side::Source(dir) => dir.clone(),
+            Side::This | Side::Delay(_) => self.pinned.clone().unwrap_or_else(workspace_root),
+        }
+    }
+
+    /// Build (or reuse) the side's Linux peer from the side's own checkout
+    /// and pack it with the side's suite image (`built.suite`, the image
+    /// its lab kernel boots) into an initramfs for the Linux guest. `None`
+    /// when the checkout has no Linux peer (a commit from before
+    /// `peer-linux/` existed): see [`has_peer`].
+    ///
+    /// Call it right after [`Builder::build`] of the same side: another
+    /// checkout's builds share one target directory, and a checkout taking
+    /// it over has its sources touched (see `build::kernel_from`), so
+    /// building each side's kernel, suite and peer together touches each
+    /// checkout once.
+    pub fn build_peer(
+        &mut self,
+        side: &Side,
+        label: &str,
+        built: &Artifacts,
+    ) -> Result<Option<GuestArtifacts>> {
+        let source = self.checkout(side);
+        if !has_peer(&source) {
+            return Ok(None);
+        }
+        let out = build::artifact_dir().join("ab").join(label);
+        let peer = match (side, &self.pinned) {
+            (Side::Source(dir), _) => {
+                eprintln!(
+                    "traplab: building side {label}'s Linux peer from {}",
+                    dir.display()
+                );
+                build::peer_from(dir, &out.join("traplab-peer"))?
+            }
+            (_, Some(dir)) => build::peer_from(
+                dir,
+                &build::artifact_dir()
+                    .join("ab")
+                    .join("pinned")
+                    .join("traplab-peer"),
+            )?,
+            (_, None) => build::peer()?,
+        };
+        let stem = built
+            .suite
+            .file_stem()
+            .map_or_else(|| "suite".into(), |s| s.to_string_lossy().into_owned());
+        let initramfs = linux::initramfs_at(
+            &peer,
+            &built.suite,
+            &out.join(format!("initramfs-{stem}.cpio")),
+        )?;
+        Ok(Some(GuestArtifacts { peer, initramfs }))
+    }
+}
+
+/// Whether the checkout at `dir` has the Linux peer (`peer-linux/`, package
+/// `traplab-peer-linux`); commits from before it have none.
+pub fn has_peer(dir: &Path) -> bool {
+    dir.join("peer-linux").join("Cargo.toml").is_file()
+}
+
+/// A built side's Linux guest: the side's peer and the initramfs holding it
+/// (as `/init`) with the side's suite image.
+#[derive(Debug, Clone)]
+pub struct GuestArtifacts {
+    pub peer: PathBuf,
+    pub initramfs: PathBuf,
+}
+
+/// Both sides' Linux guests, booted with one guest kernel.
+#[derive(Debug, Clone)]
+pub struct Guest {
+    /// The guest kernel's bzImage ([`linux::guest_kernel`]).
+    pub kernel: PathBuf,
+    pub a: GuestArtifacts,
+    pub b: GuestArtifacts,
+}
+
+/// The folder under the A/B output folder that holds the Linux guest's
+/// captures and pooled runs.
+pub const GUEST_DIR: &str = "linux-guest";
+
 impl Drop for Builder {
     fn drop(&mut self) {
         if let Some(image) = &self.pinned_suite {
@@ -186,65 +283,141 @@ pub struct Outcome {
 /// `out/a-<i>.jsonl`, `out/b-<i>.jsonl` and, if every boot succeeded, the
 /// pooled `out/a.jsonl` and `out/b.jsonl`.
 pub fn run(a: &Artifacts, b: &Artifacts, plan: &Plan, out: &Path) -> Result<Outcome> {
+    Ok(run_with_guest(a, b, None, plan, out)?.0)
+}
+
+/// [`run`], and with `guest` each round also boots the Linux guest of A and
+/// of B (in that order, after the lab kernel's pair) in the same profile
+/// and with the same options, into `out/linux-guest/` (same names). Returns
+/// the lab kernel's outcome and, with `guest`, the Linux guest's; each is
+/// pooled when all of its own boots succeeded.
+pub fn run_with_guest(
+    a: &Artifacts,
+    b: &Artifacts,
+    guest: Option<&Guest>,
+    plan: &Plan,
+    out: &Path,
+) -> Result<(Outcome, Option<Outcome>)> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let sides = [("a", a), ("b", b)];
-    let mut per_side: [Vec<PathBuf>; 2] = [Vec::new(), Vec::new()];
-    let mut captures = Vec::new();
-    let mut worst = Ending::Success;
-    let total = 2 * plan.repeat;
-    for round in 1..=plan.repeat {
-        for (i, (label, artifacts)) in sides.iter().enumerate() {
-            let capture = out.join(format!("{label}-{round}.jsonl"));
-            let launch = Launch {
-                kernel: artifacts.kernel.clone(),
-                suite: Some(artifacts.suite.clone()),
+    let lab = |artifacts: &Artifacts| {
+        Target::LabKernel(Launch {
+            kernel: artifacts.kernel.clone(),
+            suite: Some(artifacts.suite.clone()),
+            profile: plan.profile.clone(),
+            boot_args: plan.boot_args.clone(),
+        })
+    };
+    let mut lanes = vec![Lane {
+        platform: None,
+        dir: out.to_path_buf(),
+        targets: [lab(a), lab(b)],
+        per_side: [Vec::new(), Vec::new()],
+        captures: Vec::new(),
+        worst: Ending::Success,
+    }];
+    if let Some(guest) = guest {
+        let dir = out.join(GUEST_DIR);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let launch = |g: &GuestArtifacts| {
+            Target::LinuxGuest(GuestLaunch {
+                kernel: guest.kernel.clone(),
+                initramfs: g.initramfs.clone(),
                 profile: plan.profile.clone(),
                 boot_args: plan.boot_args.clone(),
-            };
-            let n = 2 * (round - 1) + i as u32 + 1;
-            let report = session::run(&launch, &capture, plan.timeout, plan.progress)?;
-            eprintln!(
-                "traplab: boot {n}/{total}, side {}: {} ({} records, {:.1}s) -> {}",
-                label.to_uppercase(),
-                report.ending.describe(),
-                report.records,
-                report.elapsed.as_secs_f64(),
-                capture.display()
-            );
-            if report.ending.exit_code() > worst.exit_code() {
-                worst = report.ending;
-            }
-            per_side[i].push(capture.clone());
-            captures.push(capture);
-        }
-    }
-    if worst != Ending::Success {
-        return Ok(Outcome {
-            worst,
-            captures,
-            pooled: None,
+            })
+        };
+        lanes.push(Lane {
+            platform: Some(GUEST_DIR),
+            dir,
+            targets: [launch(&guest.a), launch(&guest.b)],
+            per_side: [Vec::new(), Vec::new()],
+            captures: Vec::new(),
+            worst: Ending::Success,
         });
     }
-    let all: Vec<&Path> = captures.iter().map(PathBuf::as_path).collect();
-    let mut rates = pool::tsc_hz(&all)?;
-    rates.sort_unstable();
-    let common_hz = rates[rates.len() / 2];
-    let mut pooled = Vec::new();
-    for ((label, _), files) in sides.iter().zip(&per_side) {
-        let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-        let text =
-            pool::pool(&paths, Some(common_hz)).with_context(|| format!("pooling side {label}"))?;
-        let path = out.join(format!("{label}.jsonl"));
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
-        pooled.push(path);
+    let total = 2 * plan.repeat * lanes.len() as u32;
+    let mut n = 0;
+    for round in 1..=plan.repeat {
+        for lane in &mut lanes {
+            for (i, label) in ["a", "b"].into_iter().enumerate() {
+                n += 1;
+                let capture = lane.dir.join(format!("{label}-{round}.jsonl"));
+                let report =
+                    session::run_target(&lane.targets[i], &capture, plan.timeout, plan.progress)?;
+                eprintln!(
+                    "traplab: boot {n}/{total}, side {}{}: {} ({} records, {:.1}s) -> {}",
+                    label.to_uppercase(),
+                    lane.platform.map_or(String::new(), |p| format!(" ({p})")),
+                    report.ending.describe(),
+                    report.records,
+                    report.elapsed.as_secs_f64(),
+                    capture.display()
+                );
+                if report.ending.exit_code() > lane.worst.exit_code() {
+                    lane.worst = report.ending;
+                }
+                lane.per_side[i].push(capture.clone());
+                lane.captures.push(capture);
+            }
+        }
     }
-    let b = pooled.pop().expect("two sides");
-    let a = pooled.pop().expect("two sides");
-    Ok(Outcome {
-        worst,
-        captures,
-        pooled: Some((a, b)),
-    })
+    let mut outcomes = lanes
+        .into_iter()
+        .map(Lane::finish)
+        .collect::<Result<Vec<_>>>()?
+        .into_iter();
+    let lab = outcomes.next().expect("the lab kernel's lane");
+    Ok((lab, outcomes.next()))
+}
+
+/// One platform's boots of both sides.
+struct Lane {
+    /// `None` for the lab kernel (named in messages only when a peer runs).
+    platform: Option<&'static str>,
+    dir: PathBuf,
+    targets: [Target; 2],
+    per_side: [Vec<PathBuf>; 2],
+    captures: Vec<PathBuf>,
+    worst: Ending,
+}
+
+impl Lane {
+    /// The outcome, with `dir/a.jsonl` and `dir/b.jsonl` pooled if every
+    /// boot succeeded.
+    fn finish(self) -> Result<Outcome> {
+        if self.worst != Ending::Success {
+            return Ok(Outcome {
+                worst: self.worst,
+                captures: self.captures,
+                pooled: None,
+            });
+        }
+        let all: Vec<&Path> = self.captures.iter().map(PathBuf::as_path).collect();
+        let common_hz = median_hz(pool::tsc_hz(&all)?);
+        let mut pooled = Vec::new();
+        for (label, files) in ["a", "b"].into_iter().zip(&self.per_side) {
+            let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+            let text = pool::pool(&paths, Some(common_hz))
+                .with_context(|| format!("pooling side {label}"))?;
+            let path = self.dir.join(format!("{label}.jsonl"));
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+            pooled.push(path);
+        }
+        let b = pooled.pop().expect("two sides");
+        let a = pooled.pop().expect("two sides");
+        Ok(Outcome {
+            worst: self.worst,
+            captures: self.captures,
+            pooled: Some((a, b)),
+        })
+    }
+}
+
+/// The TSC frequency both pooled sides carry: the median of every boot's
+/// calibration (the upper one of an even count, as ever).
+fn median_hz(mut rates: Vec<u64>) -> u64 {
+    rates.sort_unstable();
+    rates[rates.len() / 2]
 }
 
 /// One row of `traplab compare --format json`.
@@ -302,6 +475,15 @@ impl Verdicts {
         self.pooled
             .iter()
             .filter(|r| r.verdict == "regressed" && !self.in_every_pair(r, "regressed"))
+            .collect()
+    }
+
+    /// Rows improved in the pooled comparison and in every cross pair (the
+    /// mirror image of [`Verdicts::confirmed_regressions`]).
+    pub fn confirmed_improvements(&self) -> Vec<&Row> {
+        self.pooled
+            .iter()
+            .filter(|r| r.verdict == "improved" && self.in_every_pair(r, "improved"))
             .collect()
     }
 
@@ -470,6 +652,75 @@ mod tests {
             "a pair alone never makes a regression"
         );
         assert_eq!(v.pair_verdicts(&v.pooled[1]), "regressed in 1 of 2 pairs");
+    }
+
+    #[test]
+    fn an_improvement_is_confirmed_only_when_every_pair_agrees() {
+        let v = Verdicts {
+            pooled: vec![row("trap.a", "improved"), row("trap.b", "improved")],
+            pairs: vec![
+                vec![row("trap.a", "improved"), row("trap.b", "improved")],
+                vec![row("trap.a", "improved"), row("trap.b", "unchanged")],
+            ],
+        };
+        let confirmed: Vec<&str> = v
+            .confirmed_improvements()
+            .iter()
+            .map(|r| r.experiment.as_str())
+            .collect();
+        assert_eq!(confirmed, ["trap.a"]);
+        assert!(v.confirmed_regressions().is_empty());
+    }
+
+    #[test]
+    fn the_common_tsc_frequency_is_the_median_of_all_boots() {
+        assert_eq!(median_hz(vec![3, 1, 2]), 2);
+        assert_eq!(median_hz(vec![2_500, 3_040, 2_520, 2_700]), 2_700);
+        assert_eq!(median_hz(vec![7]), 7);
+    }
+
+    #[test]
+    fn a_checkout_has_a_peer_when_it_has_peer_linux() {
+        assert!(has_peer(&workspace_root()), "this checkout has peer-linux/");
+        let dir = std::env::temp_dir().join(format!("traplab-ab-peer-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("peer-linux")).unwrap();
+        assert!(
+            !has_peer(&dir),
+            "a folder without its Cargo.toml is no peer"
+        );
+        std::fs::write(dir.join("peer-linux/Cargo.toml"), "").unwrap();
+        assert!(has_peer(&dir));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_checkout_of_a_side_is_its_source_or_the_pinned_one_or_this_one() {
+        let here = Builder::new(None, SuiteName::Quick).unwrap();
+        assert_eq!(here.checkout(&Side::This), workspace_root());
+        assert_eq!(here.checkout(&Side::Delay(64)), workspace_root());
+        let other = PathBuf::from("/elsewhere");
+        assert_eq!(here.checkout(&Side::Source(other.clone())), other);
+        let root = std::fs::canonicalize(workspace_root()).unwrap();
+        let pinned = Builder::new(Some(&root.join("harness")), SuiteName::Quick).unwrap();
+        assert_eq!(pinned.checkout(&Side::This), root.join("harness"));
+        assert_eq!(pinned.checkout(&Side::Source(other.clone())), other);
+    }
+
+    #[test]
+    fn sides_are_parsed_and_a_source_must_be_a_checkout() {
+        assert_eq!(Side::parse("this").unwrap(), Side::This);
+        assert_eq!(Side::parse("delay:64").unwrap(), Side::Delay(64));
+        assert!(Side::parse("delay:x").is_err());
+        let root = workspace_root();
+        assert_eq!(
+            Side::parse(&format!("source:{}", root.display())).unwrap(),
+            Side::Source(std::fs::canonicalize(&root).unwrap())
+        );
+        let err = Side::parse(&format!("source:{}", root.join("harness/src").display()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no Cargo.toml"), "{err}");
+        assert!(Side::parse("that").is_err());
     }
 
     #[test]

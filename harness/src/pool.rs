@@ -12,9 +12,11 @@
 //! Metrics and logs of the later boots are dropped (they describe one
 //! boot, not a series).
 //!
-//! Only complete runs of the same kernel build, suite image and mode are
-//! pooled; anything else is refused, because mixing them would hide the
-//! very difference a comparison is after.
+//! Only complete runs of the same platform (lab kernel, or a Linux peer:
+//! `scripts/compare-commits.sh --peers` pools the Linux guest's boots the
+//! same way), kernel (or peer) build, suite image and mode are pooled;
+//! anything else is refused, because mixing them would hide the very
+//! difference a comparison is after.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -99,6 +101,7 @@ pub fn pool(inputs: &[&Path], common_tsc_hz: Option<u64>) -> Result<String> {
             );
             Ok(())
         };
+        same("platform", &a.platform, &b.platform)?;
         same("kernel build", &a.kernel, &b.kernel)?;
         same(
             "suite image",
@@ -346,6 +349,119 @@ mod tests {
         assert_eq!(
             h.plan.iter().map(|p| p.samples).sum::<u32>(),
             2 * h1.plan.iter().map(|p| p.samples).sum::<u32>()
+        );
+    }
+
+    /// A Linux guest's run (the analyzer's peer fixture: platform
+    /// `linux-guest`, TCG).
+    fn guest_fixture() -> std::path::PathBuf {
+        crate::workspace_root().join("host-analyzer/tests/fixtures/peers-guest-tcg.jsonl")
+    }
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("traplab-pool-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn header(records: &[Record]) -> &Header {
+        match records.first() {
+            Some(Record::Header(h)) => h,
+            other => panic!("header first: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_linux_guest_run_pools_like_the_lab_kernel_and_keeps_its_platform() {
+        let single = records(&std::fs::read_to_string(guest_fixture()).unwrap());
+        assert_eq!(header(&single).platform, "linux-guest");
+        let pooled = records(
+            &pool(
+                &[&guest_fixture(), &guest_fixture(), &guest_fixture()],
+                Some(2_000_000_000),
+            )
+            .unwrap(),
+        );
+        let h = header(&pooled);
+        assert_eq!(h.platform, "linux-guest");
+        assert_eq!(h.os, header(&single).os);
+        assert_eq!(h.config.samples, 3 * header(&single).config.samples);
+        let (one, three) = (end(&single), end(&pooled));
+        assert_eq!(three.samples, 3 * one.samples);
+        assert_eq!(
+            (three.ok, three.failed, three.status),
+            (one.ok, one.failed, one.status)
+        );
+        assert_eq!(three.records as usize, pooled.len() - 1);
+        // Every result carries the summed count.
+        for r in &pooled {
+            if let Record::Result(r) = r {
+                assert_eq!(r.samples % 3, 0, "{} {}", r.experiment, r.config);
+            }
+        }
+    }
+
+    #[test]
+    fn a_lab_kernel_run_and_a_linux_guest_run_are_never_pooled() {
+        let err = pool(&[&fixture(), &guest_fixture()], None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("platform"), "{err}");
+        // Even with everything else equal: the guest run relabelled as the
+        // lab kernel's differs in its platform alone.
+        let dir = scratch("platform");
+        let mut lines = records(&std::fs::read_to_string(guest_fixture()).unwrap());
+        if let Record::Header(h) = &mut lines[0] {
+            h.platform = "lab-kernel".into();
+        }
+        let relabelled: String = lines
+            .iter()
+            .enumerate()
+            .map(|(i, r)| encode_line(i as u64, r) + "\n")
+            .collect();
+        let path = dir.join("relabelled.jsonl");
+        std::fs::write(&path, relabelled).unwrap();
+        let err = pool(&[&guest_fixture(), &path], None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("differ in platform"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn nothing_to_pool_and_a_run_that_failed_are_refused() {
+        assert!(
+            pool(&[], None)
+                .unwrap_err()
+                .to_string()
+                .contains("nothing to pool")
+        );
+        let dir = scratch("failed");
+        let mut lines = records(&std::fs::read_to_string(fixture()).unwrap());
+        if let Some(Record::End(e)) = lines.last_mut() {
+            e.status = EndStatus::Fault;
+        }
+        let text: String = lines
+            .iter()
+            .enumerate()
+            .map(|(i, r)| encode_line(i as u64, r) + "\n")
+            .collect();
+        let path = dir.join("fault.jsonl");
+        std::fs::write(&path, text).unwrap();
+        let err = pool(&[&path], None).unwrap_err().to_string();
+        assert!(err.contains("only complete runs are pooled"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_tsc_frequency_of_each_capture_is_read_from_its_header() {
+        let hz = tsc_hz(&[&fixture(), &guest_fixture()]).unwrap();
+        assert_eq!(hz[1], 2_000_000_000);
+        assert_eq!(
+            hz[0],
+            header(&records(&std::fs::read_to_string(fixture()).unwrap()))
+                .tsc
+                .hz
         );
     }
 
