@@ -35,7 +35,7 @@ use traplab_runner_core::stream::Stream;
 use traplab_runner_core::{FaultSeen, Options, Platform, emit};
 use traplab_suite::{CodeTarget, EngineVariant, Suite, engine_config};
 use traplab_wire::{
-    Cpu, EndStatus, FLOOR_RING3, Header, KernelBuild, Memory, Planned, Record, RunConfig,
+    EndStatus, FLOOR_RING3, Header, KernelBuild, Memory, Planned, Record, RunConfig,
     SCHEMA_VERSION, Stamp, Tsc, exit, signal,
 };
 
@@ -337,7 +337,7 @@ fn header(
     words: &str,
     suite: &Result<Suite<'_>, String>,
 ) -> Header {
-    let cpu = CpuInfo::read();
+    let (cpu, accel, invariant_tsc) = CpuInfo::read().into_header();
     let manifest = suite.as_ref().ok().map(|s| &s.manifest);
     Header {
         schema: SCHEMA_VERSION,
@@ -353,19 +353,12 @@ fn header(
             options: Vec::new(),
         },
         wasmtime: env!("TRAPLAB_WASMTIME_VERSION").to_string(),
-        accel: cpu.accelerator(),
-        cpu: Cpu {
-            vendor: cpu.vendor,
-            model: cpu.model,
-            family: cpu.family,
-            model_id: cpu.model_id,
-            stepping: cpu.stepping,
-            features: cpu.features,
-        },
+        accel,
+        cpu,
         tsc: Tsc {
             hz: peer.tsc_hz,
             source: String::from("clock_monotonic_raw"),
-            invariant: cpu.invariant_tsc,
+            invariant: invariant_tsc,
         },
         boot: String::from("linux"),
         cmdline: words.trim().to_string(),

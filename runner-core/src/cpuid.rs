@@ -91,6 +91,21 @@ impl CpuInfo {
         }
     }
 
+    /// The header's `cpu` record, and what else the header needs:
+    /// `(cpu, accelerator, invariant TSC)`.
+    pub fn into_header(self) -> (traplab_wire::Cpu, String, bool) {
+        let accelerator = self.accelerator();
+        let cpu = traplab_wire::Cpu {
+            vendor: self.vendor,
+            model: self.model,
+            family: self.family,
+            model_id: self.model_id,
+            stepping: self.stepping,
+            features: self.features,
+        };
+        (cpu, accelerator, self.invariant_tsc)
+    }
+
     /// The accelerator as the run header names it.
     pub fn accelerator(&self) -> String {
         match self.hypervisor.as_deref() {

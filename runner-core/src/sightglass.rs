@@ -349,23 +349,11 @@ fn prepare<P: Platform>(
     workload: &Workload,
     variant: EngineVariant,
 ) -> Result<InstancePre<Bench>, String> {
-    let artifact = workload
-        .artifact(P::TARGET, variant.trap_mode)
-        .ok_or_else(|| {
-            format!(
-                "no {} artifact for {} ({})",
-                variant.trap_mode.name(),
-                workload.name,
-                P::TARGET.triple()
-            )
-        })?;
+    let artifact = crate::wasm::find_artifact(workload, P::TARGET, variant.trap_mode)?;
     let bytes = suite
         .artifact_bytes(workload, artifact)
         .map_err(|e| e.to_string())?;
-    // SAFETY: checksummed artifact produced by `Engine::precompile_module`
-    // with the shared engine configuration (see `crate::wasm::load`).
-    let module =
-        unsafe { Module::deserialize(engine, bytes) }.map_err(|e| format!("deserialize: {e:?}"))?;
+    let module = crate::wasm::deserialize(engine, bytes)?;
     let linker = link(engine, &module)?;
     linker
         .instantiate_pre(&module)

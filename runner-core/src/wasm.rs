@@ -12,7 +12,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use traplab_suite::{EngineVariant, Suite, TrapMode, Workload, WorkloadKind};
+use traplab_suite::{Artifact, CodeTarget, EngineVariant, Suite, TrapMode, Workload, WorkloadKind};
 use traplab_wire::{Stamp, TrapSignature};
 use wasmtime::{Engine, Instance, Module, Store, Trap, TypedFunc};
 
@@ -25,6 +25,33 @@ pub struct Loaded {
     pub func: TypedFunc<(i32, i32), i32>,
 }
 
+/// The artifact of `workload` compiled for `target` under `trap_mode`.
+pub fn find_artifact(
+    workload: &Workload,
+    target: CodeTarget,
+    trap_mode: TrapMode,
+) -> Result<&Artifact, String> {
+    workload.artifact(target, trap_mode).ok_or_else(|| {
+        format!(
+            "the suite has no {} artifact for {} ({})",
+            trap_mode.name(),
+            workload.name,
+            target.triple()
+        )
+    })
+}
+
+/// `Module::deserialize` of artifact bytes the suite image has checked
+/// ([`Suite::artifact_bytes`] or [`Suite::checked_bytes`]): the one place
+/// every runner turns bytes into code.
+pub fn deserialize(engine: &Engine, checked: &[u8]) -> Result<Module, String> {
+    // SAFETY: `checked` passed its SHA-256 check against the manifest,
+    // whose own checksum was verified, and the host produced it with
+    // `Engine::precompile_module` from the same `engine_config` for this
+    // platform's target (`Module::deserialize` trusts its input).
+    unsafe { Module::deserialize(engine, checked) }.map_err(|e| format!("deserialize: {e:?}"))
+}
+
 /// Verify the artifact, deserialize, instantiate; report load metrics.
 pub fn load<P: Platform>(
     p: &P,
@@ -33,28 +60,14 @@ pub fn load<P: Platform>(
     workload: &Workload,
     variant: EngineVariant,
 ) -> Result<Loaded, String> {
-    let artifact = workload
-        .artifact(P::TARGET, variant.trap_mode)
-        .ok_or_else(|| {
-            format!(
-                "the suite has no {} artifact for {} ({})",
-                variant.trap_mode.name(),
-                workload.name,
-                P::TARGET.triple()
-            )
-        })?;
+    let artifact = find_artifact(workload, P::TARGET, variant.trap_mode)?;
     let context = format!("{} {}", workload.name, variant.label());
     let t0 = P::stamp();
     let bytes = suite
         .artifact_bytes(workload, artifact)
         .map_err(|e| e.to_string())?;
     let t1 = P::stamp();
-    // SAFETY: `bytes` passed its SHA-256 check against the manifest, whose
-    // own checksum was verified, and the host produced it with
-    // `Engine::precompile_module` from the same `engine_config` for this
-    // platform's target.
-    let module =
-        unsafe { Module::deserialize(engine, bytes) }.map_err(|e| format!("deserialize: {e:?}"))?;
+    let module = deserialize(engine, bytes)?;
     let t2 = P::stamp();
     let mut store = Store::new(engine, ());
     let instance =

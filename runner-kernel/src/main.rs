@@ -28,7 +28,7 @@ use alloc::string::{String, ToString};
 
 use traplab_suite::Suite;
 use traplab_wire::{
-    Cpu, EndStatus, Header, KernelBuild, Memory, Record, RunConfig, SCHEMA_VERSION, Tsc, exit,
+    EndStatus, Header, KernelBuild, Memory, Record, RunConfig, SCHEMA_VERSION, Tsc, exit,
 };
 
 use crate::arch::cpu::{self, CpuInfo};
@@ -92,7 +92,7 @@ pub extern "C" fn kernel_entry(protocol: u32, info: u32, magic: u32) -> ! {
 
 /// Everything after memory is up; returns how the run ended.
 fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryStats) -> EndStatus {
-    let cpu_info = CpuInfo::read();
+    let (cpu, accel, invariant_tsc) = CpuInfo::read().into_header();
     let (tsc_hz, tsc_source) =
         cpu::tsc_hz_from_cpuid().unwrap_or_else(|| (arch::pit::measure_tsc_hz(), "pit"));
     cpu::set_tsc_hz(tsc_hz);
@@ -131,19 +131,12 @@ fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryS
             )],
         },
         wasmtime: WASMTIME_VERSION.to_string(),
-        accel: cpu_info.accelerator(),
-        cpu: Cpu {
-            vendor: cpu_info.vendor,
-            model: cpu_info.model,
-            family: cpu_info.family,
-            model_id: cpu_info.model_id,
-            stepping: cpu_info.stepping,
-            features: cpu_info.features,
-        },
+        accel,
+        cpu,
         tsc: Tsc {
             hz: tsc_hz,
             source: tsc_source.to_string(),
-            invariant: cpu_info.invariant_tsc,
+            invariant: invariant_tsc,
         },
         boot: boot.protocol.to_string(),
         cmdline: boot.cmdline.clone(),

@@ -120,16 +120,12 @@ fn load<'a>(
     workload: &'a Workload,
     trap_mode: TrapMode,
 ) -> Result<Target<'a>, String> {
-    let artifact = workload
-        .artifact(CodeTarget::LabKernel, trap_mode)
-        .ok_or_else(|| format!("no {} artifact for {}", trap_mode.name(), workload.name))?;
+    let artifact =
+        traplab_runner_core::wasm::find_artifact(workload, CodeTarget::LabKernel, trap_mode)?;
     let bytes = suite
         .artifact_bytes(workload, artifact)
         .map_err(|e| e.to_string())?;
-    // SAFETY: the bytes passed their SHA-256 check against the verified
-    // manifest and come from `engine_config` on the host.
-    let module =
-        unsafe { Module::deserialize(engine, bytes) }.map_err(|e| format!("deserialize: {e:?}"))?;
+    let module = traplab_runner_core::wasm::deserialize(engine, bytes)?;
     let image = module.image_range();
     let image = (image.start as u64, image.end as u64);
     let text = module.text();

@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 
 use traplab_suite::{Command, EngineVariant, Invoke, Script, Suite, TrapMode, Value};
 use traplab_wire::{ExperimentResult, Record, Status, TrapSignature};
-use wasmtime::{Engine, Instance, Module, Store, Trap, Val};
+use wasmtime::{Engine, Instance, Store, Trap, Val};
 
 use super::emit_metric;
 use crate::{exceptions, fault, report};
@@ -180,10 +180,7 @@ fn instantiate(
     let bytes = suite
         .checked_bytes(&script.name, artifact)
         .map_err(|e| e.to_string())?;
-    // SAFETY: checksummed artifact produced by `Engine::precompile_module`
-    // with the shared engine configuration (see `runner::wasm::load`).
-    let module =
-        unsafe { Module::deserialize(engine, bytes) }.map_err(|e| format!("deserialize: {e:?}"))?;
+    let module = traplab_runner_core::wasm::deserialize(engine, bytes)?;
     let mut store = Store::new(engine, ());
     let instance =
         Instance::new(&mut store, &module, &[]).map_err(|e| format!("instantiate: {e:?}"))?;
