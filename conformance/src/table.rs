@@ -380,7 +380,9 @@ mod tests {
             expected: None,
             observed: observed.map(|(trap, vector)| TrapSignature {
                 trap: Some(trap.into()),
-                vector, signal: None, si_code: None,
+                vector,
+                signal: None,
+                si_code: None,
             }),
             message: message.map(String::from),
         })
@@ -538,7 +540,9 @@ mod tests {
             expected: None,
             observed: Some(TrapSignature {
                 trap: Some("MemoryOutOfBounds".into()),
-                vector: Some(14), signal: None, si_code: None,
+                vector: Some(14),
+                signal: None,
+                si_code: None,
             }),
             message: None,
         });

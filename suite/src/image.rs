@@ -463,13 +463,21 @@ mod tests {
         let w = &suite.manifest.workloads[0];
         assert_eq!(
             suite
-                .artifact_bytes(w, w.artifact(CodeTarget::LabKernel, TrapMode::Signals).unwrap())
+                .artifact_bytes(
+                    w,
+                    w.artifact(CodeTarget::LabKernel, TrapMode::Signals)
+                        .unwrap()
+                )
                 .unwrap(),
             &[1u8; 1000][..]
         );
         assert_eq!(
             suite
-                .artifact_bytes(w, w.artifact(CodeTarget::LabKernel, TrapMode::Explicit).unwrap())
+                .artifact_bytes(
+                    w,
+                    w.artifact(CodeTarget::LabKernel, TrapMode::Explicit)
+                        .unwrap()
+                )
                 .unwrap(),
             &[2u8; 7][..]
         );
@@ -483,7 +491,11 @@ mod tests {
         let suite = Suite::parse(&image).unwrap();
         let w = &suite.manifest.workloads[0];
         let err = suite
-            .artifact_bytes(w, w.artifact(CodeTarget::LabKernel, TrapMode::Explicit).unwrap())
+            .artifact_bytes(
+                w,
+                w.artifact(CodeTarget::LabKernel, TrapMode::Explicit)
+                    .unwrap(),
+            )
             .unwrap_err();
         assert_eq!(
             err,

@@ -75,12 +75,7 @@ pub fn kernel_config(trap_mode: TrapMode) -> Result<Config> {
 pub fn target_config(trap_mode: TrapMode, target: CodeTarget) -> Result<Config> {
     traplab_suite::engine::compile_config(trap_mode, target)
         .map_err(into_anyhow)
-        .with_context(|| {
-            format!(
-                "building the compile configuration for {}",
-                target.triple()
-            )
-        })
+        .with_context(|| format!("building the compile configuration for {}", target.triple()))
 }
 
 /// A Cranelift engine that compiles (but cannot run) kernel artifacts.

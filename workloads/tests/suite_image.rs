@@ -228,7 +228,12 @@ fn every_artifact_carries_its_host_compile_facts() {
     for mode in TrapMode::ALL {
         let facts: Vec<_> = compute
             .iter()
-            .map(|w| w.artifact(CodeTarget::LabKernel, mode).unwrap().host.clone())
+            .map(|w| {
+                w.artifact(CodeTarget::LabKernel, mode)
+                    .unwrap()
+                    .host
+                    .clone()
+            })
             .collect();
         assert!(facts.windows(2).all(|pair| pair[0] == pair[1]), "{facts:?}");
     }
@@ -375,7 +380,9 @@ fn signals_artifacts_trap_through_the_vector_the_manifest_names() {
     {
         let trap = workload.expect_trap.as_deref().unwrap();
         let vector = workload.expect_vector.unwrap();
-        let signals = workload.artifact(CodeTarget::LabKernel, TrapMode::Signals).unwrap();
+        let signals = workload
+            .artifact(CodeTarget::LabKernel, TrapMode::Signals)
+            .unwrap();
         let sites = trap_sites(suite.artifact_bytes(workload, signals).unwrap(), trap);
         assert!(
             !sites.is_empty(),
