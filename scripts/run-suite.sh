@@ -19,15 +19,16 @@ run's folder (report/report.md, report/figures/, report/tables/).
 options:
   --quick             CI-sized run: quick suite, 100 samples, 10,000-trap heap check, 120 s bound
   --suite NAME        suite image: default | quick            (default: default)
-  --samples N         timed samples per experiment            (default: 1000)
+  --samples N         timed samples per experiment, N >= 1    (default: 1000)
   --accel tcg|kvm     QEMU accelerator                        (default: tcg)
   --deterministic     QEMU -icount shift=0,sleep=off: one TSC tick per guest
                       instruction, byte-identical reruns (mode "icount")
   --iso               boot through a GRUB image (multiboot2), as on bare metal
                       (scripts/build-iso.sh), under TCG
   --out DIR           write DIR/run.jsonl (and DIR/report/) instead of a new
-                      folder under results/
-  --timeout S         kill QEMU after S seconds               (default: 600)
+                      folder under results/; DIR must not hold a run already
+                      (refused, nothing replaced)
+  --timeout S         kill QEMU after S seconds, S >= 1       (default: 600)
   --boot-args "..."   extra kernel options (e.g. "only=trap. configs=signals.bt_off")
   --no-report         skip the report and figures
   --sightglass DIR    add the sightglass-ABI benchmarks (*.wasm, *.wat) in DIR
@@ -56,8 +57,12 @@ options:
 Re-running does not redo work: cargo, the kernel's symbol table and the
 suite image are rebuilt only when their inputs changed.
 
-exit status: 0 success; 1 the kernel reported a failed experiment; 2 bad
-setup; 3 kernel crash; 4 timeout. Whatever arrived is kept either way.
+exit status (one scheme for every traplab tool; README.md, "Exit status"):
+  0 success; 1 an experiment failed; 2 bad setup (bad options, a build that
+  fails or warns, a suite image that does not verify, or setup problems the
+  kernel reported); 3 kernel crash; 4 timeout; 5 interrupted (Ctrl-C,
+  SIGTERM, or QEMU killed from outside).
+Whatever arrived is kept and stored, a partial run said to be partial.
 With --peers: the worst (highest) of the platforms' statuses, each
 platform's ending printed as it finishes.
 USAGE
@@ -95,6 +100,29 @@ case "$suite" in
     default|quick) ;;
     *) echo "error: --suite must be default or quick, not $suite" >&2; exit 2 ;;
 esac
+# Counts are positive integers: 0 samples measures nothing, and a 0 s
+# bound would kill QEMU before it boots.
+positive() {
+    [[ $2 =~ ^[0-9]+$ ]] && [ "$((10#$2))" -ge 1 ] \
+        || { echo "error: $1 must be a whole number of at least 1, not '$2'" >&2; exit 2; }
+}
+positive --samples "$samples"
+positive --timeout "$timeout"
+# --out: a folder to create or an empty one, never a file, never a folder
+# that already holds a run (its run.jsonl would be replaced without a word).
+if [ -n "$out" ]; then
+    if [ -e "$out" ] && [ ! -d "$out" ]; then
+        echo "error: --out $out is a file, not a folder" >&2; exit 2
+    fi
+    held=()
+    for file in "$out/run.jsonl" "$out"/peers/*.jsonl; do
+        [ -s "$file" ] && held+=("$file")
+    done
+    if [ ${#held[@]} -gt 0 ]; then
+        echo "error: --out $out already holds a run (${held[*]}); choose another folder or remove it first" >&2
+        exit 2
+    fi
+fi
 if [ -n "$campaign" ]; then
     [ ${#wast[@]} -gt 0 ] && { echo "error: --campaign and --wast are different modes; choose one" >&2; exit 2; }
     # A campaign of 10,000 injections runs for minutes under TCG.
@@ -124,6 +152,36 @@ case "$accel" in
 esac
 
 started=$SECONDS
+# Ctrl-C, SIGTERM, SIGHUP: a running traplab-run is told (it stops QEMU and
+# keeps the capture), what arrived is stored, and the script exits 5.
+interrupted=0 child_pid="" waited_signal=0
+on_signal() {
+    interrupted=1 waited_signal=1
+    [ -z "$child_pid" ] || kill -TERM "$child_pid" 2>/dev/null || true
+}
+trap on_signal INT TERM HUP
+# A step before the run failed: bad setup (2), or interrupted (5).
+setup_failed() {
+    [ "$interrupted" = 1 ] && { echo "interrupted before the run; nothing captured" >&2; exit 5; }
+    exit 2
+}
+# Run a command in the background and wait for it, so that a signal to this
+# script reaches it (on_signal) while the script waits; returns its status.
+run_child() {
+    "$@" &
+    child_pid=$!
+    local got
+    while :; do
+        waited_signal=0
+        wait "$child_pid" && got=0 || got=$?
+        # wait returns early (> 128) when a trapped signal arrives: wait
+        # again for the child's own status.
+        [ "$waited_signal" = 1 ] && [ "$got" -gt 128 ] && continue
+        break
+    done
+    child_pid=""
+    return "$got"
+}
 . scripts/lib/prereqs.sh
 traplab_ensure_rust
 traplab_ensure_qemu
@@ -135,42 +193,41 @@ if [ "$peers" = 1 ]; then
 fi
 
 echo "building host tools (first build takes several minutes)..." >&2
-cargo build --release --locked -q -p traplab-harness -p traplab-analyzer || exit 2
+cargo build --release --locked -q -p traplab-harness -p traplab-analyzer || setup_failed
+bin=${CARGO_TARGET_DIR:-target}/release
 peer_bin=()
 if [ "$peers" = 1 ]; then
     # Built here, before the lab kernel boots, and handed to both peer runs
     # (--peer), so the lab and guest runs follow each other without
-    # compiling between them and both peers run the same binary. The same
-    # command and flags as build::peer_from in harness/src/build.rs (other
-    # flags would make cargo build it a second time).
+    # compiling between them and both peers run the same binary. Built by
+    # the harness (build::peer: static, and warnings fail it, as they fail
+    # the kernel's build).
     echo "building the Linux peer (static; its first build compiles wasmtime once more)..." >&2
-    CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static" \
-        cargo build --release --locked -q -p traplab-peer-linux --bin traplab-peer \
-        --target x86_64-unknown-linux-gnu || exit 2
-    peer_bin=(--peer "${CARGO_TARGET_DIR:-target}/x86_64-unknown-linux-gnu/release/traplab-peer")
+    peer_path=$("$bin/traplab-run" --platform linux-host --build-only) || setup_failed
+    peer_bin=(--peer "${peer_path#peer=}")
 fi
-bin=${CARGO_TARGET_DIR:-target}/release
 
 if [ ${#wast[@]} -gt 0 ]; then
-    cargo build --release --locked -q -p traplab-conformance || exit 2
+    cargo build --release --locked -q -p traplab-conformance || setup_failed
+    trap - INT TERM HUP
     exec "$bin/traplab-wast" --profile "$profile" --timeout "$timeout" "${wast[@]}"
 fi
 suite_image=()
 if [ -n "$campaign" ]; then
     # build-suite resolves the spec against the suite (errors name the spec
     # file and the problem); the kernel finds the campaign in the manifest.
-    cargo build --release --locked -q -p traplab-workloads --bin build-suite || exit 2
+    cargo build --release --locked -q -p traplab-workloads --bin build-suite || setup_failed
     name=$(basename "$campaign" .toml)
     # Not the name traplab-run --campaign caches its own build under.
     image=${CARGO_TARGET_DIR:-target}/traplab/run-suite-$suite-campaign-$name.img
     mkdir -p "$(dirname "$image")"
-    "$bin/build-suite" --suite "$suite" --out "$image" --campaign "$campaign" "${sightglass[@]}" >&2 || exit 2
+    "$bin/build-suite" --suite "$suite" --out "$image" --campaign "$campaign" "${sightglass[@]}" >&2 || setup_failed
     suite_image=(--suite-image "$image")
     boot_args="only=campaign. $boot_args"
 elif [ ${#sightglass[@]} -gt 0 ]; then
-    cargo build --release --locked -q -p traplab-workloads --bin build-suite || exit 2
+    cargo build --release --locked -q -p traplab-workloads --bin build-suite || setup_failed
     image=${CARGO_TARGET_DIR:-target}/traplab/suite-$suite-sightglass.img
-    "$bin/build-suite" --suite "$suite" --out "$image" "${sightglass[@]}" >&2 || exit 2
+    "$bin/build-suite" --suite "$suite" --out "$image" "${sightglass[@]}" >&2 || setup_failed
     suite_image=(--suite-image "$image")
 fi
 
@@ -205,15 +262,23 @@ remove_empty_captures() {
     done
 }
 
-set +e
-"$bin/traplab-run" --capture "$capture" --suite "$suite" --profile "$profile" \
+status=0
+run_child "$bin/traplab-run" --capture "$capture" --suite "$suite" --profile "$profile" \
     --samples "$samples" --heap-traps "$heap_traps" --timeout "$timeout" --boot-args "$boot_args" \
-    "${suite_image[@]}"
-status=$?
-set -e
-if [ "$status" -eq 2 ]; then
+    "${suite_image[@]}" || status=$?
+if [ ! -s "$capture" ]; then
+    # Nothing arrived (bad setup before the boot, an interruption before
+    # it, QEMU that did not start): there is no run to store or show.
     remove_empty_captures
-    exit 2
+    [ -n "$out" ] && rm -f "$capture"
+    [ "$interrupted" = 1 ] && [ "$status" -lt 5 ] && status=5
+    echo "nothing was captured (exit status $status): the empty capture $capture is removed; no run stored" >&2
+    exit "$status"
+fi
+# The kernel refused its setup (2), or the run was interrupted (5): the
+# capture is stored, but the peers do not run.
+if [ "$status" -eq 2 ] || [ "$status" -eq 5 ] || [ "$interrupted" = 1 ]; then
+    peer_platforms=()
 fi
 
 # Each peer: its own status; the script's is the worst of them all. A
@@ -225,19 +290,28 @@ for platform in "${peer_platforms[@]}"; do
     echo "running the suite on the Linux peer, platform $platform..." >&2
     platform_args=(--platform "$platform")
     [ "$platform" = linux-guest ] && platform_args+=(--profile "$profile")
-    set +e
-    "$bin/traplab-run" --capture "${peer_capture[$platform]}" --suite "$suite" "${platform_args[@]}" "${peer_bin[@]}" \
+    peer_status[$platform]=0
+    run_child "$bin/traplab-run" --capture "${peer_capture[$platform]}" --suite "$suite" "${platform_args[@]}" "${peer_bin[@]}" \
         --samples "$samples" --heap-traps "$heap_traps" --timeout "$timeout" --boot-args "$boot_args" \
-        "${suite_image[@]}"
-    peer_status[$platform]=$?
-    set -e
+        "${suite_image[@]}" || peer_status[$platform]=$?
     [ "${peer_status[$platform]}" -gt "$status" ] && status=${peer_status[$platform]}
     if [ -s "${peer_capture[$platform]}" ]; then
         stored_peers+=(--peer "$platform=${peer_capture[$platform]}")
     else
         echo "warning: the $platform peer left no stream (status ${peer_status[$platform]})" >&2
     fi
+    [ "$interrupted" = 1 ] && break
 done
+# A partial run is stored like any other (meta.json says incomplete), and
+# said to be partial here.
+case "$status" in
+    4) partial="timed out" ;;
+    5) partial="interrupted" ;;
+    *) partial="" ;;
+esac
+if [ "$interrupted" = 1 ] && [ "$status" -lt 5 ]; then
+    status=5 partial=${partial:-interrupted}
+fi
 
 run="$capture" folder="$out"
 if [ -z "$out" ]; then
@@ -246,10 +320,15 @@ if [ -z "$out" ]; then
         folder="$run"
     else
         remove_empty_captures
-        echo "warning: could not store the run; the raw captures are kept: $capture ${peer_capture[*]}" >&2
+        kept=()
+        for file in "$capture" "${peer_capture[@]}"; do
+            [ -s "$file" ] && kept+=("$file")
+        done
+        echo "warning: could not store the run; the raw captures are kept: ${kept[*]}" >&2
         run="$capture" folder=""
     fi
 fi
+[ -n "$partial" ] && echo "note: the run is partial ($partial): what arrived before it stopped" >&2
 echo >&2
 has_command() { "$bin/traplab" help "$1" >/dev/null 2>&1; }
 if [ -n "$campaign" ]; then
@@ -266,7 +345,9 @@ if [ -n "$campaign" ]; then
 else
     "$bin/traplab" summary "$run" || true
 fi
-if [ "$peers" = 1 ]; then
+if [ "$peers" = 1 ] && [ ${#peer_platforms[@]} -eq 0 ]; then
+    echo "note: the Linux peers did not run (the lab kernel's run ended with status $status)" >&2
+elif [ "$peers" = 1 ]; then
     for platform in "${peer_platforms[@]}"; do
         echo "peer $platform: exit status ${peer_status[$platform]}" >&2
     done
@@ -299,7 +380,11 @@ if [ "$report" = 1 ] && [ -n "$folder" ]; then
         echo "note: this analyzer has neither 'report' nor 'plot'; no figures written" >&2
     fi
 fi
-echo "run stored in: $run" >&2
+if [ -n "$folder" ]; then
+    echo "run stored in: $run${partial:+ (partial: $partial)}" >&2
+else
+    echo "run NOT stored; raw capture: $run${partial:+ (partial: $partial)}" >&2
+fi
 if [ -n "$campaign" ]; then
     echo "finished in $((SECONDS - started)) s (profile $profile, suite $suite, campaign $campaign)" >&2
 elif [ "$peers" = 1 ]; then
@@ -307,4 +392,6 @@ elif [ "$peers" = 1 ]; then
 else
     echo "finished in $((SECONDS - started)) s (profile $profile, suite $suite, $samples samples)" >&2
 fi
+# Interrupted while the run was being stored or shown.
+[ "$interrupted" = 1 ] && [ "$status" -lt 5 ] && status=5
 exit "$status"
