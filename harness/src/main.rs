@@ -272,8 +272,9 @@ fn run(args: Args) -> Result<i32> {
         );
     }
     let status = match (report.qemu_status, report.signal) {
-        (Some(s), _) => s.to_string(),
+        (Some(s), Some(_)) => format!("{s}: {}", report.signal_story()),
         (None, Some(_)) => report.signal_story(),
+        (Some(s), None) => s.to_string(),
         (None, None) => "killed at the time bound".to_string(),
     };
     eprintln!(

@@ -380,7 +380,7 @@ pub fn run_command(
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .spawn()
         .with_context(|| {
             if program == crate::qemu::binary() {
@@ -391,6 +391,8 @@ pub fn run_command(
         })?;
     let stdout = child.stdout.take().expect("stdout is piped");
     let (rx, reader) = spawn_line_reader(stdout);
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let watcher = std::thread::spawn(move || watch_stderr(stderr));
 
     let started = Instant::now();
     let stopped = pump(&rx, &mut follower, started, timeout, progress, false)?;
@@ -408,17 +410,24 @@ pub fn run_command(
     let status = child
         .wait()
         .with_context(|| format!("waiting for {program}"))?;
+    // QEMU catches SIGTERM, SIGINT and SIGHUP itself and exits with status
+    // 0, like a triple fault under -no-reboot; only its last words tell
+    // them apart.
+    let terminated_on = watcher.join().unwrap_or(None);
     let qemu_status = status.code();
     let end = follower.end;
     let (ending, signal) = match stopped {
         Stopped::TimedOut => (Ending::TimedOut, None),
         Stopped::Interrupted(sig) => (Ending::Interrupted, Some(sig)),
-        Stopped::Closed | Stopped::EndRecord => match status.signal() {
+        Stopped::Closed | Stopped::EndRecord => match (status.signal(), terminated_on) {
             // Killed from outside: whatever the stream says so far, the
             // run did not end by itself.
-            Some(sig) if !crate::child::is_crash_signal(sig) => (Ending::Interrupted, Some(sig)),
-            Some(sig) => (Ending::Crashed, Some(sig)),
-            None => (classify(end, qemu_status, !follower.setup.is_empty()), None),
+            (Some(sig), _) if !crate::child::is_crash_signal(sig) => {
+                (Ending::Interrupted, Some(sig))
+            }
+            (Some(sig), _) => (Ending::Crashed, Some(sig)),
+            (None, Some(sig)) => (Ending::Interrupted, Some(sig)),
+            (None, None) => (classify(end, qemu_status, !follower.setup.is_empty()), None),
         },
     };
     Ok(RunReport {
@@ -432,6 +441,45 @@ pub fn run_command(
         setup_problems: follower.setup,
         signal,
         harness_interrupted: matches!(stopped, Stopped::Interrupted(_)),
+    })
+}
+
+/// Forward the child's standard error to ours, line by line, and return
+/// the signal QEMU said it terminated on, if it did: QEMU handles SIGTERM,
+/// SIGINT and SIGHUP by printing `terminating on signal 15 from pid 123
+/// (kill)` (or `terminated on signal Terminated`) and exiting with 0.
+fn watch_stderr(stderr: impl Read) -> Option<i32> {
+    let mut reader = BufReader::new(stderr);
+    let mut found = None;
+    let mut out = std::io::stderr();
+    loop {
+        let mut line = Vec::new();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return found,
+            Ok(_) => {
+                let _ = out.write_all(&line);
+                let _ = out.flush();
+                if let Some(sig) = qemu_termination_signal(&String::from_utf8_lossy(&line)) {
+                    found = Some(sig);
+                }
+            }
+        }
+    }
+}
+
+/// The signal of QEMU's `terminating on signal N from pid P (cmd)` or
+/// `terminated on signal NAME` message.
+fn qemu_termination_signal(line: &str) -> Option<i32> {
+    if let Some((_, rest)) = line.split_once("terminating on signal ") {
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        return digits.parse().ok();
+    }
+    let (_, rest) = line.split_once("terminated on signal ")?;
+    Some(match rest.trim() {
+        "Hangup" => crate::child::SIGHUP,
+        "Interrupt" => crate::child::SIGINT,
+        "Killed" => crate::child::SIGKILL,
+        _ => crate::child::SIGTERM,
     })
 }
 
@@ -741,6 +789,29 @@ mod tests {
             exit::qemu_status(exit::KERNEL_FAULT)
         );
         assert_eq!(run_sh("panic", &script).ending, Ending::Crashed);
+    }
+
+    #[test]
+    fn qemu_s_last_words_name_the_signal_it_was_stopped_by() {
+        assert_eq!(
+            qemu_termination_signal(
+                "qemu-system-x86_64: terminating on signal 15 from pid 19116 (kill)\n"
+            ),
+            Some(15)
+        );
+        assert_eq!(
+            qemu_termination_signal("qemu-system-x86_64: terminated on signal Interrupt\n"),
+            Some(2)
+        );
+        assert_eq!(qemu_termination_signal("qemu: warning: no such CPU"), None);
+        // A program that prints the same words and exits 0 with no end
+        // record is read as stopped by that signal, not as a crash.
+        let report = run_sh(
+            "last-words",
+            "echo 'qemu-system-x86_64: terminating on signal 2 from pid 1 (x)' >&2; exit 0",
+        );
+        assert_eq!(report.ending, Ending::Interrupted);
+        assert_eq!(report.signal, Some(2));
     }
 
     #[test]

@@ -347,7 +347,17 @@ fn unknown_boot_option_is_reported_not_ignored() {
         setup.message.as_deref().unwrap_or("").contains("smaples"),
         "{setup:?}"
     );
-    assert_eq!(report.ending, Ending::Failed);
+    // A setup problem, not a failed experiment: exit status 2.
+    assert_eq!(report.ending, Ending::Setup);
+    assert_eq!(report.ending.exit_code(), 2);
+    assert!(
+        report
+            .setup_problems
+            .iter()
+            .any(|p| p == "setup.cmdline: smaples: unknown boot option"),
+        "{:?}",
+        report.setup_problems
+    );
 }
 
 /// The bare-metal path, in QEMU: SeaBIOS → GRUB from the image
