@@ -436,3 +436,26 @@ fn qemu_does_not_outlive_a_killed_harness() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn setup_refused_by_the_host_peer_exits_2_too() {
+    let peer = build::peer().expect("building traplab-peer");
+    let capture = scratch("peer-setup.jsonl");
+    let mut cmd = traplab_run();
+    cmd.arg("--capture")
+        .arg(&capture)
+        .args(["--platform", "linux-host", "--peer"])
+        .arg(&peer)
+        .arg("--suite-image")
+        .arg(&artifacts().suite)
+        .args(["--samples", "5", "--heap-traps", "0"])
+        .args(["--boot-args", "only=nothing.here"]);
+    let (code, stderr) = run(cmd);
+    assert_eq!(code, i32::from(exit::SETUP), "{stderr}");
+    assert!(
+        stderr.contains(
+            "setup problem reported by the peer: setup.cmdline: only=nothing.here selects no experiment"
+        ),
+        "{stderr}"
+    );
+}
