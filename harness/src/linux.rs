@@ -414,7 +414,10 @@ mod tests {
     use super::*;
 
     /// Read a newc archive back with the same crate: (name, mode, rdev, data).
-    fn entries(archive: &[u8]) -> Vec<(String, u32, (u32, u32), Vec<u8>)> {
+    /// One archive entry read back: name, mode, device numbers, data.
+    type ReadEntry = (String, u32, (u32, u32), Vec<u8>);
+
+    fn entries(archive: &[u8]) -> Vec<ReadEntry> {
         let mut out = Vec::new();
         let mut rest = Cursor::new(archive);
         loop {

@@ -360,10 +360,12 @@ fn kill(pid: u32, signal: &str) {
 
 /// Start a long run and wait until QEMU has streamed its first records:
 /// the harness and QEMU's pid.
+// The child is returned running; the caller waits for it.
+#[allow(clippy::zombie_processes)]
 fn start_long_run(name: &str) -> (Child, u32, PathBuf) {
     let capture = scratch(&format!("{name}.jsonl"));
     let mut cmd = booting(&capture, None, &["--samples", "100000"]);
-    let child = cmd
+    let mut child = cmd
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -375,7 +377,11 @@ fn start_long_run(name: &str) -> (Child, u32, PathBuf) {
         if let (Some(&qemu), true) = (qemu.first(), streamed) {
             return (child, qemu, capture);
         }
-        assert!(Instant::now() < deadline, "QEMU did not start streaming");
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("QEMU did not start streaming");
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
 }

@@ -180,6 +180,8 @@ fn gone(pid: u32) -> bool {
 }
 
 /// Start a long run-suite run into `out` and wait until QEMU streams.
+// The child is returned running; the caller waits for it.
+#[allow(clippy::zombie_processes)]
 fn start_long_run(out: &Path) -> (Child, u32) {
     let mut cmd = run_suite(&[
         "--quick",
@@ -194,7 +196,7 @@ fn start_long_run(out: &Path) -> (Child, u32) {
     cmd.process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    let child = cmd.spawn().unwrap();
+    let mut child = cmd.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(900);
     loop {
         let streamed = std::fs::metadata(out.join("run.jsonl")).is_ok_and(|m| m.len() > 0);
@@ -202,10 +204,11 @@ fn start_long_run(out: &Path) -> (Child, u32) {
         if let (true, Some(&qemu)) = (streamed, qemu.first()) {
             return (child, qemu);
         }
-        assert!(
-            Instant::now() < deadline,
-            "run-suite did not start streaming"
-        );
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("run-suite did not start streaming");
+        }
         std::thread::sleep(Duration::from_millis(200));
     }
 }
