@@ -1,12 +1,13 @@
 //! The `traplab` binary: parses arguments, runs the command, prints the whole
-//! error chain and picks the exit code (0 clean, 1 findings — problems in a
-//! run, a regression —, 2 bad input or usage). Everything else is in the
+//! error chain and picks the exit code in the project's one scheme
+//! (harness/src/exit.rs): 0 clean, 1 findings — problems in a run, a
+//! regression —, 2 bad input or usage. Everything else is in the
 //! library.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use traplab_analyzer::cli::{Cli, Outcome, run};
+use traplab_analyzer::cli::{Cli, run};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -18,8 +19,7 @@ fn main() -> ExitCode {
         }
     };
     match run(cli) {
-        Ok(Outcome::Clean) => ExitCode::SUCCESS,
-        Ok(Outcome::Findings) => ExitCode::from(1),
+        Ok(outcome) => ExitCode::from(outcome.code()),
         Err(e) => {
             eprintln!("traplab: error: {e:#}");
             ExitCode::from(2)

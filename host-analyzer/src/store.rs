@@ -59,11 +59,17 @@ pub struct Meta {
     /// Measurement mode from the header (`tcg`, `icount`, `kvm`, `bare-metal`).
     pub mode: String,
     pub suite: String,
-    /// complete | failed | fault | panic | incomplete.
+    /// What the stream says ([`stream_status`]): complete | failed |
+    /// fault | panic | incomplete (no end record) | damaged (lines lost,
+    /// CRC errors, gaps, counts that do not match).
     pub status: String,
     pub samples: u64,
     /// Diagnostics found when the run was stored (0 = clean).
     pub problems: usize,
+    /// SHA-256 of `run.jsonl` (lowercase hex): `ingest` recognises a run
+    /// already stored by it. Absent in meta files from before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
     /// Version of the analyzer that stored it.
     pub analyzer: String,
     /// Platform that produced `run.jsonl` (`lab-kernel`, or a Linux peer
@@ -94,7 +100,7 @@ pub struct PeerMeta {
     /// Commit the peer was built from, from its header.
     pub commit: String,
     pub dirty: bool,
-    /// complete | failed | fault | panic | incomplete.
+    /// As [`Meta::status`].
     pub status: String,
     pub samples: u64,
     /// Diagnostics found when it was stored (0 = clean).
@@ -113,11 +119,29 @@ impl PeerMeta {
             os: run.header.as_ref().and_then(|h| h.os.clone()),
             commit,
             dirty,
-            status: run.completion().as_str().to_string(),
+            status: stream_status(run).to_string(),
             samples: run.series.iter().map(|s| s.total.len() as u64).sum(),
             problems: run.diagnostics.len(),
         }
     }
+}
+
+/// What a stream says about itself: `damaged` when an error was found in it
+/// (lost or corrupted lines, gaps, a lost header, counts that do not
+/// match), else `incomplete` without an end record, else the end record's
+/// status (`complete`, `failed`, `fault`, `panic`).
+pub fn stream_status(run: &Run) -> &'static str {
+    if run.error_count() > 0 {
+        "damaged"
+    } else {
+        run.completion().as_str()
+    }
+}
+
+/// Whether a stored status is one `history` and `compare` use by default:
+/// the run reached its end record intact.
+pub fn status_is_whole(status: &str) -> bool {
+    !matches!(status, "damaged" | "incomplete")
 }
 
 /// `peers/<platform>.jsonl`: where a peer's stream lives in a run folder.
@@ -144,9 +168,10 @@ impl Meta {
                 .header
                 .as_ref()
                 .map_or("unknown".to_string(), |h| h.config.suite.clone()),
-            status: run.completion().as_str().to_string(),
+            status: stream_status(run).to_string(),
             samples: run.series.iter().map(|s| s.total.len() as u64).sum(),
             problems: run.diagnostics.len(),
+            sha256: None,
             analyzer: env!("CARGO_PKG_VERSION").to_string(),
             platform: run.platform().unwrap_or("unknown").to_string(),
             peers: Vec::new(),
@@ -446,6 +471,99 @@ fn walk(
     Ok(())
 }
 
+/// The stored runs under `results` whose `run.jsonl` has SHA-256 `sha`
+/// (lowercase hex): from its `meta.json`, or — for runs stored before meta
+/// held it — hashed from the file when its size is `len`.
+pub fn find_stored(results: &Path, sha: &str, len: u64) -> Vec<PathBuf> {
+    if !results.is_dir() {
+        return Vec::new();
+    }
+    let Ok(stored) = discover(results, &mut |_| {}) else {
+        return Vec::new();
+    };
+    stored
+        .into_iter()
+        .filter_map(|s| {
+            let same = match &s.meta.sha256 {
+                Some(h) => h == sha,
+                None => {
+                    let file = s.dir.join(RUN_FILE);
+                    fs::metadata(&file).is_ok_and(|m| m.len() == len)
+                        && fs::read(&file).is_ok_and(|b| sha256_hex(&b) == sha)
+                }
+            };
+            same.then_some(s.dir)
+        })
+        .collect()
+}
+
+/// SHA-256 (FIPS 180-4) of `data` as lowercase hex. Small and dependency
+/// free: it only names stored runs, it protects nothing.
+pub fn sha256_hex(data: &[u8]) -> String {
+    const K: [u32; 64] = [
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+        0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+        0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+        0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+        0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+        0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+        0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+        0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+        0xc67178f2,
+    ];
+    let mut h: [u32; 8] = [
+        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+        0x5be0cd19,
+    ];
+    let mut msg = data.to_vec();
+    let bits = (data.len() as u64).wrapping_mul(8);
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&bits.to_be_bytes());
+    for block in msg.chunks_exact(64) {
+        let mut w = [0u32; 64];
+        for (i, word) in block.chunks_exact(4).enumerate() {
+            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        }
+        for i in 16..64 {
+            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
+            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16]
+                .wrapping_add(s0)
+                .wrapping_add(w[i - 7])
+                .wrapping_add(s1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
+        for i in 0..64 {
+            let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
+            let ch = (e & f) ^ (!e & g);
+            let t1 = hh
+                .wrapping_add(s1)
+                .wrapping_add(ch)
+                .wrapping_add(K[i])
+                .wrapping_add(w[i]);
+            let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
+            let maj = (a & b) ^ (a & c) ^ (b & c);
+            let t2 = s0.wrapping_add(maj);
+            hh = g;
+            g = f;
+            f = e;
+            e = d.wrapping_add(t1);
+            d = c;
+            c = b;
+            b = a;
+            a = t1.wrapping_add(t2);
+        }
+        for (x, y) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
+            *x = x.wrapping_add(y);
+        }
+    }
+    h.iter().map(|x| format!("{x:08x}")).collect()
+}
+
 /// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian
 /// calendar (Howard Hinnant's `civil_from_days`), to avoid a date crate for
 /// one conversion.
@@ -576,6 +694,22 @@ mod tests {
         );
         assert_eq!(to_utc("yesterday"), None);
         assert_eq!(to_utc("2026-13-01T00:00:00Z"), None);
+    }
+
+    #[test]
+    fn sha256_matches_the_standard_vectors() {
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            sha256_hex(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use traplab_wire::Status;
 
-use crate::ingest::Run;
+use crate::ingest::{Run, Severity};
 use crate::mode::{Unit, UnitError, format_hz};
 use crate::stats::{Distribution, describe};
 use crate::table::{Align, Document, Format, Section, Table};
@@ -29,6 +29,10 @@ pub struct SeriesSummary {
     pub config: String,
     /// From the result record; `None` when it was lost or never written.
     pub status: Option<Status>,
+    /// Samples of this series were lost or dropped (its result record counts
+    /// more than arrived, a batch never arrived or was ignored): its status
+    /// reads `damaged`, whatever the result record said.
+    pub lost: bool,
     /// `None` for a series without samples (a failed or skipped experiment).
     pub dist: Option<Distribution>,
     pub stages: Vec<StageSummary>,
@@ -41,6 +45,7 @@ pub fn summarize(run: &Run) -> Vec<SeriesSummary> {
             experiment: s.experiment.clone(),
             config: s.config.clone(),
             status: s.result.as_ref().map(|r| r.status),
+            lost: series_lost(run, s),
             dist: describe(&s.total),
             stages: s
                 .stages
@@ -55,6 +60,48 @@ pub fn summarize(run: &Run) -> Vec<SeriesSummary> {
                 .collect(),
         })
         .collect()
+}
+
+/// Whether samples of `s` were lost: its result record counts other than
+/// what arrived, or an error in the run names it.
+pub fn series_lost(run: &Run, s: &crate::ingest::Series) -> bool {
+    let label = format!("{}: ", s.label());
+    s.result
+        .as_ref()
+        .is_some_and(|r| r.samples as usize != s.total.len())
+        || run
+            .diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error && d.message.starts_with(&label))
+}
+
+/// The status column of a row: `damaged` when samples were lost, else the
+/// result record's.
+pub fn row_status(r: &SeriesSummary) -> &'static str {
+    if r.lost {
+        "damaged"
+    } else {
+        status_str(r.status)
+    }
+}
+
+/// The run's status for captions: `damaged (N problems)` when an error was
+/// found in the stream, else how it ended.
+pub fn run_status(run: &Run) -> String {
+    if run.error_count() > 0 {
+        format!(
+            "damaged ({} problem{}{})",
+            run.diagnostics.len(),
+            if run.diagnostics.len() == 1 { "" } else { "s" },
+            if run.end.is_none() {
+                "; no end record"
+            } else {
+                ""
+            }
+        )
+    } else {
+        run.completion().as_str().to_string()
+    }
 }
 
 pub fn status_str(s: Option<Status>) -> &'static str {
@@ -87,7 +134,7 @@ pub fn run_caption(run: &Run, unit: Unit) -> Vec<(String, String)> {
         }
         clock.push(format!("stamp overhead {} cycles", h.stamp_overhead_cycles));
     }
-    run_line.push(format!("status {}", run.completion().as_str()));
+    run_line.push(format!("status {}", run_status(run)));
     clock.push(format!("unit {}", unit.as_str()));
     vec![
         ("run".into(), run_line.join(" · ")),
@@ -140,11 +187,7 @@ pub fn render(
         ("MAD", Align::Right),
     ]);
     for r in rows {
-        let mut row = vec![
-            r.experiment.clone(),
-            r.config.clone(),
-            status_str(r.status).into(),
-        ];
+        let mut row = vec![r.experiment.clone(), r.config.clone(), row_status(r).into()];
         match &r.dist {
             Some(d) => row.extend([
                 d.n.to_string(),
@@ -287,7 +330,7 @@ fn json_rows(run: &Run, rows: &[SeriesSummary], unit: Unit, k: f64) -> String {
                 mode: mode.as_str(),
                 unit: unit.as_str(),
                 commit,
-                status: status_str(r.status),
+                status: row_status(r),
                 n: d.map_or(0, |d| d.n),
                 min: num(|d| d.min),
                 p50: num(|d| d.p50),
@@ -345,7 +388,7 @@ fn csv(run: &Run, rows: &[SeriesSummary], unit: Unit, k: f64) -> String {
             r.config.clone(),
             run.mode().as_str().to_string(),
             unit.as_str().to_string(),
-            status_str(r.status).to_string(),
+            row_status(r).to_string(),
         ];
         match &r.dist {
             Some(d) => row.extend([

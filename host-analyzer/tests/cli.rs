@@ -146,7 +146,9 @@ fn summary_of_damaged_run_warns_and_uses_what_arrived() {
         .stderr(predicate::str::contains(
             "truncated.jsonl:18: error: truncated",
         ))
-        .stdout(predicate::str::contains("status incomplete"));
+        .stdout(predicate::str::contains(
+            "status damaged (2 problems; no end record)",
+        ));
 }
 
 #[test]

@@ -29,6 +29,11 @@ use crate::table::Format;
 /// only; a floor raw.X pairs ring0 with ring3). `traplab peers RUN` shows
 /// all platforms at once.
 ///
+/// An incomplete run (no end record) or a damaged one (lost or corrupted
+/// lines, gaps) is left out unless `--include-incomplete`, and so are two
+/// runs of different suites unless `--any-suite`: the run left out is named
+/// on stdout, and with nothing left to compare the exit status is 2.
+///
 /// Exits 1 when anything regressed beyond the threshold, 0 otherwise, 2 on
 /// bad input.
 #[derive(Debug, Args)]
@@ -53,6 +58,28 @@ pub struct CompareArgs {
     pub confidence: f64,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Compare incomplete and damaged runs too (the data that arrived).
+    #[arg(long)]
+    pub include_incomplete: bool,
+    /// Compare runs of different suites.
+    #[arg(long)]
+    pub any_suite: bool,
+}
+
+/// Why `loaded` is left out of a comparison by default, if it is.
+fn left_out(args: &CompareArgs, role: &str, run: &crate::ingest::Run) -> Option<String> {
+    let status = store::stream_status(run);
+    (!args.include_incomplete && !store::status_is_whole(status)).then(|| {
+        format!(
+            "left out: {role} {} ({status}, {} problem(s); --include-incomplete compares it)",
+            run.source,
+            run.diagnostics.len()
+        )
+    })
+}
+
+fn suite(run: &crate::ingest::Run) -> Option<&str> {
+    run.header.as_ref().map(|h| h.config.suite.as_str())
 }
 
 pub fn run(args: CompareArgs) -> Result<Outcome> {
@@ -83,6 +110,24 @@ pub fn run(args: CompareArgs) -> Result<Outcome> {
     };
     let base = load_usable(&base_path)?;
     let cand = load_usable(&cand_path)?;
+    let mut out: Vec<String> = [("BASE", &base.run), ("CAND", &cand.run)]
+        .into_iter()
+        .filter_map(|(role, run)| left_out(&args, role, run))
+        .collect();
+    if !args.any_suite
+        && let (Some(b), Some(c)) = (suite(&base.run), suite(&cand.run))
+        && b != c
+    {
+        out.push(format!(
+            "left out: CAND {} (suite {c}, BASE {} is suite {b}; --any-suite compares them)",
+            cand.run.source, base.run.source
+        ));
+    }
+    if !out.is_empty() {
+        out.push("nothing compared".to_string());
+        emit(&(out.join("\n") + "\n"))?;
+        return Ok(Outcome::BadInput);
+    }
     let options = CompareOptions {
         threshold: args.threshold / 100.0,
         confidence: args.confidence,

@@ -21,6 +21,12 @@ use crate::table::{Align, Format, Table};
 /// (step detection) naming the commit where a level shifted. Only the lab
 /// kernel's runs: Linux peers stored on their own are skipped (peers stored
 /// with a run are in `traplab peers`).
+///
+/// Incomplete runs (no end record) and damaged ones (lost or corrupted
+/// lines, gaps), and runs of another suite than the newest run's (or
+/// `--suite`), are left out unless `--include-incomplete` / named with
+/// `--suite`; each one left out is named on stdout (stderr with `--format
+/// json|csv`, which stay machine-readable).
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// A results folder (as written by `traplab ingest`).
@@ -31,11 +37,40 @@ pub struct HistoryArgs {
     pub threshold: f64,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Also use incomplete and damaged runs (their data that arrived).
+    #[arg(long)]
+    pub include_incomplete: bool,
+    /// The suite to follow (default: the newest stored run's).
+    #[arg(long, value_name = "NAME")]
+    pub suite: Option<String>,
+}
+
+/// Which stored runs a history uses.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// Use incomplete and damaged runs too.
+    pub include_incomplete: bool,
+    /// Only this suite; `None`: the newest lab-kernel run's.
+    pub suite: Option<String>,
 }
 
 /// Load every stored run under `dir` and build its history. Runs that cannot
 /// be read are reported on stderr and left out.
 pub fn load(dir: &Path, threshold_pct: f64) -> Result<History> {
+    let (h, left_out) = load_selected(dir, threshold_pct, &Selection::default())?;
+    for line in left_out {
+        eprintln!("{line}");
+    }
+    Ok(h)
+}
+
+/// [`load`] with a [`Selection`]; also returns one line per run left out
+/// (incomplete, damaged, another suite).
+pub fn load_selected(
+    dir: &Path,
+    threshold_pct: f64,
+    sel: &Selection,
+) -> Result<(History, Vec<String>)> {
     if !(threshold_pct > 0.0 && threshold_pct < 100.0) {
         bail!("--threshold must be a percentage in (0, 100), got {threshold_pct}");
     }
@@ -46,6 +81,14 @@ pub fn load(dir: &Path, threshold_pct: f64) -> Result<History> {
             dir.display()
         );
     }
+    let suite = sel.suite.clone().or_else(|| {
+        stored
+            .iter()
+            .rev()
+            .find(|s| s.meta.platform == Platform::LabKernel.name())
+            .map(|s| s.meta.suite.clone())
+    });
+    let mut left_out = Vec::new();
     let mut runs: Vec<(Meta, crate::ingest::Run)> = Vec::new();
     for s in stored {
         if s.meta.platform != Platform::LabKernel.name() {
@@ -57,9 +100,31 @@ pub fn load(dir: &Path, threshold_pct: f64) -> Result<History> {
             );
             continue;
         }
+        if let Some(suite) = &suite
+            && &s.meta.suite != suite
+        {
+            left_out.push(format!(
+                "left out: {} (suite {}, not {suite}; --suite {} follows it)",
+                s.dir.display(),
+                s.meta.suite,
+                s.meta.suite
+            ));
+            continue;
+        }
         let loaded = store::load(&s.dir)?;
         if let Err(e) = loaded.run.usable() {
             eprintln!("{e}; run skipped");
+            continue;
+        }
+        // What the stream says now (meta files stored before `damaged`
+        // existed may say `complete`).
+        let status = store::stream_status(&loaded.run);
+        if !sel.include_incomplete && !store::status_is_whole(status) {
+            left_out.push(format!(
+                "left out: {} ({status}, {} problem(s); --include-incomplete uses it)",
+                s.dir.display(),
+                loaded.run.diagnostics.len()
+            ));
             continue;
         }
         if !loaded.run.diagnostics.is_empty() {
@@ -72,12 +137,20 @@ pub fn load(dir: &Path, threshold_pct: f64) -> Result<History> {
         runs.push((s.meta, loaded.run));
     }
     if runs.is_empty() {
+        for line in &left_out {
+            eprintln!("{line}");
+        }
         bail!(
-            "{}: no usable lab-kernel runs among the stored runs",
-            dir.display()
+            "{}: no usable lab-kernel runs among the stored runs{}",
+            dir.display(),
+            if left_out.is_empty() {
+                ""
+            } else {
+                " (see the runs left out above)"
+            }
         );
     }
-    Ok(history::build(&runs, threshold_pct / 100.0))
+    Ok((history::build(&runs, threshold_pct / 100.0), left_out))
 }
 
 #[derive(Serialize)]
@@ -95,8 +168,21 @@ struct JsonPoint<'a> {
 }
 
 pub fn run(args: HistoryArgs) -> Result<Outcome> {
-    let h = load(&args.dir, args.threshold)?;
-    let text = match args.format {
+    let sel = Selection {
+        include_incomplete: args.include_incomplete,
+        suite: args.suite.clone(),
+    };
+    let (h, left_out) = load_selected(&args.dir, args.threshold, &sel)?;
+    let mut text = String::new();
+    for line in &left_out {
+        if matches!(args.format, Format::Json | Format::Csv) {
+            eprintln!("{line}");
+        } else {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    text += &match args.format {
         Format::Table => {
             history::document(&h, &args.dir.display().to_string(), Unit::Cycles).text()
         }

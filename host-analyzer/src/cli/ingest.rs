@@ -17,8 +17,14 @@ use crate::store::{self, Loaded, Meta, PeerMeta};
 /// `<results>/<short-commit>[-dirty]/<timestamp>-<suite>/run.jsonl` (byte for
 /// byte, boot noise included) with a `meta.json` (commit, dirty flag, commit
 /// date, store date, host, QEMU version, mode, platform, status). Prints the
-/// run folder. A stored run is never overwritten: every ingest makes a new
-/// folder.
+/// run folder. A stored run is never overwritten. The same capture (the
+/// same bytes: the SHA-256 of run.jsonl, kept in meta.json) is stored only
+/// once: ingesting it again says "already stored as DIR" on stderr, prints
+/// that folder and exits 0.
+///
+/// meta.json's `status` says what the stream says: complete, failed,
+/// fault, panic, incomplete (no end record) or damaged (lost or corrupted
+/// lines, gaps, counts that do not match).
 ///
 /// With `--peer linux-guest=FILE` and/or `--peer linux-host=FILE` the Linux
 /// peers' streams of the same suite are stored with the lab-kernel capture,
@@ -115,6 +121,37 @@ pub fn run(args: IngestArgs) -> Result<Outcome> {
         store::check_baseline_name(name)?;
     }
     let loaded = load_usable(&args.run)?;
+    let sha = store::sha256_hex(&loaded.bytes);
+    // The same capture with the same peers (none given: whatever peers it
+    // was stored with) is already stored.
+    let peer_files: Vec<(Platform, Vec<u8>)> = args
+        .peers
+        .iter()
+        .map(|(p, f)| (*p, std::fs::read(f).unwrap_or_default()))
+        .collect();
+    let same_peers = |dir: &Path| {
+        peer_files.is_empty()
+            || (store::stored_peers(dir).len() == peer_files.len()
+                && peer_files.iter().all(|(p, bytes)| {
+                    std::fs::read(dir.join(store::peer_file(*p))).is_ok_and(|b| &b == bytes)
+                }))
+    };
+    if let Some(dir) = store::find_stored(&args.results, &sha, loaded.bytes.len() as u64)
+        .into_iter()
+        .find(|d| same_peers(d))
+    {
+        eprintln!(
+            "{}: already stored as {}; not stored again",
+            args.run.display(),
+            dir.display()
+        );
+        if let Some(name) = &args.save_baseline {
+            let b = store::save_baseline(&args.results, name, &dir)?;
+            eprintln!("saved as baseline {name:?} ({})", b.display());
+        }
+        emit(&format!("{}\n", dir.display()))?;
+        return Ok(Outcome::Clean);
+    }
     let mut peers: Vec<(Platform, Loaded)> = Vec::new();
     if !args.peers.is_empty() {
         match loaded.run.platform() {
@@ -134,6 +171,7 @@ pub fn run(args: IngestArgs) -> Result<Outcome> {
     }
     let now = SystemTime::now();
     let mut meta = Meta::from_run(&loaded.run, now);
+    meta.sha256 = Some(sha);
     meta.peers = peers
         .iter()
         .map(|(p, l)| PeerMeta::from_run(*p, &l.run))

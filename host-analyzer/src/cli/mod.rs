@@ -25,9 +25,16 @@ pub mod validate;
 /// Analyze traplab runs: the JSON Lines a traplab kernel streams over its
 /// serial line.
 ///
-/// Exit codes: 0 success; 1 findings (validate found problems, compare found
-/// a regression, a campaign had a kernel crash or an incomplete stream); 2
-/// bad input or usage.
+/// Exit codes (the project's one scheme, harness/src/exit.rs):
+///   0  success: clean, nothing regressed, already stored;
+///   1  problems found: validate found problems (an empty stream, a lost
+///      header, damage), compare found a regression, a campaign had a kernel
+///      crash or an incomplete stream;
+///   2  bad setup or usage: a missing or unreadable file, a run that cannot
+///      be analysed, bad options.
+/// Codes 3 (kernel crash), 4 (timeout) and 5 (interrupted) belong to the tools
+/// that run the kernel; traplab reads captures and never returns them. With
+/// several files the worst code wins.
 #[derive(Debug, Parser)]
 #[command(name = "traplab", version, about, long_about)]
 pub struct Cli {
@@ -49,13 +56,28 @@ pub enum Command {
     Report(report::ReportArgs),
 }
 
-/// What a successful command found; `main` maps it to the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a successful command found; `main` maps it to the exit code
+/// (ordered by severity: the worst of several wins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Outcome {
     /// Exit 0.
     Clean,
     /// Exit 1: problems in a run, or a regression.
     Findings,
+    /// Exit 2: bad input (a file missing or unreadable) — already reported,
+    /// after the command went on with the other files.
+    BadInput,
+}
+
+impl Outcome {
+    /// The exit status in the project's scheme (harness/src/exit.rs).
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Clean => 0,
+            Outcome::Findings => 1,
+            Outcome::BadInput => 2,
+        }
+    }
 }
 
 pub fn run(cli: Cli) -> Result<Outcome> {

@@ -18,8 +18,9 @@ use crate::store;
 ///
 /// Prints each problem as `FILE:LINE: severity: reason`, then a one-line
 /// verdict per run. Boot noise before the first record is skipped, not a
-/// problem. Exits 0 only if every run is clean, 1 if any has problems, 2 if
-/// a file cannot be read.
+/// problem; an empty stream (no header record) is. Every file is checked,
+/// even after one that cannot be read; the exit status is the worst: 0 only
+/// if every run is clean, 1 if any has problems, 2 if a file cannot be read.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// Run files (`.jsonl`), run folders, or `-` for standard input.
@@ -30,7 +31,16 @@ pub struct ValidateArgs {
 pub fn run(args: ValidateArgs) -> Result<Outcome> {
     let mut outcome = Outcome::Clean;
     for path in &args.runs {
-        let loaded = store::load(path)?;
+        let loaded = match store::load(path) {
+            Ok(l) => l,
+            Err(e) => {
+                // Reported, and the other files are still checked.
+                eprintln!("traplab: error: {e:#}");
+                emit(&format!("{}: unreadable\n", path.display()))?;
+                outcome = outcome.max(Outcome::BadInput);
+                continue;
+            }
+        };
         let run = &loaded.run;
         let mut text = String::new();
         for line in run.diagnostic_lines() {
@@ -40,8 +50,8 @@ pub fn run(args: ValidateArgs) -> Result<Outcome> {
         text.push_str(&verdict(run));
         text.push('\n');
         emit(&text)?;
-        if !run.diagnostics.is_empty() {
-            outcome = Outcome::Findings;
+        if !run.diagnostics.is_empty() || run.header.is_none() {
+            outcome = outcome.max(Outcome::Findings);
         }
     }
     Ok(outcome)
@@ -66,7 +76,11 @@ pub fn verdict(run: &Run) -> String {
             .map(|(c, d)| format!(", commit {c}{}", if d { "-dirty" } else { "" }))
             .unwrap_or_default(),
     );
-    if errors + warnings == 0 {
+    if errors + warnings == 0 && run.records == 0 {
+        // Nothing at all arrived: not a clean run.
+        return format!("{}: no header record (empty stream)", run.source);
+    }
+    if errors + warnings == 0 && run.header.is_some() {
         return format!("{}: clean: {what}", run.source);
     }
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
