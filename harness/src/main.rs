@@ -271,14 +271,16 @@ fn run(args: Args) -> Result<i32> {
             platform_noun(&args.platform)
         );
     }
+    let who = if host { "the peer" } else { "QEMU" };
     let status = match (report.qemu_status, report.signal) {
-        (Some(s), Some(_)) => format!("{s}: {}", report.signal_story()),
-        (None, Some(_)) => report.signal_story(),
-        (Some(s), None) => s.to_string(),
-        (None, None) => "killed at the time bound".to_string(),
+        _ if report.harness_interrupted => report.signal_story(),
+        (Some(s), Some(_)) => format!("{status_name} {s}, {who} {}", report.signal_story()),
+        (None, Some(_)) => format!("{who} {}", report.signal_story()),
+        (Some(s), None) => format!("{status_name} {s}"),
+        (None, None) => format!("{who} killed at the time bound"),
     };
     eprintln!(
-        "traplab-run: {} ({} records{}, {status_name} {status}, {:.1}s, {where_}) -> {}",
+        "traplab-run: {} ({} records{}, {status}, {:.1}s, {where_}) -> {}",
         report.ending.describe(),
         report.records,
         if report.damaged_lines > 0 {
