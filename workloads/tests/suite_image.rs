@@ -107,8 +107,18 @@ fn build_suite_writes_an_image_whose_artifacts_all_verify() {
             assert_eq!(workload.expect_result, expected.expect_result);
             assert_eq!(workload.expect_trap, expected.expect_trap);
             assert_eq!(workload.expect_vector, expected.expect_vector);
-            let modes: Vec<_> = workload.artifacts.iter().map(|a| a.trap_mode).collect();
-            assert_eq!(modes, TrapMode::ALL, "{}", workload.name);
+            // One artifact per code target and trap mode, the lab kernel's
+            // first.
+            let slots: Vec<_> = workload
+                .artifacts
+                .iter()
+                .map(|a| (a.target, a.trap_mode))
+                .collect();
+            let expected_slots: Vec<_> = CodeTarget::ALL
+                .iter()
+                .flat_map(|&t| TrapMode::ALL.iter().map(move |&m| (t, m)))
+                .collect();
+            assert_eq!(slots, expected_slots, "{}", workload.name);
             for artifact in &workload.artifacts {
                 let bytes = suite.artifact_bytes(workload, artifact).unwrap();
                 assert!(
