@@ -546,6 +546,45 @@ fn stacked<DB: DrawingBackend>(
     Ok(())
 }
 
+/// A chart of `n` labelled rows (top to bottom) over a log-scale x axis
+/// from `lo` to `hi`: the layout the box plots, dot plots and ratio bars
+/// share.
+fn log_rows_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    s: &Style,
+    caption: Option<&str>,
+    labels: impl Iterator<Item = String>,
+    (lo, hi): (f64, f64),
+    n: i32,
+) -> Result<
+    ChartContext<
+        'a,
+        DB,
+        Cartesian2d<
+            plotters::coord::combinators::WithKeyPoints<
+                plotters::coord::combinators::LogCoord<f64>,
+            >,
+            plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordi32>,
+        >,
+    >,
+    DrawingAreaErrorKind<DB::ErrorType>,
+> {
+    let ylab = label_area(area, s, labels);
+    let mut builder = ChartBuilder::on(area);
+    if let Some(caption) = caption {
+        builder.caption(caption, s.label_font());
+    }
+    builder
+        .margin(s.px(5.0))
+        .margin_right(s.px(10.0))
+        .x_label_area_size(s.px(24.0))
+        .y_label_area_size(ylab)
+        .build_cartesian_2d(
+            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+            category_range(n).into_segmented(),
+        )
+}
+
 fn boxes<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     s: &Style,
@@ -565,16 +604,14 @@ fn boxes<DB: DrawingBackend>(
     } else {
         (1.0, 10.0)
     };
-    let ylab = label_area(area, s, rows.iter().map(|r| r.label.clone()));
-    let mut chart = ChartBuilder::on(area)
-        .margin(s.px(5.0))
-        .margin_right(s.px(10.0))
-        .x_label_area_size(s.px(24.0))
-        .y_label_area_size(ylab)
-        .build_cartesian_2d(
-            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
-            category_range(n).into_segmented(),
-        )?;
+    let mut chart = log_rows_chart(
+        area,
+        s,
+        None,
+        rows.iter().map(|r| r.label.clone()),
+        (lo, hi),
+        n,
+    )?;
     let label_of = |v: &SegmentValue<i32>| match v {
         SegmentValue::CenterOf(i) if *i >= 0 && *i < n => rows[(n - 1 - i) as usize].label.clone(),
         _ => String::new(),
@@ -672,16 +709,14 @@ fn dots<DB: DrawingBackend>(
     } else {
         (1.0, 10.0)
     };
-    let ylab = label_area(area, s, rows.iter().map(|r| r.label.clone()));
-    let mut chart = ChartBuilder::on(area)
-        .margin(s.px(5.0))
-        .margin_right(s.px(10.0))
-        .x_label_area_size(s.px(24.0))
-        .y_label_area_size(ylab)
-        .build_cartesian_2d(
-            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
-            category_range(n).into_segmented(),
-        )?;
+    let mut chart = log_rows_chart(
+        area,
+        s,
+        None,
+        rows.iter().map(|r| r.label.clone()),
+        (lo, hi),
+        n,
+    )?;
     let label_of = |v: &SegmentValue<i32>| match v {
         SegmentValue::CenterOf(i) if *i >= 0 && *i < n => rows[(n - 1 - i) as usize].label.clone(),
         _ => String::new(),
@@ -826,17 +861,14 @@ fn ratio_bars<DB: DrawingBackend>(
         .filter(positive)
         .fold(1.0, f64::max);
     let (lo, hi) = (lo / 1.4, hi * 1.4);
-    let ylab = label_area(area, s, rows.iter().map(|r| r.label.clone()));
-    let mut chart = ChartBuilder::on(area)
-        .caption(&p.title, s.label_font())
-        .margin(s.px(5.0))
-        .margin_right(s.px(10.0))
-        .x_label_area_size(s.px(24.0))
-        .y_label_area_size(ylab)
-        .build_cartesian_2d(
-            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
-            category_range(n).into_segmented(),
-        )?;
+    let mut chart = log_rows_chart(
+        area,
+        s,
+        Some(&p.title),
+        rows.iter().map(|r| r.label.clone()),
+        (lo, hi),
+        n,
+    )?;
     let label_of = |v: &SegmentValue<i32>| match v {
         SegmentValue::CenterOf(i) if *i >= 0 && *i < n => rows[(n - 1 - i) as usize].label.clone(),
         _ => String::new(),
