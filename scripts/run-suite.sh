@@ -31,6 +31,11 @@ options:
   --timeout S         kill QEMU after S seconds, S >= 1       (default: 600)
   --boot-args "..."   extra kernel options (e.g. "only=trap. configs=signals.bt_off")
   --no-report         skip the report and figures
+  --cpu-profile NAME  the ISA extensions compiled code may use: qemu-max (TCG's
+                      -cpu max: x86-64-v3), x86-64-v2, x86-64-v3, sse4.1-only,
+                      host (this machine)  (default: host with --accel kvm,
+                      else qemu-max); a module that would need a wasmtime
+                      libcall the kernel lacks is refused before the boot
   --sightglass DIR    add the sightglass-ABI benchmarks (*.wasm, *.wat) in DIR
                       to the suite (repeatable)
   --wast FILE...      conformance mode: run the .wast scripts in the
@@ -70,7 +75,7 @@ USAGE
 
 sightglass=() wast=()
 suite=default samples=1000 heap_traps=100000 accel=tcg deterministic=0 iso=0 out="" timeout=600 boot_args="" report=1
-campaign="" timeout_given=0 peers=0 host_peer=1
+campaign="" timeout_given=0 peers=0 host_peer=1 cpu_profile=""
 need() { [ $# -ge 2 ] || { echo "error: $1 needs a value (see --help)" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -84,6 +89,7 @@ while [ $# -gt 0 ]; do
         --timeout) need "$@"; timeout=$2 timeout_given=1; shift ;;
         --boot-args) need "$@"; boot_args=$2; shift ;;
         --no-report) report=0 ;;
+        --cpu-profile) need "$@"; cpu_profile=$2; shift ;;
         --sightglass) need "$@"; sightglass+=(--sightglass "$2"); shift ;;
         --wast) need "$@"; wast+=("$2"); shift
             # --wast FILE...: the files up to the next option.
@@ -106,6 +112,11 @@ positive() {
     [[ $2 =~ ^[0-9]+$ ]] && [ "$((10#$2))" -ge 1 ] \
         || { echo "error: $1 must be a whole number of at least 1, not '$2'" >&2; exit 2; }
 }
+case "$cpu_profile" in
+    "") [ "$accel" = kvm ] && cpu_profile=host || cpu_profile=qemu-max ;;
+    qemu-max|x86-64-v2|x86-64-v3|sse4.1-only|host) ;;
+    *) echo "error: --cpu-profile must be qemu-max, x86-64-v2, x86-64-v3, sse4.1-only or host, not $cpu_profile" >&2; exit 2 ;;
+esac
 positive --samples "$samples"
 positive --timeout "$timeout"
 # --out: a folder to create or an empty one, never a file, never a folder
@@ -212,7 +223,7 @@ if [ ${#wast[@]} -gt 0 ]; then
     trap - INT TERM HUP
     exec "$bin/traplab-wast" --profile "$profile" --timeout "$timeout" "${wast[@]}"
 fi
-suite_image=()
+suite_args=()
 if [ -n "$campaign" ]; then
     # build-suite resolves the spec against the suite (errors name the spec
     # file and the problem); the kernel finds the campaign in the manifest.
@@ -221,15 +232,18 @@ if [ -n "$campaign" ]; then
     # Not the name traplab-run --campaign caches its own build under.
     image=${CARGO_TARGET_DIR:-target}/traplab/run-suite-$suite-campaign-$name.img
     mkdir -p "$(dirname "$image")"
-    "$bin/build-suite" --suite "$suite" --out "$image" --campaign "$campaign" "${sightglass[@]}" >&2 || setup_failed
-    suite_image=(--suite-image "$image")
+    "$bin/build-suite" --suite "$suite" --cpu-profile "$cpu_profile" --out "$image" --campaign "$campaign" "${sightglass[@]}" >&2 || setup_failed
+    suite_args=(--suite-image "$image")
     boot_args="only=campaign. $boot_args"
 elif [ ${#sightglass[@]} -gt 0 ]; then
     cargo build --release --locked -q -p traplab-workloads --bin build-suite || setup_failed
     image=${CARGO_TARGET_DIR:-target}/traplab/suite-$suite-sightglass.img
-    "$bin/build-suite" --suite "$suite" --out "$image" "${sightglass[@]}" >&2 || setup_failed
-    suite_image=(--suite-image "$image")
+    "$bin/build-suite" --suite "$suite" --cpu-profile "$cpu_profile" --out "$image" "${sightglass[@]}" >&2 || setup_failed
+    suite_args=(--suite-image "$image")
 fi
+# Every platform runs the same code: one profile for the lab kernel and
+# both peers (the host peer would otherwise get its own default).
+[ ${#suite_args[@]} -eq 0 ] && suite_args=(--cpu-profile "$cpu_profile")
 
 # The Linux peers (--peers) run after the lab kernel, one after the other
 # (two runs at once would measure each other), with the same options.
@@ -265,7 +279,7 @@ remove_empty_captures() {
 status=0
 run_child "$bin/traplab-run" --capture "$capture" --suite "$suite" --profile "$profile" \
     --samples "$samples" --heap-traps "$heap_traps" --timeout "$timeout" --boot-args "$boot_args" \
-    "${suite_image[@]}" || status=$?
+    "${suite_args[@]}" || status=$?
 if [ ! -s "$capture" ]; then
     # Nothing arrived (bad setup before the boot, an interruption before
     # it, QEMU that did not start): there is no run to store or show.
@@ -293,7 +307,7 @@ for platform in "${peer_platforms[@]}"; do
     peer_status[$platform]=0
     run_child "$bin/traplab-run" --capture "${peer_capture[$platform]}" --suite "$suite" "${platform_args[@]}" "${peer_bin[@]}" \
         --samples "$samples" --heap-traps "$heap_traps" --timeout "$timeout" --boot-args "$boot_args" \
-        "${suite_image[@]}" || peer_status[$platform]=$?
+        "${suite_args[@]}" || peer_status[$platform]=$?
     [ "${peer_status[$platform]}" -gt "$status" ] && status=${peer_status[$platform]}
     if [ -s "${peer_capture[$platform]}" ]; then
         stored_peers+=(--peer "$platform=${peer_capture[$platform]}")

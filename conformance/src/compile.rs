@@ -28,7 +28,7 @@ impl KernelCompiler {
     pub fn new() -> Result<Self> {
         let engines = TrapMode::ALL
             .iter()
-            .map(|&mode| Ok((mode, kernel_engine(mode)?)))
+            .map(|&mode| Ok((mode, kernel_engine(mode, &traplab_suite::cpu::QEMU_MAX)?)))
             .collect::<Result<_>>()?;
         Ok(KernelCompiler { engines })
     }
@@ -120,6 +120,7 @@ pub fn pack(scripts: &[ConvertedScript]) -> Result<Vec<u8>> {
         workloads: Vec::new(),
         scripts: scripts.iter().map(|s| s.script.clone()).collect(),
         campaign: None,
+        cpu: Some(traplab_suite::cpu::QEMU_MAX.record()),
     };
     let blobs: Vec<Vec<Vec<u8>>> = scripts
         .iter()

@@ -30,6 +30,7 @@ use std::process::{Command, Stdio};
 use std::time::UNIX_EPOCH;
 
 use anyhow::{Context, Result, bail};
+use traplab_suite::CpuProfile;
 use traplab_workloads::SuiteName;
 
 use crate::{symbols, workspace_root};
@@ -397,18 +398,41 @@ fn executable(stdout: &[u8], target: &str) -> Option<PathBuf> {
         })
 }
 
-/// Build the suite image `suite` into `<artifact dir>/suite-<name>.img`, or
-/// reuse the one there when nothing it is made from has changed (see
-/// [`suite_inputs`]).
+/// Build the suite image `suite` for QEMU's TCG CPU (`qemu-max`, the CPU
+/// of the tcg, icount and iso profiles): see [`suite_for`].
 pub fn suite(suite: SuiteName) -> Result<PathBuf> {
-    let out = artifact_dir().join(format!("suite-{}.img", suite.name()));
+    suite_for(suite, &traplab_suite::cpu::QEMU_MAX)
+}
+
+/// The file name stem of a suite built for `cpu`: `suite-<name>` for the
+/// default profile (qemu-max), `suite-<name>-<profile>` for the others.
+fn suite_stem(suite: SuiteName, cpu: &CpuProfile) -> String {
+    if *cpu == traplab_suite::cpu::QEMU_MAX {
+        format!("suite-{}", suite.name())
+    } else {
+        format!("suite-{}-{}", suite.name(), cpu.name)
+    }
+}
+
+/// Build the suite image `suite` compiled for the CPU profile `cpu` into
+/// `<artifact dir>/suite-<name>[-<profile>].img`, or reuse the one there
+/// when nothing it is made from has changed (see [`suite_inputs`]).
+pub fn suite_for(suite: SuiteName, cpu: &CpuProfile) -> Result<PathBuf> {
+    let out = artifact_dir().join(format!("{}.img", suite_stem(suite, cpu)));
     let inputs = suite_inputs()?;
     let key = fingerprint(&inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
+    // The profile's features are part of the key: `host` differs per machine.
+    let key = format!("{key} {:?}", cpu.record());
     if fresh(&out, &key) {
         return Ok(out);
     }
-    let image = traplab_workloads::build_suite(suite)
-        .with_context(|| format!("building the {} suite", suite.name()))?;
+    let image = traplab_workloads::build_suite(suite, cpu).with_context(|| {
+        format!(
+            "building the {} suite for CPU profile {}",
+            suite.name(),
+            cpu.name
+        )
+    })?;
     write_atomically(&out, &image)?;
     remember(&out, &key)?;
     Ok(out)
@@ -419,12 +443,12 @@ pub fn suite(suite: SuiteName) -> Result<PathBuf> {
 /// `default` or `smoke`: see `traplab_workloads::campaign::spec_path`)
 /// into `<artifact dir>/suite-<name>-campaign-<spec name>.img`, or reuse
 /// the one there when neither the suite's inputs nor the spec changed.
-pub fn suite_with_campaign(suite: SuiteName, campaign: &Path) -> Result<PathBuf> {
+pub fn suite_with_campaign(suite: SuiteName, cpu: &CpuProfile, campaign: &Path) -> Result<PathBuf> {
     let spec_path = traplab_workloads::campaign::spec_path(campaign);
     let spec = traplab_workloads::campaign::load_spec(&spec_path)?;
     let out = artifact_dir().join(format!(
-        "suite-{}-campaign-{}.img",
-        suite.name(),
+        "{}-campaign-{}.img",
+        suite_stem(suite, cpu),
         spec.spec.name
     ));
     let mut inputs = suite_inputs()?;
@@ -432,12 +456,12 @@ pub fn suite_with_campaign(suite: SuiteName, campaign: &Path) -> Result<PathBuf>
     let key = fingerprint(&inputs.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
     // The key names the spec file too: two spec files of the same name
     // share the output path but not the key.
-    let key = format!("{key} {}", spec_path.display());
+    let key = format!("{key} {} {:?}", spec_path.display(), cpu.record());
     if fresh(&out, &key) {
         return Ok(out);
     }
-    let image =
-        traplab_workloads::build_suite_campaign(suite, &[], Some(&spec)).with_context(|| {
+    let image = traplab_workloads::build_suite_campaign(suite, cpu, &[], Some(&spec))
+        .with_context(|| {
             format!(
                 "building the {} suite with campaign {}",
                 suite.name(),

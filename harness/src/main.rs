@@ -95,6 +95,12 @@ struct Args {
     /// run the campaign alone.
     #[arg(long, value_name = "SPEC")]
     campaign: Option<PathBuf>,
+    /// The CPU profile the suite is compiled for (traplab_suite::cpu):
+    /// qemu-max, x86-64-v2, x86-64-v3, sse4.1-only, host. Default: host
+    /// for the kvm profile (-cpu host), else qemu-max (TCG's -cpu max; the
+    /// Linux host peer runs the same code as the lab kernel's QEMU).
+    #[arg(long, value_name = "NAME", value_parser = traplab_workloads::CPU_PROFILE_NAMES, conflicts_with = "suite_image")]
+    cpu_profile: Option<String>,
     /// Kill QEMU (or the host peer) after this many seconds (at least 1).
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
     timeout: u64,
@@ -185,10 +191,17 @@ fn run(args: Args) -> Result<i32> {
     if let Some(s) = &args.suite_image {
         preflight::check_suite_image(s)?;
     }
+    let cpu = traplab_workloads::cpu_profile(args.cpu_profile.as_deref().unwrap_or(
+        if profile == "kvm" && !host {
+            "host"
+        } else {
+            "qemu-max"
+        },
+    ))?;
     let suite = match (args.suite_image, &args.campaign) {
         (Some(s), _) => s,
-        (None, Some(spec)) => build::suite_with_campaign(args.suite, spec)?,
-        (None, None) => build::suite(args.suite)?,
+        (None, Some(spec)) => build::suite_with_campaign(args.suite, &cpu, spec)?,
+        (None, None) => build::suite_for(args.suite, &cpu)?,
     };
     preflight::check_suite_image(&suite)?;
     let boot_args = format!(

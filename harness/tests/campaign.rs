@@ -59,8 +59,12 @@ fn injections(records: &[Record]) -> Vec<Injection> {
 #[test]
 fn the_smoke_campaign_ends_with_the_kernel_alive_and_sensible_outcomes() {
     let kernel = build::kernel(0).expect("building runner-kernel");
-    let suite = build::suite_with_campaign(SuiteName::Quick, Path::new(SPEC))
-        .expect("building the campaign suite");
+    let suite = build::suite_with_campaign(
+        SuiteName::Quick,
+        &traplab_suite::cpu::QEMU_MAX,
+        Path::new(SPEC),
+    )
+    .expect("building the campaign suite");
     let spec = traplab_workloads::campaign::load_spec(&traplab_workloads::campaign::spec_path(
         Path::new(SPEC),
     ))

@@ -121,7 +121,10 @@ pub fn run_caption(run: &Run, unit: Unit) -> Vec<(String, String)> {
     if let Some(h) = &run.header {
         let dirty = if h.kernel.dirty { " (dirty)" } else { "" };
         run_line.push(format!("commit {}{dirty}", h.kernel.commit));
-        run_line.push(format!("suite {}", h.config.suite));
+        run_line.push(match &h.config.cpu_profile {
+            Some(cpu) => format!("suite {} (cpu {cpu})", h.config.suite),
+            None => format!("suite {}", h.config.suite),
+        });
         run_line.push(format!("wasmtime {}", h.wasmtime));
         if h.platform != traplab_wire::Platform::LabKernel.name() {
             run_line.push(format!("platform {}", h.platform));

@@ -411,6 +411,7 @@ fn header(spec: &RunSpec) -> Header {
             mode: spec.mode.clone(),
             qemu_args: (!host).then(|| "-machine q35 -cpu max".into()),
             test: "none".into(),
+            cpu_profile: Some("qemu-max".into()),
         },
         stamp_overhead_cycles: 24,
         memory: Memory {

@@ -373,6 +373,9 @@ fn header(
             mode: opts.mode.clone(),
             qemu_args: opts.qemu_args.clone(),
             test: opts.test.name(),
+            cpu_profile: manifest
+                .and_then(|m| m.cpu.as_ref())
+                .map(|c| c.profile.clone()),
         },
         stamp_overhead_cycles: emit::stamp_overhead(peer),
         memory: Memory {

@@ -153,6 +153,7 @@ fn image(entries: &[(Workload, &str)]) -> Vec<u8> {
         workloads: entries.iter().map(|(w, _)| w.clone()).collect(),
         scripts: Vec::new(),
         campaign: None,
+        cpu: None,
     };
     pack(manifest, &blobs)
 }
@@ -177,6 +178,7 @@ fn plan_lists_selected_workloads_per_variant_and_skips_bt_on_for_compute() {
         ],
         scripts: Vec::new(),
         campaign: None,
+        cpu: None,
     };
     let plan = crate::plan::suite(&opts("samples=9"), &manifest);
     let names: Vec<String> = plan
@@ -357,6 +359,7 @@ fn zero_counts_and_a_selection_of_nothing_are_setup_problems() {
         ],
         scripts: Vec::new(),
         campaign: None,
+        cpu: None,
     };
     let typo = opts("only=trap.unreachabel");
     let everything = crate::plan::suite(&Options::default(), &manifest);

@@ -346,6 +346,17 @@ pub fn check_heap_stability<P: Platform>(
 /// Returns whether any wasm workload ran (wasmtime's handlers are then
 /// registered).
 pub fn run_suite<P: Platform>(p: &P, suite: &Suite<'_>, opts: &Options) -> bool {
+    // One clear refusal instead of wasmtime's, artifact by artifact: the
+    // suite's CPU profile names features this processor lacks.
+    if let Some(problem) = suite
+        .manifest
+        .cpu
+        .as_ref()
+        .and_then(|cpu| cpu.missing_on(&crate::cpuid::CpuInfo::read().features))
+    {
+        emit::result(p, "setup.cpu", "boot", 0, None, None, Some(problem));
+        return false;
+    }
     let mut wasmtime_ready = false;
     for &variant in &opts.variants {
         let engine = match p.engine(variant) {

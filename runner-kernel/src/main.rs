@@ -151,6 +151,9 @@ fn run(boot: &BootData, opts: &Options, problems: &[String], memory: mm::MemoryS
             mode: opts.mode.clone(),
             qemu_args: opts.qemu_args.clone(),
             test: opts.test.name(),
+            cpu_profile: manifest
+                .and_then(|m| m.cpu.as_ref())
+                .map(|c| c.profile.clone()),
         },
         stamp_overhead_cycles: stamp_overhead,
         memory: Memory {

@@ -52,35 +52,38 @@ impl CodeTarget {
     }
 }
 
-/// x86-64 ISA extensions the artifacts may use; the kernel's
-/// `detect_host_feature` checks the CPU has them before loading.
+/// The host's compile configuration for `trap_mode` on `target` and the
+/// CPU profile `cpu` ([`crate::cpu`]): [`engine_config`] plus the target
+/// triple and the profile's Cranelift ISA flags. The Linux artifacts get the
+/// same flags, so both platforms run the same instructions and a ratio
+/// compares the platforms, not the code.
 ///
-/// SSE4.1 is required, not an optimisation: without it Cranelift lowers
+/// Every profile has SSE4.1, and must: without it Cranelift lowers
 /// `f32/f64.{ceil,floor,trunc,nearest}` to calls into wasmtime's float
 /// libcalls, which the kernel compiles for its soft-float target — they
 /// would read and return integer registers while Cranelift passes the value
 /// in `xmm0`, so `nearest(2.5)` came back as 2.5 (found by the conformance
 /// scripts). With SSE4.1 these are single `round*` instructions and no float
-/// crosses the soft-float boundary. Every x86-64 CPU since 2008 has it.
-pub const KERNEL_ISA_FLAGS: [&str; 1] = ["has_sse41"];
-
-/// The host's compile configuration for `trap_mode` on `target`:
-/// [`engine_config`] plus the target triple and [`KERNEL_ISA_FLAGS`] (the
-/// Linux artifacts get the same flags, so both platforms run the same
-/// instructions and a ratio compares the platforms, not the code).
+/// crosses the soft-float boundary.
 #[cfg(feature = "compiler")]
-pub fn compile_config(trap_mode: TrapMode, target: CodeTarget) -> wasmtime::Result<Config> {
+pub fn compile_config(
+    trap_mode: TrapMode,
+    target: CodeTarget,
+    cpu: &crate::cpu::CpuProfile,
+) -> wasmtime::Result<Config> {
     let mut config = engine_config(EngineVariant {
         trap_mode,
         backtrace: false,
     });
     config.target(target.triple())?;
-    for flag in KERNEL_ISA_FLAGS {
-        // SAFETY: the flag only lets Cranelift use SSE4.1 instructions; the
-        // loader refuses artifacts needing a feature its CPU lacks
+    for feature in cpu.features {
+        // SAFETY: the flag only lets Cranelift use the extension's
+        // instructions; the runner checks the suite's profile against
+        // CPUID before loading (`CpuRecord::missing_on`), and the loader
+        // refuses artifacts needing a feature its CPU lacks
         // (`Module::deserialize` asks `detect_host_feature` in the kernel,
         // std's feature detection on Linux).
-        unsafe { config.cranelift_flag_enable(flag) };
+        unsafe { config.cranelift_flag_enable(feature.cranelift_flag) };
     }
     Ok(config)
 }

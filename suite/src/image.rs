@@ -39,6 +39,10 @@ pub struct Manifest {
     /// A fault-injection campaign to run (see the `injectors` crate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub campaign: Option<Campaign>,
+    /// The CPU profile the artifacts were compiled for ([`crate::cpu`]).
+    /// Absent in suites built before profiles (SSE4.1 alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<crate::cpu::CpuRecord>,
 }
 
 /// A campaign as the kernel runs it: the user's spec plus, per target,
@@ -449,6 +453,7 @@ mod tests {
             }],
             scripts: Vec::new(),
             campaign: None,
+            cpu: Some(crate::cpu::X86_64_V2.record()),
         }
     }
 

@@ -16,9 +16,11 @@
 
 extern crate alloc;
 
+pub mod cpu;
 pub mod engine;
 pub mod image;
 
+pub use cpu::{CpuProfile, CpuRecord};
 pub use engine::{CodeTarget, EngineVariant, TrapMode, engine_config};
 pub use image::{
     Artifact, Campaign, CampaignTarget, Command, HostCompile, ImageError, Invoke, Manifest, Script,

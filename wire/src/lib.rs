@@ -318,6 +318,11 @@ pub struct RunConfig {
     pub qemu_args: Option<String>,
     /// Test scenario selected on the command line (`none` for a normal run).
     pub test: String,
+    /// The CPU profile the suite's code was compiled for (`qemu-max`,
+    /// `x86-64-v2`, …: which ISA extensions it may use). Absent for suites
+    /// built before profiles, and when no suite loaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_profile: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]

@@ -99,6 +99,15 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
         args: [42, 0],
         expect: Expectation::Returns(42),
     },
+    // SIMD byte shuffles and a swizzle (`pshufb` under every CPU profile
+    // with SSSE3): the golden value is computed from the arguments' bytes,
+    // so a wrong lowering, or a libcall the kernel lacks, fails the call.
+    WorkloadSpec {
+        name: "call.simd",
+        source: wat_source!("call_simd.wat"),
+        args: [0x0102_0304, 0x0a0b_0c0d],
+        expect: Expectation::Returns(0x1211_160f),
+    },
     // The 4 GiB reservation lets Cranelift omit the bounds check; the load
     // itself touches an unmapped page of the reservation.
     WorkloadSpec {

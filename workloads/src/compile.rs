@@ -12,8 +12,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 use traplab_compute::ComputeKernel;
+use traplab_suite::cpu::WasmUses;
 use traplab_suite::image::{Artifact, HostCompile, Manifest, Workload, pack};
-use traplab_suite::{CodeTarget, EngineVariant, TrapMode, WorkloadKind};
+use traplab_suite::{CodeTarget, CpuProfile, EngineVariant, TrapMode, WorkloadKind};
 
 use crate::sightglass;
 use wasmparser::types::EntityType;
@@ -32,9 +33,9 @@ use crate::compute;
 ///
 /// Naming a target explicitly also keeps wasmtime from probing the build
 /// machine's CPU: with a target given, wasmtime's `IsaBuilder` skips
-/// `cranelift_native::infer_native_flags` and Cranelift keeps its baseline
-/// x86-64 ISA flags (no SSE3/SSE4/AVX), so the artifacts load on any x86-64
-/// CPU, including QEMU TCG's `-cpu max` and bare metal of another generation.
+/// `cranelift_native::infer_native_flags`: the ISA flags are exactly those
+/// of the CPU profile the suite is built for (`traplab_suite::cpu`), never
+/// the build machine's.
 pub use traplab_suite::engine::KERNEL_TARGET;
 
 /// The wasmtime version that compiles the artifacts, recorded in the manifest.
@@ -65,27 +66,33 @@ pub fn compile_variant(trap_mode: TrapMode) -> EngineVariant {
 }
 
 /// The `Config` that compiles artifacts for the kernel under `trap_mode`
-/// (`traplab_suite::engine::compile_config`: target and ISA flags on top of
-/// the shared engine configuration).
-pub fn kernel_config(trap_mode: TrapMode) -> Result<Config> {
-    target_config(trap_mode, CodeTarget::LabKernel)
+/// for the CPU profile `cpu` (`traplab_suite::engine::compile_config`:
+/// target and ISA flags on top of the shared engine configuration).
+pub fn kernel_config(trap_mode: TrapMode, cpu: &CpuProfile) -> Result<Config> {
+    target_config(trap_mode, CodeTarget::LabKernel, cpu)
 }
 
 /// The `Config` that compiles artifacts for `target` under `trap_mode`.
-pub fn target_config(trap_mode: TrapMode, target: CodeTarget) -> Result<Config> {
-    traplab_suite::engine::compile_config(trap_mode, target)
+pub fn target_config(trap_mode: TrapMode, target: CodeTarget, cpu: &CpuProfile) -> Result<Config> {
+    traplab_suite::engine::compile_config(trap_mode, target, cpu)
         .map_err(into_anyhow)
-        .with_context(|| format!("building the compile configuration for {}", target.triple()))
+        .with_context(|| {
+            format!(
+                "building the compile configuration for {} (CPU profile {})",
+                target.triple(),
+                cpu.name
+            )
+        })
 }
 
 /// A Cranelift engine that compiles (but cannot run) kernel artifacts.
-pub fn kernel_engine(trap_mode: TrapMode) -> Result<Engine> {
-    target_engine(trap_mode, CodeTarget::LabKernel)
+pub fn kernel_engine(trap_mode: TrapMode, cpu: &CpuProfile) -> Result<Engine> {
+    target_engine(trap_mode, CodeTarget::LabKernel, cpu)
 }
 
 /// A Cranelift engine that compiles (but cannot run) artifacts for `target`.
-pub fn target_engine(trap_mode: TrapMode, target: CodeTarget) -> Result<Engine> {
-    Engine::new(&target_config(trap_mode, target)?)
+pub fn target_engine(trap_mode: TrapMode, target: CodeTarget, cpu: &CpuProfile) -> Result<Engine> {
+    Engine::new(&target_config(trap_mode, target, cpu)?)
         .map_err(into_anyhow)
         .with_context(|| {
             format!(
@@ -96,14 +103,118 @@ pub fn target_engine(trap_mode: TrapMode, target: CodeTarget) -> Result<Engine> 
         })
 }
 
-/// One compile engine per (code target, trap mode), in the order of
-/// [`unplaced_artifacts`].
-pub fn suite_engines() -> Result<Vec<(CodeTarget, TrapMode, Engine)>> {
-    CodeTarget::ALL
+/// Names `--cpu-profile` accepts: the profiles of `traplab_suite::cpu`,
+/// and `host`.
+pub const CPU_PROFILE_NAMES: [&str; 5] =
+    ["qemu-max", "x86-64-v2", "x86-64-v3", "sse4.1-only", "host"];
+
+/// The CPU profile named `name`: one of `traplab_suite::cpu::PROFILES`, or
+/// `host`, the extensions of the machine running this (for KVM's
+/// `-cpu host` on it; never for another machine).
+pub fn cpu_profile(name: &str) -> Result<CpuProfile> {
+    if name != "host" {
+        return CpuProfile::by_name(name).map_err(anyhow::Error::msg);
+    }
+    fn detected(feature: &str) -> bool {
+        match feature {
+            "sse3" => std::arch::is_x86_feature_detected!("sse3"),
+            "ssse3" => std::arch::is_x86_feature_detected!("ssse3"),
+            "sse4.1" => std::arch::is_x86_feature_detected!("sse4.1"),
+            "sse4.2" => std::arch::is_x86_feature_detected!("sse4.2"),
+            "popcnt" => std::arch::is_x86_feature_detected!("popcnt"),
+            "cmpxchg16b" => std::arch::is_x86_feature_detected!("cmpxchg16b"),
+            "lzcnt" => std::arch::is_x86_feature_detected!("lzcnt"),
+            "bmi1" => std::arch::is_x86_feature_detected!("bmi1"),
+            "bmi2" => std::arch::is_x86_feature_detected!("bmi2"),
+            "avx" => std::arch::is_x86_feature_detected!("avx"),
+            "avx2" => std::arch::is_x86_feature_detected!("avx2"),
+            "fma" => std::arch::is_x86_feature_detected!("fma"),
+            _ => false,
+        }
+    }
+    let features: Vec<_> = traplab_suite::cpu::ALL_FEATURES
+        .into_iter()
+        .filter(|f| detected(f.name))
+        .collect();
+    ensure!(
+        features.contains(&traplab_suite::cpu::SSE41),
+        "this machine lacks SSE4.1, which every CPU profile needs (see traplab_suite::cpu); choose a named profile"
+    );
+    Ok(CpuProfile {
+        name: "host",
+        describe: "the extensions of the machine that built the suite (KVM -cpu host there)",
+        // Leaked once per build: profiles hold static feature lists.
+        features: Vec::leak(features),
+    })
+}
+
+/// The compile engines of a suite: one per (code target, trap mode), in the
+/// order of [`unplaced_artifacts`], all for one CPU profile.
+pub struct SuiteEngines {
+    pub cpu: CpuProfile,
+    pub engines: Vec<(CodeTarget, TrapMode, Engine)>,
+}
+
+/// The engines that compile a suite for the CPU profile `cpu`.
+pub fn suite_engines(cpu: &CpuProfile) -> Result<SuiteEngines> {
+    let engines = CodeTarget::ALL
         .iter()
         .flat_map(|&target| TrapMode::ALL.iter().map(move |&mode| (target, mode)))
-        .map(|(target, mode)| Ok((target, mode, target_engine(mode, target)?)))
-        .collect()
+        .map(|(target, mode)| Ok((target, mode, target_engine(mode, target, cpu)?)))
+        .collect::<Result<_>>()?;
+    Ok(SuiteEngines { cpu: *cpu, engines })
+}
+
+/// Which instructions of `wasm` the CPU profile's check asks about
+/// ([`traplab_suite::cpu::unreachable_libcalls`]).
+pub fn wasm_uses(wasm: &[u8]) -> Result<WasmUses> {
+    use wasmparser::{Operator, Parser, Payload};
+    let mut uses = WasmUses::default();
+    for payload in Parser::new(0).parse_all(wasm) {
+        let Payload::CodeSectionEntry(body) = payload? else {
+            continue;
+        };
+        let mut ops = body.get_operators_reader()?;
+        while !ops.eof() {
+            match ops.read()? {
+                Operator::I8x16Shuffle { .. } | Operator::I8x16Swizzle => {
+                    uses.byte_shuffles = true;
+                }
+                Operator::F32Ceil
+                | Operator::F32Floor
+                | Operator::F32Trunc
+                | Operator::F32Nearest
+                | Operator::F64Ceil
+                | Operator::F64Floor
+                | Operator::F64Trunc
+                | Operator::F64Nearest
+                | Operator::F32x4Ceil
+                | Operator::F32x4Floor
+                | Operator::F32x4Trunc
+                | Operator::F32x4Nearest
+                | Operator::F64x2Ceil
+                | Operator::F64x2Floor
+                | Operator::F64x2Trunc
+                | Operator::F64x2Nearest => uses.float_rounding = true,
+                _ => {}
+            }
+        }
+    }
+    Ok(uses)
+}
+
+/// Refuse `wasm` (named `what`) on the host, before any boot, when code
+/// compiled for `cpu` would call a wasmtime libcall the kernel cannot run.
+pub fn check_runnable(cpu: &CpuProfile, wasm: &[u8], what: &str) -> Result<()> {
+    let uses = wasm_uses(wasm).with_context(|| format!("reading the code of {what}"))?;
+    let why = traplab_suite::cpu::unreachable_libcalls(cpu, &uses);
+    ensure!(
+        why.is_empty(),
+        "{what} cannot run when compiled for CPU profile {}: {}; choose a CPU profile that has them (--cpu-profile x86-64-v2 or larger)",
+        cpu.name,
+        why.join("; ")
+    );
+    Ok(())
 }
 
 /// Parse the workload's WAT into a wasm binary and check its contract.
@@ -303,13 +414,12 @@ pub fn artifact_facts(artifact: &[u8]) -> Result<(u64, u64)> {
     Ok((code_bytes, trap_sites as u64))
 }
 
-/// Compile `wasm` once per engine of [`suite_engines`], in its order.
-fn compile_all_modes(
-    engines: &[(CodeTarget, TrapMode, Engine)],
-    wasm: &[u8],
-    what: &str,
-) -> Result<Vec<Compiled>> {
+/// Compile `wasm` once per engine of [`suite_engines`], in its order,
+/// after checking it can run under their CPU profile ([`check_runnable`]).
+fn compile_all_modes(engines: &SuiteEngines, wasm: &[u8], what: &str) -> Result<Vec<Compiled>> {
+    check_runnable(&engines.cpu, wasm, what)?;
     engines
+        .engines
         .iter()
         .map(|(target, mode, engine)| {
             compile(
@@ -332,17 +442,18 @@ fn compile_all_modes(
 /// The image is not byte-for-byte reproducible: each artifact records its
 /// compile time (`host.compile_ns`). Everything else, the artifacts
 /// included, is.
-pub fn build_suite(suite: SuiteName) -> Result<Vec<u8>> {
-    build_suite_with(suite, &[])
+pub fn build_suite(suite: SuiteName, cpu: &CpuProfile) -> Result<Vec<u8>> {
+    build_suite_with(suite, cpu, &[])
 }
 
 /// [`build_suite`] plus the sightglass-ABI modules in `sightglass_dirs`
 /// (beside the shipped ones in [`sightglass::SHIPPED_DIR`]).
 pub fn build_suite_with(
     suite: SuiteName,
+    cpu: &CpuProfile,
     sightglass_dirs: &[std::path::PathBuf],
 ) -> Result<Vec<u8>> {
-    build_suite_campaign(suite, sightglass_dirs, None)
+    build_suite_campaign(suite, cpu, sightglass_dirs, None)
 }
 
 /// [`build_suite_with`] plus a fault-injection campaign, resolved against
@@ -350,10 +461,11 @@ pub fn build_suite_with(
 /// manifest's `campaign`.
 pub fn build_suite_campaign(
     suite: SuiteName,
+    cpu: &CpuProfile,
     sightglass_dirs: &[std::path::PathBuf],
     campaign: Option<&SpecFile>,
 ) -> Result<Vec<u8>> {
-    let engines = suite_engines()?;
+    let engines = suite_engines(cpu)?;
     let specs = suite.workloads();
     let kernels = suite.compute_kernels();
     let mut workloads = Vec::with_capacity(specs.len() + kernels.len());
@@ -415,6 +527,7 @@ pub fn build_suite_campaign(
         workloads,
         scripts: Vec::new(),
         campaign,
+        cpu: Some(cpu.record()),
     };
     Ok(pack(manifest, &blobs))
 }

@@ -25,6 +25,7 @@ pub mod sightglass;
 
 pub use catalogue::{EXPORT, Expectation, SuiteName, WORKLOADS, WorkloadSpec};
 pub use compile::{
-    KERNEL_TARGET, WASMTIME_VERSION, build_suite, build_suite_campaign, build_suite_with,
+    CPU_PROFILE_NAMES, KERNEL_TARGET, WASMTIME_VERSION, build_suite, build_suite_campaign,
+    build_suite_with, cpu_profile,
 };
 pub use traplab_compute::{ComputeKernel, KERNELS};

@@ -77,7 +77,7 @@ fn build_suite_writes_an_image_whose_artifacts_all_verify() {
         // The one line of output: path, count, size, manifest hash.
         let stdout = String::from_utf8(output.stdout).unwrap();
         let expected_line = format!(
-            "{} workloads={} bytes={} manifest_sha256={}\n",
+            "{} workloads={} cpu_profile=qemu-max bytes={} manifest_sha256={}\n",
             out.display(),
             WORKLOADS.len() + KERNELS.len() + shipped.len(),
             image.len(),
@@ -169,8 +169,10 @@ fn building_twice_gives_identical_images_but_for_compile_times() {
     // entry to a changed workload or compiler; that needs a reproducible
     // build. The compile time recorded per artifact is the one thing that
     // may differ (so the image bytes, and the manifest hash, may differ).
-    let first = traplab_workloads::build_suite(SuiteName::Default).unwrap();
-    let second = traplab_workloads::build_suite(SuiteName::Default).unwrap();
+    let first =
+        traplab_workloads::build_suite(SuiteName::Default, &traplab_suite::cpu::QEMU_MAX).unwrap();
+    let second =
+        traplab_workloads::build_suite(SuiteName::Default, &traplab_suite::cpu::QEMU_MAX).unwrap();
     let (first, second) = (
         Suite::parse(&first).unwrap(),
         Suite::parse(&second).unwrap(),

@@ -44,6 +44,12 @@ struct Args {
     /// exception dispatch (0 = normal kernel).
     #[arg(long, default_value_t = 0)]
     dispatch_delay: u64,
+    /// The CPU profile compiled code may use (traplab_suite::cpu). The
+    /// default, x86-64-v2, runs on every x86-64 machine since 2008-2011;
+    /// x86-64-v3 for AVX2-class machines; the kernel refuses a suite whose
+    /// profile names features its CPU lacks, naming them.
+    #[arg(long, value_name = "NAME", default_value = "x86-64-v2", value_parser = traplab_workloads::CPU_PROFILE_NAMES)]
+    cpu_profile: String,
 }
 
 fn main() -> ExitCode {
@@ -76,7 +82,10 @@ fn run(args: Args) -> Result<()> {
     let cmdline = cmdline.split_whitespace().collect::<Vec<_>>().join(" ");
     iso::check_cmdline(&cmdline)?;
     let kernel = build::kernel(args.dispatch_delay)?;
-    let suite = build::suite(args.suite)?;
+    let suite = build::suite_for(
+        args.suite,
+        &traplab_workloads::cpu_profile(&args.cpu_profile)?,
+    )?;
     let out = args
         .out
         .unwrap_or_else(|| build::artifact_dir().join("traplab.iso"));

@@ -14,7 +14,7 @@ pub fn engine(variant: EngineVariant) -> wasmtime::Result<Engine> {
     // passes floats in integer registers while Cranelift's wasm code uses
     // SSE registers. The two would meet at wasmtime's float libcalls (wasm
     // `ceil/floor/trunc/nearest`) and at host functions taking floats.
-    // Artifacts are compiled with SSE4.1 (`KERNEL_ISA_FLAGS`), so those
+    // Every CPU profile has SSE4.1 (`traplab_suite::cpu`), so those
     // rounding ops are inline `round*` instructions and no float libcall is
     // ever made; the kernel's host functions (sightglass WASI subset) take
     // and return integers only. Kernel code never touches SSE state, so

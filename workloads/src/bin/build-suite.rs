@@ -2,7 +2,7 @@
 //! the suite image.
 //!
 //! ```text
-//! build-suite --suite default|quick --out PATH [--sightglass DIR]... [--campaign SPEC]
+//! build-suite --suite default|quick --out PATH [--cpu-profile NAME] [--sightglass DIR]... [--campaign SPEC]
 //! ```
 //!
 //! Prints one line on success: the path, the number of workloads, the image
@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::Parser;
 use traplab_suite::Suite;
-use traplab_workloads::{SuiteName, build_suite_campaign, campaign};
+use traplab_workloads::{SuiteName, build_suite_campaign, campaign, cpu_profile};
 
 /// Compile the traplab workloads with Cranelift for x86_64-unknown-none and
 /// pack them into a suite image.
@@ -42,6 +42,12 @@ struct Args {
     /// injectors/campaigns/<name>.toml.
     #[arg(long, value_name = "SPEC")]
     campaign: Option<PathBuf>,
+    /// The CPU profile compiled code may use (traplab_suite::cpu): qemu-max
+    /// (QEMU TCG -cpu max, the tcg/icount/iso profiles), x86-64-v2
+    /// (bare-metal baseline), x86-64-v3, sse4.1-only (suites before
+    /// profiles), host (this machine, for KVM -cpu host here).
+    #[arg(long, value_name = "NAME", default_value = "qemu-max", value_parser = traplab_workloads::CPU_PROFILE_NAMES)]
+    cpu_profile: String,
 }
 
 fn main() -> ExitCode {
@@ -59,7 +65,8 @@ fn run(args: Args) -> Result<()> {
         Some(argument) => Some(campaign::load_spec(&campaign::spec_path(argument))?),
         None => None,
     };
-    let image = build_suite_campaign(args.suite, &args.sightglass, spec.as_ref())?;
+    let cpu = cpu_profile(&args.cpu_profile)?;
+    let image = build_suite_campaign(args.suite, &cpu, &args.sightglass, spec.as_ref())?;
     // Parsing our own output checks the manifest checksum and JSON, and
     // yields the manifest hash that identifies the suite.
     let suite = Suite::parse(&image).context("the packed image does not parse back")?;
@@ -78,9 +85,10 @@ fn run(args: Args) -> Result<()> {
             )
         });
     println!(
-        "{} workloads={} bytes={} manifest_sha256={}{campaign}",
+        "{} workloads={} cpu_profile={} bytes={} manifest_sha256={}{campaign}",
         args.out.display(),
         suite.manifest.workloads.len(),
+        cpu.name,
         image.len(),
         suite.manifest_sha256
     );
