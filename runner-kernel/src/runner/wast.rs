@@ -259,7 +259,12 @@ fn run_command(
                 Ok(module) => module,
                 Err(why) => return failed(why),
             };
+            let (before, _) = exceptions::counters();
             let outcome = state.linker.instantiate(&mut state.store, &module);
+            let (after, last) = exceptions::counters();
+            // The vector of a trap while instantiating (a start function's
+            // `unreachable`, a segment out of bounds), as for calls.
+            let vector = if after == before + 1 { last } else { None };
             match (expect_failure, outcome) {
                 (None, Ok(instance)) => {
                     state.current = Some(instance);
@@ -299,7 +304,7 @@ fn run_command(
                             Some(trap) => {
                                 let code = format!("{trap:?}");
                                 let display = format!("{trap}");
-                                let observed = trap_signature(code.clone(), None);
+                                let observed = trap_signature(code.clone(), vector);
                                 if trap_matches(&code, &display, message) {
                                     (Status::Ok, Some(expected), Some(observed), None)
                                 } else {
