@@ -3,11 +3,14 @@
 //!
 //! The data flows through one module each:
 //! - [`script`]: `.wast` text → the kernel's commands (`module`,
-//!   `assert_return`, `assert_trap`, `invoke`), everything else classified
+//!   `register`, `invoke`, `assert_return`, `assert_trap`,
+//!   `assert_unlinkable`, …), `assert_invalid`/`assert_malformed` decided
+//!   on the host (the verdict travels as data), everything else classified
 //!   as unsupported with a reason, never dropped;
 //! - [`compile`]: each module precompiled for both trap modes with the
-//!   kernel's engine configuration, packed into a suite image (suite
-//!   `wast`, no workloads);
+//!   kernel's engine configuration (a refusal is the reason a module is
+//!   unsupported, or the verdict of `assert_invalid`), packed into a suite
+//!   image (suite `wast`, no workloads);
 //! - [`boot`]: the kernel booted under QEMU with only the scripts selected,
 //!   records read back from the capture;
 //! - [`table`]: records → one row per command, the totals over (command,
