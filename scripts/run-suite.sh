@@ -38,8 +38,9 @@ options:
                       libcall the kernel lacks is refused before the boot
   --sightglass DIR    add the sightglass-ABI benchmarks (*.wasm, *.wat) in DIR
                       to the suite (repeatable)
-  --wast FILE...      conformance mode: run the .wast scripts in the
-                      kernel instead of the suite (repeatable); prints a
+  --wast FILE|DIR...  conformance mode: run the .wast scripts in the
+                      kernel instead of the suite (repeatable; a folder
+                      means the *.wast files in it, sorted); prints a
                       pass/fail table ending "N passed, M failed, K unsupported"
   --peers             also run the same suite image, options and samples on the
                       Linux peers (traplab-peer: upstream wasmtime, Linux
@@ -92,7 +93,8 @@ while [ $# -gt 0 ]; do
         --cpu-profile) need "$@"; cpu_profile=$2; shift ;;
         --sightglass) need "$@"; sightglass+=(--sightglass "$2"); shift ;;
         --wast) need "$@"; wast+=("$2"); shift
-            # --wast FILE...: the files up to the next option.
+            # --wast FILE|DIR...: the paths up to the next option
+            # (traplab-wast expands folders).
             while [ $# -gt 1 ] && [ "${2#-}" = "$2" ]; do wast+=("$2"); shift; done ;;
         --campaign) need "$@"; campaign=$2; shift ;;
         --peers) peers=1 ;;

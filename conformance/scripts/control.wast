@@ -65,14 +65,19 @@
 (assert_return (invoke "sum_to" (i64.const 1000)) (i64.const 500500))
 (assert_return (invoke "call_i32_to_i32" (i32.const 1) (i32.const -4)) (i32.const -8))
 
-;; Deliberately unsupported: the kernel instantiates one module at a time
-;; with no imports, and passes scalar values only. Each is listed and
-;; counted; none is dropped.
+;; Linking: the kernel keeps the script's instances in one store, with
+;; the spectest module and registered instances importable.
 (register "control")
 (module
   (import "spectest" "print_i32" (func $print (param i32)))
-  (func (export "print") (param i32) (call $print (local.get 0))))
+  (import "control" "sum_to" (func $sum_to (param i64) (result i64)))
+  (func (export "print") (param i32) (call $print (local.get 0)))
+  (func (export "sum_via_import") (param i64) (result i64) (call $sum_to (local.get 0))))
 (invoke "print" (i32.const 1))
+(assert_return (invoke "sum_via_import" (i64.const 10)) (i64.const 55))
+
+;; Deliberately unsupported: the kernel passes scalar values only. Each is
+;; listed and counted; none is dropped.
 (module
   (func (export "splat") (param i32) (result v128) (i32x4.splat (local.get 0)))
   (func (export "lane0") (param v128) (result i32) (i32x4.extract_lane 0 (local.get 0))))

@@ -14,6 +14,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 
+use traplab_suite::image::InstantiationFailure;
 use traplab_suite::{Command, EngineVariant, Script, TrapMode};
 use traplab_wire::{ExperimentResult, Record, Status};
 
@@ -38,10 +39,28 @@ pub fn experiment_name(script: &Script, command: &Command) -> String {
 /// The directive a command came from, for the table's `kind` column.
 pub fn kind(command: &Command) -> &str {
     match command {
-        Command::Module { .. } => "module",
-        Command::AssertReturn { .. } => "assert_return",
+        Command::Module {
+            expect_failure: None,
+            ..
+        } => "module",
+        Command::Module {
+            expect_failure: Some(InstantiationFailure::Unlinkable { .. }),
+            ..
+        } => "assert_unlinkable",
+        Command::Module {
+            expect_failure: Some(InstantiationFailure::Trap { .. }),
+            ..
+        } => "assert_trap",
+        Command::AssertReturn { .. } | Command::AssertGlobal { .. } => "assert_return",
         Command::AssertTrap { .. } => "assert_trap",
         Command::Invoke { .. } => "invoke",
+        Command::Register { .. } => "register",
+        // Marked: the kernel re-emits the host's verdict, it ran nothing.
+        Command::HostChecked { directive, .. } => match directive.as_str() {
+            "assert_invalid" => "assert_invalid (host)",
+            "assert_malformed" => "assert_malformed (host)",
+            _ => "checked on the host",
+        },
         // `what` starts with the directive (see `crate::script`).
         Command::Unsupported { what, .. } => {
             what.split_once(':').map_or("unsupported", |(kind, _)| kind)
@@ -152,8 +171,13 @@ pub fn collate<'a>(scripts: &'a [Script], records: &[Record]) -> Collation<'a> {
 
 impl Collation<'_> {
     pub fn totals(&self) -> Totals {
+        self.totals_of(|_| true)
+    }
+
+    /// The totals of the rows `keep` selects.
+    pub fn totals_of(&self, keep: impl Fn(&Row<'_>) -> bool) -> Totals {
         let mut totals = Totals::default();
-        for row in &self.rows {
+        for row in self.rows.iter().filter(|r| keep(r)) {
             for result in &row.results {
                 match verdict(row.command, result.as_ref()) {
                     Verdict::Passed => totals.passed += 1,
@@ -236,6 +260,21 @@ impl Collation<'_> {
                     r.message.as_deref().unwrap_or("(no message)")
                 );
             }
+        }
+        let _ = writeln!(out, "\nper script:");
+        let mut names: Vec<&str> = self.rows.iter().map(|r| r.script.name.as_str()).collect();
+        names.dedup();
+        for name in names {
+            let totals = self.totals_of(|r| r.script.name == name);
+            let _ = writeln!(out, "  {name}: {totals}");
+        }
+        let host = self.totals_of(|r| matches!(r.command, Command::HostChecked { .. }));
+        if host != Totals::default() {
+            let _ = writeln!(
+                out,
+                "of which checked on the host, not run in the kernel (assert_invalid, assert_malformed): {} passed, {} failed",
+                host.passed, host.failed
+            );
         }
         let _ = writeln!(out, "\n{}", self.totals());
         out
@@ -335,6 +374,7 @@ mod tests {
 
     fn script() -> Script {
         let invoke = Invoke {
+            module: None,
             export: "f".into(),
             args: vec![Value::I32(0)],
         };
@@ -344,6 +384,8 @@ mod tests {
                 Command::Module {
                     line: 1,
                     artifacts: vec![],
+                    id: None,
+                    expect_failure: None,
                 },
                 Command::AssertTrap {
                     line: 2,

@@ -69,10 +69,44 @@ fn missing_file_exits_2_naming_it() {
 }
 
 #[test]
+fn a_folder_stands_for_its_scripts_in_name_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let scripts = dir.path().join("scripts");
+    std::fs::create_dir(&scripts).unwrap();
+    // Sorted by name, b.wast is read after a.wast: its error shows both
+    // were expanded from the folder (and nothing boots).
+    std::fs::write(scripts.join("a.wast"), "(module)\n").unwrap();
+    std::fs::write(scripts.join("notes.txt"), "not a script").unwrap();
+    let wrong = scripts.join("b.wast");
+    std::fs::write(&wrong, "(module)\n(invoke \"missing\")\n").unwrap();
+    let stderr = stderr_of(traplab_wast().arg(&scripts));
+    assert!(
+        stderr.contains(&format!(
+            "{}:2:2: invoke: the module at line 1 exports no \"missing\"",
+            wrong.display()
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_folder_without_scripts_exits_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let stderr = stderr_of(traplab_wast().arg(dir.path()));
+    assert!(
+        stderr.contains(&format!(
+            "{}:1:1: the folder holds no *.wast script",
+            dir.path().display()
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn no_file_is_a_usage_error() {
     let out = traplab_wast().output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("<FILE>..."));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("<FILE|DIR>..."));
 }
 
 #[test]

@@ -84,8 +84,19 @@ pub struct Script {
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum Command {
-    /// Instantiate this module (no imports); later commands use it.
-    Module { line: u32, artifacts: Vec<Artifact> },
+    /// Instantiate this module, its imports resolved from `spectest` and
+    /// the registered instances; later commands use it. With
+    /// `expect_failure`, instantiating must fail that way instead (the
+    /// script's `assert_unlinkable` / `assert_trap (module …)`).
+    Module {
+        line: u32,
+        artifacts: Vec<Artifact>,
+        /// The script's `$id` for it (invokes and `register` name it so).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expect_failure: Option<InstantiationFailure>,
+    },
     /// Call and compare the results.
     AssertReturn {
         line: u32,
@@ -100,6 +111,33 @@ pub enum Command {
     },
     /// Call for effect; it must not trap.
     Invoke { line: u32, invoke: Invoke },
+    /// Read an exported global and compare it (`assert_return (get …)`).
+    AssertGlobal {
+        line: u32,
+        /// The instance's `$id`; absent: the most recent module.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        module: Option<String>,
+        global: String,
+        expected: Value,
+    },
+    /// Make an instance's exports importable as module `name`.
+    Register {
+        line: u32,
+        name: String,
+        /// The instance's `$id`; absent: the most recent module.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        module: Option<String>,
+    },
+    /// Decided on the host, not run in the kernel (`assert_invalid`,
+    /// `assert_malformed`: whether the engine configuration refuses a
+    /// module is a host compile question). The kernel re-emits the verdict
+    /// for its trap mode, saying it was checked on the host.
+    HostChecked {
+        line: u32,
+        /// The directive, e.g. `assert_invalid`.
+        directive: String,
+        verdicts: Vec<HostVerdict>,
+    },
     /// A command this mode does not run (kept so it is counted, never
     /// silently dropped).
     Unsupported { line: u32, what: String },
@@ -112,14 +150,40 @@ impl Command {
             | Command::AssertReturn { line, .. }
             | Command::AssertTrap { line, .. }
             | Command::Invoke { line, .. }
+            | Command::AssertGlobal { line, .. }
+            | Command::Register { line, .. }
+            | Command::HostChecked { line, .. }
             | Command::Unsupported { line, .. } => *line,
         }
     }
 }
 
-/// A call of an export of the current module.
+/// How instantiating a [`Command::Module`] must fail.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum InstantiationFailure {
+    /// A link error (an import missing or of the wrong type), no trap.
+    Unlinkable { message: String },
+    /// It links, then traps (start function, segment out of bounds).
+    Trap { message: String },
+}
+
+/// The host's verdict on a [`Command::HostChecked`] under one trap mode.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct HostVerdict {
+    pub trap_mode: TrapMode,
+    pub passed: bool,
+    /// What the host saw (the refusal, or that the module was accepted).
+    pub detail: String,
+}
+
+/// A call of an export of the current module (or of the instance `module`
+/// names).
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Invoke {
+    /// The instance's `$id`; absent: the most recent module.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
     pub export: String,
     pub args: Vec<Value>,
 }

@@ -14,11 +14,12 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use traplab_conformance::{LoadError, boot, build_image, collate};
+use traplab_conformance::{LoadError, boot, build_image, collate, expand_script_paths};
 use traplab_harness::{build, qemu};
 
-/// Run .wast scripts (module, assert_return, assert_trap, invoke) inside
-/// the traplab kernel.
+/// Run .wast scripts (module, register, assert_return, assert_trap,
+/// assert_exhaustion, assert_unlinkable, invoke) inside the traplab kernel;
+/// assert_invalid and assert_malformed are decided on the host.
 ///
 /// Each module is precompiled on the host for both trap modes (signals-based
 /// and explicit checks), packed into target/traplab/wast.img with the
@@ -26,10 +27,13 @@ use traplab_harness::{build, qemu};
 /// signals.bt_off and explicit.bt_off. The table has one row per command:
 /// pass/FAIL under each configuration, for assert_trap the wasmtime trap
 /// code and the CPU vector that raised it (explicit checks raise none), and
-/// why a command failed. Commands this mode cannot run (imports, register,
-/// assert_invalid, v128 values, ...) are listed with the reason and counted
-/// as unsupported. The last line counts (command, configuration) pairs:
-/// `N passed, M failed, K unsupported`.
+/// why a command failed. assert_invalid and assert_malformed are decided on
+/// the host with the kernel's engine configuration (the module must be
+/// refused); their records say "checked on the host, not run in the
+/// kernel" and the table marks them "(host)". Commands this mode cannot run
+/// (v128 and reference values, components, threads, ...) are listed with
+/// the reason and counted as unsupported. The last line counts (command,
+/// configuration) pairs: `N passed, M failed, K unsupported`.
 ///
 /// Exit status: 0 nothing failed and the run ended normally; 1 a command
 /// failed; 2 bad input (names the file and line) or bad setup; 3 kernel
@@ -40,12 +44,13 @@ use traplab_harness::{build, qemu};
     version,
     about,
     long_about,
-    after_help = "Example: traplab-wast conformance/scripts/*.wast"
+    after_help = "Examples: traplab-wast conformance/scripts/*.wast\n          traplab-wast conformance/scripts/spec"
 )]
 struct Args {
-    /// The .wast scripts, run in this order. Their file names must differ
-    /// (results are named `wast.<file name>:<line>`).
-    #[arg(value_name = "FILE", required = true)]
+    /// The .wast scripts, run in this order; a folder stands for the
+    /// *.wast files directly in it, sorted by name. Their file names must
+    /// differ (results are named `wast.<file name>:<line>`).
+    #[arg(value_name = "FILE|DIR", required = true)]
     files: Vec<PathBuf>,
     /// QEMU profile from qemu/ (see qemu/README.md): tcg is real-time TCG,
     /// icount counts guest instructions (deterministic).
@@ -75,7 +80,8 @@ fn main() -> ExitCode {
 fn run(args: Args) -> Result<u8> {
     qemu::check_profile_usable(&args.profile)?;
     let image = boot::image_path();
-    let scripts = match build_image(&args.files, &image) {
+    let files = expand_script_paths(&args.files).context("bad script argument")?;
+    let scripts = match build_image(&files, &image) {
         Ok(scripts) => scripts,
         Err(LoadError::Script(e)) => return Err(anyhow::Error::new(e).context("bad script")),
         Err(LoadError::Other(e)) => return Err(e.context("building the suite image")),
