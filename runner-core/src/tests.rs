@@ -124,6 +124,7 @@ fn workload(name: &str, kind: WorkloadKind, expect_result: Option<i32>) -> Workl
                 host: None,
             })
             .collect(),
+        sightglass: None,
     }
 }
 
