@@ -31,8 +31,9 @@ options:
   --timeout S         kill QEMU after S seconds, S >= 1       (default: 600)
   --boot-args "..."   extra kernel options (e.g. "only=trap. configs=signals.bt_off")
   --no-report         skip the report and figures
-  --sightglass DIR    add the sightglass-ABI benchmarks (*.wasm, *.wat) in DIR
-                      to the suite (repeatable)
+  --sightglass DIR    add DIR's sightglass benchmarks to the suite (repeatable):
+                      sightglass's layout (DIR/<name>/benchmark.wasm beside its
+                      input and *.expected files) or flat *.wasm/*.wat files
   --wast FILE...      conformance mode: run the .wast scripts in the
                       kernel instead of the suite (repeatable); prints a
                       pass/fail table ending "N passed, M failed, K unsupported"
