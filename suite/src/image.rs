@@ -662,4 +662,31 @@ mod tests {
         foreign[0] = b'X';
         assert_eq!(Suite::parse(&foreign).err(), Some(ImageError::BadMagic));
     }
+
+    #[test]
+    fn data_files_follow_the_artifacts_and_are_verified() {
+        let mut m = manifest();
+        m.workloads[0].sightglass = Some(SightglassFiles {
+            preopen: true,
+            inputs: vec![DataFile::unplaced("in.txt".to_string())],
+            stdout_expected: Some(DataFile::unplaced("default.stdout.expected".to_string())),
+            stderr_expected: None,
+        });
+        let blobs = [vec![vec![1u8; 10], vec![2u8; 7]]];
+        let mut image = pack_with_data(m, &blobs, &[], &[b"input".to_vec(), b"ok\n".to_vec()]);
+        let suite = Suite::parse(&image).unwrap();
+        let files = suite.manifest.workloads[0].sightglass.clone().unwrap();
+        let name = &suite.manifest.workloads[0].name;
+        assert_eq!(suite.data_bytes(name, &files.inputs[0]).unwrap(), b"input");
+        let out = files.stdout_expected.as_ref().unwrap();
+        assert_eq!(suite.data_bytes(name, out).unwrap(), b"ok\n");
+        assert_eq!(out.offset, files.inputs[0].offset + 5, "packed in order");
+        let last = image.len() - 1;
+        image[last] ^= 1;
+        let suite = Suite::parse(&image).unwrap();
+        assert_eq!(
+            suite.data_bytes(name, out).unwrap_err().to_string(),
+            "file default.stdout.expected of trap.unreachable fails its SHA-256 check"
+        );
+    }
 }
