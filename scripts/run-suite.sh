@@ -36,8 +36,9 @@ options:
                       host (this machine)  (default: host with --accel kvm,
                       else qemu-max); a module that would need a wasmtime
                       libcall the kernel lacks is refused before the boot
-  --sightglass DIR    add the sightglass-ABI benchmarks (*.wasm, *.wat) in DIR
-                      to the suite (repeatable)
+  --sightglass DIR    add DIR's sightglass benchmarks to the suite (repeatable):
+                      sightglass's layout (DIR/<name>/benchmark.wasm beside its
+                      input and *.expected files) or flat *.wasm/*.wat files
   --wast FILE|DIR...  conformance mode: run the .wast scripts in the
                       kernel instead of the suite (repeatable; a folder
                       means the *.wast files in it, sorted); prints a

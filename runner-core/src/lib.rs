@@ -7,7 +7,7 @@
 //! and the exception that raises it, or the golden result), warm-up and
 //! sample counts ([`Options`]), the timing loop and its stage stamps
 //! ([`wasm`]), the native twins ([`native`]), the sightglass ABI
-//! ([`sightglass`]), the raw-exception floor's loop ([`floor`]) and the
+//! ([`sightglass`], its WASI subset [`wasi`]), the raw-exception floor's loop ([`floor`]) and the
 //! records they produce ([`emit`], [`stream`]).
 //!
 //! A platform supplies only what differs, through [`Platform`]: how the
@@ -42,6 +42,7 @@ pub mod options;
 pub mod plan;
 pub mod sightglass;
 pub mod stream;
+pub mod wasi;
 pub mod wasm;
 
 use alloc::string::String;

@@ -4,36 +4,46 @@
 //! The ABI: the module exports `_start`, imports `bench.start` and
 //! `bench.end` (each called exactly once; the interval between them is the
 //! sample) and whatever WASI preview1 functions its toolchain's libc pulls
-//! in. Such modules import far more of WASI than they call, so *every*
-//! `wasi_snapshot_preview1` import is defined: a small subset for real
-//! (`fd_write` captured and reported as a log record — the serial line
-//! carries records only —, `proc_exit`, `clock_time_get` from the TSC,
-//! `random_get` from a fixed-seed generator, empty args and environment,
-//! `fd_fdstat_get` for stdio, `sched_yield`), `fd_prestat_get` answering
-//! EBADF ("no more preopens", which libc start-up expects), and everything
-//! else ENOSYS. Every ENOSYS function a benchmark actually calls is reported.
+//! in; those are defined in [`crate::wasi`] (stdout/stderr captured, a
+//! read-only preopened directory served from the suite image, every other
+//! function ENOSYS).
 //!
 //! Each sample instantiates a fresh instance (a `_start` runs once per
-//! instance), from a pre-linked `InstancePre`.
+//! instance) from a pre-linked `InstancePre`, and is checked like
+//! sightglass checks it: `_start` returns or calls `proc_exit(0)`, and the
+//! captured stdout and stderr equal the expected files the suite image
+//! carries (line by line; see `workloads/src/sightglass.rs` for the
+//! naming rule). A benchmark that fails a check yields a failed result and
+//! no samples: a wrong computation must not produce a number.
+//!
+//! Phases, as sightglass reports them: compilation happened on the host
+//! (`host_compile_ns` metric, from the manifest), loading here
+//! (`deserialize_cycles`); per sample, instantiation is the series of
+//! experiment `<name>.instantiation` and execution (`bench.start` →
+//! `bench.end`) the series of `<name>` itself.
 
 use alloc::collections::BTreeSet;
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use traplab_suite::image::DataFile;
 use traplab_suite::{EngineVariant, Suite, Workload};
 use wasmtime::{Caller, Engine, Extern, ExternType, InstancePre, Linker, Module, Store, Val};
 
 use crate::emit::{self, Series};
+use crate::wasi::{self, Capture, OUTPUT_LIMIT, ProcExit, Tree, Wasi};
 use crate::{Options, Platform};
 
 const WASI: &str = "wasi_snapshot_preview1";
-const ERRNO_SUCCESS: i32 = 0;
-const ERRNO_BADF: i32 = 8;
-const ERRNO_INVAL: i32 = 28;
-const ERRNO_NOSYS: i32 = 52;
-/// Captured benchmark output kept per sample (the rest is counted).
-const STDOUT_KEEP: usize = 512;
+/// Suffix of the experiment that carries the instantiation phase.
+pub const INSTANTIATION: &str = ".instantiation";
+/// Longest excerpt of a line quoted in an output mismatch.
+const QUOTE: usize = 80;
+/// Captured stdout logged once per run (the serial line carries records,
+/// so the log is an excerpt; the check sees it whole).
+const LOG_KEEP: usize = 512;
 
 /// Per-instance state the host functions see.
 struct Bench {
@@ -41,160 +51,15 @@ struct Bench {
     end: Option<u64>,
     calls_start: u32,
     calls_end: u32,
-    stdout: Vec<u8>,
-    stdout_bytes: u64,
-    exit_code: Option<i32>,
-    nosys: BTreeSet<String>,
-    tsc_hz: u64,
+    wasi: Wasi,
     /// The platform's clock ([`Platform::stamp`]).
     stamp: fn() -> u64,
-    rng: u64,
 }
 
-/// `proc_exit` unwinds the instance with this error.
-#[derive(Debug)]
-struct ProcExit(i32);
-
-impl core::fmt::Display for ProcExit {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "proc_exit({})", self.0)
-    }
-}
-
-impl core::error::Error for ProcExit {}
-
-fn memory<'a>(caller: &'a mut Caller<'_, Bench>) -> Option<&'a mut [u8]> {
-    match caller.get_export("memory") {
-        Some(Extern::Memory(m)) => Some(m.data_mut(caller)),
-        _ => None,
-    }
-}
-
-fn put_u32(mem: &mut [u8], at: i32, v: u32) -> bool {
-    let at = at as u32 as usize;
-    mem.get_mut(at..at + 4)
-        .map(|s| s.copy_from_slice(&v.to_le_bytes()))
-        .is_some()
-}
-
-fn get_u32(mem: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(mem.get(at..at + 4)?.try_into().ok()?))
-}
-
-/// The WASI function `name`, given its parameters, as an errno result.
-fn wasi_call(caller: &mut Caller<'_, Bench>, name: &str, p: &[Val]) -> wasmtime::Result<i32> {
-    let arg = |i: usize| p.get(i).and_then(Val::i32).unwrap_or(0);
-    Ok(match name {
-        "fd_write" => {
-            let (fd, iovs, iovs_len, nwritten) = (
-                arg(0),
-                arg(1) as u32 as usize,
-                arg(2) as u32 as usize,
-                arg(3),
-            );
-            let Some(mem) = memory(caller) else {
-                return Ok(ERRNO_INVAL);
-            };
-            if !(1..=2).contains(&fd) {
-                return Ok(ERRNO_BADF);
-            }
-            let mut written = Vec::new();
-            for k in 0..iovs_len {
-                let (Some(ptr), Some(len)) =
-                    (get_u32(mem, iovs + 8 * k), get_u32(mem, iovs + 8 * k + 4))
-                else {
-                    return Ok(ERRNO_INVAL);
-                };
-                let Some(bytes) = mem.get(ptr as usize..ptr as usize + len as usize) else {
-                    return Ok(ERRNO_INVAL);
-                };
-                written.extend_from_slice(bytes);
-            }
-            if !put_u32(mem, nwritten, written.len() as u32) {
-                return Ok(ERRNO_INVAL);
-            }
-            let state = caller.data_mut();
-            state.stdout_bytes += written.len() as u64;
-            let room = STDOUT_KEEP.saturating_sub(state.stdout.len());
-            state
-                .stdout
-                .extend_from_slice(&written[..written.len().min(room)]);
-            ERRNO_SUCCESS
-        }
-        "proc_exit" => {
-            caller.data_mut().exit_code = Some(arg(0));
-            return Err(wasmtime::Error::new(ProcExit(arg(0))));
-        }
-        "clock_time_get" => {
-            let ptr = p.get(2).and_then(Val::i32).unwrap_or(0);
-            let hz = caller.data().tsc_hz.max(1);
-            let ns = ((caller.data().stamp)() as u128 * 1_000_000_000 / hz as u128) as u64;
-            let Some(mem) = memory(caller) else {
-                return Ok(ERRNO_INVAL);
-            };
-            let at = ptr as u32 as usize;
-            match mem.get_mut(at..at + 8) {
-                Some(slot) => {
-                    slot.copy_from_slice(&ns.to_le_bytes());
-                    ERRNO_SUCCESS
-                }
-                None => ERRNO_INVAL,
-            }
-        }
-        "random_get" => {
-            let (buf, len) = (arg(0) as u32 as usize, arg(1) as u32 as usize);
-            let mut x = caller.data().rng;
-            let Some(mem) = memory(caller) else {
-                return Ok(ERRNO_INVAL);
-            };
-            let Some(out) = mem.get_mut(buf..buf + len) else {
-                return Ok(ERRNO_INVAL);
-            };
-            for b in out {
-                // xorshift64: deterministic, so icount runs stay identical.
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                *b = x as u8;
-            }
-            caller.data_mut().rng = x;
-            ERRNO_SUCCESS
-        }
-        "args_sizes_get" | "environ_sizes_get" => {
-            let Some(mem) = memory(caller) else {
-                return Ok(ERRNO_INVAL);
-            };
-            if put_u32(mem, arg(0), 0) && put_u32(mem, arg(1), 0) {
-                ERRNO_SUCCESS
-            } else {
-                ERRNO_INVAL
-            }
-        }
-        "args_get" | "environ_get" | "sched_yield" => ERRNO_SUCCESS,
-        // "No more preopened directories": libc's start-up scan stops here.
-        "fd_prestat_get" => ERRNO_BADF,
-        "fd_fdstat_get" => {
-            let (fd, buf) = (arg(0), arg(1) as u32 as usize);
-            if !(0..=2).contains(&fd) {
-                return Ok(ERRNO_BADF);
-            }
-            let Some(mem) = memory(caller) else {
-                return Ok(ERRNO_INVAL);
-            };
-            // fdstat: filetype u8 (2 = character device), flags u16, rights u64 ×2.
-            let Some(out) = mem.get_mut(buf..buf + 24) else {
-                return Ok(ERRNO_INVAL);
-            };
-            out.fill(0);
-            out[0] = 2;
-            out[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
-            ERRNO_SUCCESS
-        }
-        other => {
-            caller.data_mut().nosys.insert(other.to_string());
-            ERRNO_NOSYS
-        }
-    })
+/// An expected output: the file's name (for messages) and its bytes.
+struct Expected<'a> {
+    name: String,
+    bytes: &'a [u8],
 }
 
 /// Define every import of `module` that the ABI covers in `linker`.
@@ -241,6 +106,18 @@ fn link(engine: &Engine, module: &Module) -> Result<Linker<Bench>, String> {
     Ok(linker)
 }
 
+/// Run WASI function `name` with the instance's memory and state.
+fn wasi_call(caller: &mut Caller<'_, Bench>, name: &str, p: &[Val]) -> wasmtime::Result<i32> {
+    let outcome = match caller.get_export("memory") {
+        Some(Extern::Memory(m)) => {
+            let (mem, state) = m.data_and_store_mut(&mut *caller);
+            wasi::call(&mut state.wasi, Some(mem), name, p)
+        }
+        _ => wasi::call(&mut caller.data_mut().wasi, None, name, p),
+    };
+    outcome.map_err(wasmtime::Error::new)
+}
+
 /// Run one sightglass workload under `engine`.
 pub fn run<P: Platform>(
     p: &P,
@@ -252,13 +129,30 @@ pub fn run<P: Platform>(
 ) {
     let tsc_hz = p.tsc_hz();
     let config = variant.label();
-    p.set_during(&format!("{} {config}", workload.name));
-    let pre = match prepare::<P>(engine, suite, workload, variant) {
-        Ok(pre) => pre,
-        Err(why) => return emit::result(p, &workload.name, config, 0, None, None, Some(why)),
+    let context = format!("{} {config}", workload.name);
+    p.set_during(&context);
+    let instantiation_name = format!("{}{INSTANTIATION}", workload.name);
+    let fail = |why: String| {
+        emit::result(p, &workload.name, config, 0, None, None, Some(why));
     };
+    let pre = match prepare(p, engine, suite, workload, variant, &context) {
+        Ok(pre) => pre,
+        Err(why) => return fail(why),
+    };
+    let (tree, stdout_expected, stderr_expected) = match load_files(suite, workload) {
+        Ok(loaded) => loaded,
+        Err(why) => return fail(why),
+    };
+    for (stream, expected) in [("stdout", &stdout_expected), ("stderr", &stderr_expected)] {
+        if expected.is_none() {
+            p.log(format!(
+                "{context}: no expected {stream} file (<stem>.{stream}.expected or default.{stream}.expected); {stream} is not checked"
+            ));
+        }
+    }
     let (warmup, samples) = crate::wasm::iterations(workload.kind, opts);
-    let mut series = Series::plain(samples as usize);
+    let mut execution = Series::plain(samples as usize);
+    let mut instantiation = Series::plain(samples as usize);
     let mut failure = None;
     let mut nosys = BTreeSet::new();
     let mut first_output = None;
@@ -268,45 +162,32 @@ pub fn run<P: Platform>(
             end: None,
             calls_start: 0,
             calls_end: 0,
-            stdout: Vec::new(),
-            stdout_bytes: 0,
-            exit_code: None,
-            nosys: BTreeSet::new(),
-            tsc_hz,
+            wasi: Wasi::new(tree.clone(), P::stamp, tsc_hz),
             stamp: P::stamp,
-            rng: 0x9e37_79b9_7f4a_7c15,
         };
         let mut store = Store::new(engine, state);
-        let outcome = pre.instantiate(&mut store).and_then(|instance| {
+        let t0 = P::stamp();
+        let instance = pre.instantiate(&mut store);
+        let t1 = P::stamp();
+        let outcome = instance.and_then(|instance| {
             let start = instance.get_typed_func::<(), ()>(&mut store, &workload.export)?;
             start.call(&mut store, ())
         });
         let s = store.data();
-        let exited_cleanly = match &outcome {
-            Ok(()) => true,
-            Err(e) => e.downcast_ref::<ProcExit>().is_some_and(|p| p.0 == 0),
-        };
-        nosys.extend(s.nosys.iter().cloned());
+        nosys.extend(s.wasi.nosys.iter().cloned());
         if first_output.is_none() {
+            let keep = s.wasi.stdout.bytes.len().min(LOG_KEEP);
             first_output = Some((
-                String::from_utf8_lossy(&s.stdout).into_owned(),
-                s.stdout_bytes,
+                String::from_utf8_lossy(&s.wasi.stdout.bytes[..keep]).into_owned(),
+                s.wasi.stdout.written,
             ));
         }
-        let problem = if !exited_cleanly {
-            Some(format!(
-                "_start ended with {:?} (exit code {:?})",
-                outcome.err().map(|e| format!("{e:?}")),
-                s.exit_code
-            ))
-        } else if s.calls_start != 1 || s.calls_end != 1 {
-            Some(format!(
-                "bench.start called {} and bench.end {} times; the ABI wants once each",
-                s.calls_start, s.calls_end
-            ))
-        } else {
-            None
-        };
+        let problem = check(
+            s,
+            outcome,
+            stdout_expected.as_ref(),
+            stderr_expected.as_ref(),
+        );
         if let Some(problem) = problem {
             failure = Some(format!("iteration {i}: {problem}"));
             break;
@@ -314,10 +195,10 @@ pub fn run<P: Platform>(
         if i >= warmup
             && let (Some(a), Some(b)) = (s.start, s.end)
         {
-            series.total.push(b.saturating_sub(a));
+            execution.total.push(b.saturating_sub(a));
+            instantiation.total.push(t1.saturating_sub(t0));
         }
     }
-    let context = format!("{} {config}", workload.name);
     if let Some((text, bytes)) = first_output {
         emit::metric(p, "stdout_bytes", bytes, "bytes", &context);
         if !text.is_empty() {
@@ -331,29 +212,214 @@ pub fn run<P: Platform>(
             list.join(", ")
         ));
     }
-    emit::series(p, &workload.name, config, &series);
-    emit::result(
-        p,
-        &workload.name,
-        config,
-        series.total.len(),
-        None,
-        None,
-        failure,
-    );
+    // A failed benchmark yields no samples, and no instantiation result.
+    let count = if failure.is_none() {
+        emit::series(p, &workload.name, config, &execution);
+        emit::series(p, &instantiation_name, config, &instantiation);
+        let n = execution.total.len();
+        emit::result(p, &instantiation_name, config, n, None, None, None);
+        n
+    } else {
+        0
+    };
+    emit::result(p, &workload.name, config, count, None, None, failure);
 }
 
+/// What is wrong with one finished instance, if anything.
+fn check(
+    s: &Bench,
+    outcome: wasmtime::Result<()>,
+    stdout_expected: Option<&Expected<'_>>,
+    stderr_expected: Option<&Expected<'_>>,
+) -> Option<String> {
+    let exited_cleanly = match &outcome {
+        Ok(()) => true,
+        Err(e) => e.downcast_ref::<ProcExit>().is_some_and(|p| p.0 == 0),
+    };
+    if !exited_cleanly {
+        let stderr = excerpt(&s.wasi.stderr.bytes);
+        return Some(format!(
+            "_start ended with {} (exit code {:?}){}",
+            outcome.err().map_or_else(String::new, |e| format!("{e:?}")),
+            s.wasi.exit_code,
+            if stderr.is_empty() {
+                String::new()
+            } else {
+                format!("; stderr: \"{stderr}\"")
+            }
+        ));
+    }
+    if s.calls_start != 1 || s.calls_end != 1 {
+        return Some(format!(
+            "bench.start called {} and bench.end {} times; the ABI wants once each",
+            s.calls_start, s.calls_end
+        ));
+    }
+    for (stream, capture, expected) in [
+        ("stdout", &s.wasi.stdout, stdout_expected),
+        ("stderr", &s.wasi.stderr, stderr_expected),
+    ] {
+        if capture.overflowed() {
+            return Some(format!(
+                "{stream}: the module wrote {} bytes, more than the {OUTPUT_LIMIT} traplab keeps to compare with the expected output",
+                capture.written
+            ));
+        }
+        if let Some(expected) = expected
+            && let Some(diff) = compare(capture, expected)
+        {
+            return Some(format!("{stream} differs from {}: {diff}", expected.name));
+        }
+    }
+    None
+}
+
+/// Lines as sightglass compares them (`str::lines`): split at `\n`, a
+/// trailing `\r` dropped, no empty last line for a final newline.
+fn lines(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut out: Vec<&[u8]> = bytes
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .collect();
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        out.pop();
+    }
+    out
+}
+
+/// The first difference between the captured output and the expected
+/// file, described briefly; `None` when they agree.
+fn compare(capture: &Capture, expected: &Expected<'_>) -> Option<String> {
+    let got = lines(&capture.bytes);
+    let want = lines(expected.bytes);
+    let n = got.len().max(want.len());
+    for k in 0..n {
+        match (want.get(k), got.get(k)) {
+            (Some(w), Some(g)) if w == g => continue,
+            (Some(w), Some(g)) => {
+                return Some(format!(
+                    "line {}: expected \"{}\", got \"{}\"",
+                    k + 1,
+                    excerpt(w),
+                    excerpt(g)
+                ));
+            }
+            (Some(w), None) => {
+                return Some(format!(
+                    "output ends after {} line(s); line {} expected \"{}\"",
+                    got.len(),
+                    k + 1,
+                    excerpt(w)
+                ));
+            }
+            (None, Some(g)) => {
+                return Some(format!(
+                    "{} line(s) expected; got more, line {}: \"{}\"",
+                    want.len(),
+                    k + 1,
+                    excerpt(g)
+                ));
+            }
+            (None, None) => unreachable!("k < max of the lengths"),
+        }
+    }
+    None
+}
+
+/// `bytes` as escaped text, at most [`QUOTE`] characters.
+fn excerpt(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::new();
+    for (k, c) in text.chars().enumerate() {
+        if k == QUOTE {
+            out.push('…');
+            break;
+        }
+        out.extend(c.escape_debug());
+    }
+    out
+}
+
+/// The preopened tree and the expected outputs of `workload`, verified
+/// against their SHA-256 once per run; the tree serves slices of the
+/// image.
+#[allow(clippy::type_complexity)]
+fn load_files<'a>(
+    suite: &Suite<'a>,
+    workload: &Workload,
+) -> Result<
+    (
+        Option<Arc<Tree>>,
+        Option<Expected<'a>>,
+        Option<Expected<'a>>,
+    ),
+    String,
+> {
+    let Some(files) = &workload.sightglass else {
+        return Ok((None, None, None));
+    };
+    let bytes = |file: &DataFile| {
+        suite
+            .data_bytes(&workload.name, file)
+            .map_err(|e| e.to_string())
+    };
+    let tree = if files.preopen {
+        let mut inputs = Vec::with_capacity(files.inputs.len());
+        for file in &files.inputs {
+            inputs.push((file.path.clone(), bytes(file)?));
+        }
+        // The tree looks files up by binary search.
+        if !inputs.windows(2).all(|w| w[0].0 < w[1].0) {
+            return Err(format!(
+                "the manifest lists the input files of {} out of order",
+                workload.name
+            ));
+        }
+        // SAFETY: the slices borrow the suite image, which outlives `run`
+        // (`suite: &Suite<'a>`); every store holding the tree is created
+        // and dropped inside `run`, so no use outlives the image.
+        Some(Arc::new(unsafe { Tree::new(&inputs) }))
+    } else {
+        None
+    };
+    let expected = |file: &Option<DataFile>| -> Result<Option<Expected<'a>>, String> {
+        file.as_ref()
+            .map(|f| {
+                Ok(Expected {
+                    name: f.path.clone(),
+                    bytes: bytes(f)?,
+                })
+            })
+            .transpose()
+    };
+    let stdout = expected(&files.stdout_expected)?;
+    let stderr = expected(&files.stderr_expected)?;
+    Ok((tree, stdout, stderr))
+}
+
+/// Verify, deserialize and link the module; report the compilation phase.
 fn prepare<P: Platform>(
+    p: &P,
     engine: &Engine,
     suite: &Suite<'_>,
     workload: &Workload,
     variant: EngineVariant,
+    context: &str,
 ) -> Result<InstancePre<Bench>, String> {
     let artifact = crate::wasm::find_artifact(workload, P::TARGET, variant.trap_mode)?;
     let bytes = suite
         .artifact_bytes(workload, artifact)
         .map_err(|e| e.to_string())?;
+    let t0 = P::stamp();
     let module = crate::wasm::deserialize(engine, bytes)?;
+    let t1 = P::stamp();
+    emit::metric(p, "deserialize_cycles", t1 - t0, "cycles", context);
+    // Sightglass's compilation phase: Cranelift ran on the host, and the
+    // manifest carries what it cost.
+    if let Some(host) = &artifact.host {
+        emit::metric(p, "host_compile_ns", host.compile_ns, "ns", context);
+        emit::metric(p, "host_code_bytes", host.code_bytes, "bytes", context);
+    }
     let linker = link(engine, &module)?;
     linker
         .instantiate_pre(&module)

@@ -124,6 +124,7 @@ fn workload(name: &str, kind: WorkloadKind, expect_result: Option<i32>) -> Workl
                 host: None,
             })
             .collect(),
+        sightglass: None,
     }
 }
 
@@ -382,4 +383,132 @@ fn zero_counts_and_a_selection_of_nothing_are_setup_problems() {
         )
         .is_none()
     );
+}
+
+/// A sightglass module that reads `in.txt` from the preopened directory,
+/// writes it to stdout between `bench.start` and `bench.end`, and exits
+/// with code `$code`.
+fn sightglass_wat(code: i32) -> String {
+    std::format!(
+        r#"(module
+  (import "bench" "start" (func $start))
+  (import "bench" "end" (func $end))
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "in.txt")
+  (func (export "_start")
+    (call $start)
+    ;; fd 3, "in.txt", read rights only; the new fd at 0
+    (if (call $path_open (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 6)
+          (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 0))
+      (then (call $proc_exit (i32.const 9))))
+    ;; iovec at 16: 1000 bytes at 200; count at 8
+    (i32.store (i32.const 16) (i32.const 200))
+    (i32.store (i32.const 20) (i32.const 1000))
+    (drop (call $fd_read (i32.load (i32.const 0)) (i32.const 16) (i32.const 1) (i32.const 8)))
+    (i32.store (i32.const 20) (i32.load (i32.const 8)))
+    (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8)))
+    (call $end)
+    (call $proc_exit (i32.const {code}))))"#
+    )
+}
+
+/// Run one sightglass workload whose input is `input` and whose expected
+/// stdout is `expected`; its results (execution, then instantiation when
+/// it passed) and the sample records' experiment names.
+fn run_sightglass(
+    code: i32,
+    input: &[u8],
+    expected: Option<&[u8]>,
+) -> (Vec<traplab_wire::ExperimentResult>, Vec<String>) {
+    use traplab_suite::image::{DataFile, SightglassFiles, pack_with_data};
+    let mut w = workload("sightglass.t", WorkloadKind::Sightglass, None);
+    w.export = "_start".to_string();
+    let wat = sightglass_wat(code);
+    let packed = image(&[(w, wat.as_str())]);
+    // Re-pack with the data files: the manifest and blobs of `image`.
+    let suite = Suite::parse(&packed).unwrap();
+    let mut manifest = suite.manifest.clone();
+    manifest.workloads[0].sightglass = Some(SightglassFiles {
+        preopen: true,
+        inputs: vec![DataFile::unplaced("in.txt".to_string())],
+        stdout_expected: expected.map(|_| DataFile::unplaced("default.stdout.expected".into())),
+        stderr_expected: None,
+    });
+    let w = &suite.manifest.workloads[0];
+    let blobs = vec![
+        w.artifacts
+            .iter()
+            .map(|a| suite.artifact_bytes(w, a).unwrap().to_vec())
+            .collect(),
+    ];
+    let mut data = vec![input.to_vec()];
+    data.extend(expected.map(<[u8]>::to_vec));
+    let image = pack_with_data(manifest, &blobs, &[], &data);
+    let suite = Suite::parse(&image).unwrap();
+    let p = Recorder::new(true);
+    crate::wasm::run_suite(
+        &p,
+        &suite,
+        &opts("compute_samples=4 warmup=1 configs=explicit.bt_off"),
+    );
+    let names = p
+        .records
+        .borrow()
+        .iter()
+        .filter_map(|r| match r {
+            Record::Samples(s) => Some(s.experiment.clone()),
+            _ => None,
+        })
+        .collect();
+    (p.results(), names)
+}
+
+#[test]
+fn a_sightglass_benchmark_reads_its_input_and_passes_its_expected_output() {
+    let (results, samples) = run_sightglass(0, b"one\r\ntwo\n", Some(b"one\ntwo"));
+    assert_eq!(results.len(), 2, "{results:?}");
+    let (execution, instantiation) = (&results[1], &results[0]);
+    assert_eq!(execution.experiment, "sightglass.t");
+    assert_eq!(execution.status, Status::Ok, "{execution:?}");
+    assert_eq!(execution.samples, 4);
+    assert_eq!(instantiation.experiment, "sightglass.t.instantiation");
+    assert_eq!(instantiation.samples, 4);
+    assert_eq!(samples, ["sightglass.t", "sightglass.t.instantiation"]);
+}
+
+#[test]
+fn wrong_output_or_exit_code_fails_with_the_reason_and_no_samples() {
+    let (results, samples) = run_sightglass(0, b"one\ntwo\nthree\n", Some(b"one\n2\nthree\n"));
+    assert_eq!(results.len(), 1, "no instantiation result: {results:?}");
+    assert_eq!(results[0].status, Status::Failed);
+    assert_eq!(
+        results[0].message.as_deref(),
+        Some(
+            "iteration 0: stdout differs from default.stdout.expected: line 2: expected \"2\", got \"two\""
+        )
+    );
+    assert!(samples.is_empty(), "{samples:?}");
+
+    let (results, _) = run_sightglass(0, b"one\n", Some(b"one\ntwo\n"));
+    assert_eq!(
+        results[0].message.as_deref(),
+        Some(
+            "iteration 0: stdout differs from default.stdout.expected: output ends after 1 line(s); line 2 expected \"two\""
+        )
+    );
+
+    let (results, samples) = run_sightglass(3, b"one\n", Some(b"one\n"));
+    assert_eq!(results[0].status, Status::Failed);
+    let message = results[0].message.as_deref().unwrap();
+    assert!(message.contains("(exit code Some(3))"), "{message}");
+    assert!(samples.is_empty());
+
+    // Without an expected file the output is not checked.
+    let (results, _) = run_sightglass(0, b"anything\n", None);
+    assert_eq!(results[1].status, Status::Ok, "{results:?}");
 }

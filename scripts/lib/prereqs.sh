@@ -1,7 +1,7 @@
 # Prerequisite checks shared by the entry scripts (sourced, not run).
 #
 # What a fresh Debian/Ubuntu machine lacks for traplab: QEMU (and, for ISOs,
-# the GRUB tools: traplab_ensure_grub) from the distribution, and the two Rust targets pinned in
+# the GRUB tools: traplab_ensure_grub) from the distribution, and the Rust targets pinned in
 # rust-toolchain.toml. As root these are installed; otherwise the exact
 # command is printed and the script stops with exit status 2 (bad setup).
 
@@ -44,7 +44,7 @@ traplab_ensure_rust() {
     if command -v rustup >/dev/null 2>&1; then
         local installed
         installed=$(rustup target list --installed 2>/dev/null || true)
-        for target in x86_64-unknown-none wasm32-unknown-unknown; do
+        for target in x86_64-unknown-none wasm32-unknown-unknown wasm32-wasip1; do
             if ! grep -qx "$target" <<<"$installed"; then
                 rustup target add "$target" >&2 || traplab_die_setup "rustup target add $target failed"
             fi

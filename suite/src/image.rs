@@ -237,6 +237,72 @@ pub struct Workload {
     pub expect_vector: Option<u8>,
     /// One precompiled artifact per trap mode and code target.
     pub artifacts: Vec<Artifact>,
+    /// For [`WorkloadKind::Sightglass`]: the files that travel with the
+    /// module (inputs, expected output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sightglass: Option<SightglassFiles>,
+}
+
+/// What a sightglass benchmark brings beside its module, packed into the
+/// image so the kernel needs no file system.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub struct SightglassFiles {
+    /// Whether the module gets a read-only preopened directory (fd 3, named
+    /// `.`) holding [`SightglassFiles::inputs`]: benchmarks in sightglass's
+    /// folder layout do (sightglass preopens the benchmark's folder); flat
+    /// modules do not.
+    #[serde(default)]
+    pub preopen: bool,
+    /// The files of the preopened directory; `path` is relative to it,
+    /// `/`-separated, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<DataFile>,
+    /// What `_start` must write to stdout (`path`: the expected file's name,
+    /// for messages); absent: not checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdout_expected: Option<DataFile>,
+    /// The same for stderr.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stderr_expected: Option<DataFile>,
+}
+
+impl SightglassFiles {
+    /// Every data file, in image order (inputs, stdout, stderr).
+    pub fn all(&self) -> impl Iterator<Item = &DataFile> {
+        self.inputs
+            .iter()
+            .chain(&self.stdout_expected)
+            .chain(&self.stderr_expected)
+    }
+
+    fn all_mut(&mut self) -> impl Iterator<Item = &mut DataFile> {
+        self.inputs
+            .iter_mut()
+            .chain(&mut self.stdout_expected)
+            .chain(&mut self.stderr_expected)
+    }
+}
+
+/// A file carried in the image after the artifacts; like an [`Artifact`],
+/// it names its range (relative to the image start) and its SHA-256.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct DataFile {
+    pub path: String,
+    pub offset: u64,
+    pub len: u64,
+    pub sha256: String,
+}
+
+impl DataFile {
+    /// A file not yet placed in an image ([`pack_with_data`] places it).
+    pub fn unplaced(path: String) -> DataFile {
+        DataFile {
+            path,
+            offset: 0,
+            len: 0,
+            sha256: String::new(),
+        }
+    }
 }
 
 impl Workload {
@@ -296,6 +362,10 @@ pub enum ImageError {
         workload: String,
         trap_mode: TrapMode,
     },
+    DataFileChecksum {
+        workload: String,
+        path: String,
+    },
 }
 
 impl fmt::Display for ImageError {
@@ -325,6 +395,9 @@ impl fmt::Display for ImageError {
                 "artifact of {workload} ({}) fails its SHA-256 check",
                 trap_mode.name()
             ),
+            ImageError::DataFileChecksum { workload, path } => {
+                write!(f, "file {path} of {workload} fails its SHA-256 check")
+            }
         }
     }
 }
@@ -386,24 +459,55 @@ impl<'a> Suite<'a> {
     /// The bytes of `artifact`, owned by `owner` (a workload or script
     /// name, for error messages), after checking bounds and SHA-256.
     pub fn checked_bytes(&self, owner: &str, artifact: &Artifact) -> Result<&'a [u8], ImageError> {
-        let out_of_bounds = || ImageError::ArtifactOutOfBounds {
-            workload: owner.to_string(),
-            offset: artifact.offset,
-            len: artifact.len,
-            image: self.image.len(),
+        self.range(owner, artifact.offset, artifact.len, &artifact.sha256)
+            .map_err(|e| match e {
+                Some(e) => e,
+                None => ImageError::ArtifactChecksum {
+                    workload: owner.to_string(),
+                    trap_mode: artifact.trap_mode,
+                },
+            })
+    }
+
+    /// The bytes of the data file `file` of `workload` (a slice of the
+    /// image, never a copy), after checking bounds and SHA-256.
+    pub fn data_bytes(&self, workload: &str, file: &DataFile) -> Result<&'a [u8], ImageError> {
+        self.range(workload, file.offset, file.len, &file.sha256)
+            .map_err(|e| match e {
+                Some(e) => e,
+                None => ImageError::DataFileChecksum {
+                    workload: workload.to_string(),
+                    path: file.path.clone(),
+                },
+            })
+    }
+
+    /// `offset..offset + len` of the image if in bounds and its SHA-256 is
+    /// `sha256`; `Err(None)` for a checksum mismatch (the caller names it).
+    fn range(
+        &self,
+        owner: &str,
+        offset: u64,
+        len: u64,
+        sha256: &str,
+    ) -> Result<&'a [u8], Option<ImageError>> {
+        let out_of_bounds = || {
+            Some(ImageError::ArtifactOutOfBounds {
+                workload: owner.to_string(),
+                offset,
+                len,
+                image: self.image.len(),
+            })
         };
-        let start = usize::try_from(artifact.offset).map_err(|_| out_of_bounds())?;
-        let len = usize::try_from(artifact.len).map_err(|_| out_of_bounds())?;
+        let start = usize::try_from(offset).map_err(|_| out_of_bounds())?;
+        let len = usize::try_from(len).map_err(|_| out_of_bounds())?;
         let end = start
             .checked_add(len)
             .filter(|&e| e <= self.image.len())
             .ok_or_else(out_of_bounds)?;
         let bytes = &self.image[start..end];
-        if hex(&Sha256::digest(bytes)) != artifact.sha256 {
-            return Err(ImageError::ArtifactChecksum {
-                workload: owner.to_string(),
-                trap_mode: artifact.trap_mode,
-            });
+        if hex(&Sha256::digest(bytes)) != sha256 {
+            return Err(None);
         }
         Ok(bytes)
     }
@@ -419,9 +523,22 @@ pub fn pack(manifest: Manifest, blobs: &[Vec<Vec<u8>>]) -> Vec<u8> {
 /// [`pack`] for a manifest with scripts: `script_blobs[k][j]` is artifact `j`
 /// of the `k`-th `Command::Module` over all scripts, in order.
 pub fn pack_with_scripts(
+    manifest: Manifest,
+    blobs: &[Vec<Vec<u8>>],
+    script_blobs: &[Vec<Vec<u8>>],
+) -> Vec<u8> {
+    pack_with_data(manifest, blobs, script_blobs, &[])
+}
+
+/// [`pack_with_scripts`] for a manifest whose workloads carry data files
+/// ([`SightglassFiles`]): `data[k]` is the `k`-th data file over all
+/// workloads, in order (each workload's [`SightglassFiles::all`]). They
+/// follow the artifacts in the image.
+pub fn pack_with_data(
     mut manifest: Manifest,
     blobs: &[Vec<Vec<u8>>],
     script_blobs: &[Vec<Vec<u8>>],
+    data: &[Vec<u8>],
 ) -> Vec<u8> {
     assert_eq!(
         manifest.workloads.len(),
@@ -442,6 +559,19 @@ pub fn pack_with_scripts(
             artifact.sha256 = hex(&Sha256::digest(blob));
             offset += blob.len() as u64;
         }
+        let files: Vec<&mut DataFile> = manifest
+            .workloads
+            .iter_mut()
+            .filter_map(|w| w.sightglass.as_mut())
+            .flat_map(SightglassFiles::all_mut)
+            .collect();
+        assert_eq!(files.len(), data.len(), "one blob per data file");
+        for (file, blob) in files.into_iter().zip(data) {
+            file.offset = offset;
+            file.len = blob.len() as u64;
+            file.sha256 = hex(&Sha256::digest(blob));
+            offset += blob.len() as u64;
+        }
         let json = serde_json::to_vec(&manifest).expect("manifest serializes");
         if json.len() == manifest_len {
             let mut image = Vec::with_capacity(offset as usize);
@@ -449,7 +579,7 @@ pub fn pack_with_scripts(
             image.extend_from_slice(&(json.len() as u32).to_le_bytes());
             image.extend_from_slice(&Sha256::digest(&json));
             image.extend_from_slice(&json);
-            for blob in &flat {
+            for blob in flat.iter().copied().chain(data) {
                 image.extend_from_slice(blob);
             }
             return image;
@@ -514,6 +644,7 @@ mod tests {
                         host: None,
                     })
                     .collect(),
+                sightglass: None,
             }],
             scripts: Vec::new(),
             campaign: None,
@@ -599,5 +730,32 @@ mod tests {
         let mut foreign = image.clone();
         foreign[0] = b'X';
         assert_eq!(Suite::parse(&foreign).err(), Some(ImageError::BadMagic));
+    }
+
+    #[test]
+    fn data_files_follow_the_artifacts_and_are_verified() {
+        let mut m = manifest();
+        m.workloads[0].sightglass = Some(SightglassFiles {
+            preopen: true,
+            inputs: vec![DataFile::unplaced("in.txt".to_string())],
+            stdout_expected: Some(DataFile::unplaced("default.stdout.expected".to_string())),
+            stderr_expected: None,
+        });
+        let blobs = [vec![vec![1u8; 10], vec![2u8; 7]]];
+        let mut image = pack_with_data(m, &blobs, &[], &[b"input".to_vec(), b"ok\n".to_vec()]);
+        let suite = Suite::parse(&image).unwrap();
+        let files = suite.manifest.workloads[0].sightglass.clone().unwrap();
+        let name = &suite.manifest.workloads[0].name;
+        assert_eq!(suite.data_bytes(name, &files.inputs[0]).unwrap(), b"input");
+        let out = files.stdout_expected.as_ref().unwrap();
+        assert_eq!(suite.data_bytes(name, out).unwrap(), b"ok\n");
+        assert_eq!(out.offset, files.inputs[0].offset + 5, "packed in order");
+        let last = image.len() - 1;
+        image[last] ^= 1;
+        let suite = Suite::parse(&image).unwrap();
+        assert_eq!(
+            suite.data_bytes(name, out).unwrap_err().to_string(),
+            "file default.stdout.expected of trap.unreachable fails its SHA-256 check"
+        );
     }
 }

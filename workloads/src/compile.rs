@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail, ensure};
 use traplab_compute::ComputeKernel;
 use traplab_suite::cpu::WasmUses;
-use traplab_suite::image::{Artifact, HostCompile, Manifest, Workload, pack};
+use traplab_suite::image::{Artifact, HostCompile, Manifest, Workload, pack_with_data};
 use traplab_suite::{CodeTarget, CpuProfile, EngineVariant, TrapMode, WorkloadKind};
 
 use crate::sightglass;
@@ -321,6 +321,7 @@ pub fn manifest_entry(spec: &WorkloadSpec) -> Workload {
         expect_trap,
         expect_vector,
         artifacts: unplaced_artifacts(),
+        sightglass: None,
     }
 }
 
@@ -336,6 +337,7 @@ pub fn compute_manifest_entry(kernel: &ComputeKernel) -> Workload {
         expect_trap: None,
         expect_vector: None,
         artifacts: unplaced_artifacts(),
+        sightglass: None,
     }
 }
 
@@ -505,20 +507,25 @@ pub fn build_suite_campaign(
     let mut dirs = vec![crate::compute::workspace_root().join(sightglass::SHIPPED_DIR)];
     dirs.extend(sightglass_dirs.iter().cloned());
     let mut names = std::collections::BTreeSet::new();
+    // The sightglass benchmarks' input and expected-output files, packed
+    // after the artifacts (`pack_with_data`).
+    let mut data = Vec::new();
     for dir in &dirs {
-        for path in sightglass::find_modules(dir)? {
-            let name = sightglass::experiment_name(&path);
+        for benchmark in sightglass::find_benchmarks(dir)? {
+            let name = benchmark.name.clone();
+            let path = &benchmark.module;
             ensure!(
                 names.insert(name.clone()),
                 "{}: a second module named {name}",
                 path.display()
             );
-            let wasm = sightglass::load(&path)?;
+            let wasm = sightglass::load(path)?;
             let compiled = compile_all_modes(&engines, &wasm, &path.display().to_string())?;
-            add(
-                sightglass::manifest_entry(name, unplaced_artifacts()),
-                compiled,
-            );
+            let (files, bytes) = benchmark.files()?;
+            data.extend(bytes);
+            let mut entry = sightglass::manifest_entry(name, unplaced_artifacts());
+            entry.sightglass = Some(files);
+            add(entry, compiled);
         }
     }
     let manifest = Manifest {
@@ -529,5 +536,5 @@ pub fn build_suite_campaign(
         campaign,
         cpu: Some(cpu.record()),
     };
-    Ok(pack(manifest, &blobs))
+    Ok(pack_with_data(manifest, &blobs, &[], &data))
 }

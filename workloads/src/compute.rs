@@ -77,7 +77,7 @@ pub fn build_module() -> Result<Vec<u8>> {
 /// Cargo's target directory: `CARGO_TARGET_DIR` (relative to the workspace
 /// root) when set, else `<root>/target`. (`build.target-dir` in a cargo
 /// config file is not consulted; the project sets none.)
-fn target_dir(root: &Path) -> PathBuf {
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => root.join(dir),
         None => root.join("target"),

@@ -11,6 +11,9 @@
 //!   [`traplab_suite::image::pack`].
 //! - [`campaign`]: fault-injection campaign specs (TOML), resolved against
 //!   the suite's compute workloads into the manifest.
+//! - [`sightglass`]: sightglass-ABI benchmarks (both layouts, their input
+//!   and expected-output files); [`sightglass_tests`] builds the project's
+//!   own test benchmarks (Rust → wasm32-wasip1) into that layout.
 //!
 //! The written workload contract is `workloads/README.md`. The image format
 //! and the shared wasmtime `Config` live in `traplab-suite`; running the
@@ -22,6 +25,7 @@ pub mod catalogue;
 pub mod compile;
 pub mod compute;
 pub mod sightglass;
+pub mod sightglass_tests;
 
 pub use catalogue::{EXPORT, Expectation, SuiteName, WORKLOADS, WorkloadSpec};
 pub use compile::{

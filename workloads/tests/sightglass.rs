@@ -91,3 +91,103 @@ fn text_named_wasm_is_read_as_wat_and_a_real_binary_as_binary() {
     );
     assert!(e.contains("bad.wat"), "{e}");
 }
+
+/// A scratch directory of its own for one test.
+fn scratch_dir(test: &str) -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(test);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn sightglass_layout_names_benchmarks_by_folder_and_finds_inputs_and_expected_files() {
+    use traplab_workloads::sightglass::find_benchmarks;
+    let dir = scratch_dir("layout");
+    let wasm = wat::parse_str(r#"(module (func (export "_start")))"#).unwrap();
+    let bench = dir.join("benchmarks");
+    let write = |rel: &str, bytes: &[u8]| {
+        let path = bench.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    };
+    // One folder as sightglass has most: benchmark.wasm, its own expected
+    // stdout, an input, a nested input.
+    write("alpha/benchmark.wasm", &wasm);
+    write("alpha/benchmark.stdout.expected", b"a\n");
+    write("alpha/default.input", b"1");
+    write("alpha/sub/more.txt", b"22");
+    // Several modules in one folder (like sightglass's shootout/): the
+    // stem-named expected file first, else default.*.expected.
+    write("multi/one.wasm", &wasm);
+    write("multi/two.wasm", &wasm);
+    write("multi/one.stdout.expected", b"1\n");
+    write("multi/default.stdout.expected", b"d\n");
+    write("multi/default.stderr.expected", b"e\n");
+    // A folder without a module is not a benchmark.
+    write("notes/README.md", b"notes");
+    let found = find_benchmarks(&bench).unwrap();
+    let names: Vec<&str> = found.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "sightglass.alpha",
+            "sightglass.multi.one",
+            "sightglass.multi.two"
+        ]
+    );
+    let alpha = &found[0];
+    let inputs: Vec<&str> = alpha.inputs.iter().map(|(rel, _)| rel.as_str()).collect();
+    assert_eq!(inputs, ["default.input", "sub/more.txt"]);
+    assert_eq!(
+        alpha.stdout_expected.as_deref(),
+        Some(bench.join("alpha/benchmark.stdout.expected").as_path())
+    );
+    assert_eq!(alpha.stderr_expected, None);
+    let name = |b: &traplab_workloads::sightglass::Benchmark, p: &Option<std::path::PathBuf>| {
+        p.as_ref()
+            .map(|p| {
+                p.strip_prefix(bench.join("multi"))
+                    .unwrap()
+                    .display()
+                    .to_string()
+            })
+            .unwrap_or_else(|| format!("{} none", b.name))
+    };
+    assert_eq!(
+        name(&found[1], &found[1].stdout_expected),
+        "one.stdout.expected"
+    );
+    assert_eq!(
+        name(&found[2], &found[2].stdout_expected),
+        "default.stdout.expected"
+    );
+    assert_eq!(
+        name(&found[2], &found[2].stderr_expected),
+        "default.stderr.expected"
+    );
+    // Modules are not inputs of their neighbours.
+    assert!(found[1].inputs.is_empty(), "{:?}", found[1].inputs);
+    let (files, data) = alpha.files().unwrap();
+    assert!(files.preopen);
+    assert_eq!(data, [b"1".to_vec(), b"22".to_vec(), b"a\n".to_vec()]);
+    assert_eq!(
+        files.stdout_expected.unwrap().path,
+        "benchmark.stdout.expected"
+    );
+
+    // One benchmark folder given directly is that benchmark.
+    let one = find_benchmarks(&bench.join("alpha")).unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].name, "sightglass.alpha");
+
+    // The flat layout: the file stem, no preopen, the same expected rule.
+    let flat = find_benchmarks(&Path::new(env!("CARGO_MANIFEST_DIR")).join("sightglass")).unwrap();
+    assert_eq!(flat[0].name, "sightglass.fib-wasi");
+    assert!(flat[0].folder.is_none());
+    assert!(flat[0].stdout_expected.is_some());
+
+    let empty = scratch_dir("layout_empty");
+    let e = format!("{:#}", find_benchmarks(&empty).unwrap_err());
+    assert!(e.contains("holds no sightglass benchmark"), "{e}");
+}

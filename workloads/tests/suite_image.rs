@@ -153,12 +153,27 @@ fn build_suite_writes_an_image_whose_artifacts_all_verify() {
 }
 
 /// The manifest with what legitimately differs between two builds
-/// cleared: each artifact's compile time, and the offsets, which move
-/// with the manifest's length (the compile times' digits).
+/// cleared: each artifact's compile time, and the offsets (artifacts' and
+/// sightglass data files'), which move with the manifest's length (the
+/// compile times' digits).
 fn without_compile_times(mut manifest: Manifest) -> Manifest {
     for artifact in manifest.workloads.iter_mut().flat_map(|w| &mut w.artifacts) {
         artifact.offset = 0;
         artifact.host.as_mut().expect("host facts").compile_ns = 0;
+    }
+    // Sightglass data files follow the artifacts, so they move too.
+    for file in manifest
+        .workloads
+        .iter_mut()
+        .filter_map(|w| w.sightglass.as_mut())
+        .flat_map(|s| {
+            s.inputs
+                .iter_mut()
+                .chain(&mut s.stdout_expected)
+                .chain(&mut s.stderr_expected)
+        })
+    {
+        file.offset = 0;
     }
     manifest
 }

@@ -32,8 +32,10 @@ struct Args {
     /// Where to write the image (replaced atomically).
     #[arg(long)]
     out: PathBuf,
-    /// A directory of sightglass-ABI benchmarks (`*.wasm`, `*.wat`) to add
-    /// beside the shipped ones; repeatable.
+    /// A directory of sightglass-ABI benchmarks to add beside the shipped
+    /// ones: sightglass's layout (`DIR/<name>/benchmark.wasm` beside its
+    /// input and `*.expected` files, packed into the image) or flat
+    /// `*.wasm`/`*.wat` files; repeatable.
     #[arg(long, value_name = "DIR")]
     sightglass: Vec<PathBuf>,
     /// A fault-injection campaign spec (TOML, see
