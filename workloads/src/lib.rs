@@ -23,7 +23,7 @@ pub mod compile;
 pub mod compute;
 pub mod sightglass;
 
-pub use catalogue::{EXPORT, Expectation, SuiteName, WORKLOADS, WorkloadSpec};
+pub use catalogue::{CONTAIN_WORKLOADS, EXPORT, Expectation, SuiteName, WORKLOADS, WorkloadSpec};
 pub use compile::{
     KERNEL_TARGET, WASMTIME_VERSION, build_suite, build_suite_campaign, build_suite_with,
 };

@@ -16,9 +16,9 @@ use traplab_suite::{Command, EngineVariant, Invoke, Script, Suite, TrapMode, Val
 use traplab_wire::{ExperimentResult, Record, Status, TrapSignature};
 use wasmtime::{Engine, Instance, Store, Trap, Val};
 
-use super::emit_metric;
+use super::{LabKernel, emit_metric};
 use crate::{exceptions, fault, report};
-use traplab_runner_core::Options;
+use traplab_runner_core::{Options, Platform};
 
 /// Engine configurations scripts run under: both trap modes, backtraces off.
 pub const VARIANTS: [EngineVariant; 2] = [
@@ -80,7 +80,9 @@ fn run_script(engine: &Engine, suite: &Suite<'_>, script: &Script, variant: Engi
     for command in &script.commands {
         let name = experiment_name(script, command);
         fault::set_during(&format!("{name} {config}"));
-        let (status, expected, observed, message) = match command {
+        // Each command contained, like the suite's experiments: a panic or
+        // unclaimed fault fails the command and the script goes on.
+        let outcome = LabKernel.contain(|| match command {
             Command::Unsupported { what, .. } => (
                 Status::Skipped,
                 None,
@@ -144,7 +146,14 @@ fn run_script(engine: &Engine, suite: &Suite<'_>, script: &Script, variant: Engi
                     Err(why) => (Status::Failed, Some(expected), None, Some(why)),
                 }
             }
-        };
+        });
+        let (status, expected, observed, message) = outcome.unwrap_or_else(|abandoned| {
+            // The instance was mid-call (or mid-drop) when abandoned: never
+            // touch it again, never drop it (leaked); the script's later
+            // commands fail until its next `module`.
+            core::mem::forget(current.take());
+            (Status::Failed, None, None, Some(abandoned.message()))
+        });
         match status {
             Status::Ok => tally.passed += 1,
             Status::Failed => tally.failed += 1,
