@@ -71,8 +71,9 @@ const BACKTRACE_DEPTH: usize = 24;
 fn walk_frames(mut rbp: u64, out: &mut [u64]) -> usize {
     let mut n = 0;
     while n < out.len() {
-        let readable =
-            |a: u64| a != 0 && a % 8 == 0 && arch::paging::mapped(a) && arch::paging::mapped(a + 8);
+        let readable = |a: u64| {
+            a != 0 && a.is_multiple_of(8) && arch::paging::mapped(a) && arch::paging::mapped(a + 8)
+        };
         if !readable(rbp) {
             break;
         }
