@@ -228,6 +228,8 @@ pub fn pool(inputs: &[&Path], common_tsc_hz: Option<u64>) -> Result<String> {
         samples,
         ok,
         failed,
+        // Only complete runs are pooled (see `read`): nothing was contained.
+        contained_failures: 0,
     };
     out.emit(&Record::End(end));
     debug_assert!(series_of_first.iter().all(|k| emitted_series.contains(k)));

@@ -689,6 +689,7 @@ mod tests {
                 samples: 0,
                 ok: 0,
                 failed: 1,
+                contained_failures: 0,
             }),
         )
     }

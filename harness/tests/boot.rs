@@ -256,6 +256,116 @@ fn panic_yields_panic_record_and_end() {
     assert!(matches!(records.last(), Some(Record::End(e)) if e.status == EndStatus::Panic));
 }
 
+/// The test-only `contain` suite: a workload whose host call panics
+/// (`traplab.panic`), one whose host call reads an unmapped address
+/// (`traplab.fault`), then every ordinary workload. Each of the first two
+/// must fail alone — with its reason and a symbolized backtrace — while
+/// everything after it runs and passes, and the run ends as failed (1),
+/// not as a kernel crash (3).
+#[test]
+fn a_panic_or_fault_in_a_host_call_fails_its_experiment_and_the_run_goes_on() {
+    let suite = build::suite(SuiteName::Contain).expect("building the contain suite");
+    let (report, records, _) = boot(
+        "contain",
+        "tcg",
+        Some(&suite),
+        "samples=10 warmup=2 heap_traps=0 compute_samples=2 configs=signals.bt_off",
+    );
+    let r = results(&records);
+    let message = |experiment: &str| {
+        let result = &r[&(experiment.to_string(), "signals.bt_off".to_string())];
+        assert_eq!(result.status, Status::Failed, "{result:?}");
+        result.message.clone().unwrap_or_default()
+    };
+    // "contained: <reason>; backtrace: f+0x.. < g+0x.. < …"
+    let backtrace = |message: &str| -> Vec<String> {
+        let (_, frames) = message
+            .split_once("; backtrace: ")
+            .unwrap_or_else(|| panic!("no backtrace in {message:?}"));
+        frames.split(" < ").map(str::to_string).collect()
+    };
+    let position = |frames: &[String], name: &str| {
+        frames
+            .iter()
+            .position(|f| f.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} not in the backtrace {frames:?}"))
+    };
+
+    let panicked = message("contain.host_panic");
+    assert!(
+        panicked.starts_with("contained: panic at ")
+            && panicked.contains("runner-core/src/wasm.rs:")
+            && panicked.contains("deliberate panic in the host call traplab.panic"),
+        "{panicked}"
+    );
+    let frames = backtrace(&panicked);
+    // The walk goes from the panic through the host function and the wasm
+    // frames back to the runner that made the call.
+    assert!(
+        position(&frames, "traplab_runner_core::wasm::host_panic+0x")
+            < position(&frames, "traplab_runner_core::wasm::run_workload")
+    );
+
+    let faulted = message("contain.host_fault");
+    assert!(
+        faulted.starts_with("contained: unclaimed #PF at traplab_runner_core::wasm::host_fault+0x")
+            && faulted.contains("address 0x10"),
+        "{faulted}"
+    );
+    let frames = backtrace(&faulted);
+    assert!(frames[0].starts_with("traplab_runner_core::wasm::host_fault+0x"));
+    assert!(
+        position(&frames, "traplab_runner_core::wasm::host_fault+0x")
+            < position(&frames, "traplab_runner_core::wasm::run_workload")
+    );
+
+    // What the abandoned instances owned is reported (leaked, not freed).
+    let abandoned: Vec<_> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Metric(m) if m.name == "abandoned_heap_bytes" => Some(m.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(abandoned.len(), 2, "{abandoned:?}");
+    assert!(abandoned.iter().all(|m| m.value > 0), "{abandoned:?}");
+
+    // Everything after them ran and passed: wasm calls and traps (wasmtime's
+    // state, TLS included, survived the abandoned calls), compute, twins.
+    let others: Vec<_> = r
+        .values()
+        .filter(|x| !x.experiment.starts_with("contain."))
+        .collect();
+    for x in &others {
+        assert_eq!(x.status, Status::Ok, "{x:?}");
+    }
+    for (experiment, config) in [
+        ("call.null", "signals.bt_off"),
+        ("trap.oob_load", "signals.bt_off"),
+        ("trap.unreachable", "signals.bt_off"),
+        ("compute.fib", "signals.bt_off"),
+        ("compute.fib", "native"),
+    ] {
+        let x = &r[&(experiment.to_string(), config.to_string())];
+        assert!(x.samples > 0, "{x:?}");
+    }
+
+    let Some(Record::End(end)) = records.last() else {
+        panic!("no end record")
+    };
+    assert_eq!(end.status, EndStatus::Failed);
+    assert_eq!((end.failed, end.contained_failures), (2, 2), "{end:?}");
+    assert!(
+        !records
+            .iter()
+            .any(|r| matches!(r, Record::Panic(_) | Record::Fault(_))),
+        "a contained failure is not a kernel crash"
+    );
+    assert_eq!(report.ending, Ending::Failed, "{report:?}");
+    assert_eq!(report.qemu_status, Some(exit::qemu_status(exit::FAILURE)));
+    assert_eq!(report.ending.exit_code(), 1);
+}
+
 #[test]
 fn hundred_thousand_traps_leave_heap_usage_where_it_started() {
     let (report, records, _) = boot(

@@ -35,6 +35,7 @@ fn sightglass_layout_benchmarks_read_their_files_and_a_wrong_expected_output_fai
     let layout = sightglass_tests::layout(&dir).expect("building the sightglass test programs");
     let image = traplab_workloads::build_suite_with(
         SuiteName::Quick,
+        &traplab_suite::cpu::QEMU_MAX,
         &[layout.good.clone(), layout.wrong.clone()],
     )
     .expect("building the suite with the sightglass benchmarks");

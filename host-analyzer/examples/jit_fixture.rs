@@ -165,6 +165,7 @@ fn main() {
         samples,
         ok: count(Status::Ok),
         failed: count(Status::Failed),
+        contained_failures: 0,
     }));
     let mut text: String = out
         .iter()

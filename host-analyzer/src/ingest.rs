@@ -190,6 +190,13 @@ impl Run {
         }
     }
 
+    /// Experiments the platform abandoned after a panic or an unclaimed
+    /// fault (end record's `contained_failures`; 0 without an end record
+    /// or from a stream that predates the field).
+    pub fn contained_failures(&self) -> u32 {
+        self.end.as_ref().map_or(0, |e| e.contained_failures)
+    }
+
     pub fn find(&self, experiment: &str, config: &str) -> Option<&Series> {
         self.series
             .iter()
@@ -818,6 +825,16 @@ impl Parser {
                 format!(
                     "counts do not match: end record counts {} ok / {} failed experiments, results say {ok} / {failed}",
                     end.ok, end.failed
+                ),
+            );
+        }
+        if end.contained_failures > end.failed {
+            self.diag(
+                line,
+                Severity::Error,
+                format!(
+                    "counts do not match: end record counts {} contained failures but only {} failed experiments",
+                    end.contained_failures, end.failed
                 ),
             );
         }

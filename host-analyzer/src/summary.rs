@@ -100,7 +100,14 @@ pub fn run_status(run: &Run) -> String {
             }
         )
     } else {
-        run.completion().as_str().to_string()
+        match run.contained_failures() {
+            0 => run.completion().as_str().to_string(),
+            n => format!(
+                "{} ({n} contained failure{})",
+                run.completion().as_str(),
+                if n == 1 { "" } else { "s" }
+            ),
+        }
     }
 }
 

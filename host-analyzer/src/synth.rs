@@ -365,6 +365,7 @@ pub fn records(spec: &RunSpec) -> Vec<Record> {
         samples: total_samples,
         ok,
         failed: 0,
+        contained_failures: 0,
     }));
     out
 }
@@ -488,6 +489,7 @@ pub fn subset(run: &str, keep: impl Fn(&str) -> bool) -> String {
         samples,
         ok,
         failed,
+        contained_failures: 0,
     }));
     out.iter()
         .enumerate()
@@ -757,6 +759,7 @@ pub fn campaign_records(spec: &CampaignSpec, header: Header) -> Vec<Record> {
         samples: 0,
         ok,
         failed: 0,
+        contained_failures: 0,
     }));
     out
 }

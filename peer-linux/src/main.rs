@@ -22,6 +22,7 @@
 //! - **linux-host**: records on standard output (or `--out`); the process
 //!   exits with the status QEMU would have (`traplab_wire::exit`).
 
+mod contain;
 mod floor;
 mod guest;
 mod signals;
@@ -32,7 +33,7 @@ use std::sync::Mutex;
 
 use traplab_runner_core::cpuid::CpuInfo;
 use traplab_runner_core::stream::Stream;
-use traplab_runner_core::{FaultSeen, Options, Platform, emit};
+use traplab_runner_core::{Abandoned, FaultSeen, Options, Platform, emit};
 use traplab_suite::{CodeTarget, EngineVariant, Suite, engine_config};
 use traplab_wire::{
     EndStatus, FLOOR_RING3, Header, KernelBuild, Memory, Planned, Record, RunConfig,
@@ -127,6 +128,16 @@ impl Platform for LinuxPeer {
 
     fn soft_float(&self) -> bool {
         false
+    }
+
+    /// Panics only, by unwinding ([`contain`]); an unclaimed fault still
+    /// ends the peer.
+    fn contain<R>(&self, f: impl FnOnce() -> R) -> Result<R, Abandoned> {
+        let result = contain::contain(f);
+        if result.is_err() {
+            self.stream.count_contained();
+        }
+        result
     }
 }
 

@@ -7,8 +7,9 @@
 //! and the exception that raises it, or the golden result), warm-up and
 //! sample counts ([`Options`]), the timing loop and its stage stamps
 //! ([`wasm`]), the native twins ([`native`]), the sightglass ABI
-//! ([`sightglass`], its WASI subset [`wasi`]), the raw-exception floor's loop ([`floor`]) and the
-//! records they produce ([`emit`], [`stream`]).
+//! ([`sightglass`], its WASI subset [`wasi`]), the raw-exception floor's
+//! loop ([`floor`]), the records they produce ([`emit`], [`stream`]) and
+//! what happens when one of them panics or faults ([`contain`]).
 //!
 //! A platform supplies only what differs, through [`Platform`]: how the
 //! clock is read, how exceptions or signals are hooked and counted, which
@@ -28,12 +29,16 @@
 //! - `engine`: `engine_config` plus `x86_float_abi_ok` / `detect_host_feature`
 //!   as the lab kernel does, since Theseus is also a soft-float target;
 //! - `emit`: its serial port or a log file; `mask_interrupts`: `irq_safety`;
+//! - `contain`: run the experiment as its own task (`spawn` + `join`), so
+//!   a panic or fault kills that task — Theseus's unwinder cleans it up —
+//!   and `join` reports it;
 //! - the artifacts: the lab kernel's (`x86_64-unknown-none`) fit, Theseus
 //!   being a custom wasmtime platform of the same kind.
 #![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
 
+pub mod contain;
 pub mod cpuid;
 pub mod emit;
 pub mod floor;
@@ -47,6 +52,7 @@ pub mod wasm;
 
 use alloc::string::String;
 
+pub use contain::Abandoned;
 pub use options::{Options, TestScenario};
 use traplab_suite::{CodeTarget, EngineVariant};
 use traplab_wire::{Record, Stamp};
@@ -99,6 +105,17 @@ pub trait Platform {
     /// Whether the native twins here run floating point in software (the
     /// lab kernel's soft-float target).
     fn soft_float(&self) -> bool;
+    /// Run `f`, one whole experiment, so that a panic or a fault nobody
+    /// claims inside it (in wasmtime, a host function, the workload, the
+    /// runner) ends `f` with `Err` instead of ending the run; count it for
+    /// the end record ([`stream::Stream::count_contained`]). What `f`
+    /// owned is discarded: unwound where the platform unwinds, leaked
+    /// where it abandons frames. A wasm trap wasmtime claims is never
+    /// contained (it is `f`'s `Err(Trap)` as always), and neither is a
+    /// fault the platform cannot survive (the lab kernel's while its heap
+    /// or page mapper is locked): those end the run as before. Called
+    /// outside every timed region ([`contain::contained`]).
+    fn contain<R>(&self, f: impl FnOnce() -> R) -> Result<R, Abandoned>;
     /// A log record.
     fn log(&self, message: String) {
         self.emit(Record::Log(traplab_wire::Log {

@@ -13,6 +13,7 @@ pub struct Stream {
     samples: AtomicU64,
     ok: AtomicU32,
     failed: AtomicU32,
+    contained: AtomicU32,
     ended: AtomicBool,
 }
 
@@ -23,6 +24,7 @@ impl Stream {
             samples: AtomicU64::new(0),
             ok: AtomicU32::new(0),
             failed: AtomicU32::new(0),
+            contained: AtomicU32::new(0),
             ended: AtomicBool::new(false),
         }
     }
@@ -51,6 +53,12 @@ impl Stream {
         self.failed.load(Ordering::Relaxed)
     }
 
+    /// Count an experiment the platform abandoned ([`crate::Platform::contain`]);
+    /// its failed `result` is counted by [`Stream::frame`] as usual.
+    pub fn count_contained(&self) {
+        self.contained.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The end record, the first time only (later calls: `None`).
     pub fn end(&self, status: EndStatus) -> Option<Record> {
         if self.ended.swap(true, Ordering::AcqRel) {
@@ -62,6 +70,7 @@ impl Stream {
             samples: self.samples.load(Ordering::Relaxed),
             ok: self.ok.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
+            contained_failures: self.contained.load(Ordering::Relaxed),
         }))
     }
 }

@@ -22,6 +22,7 @@ use crate::{FaultSeen, Options, Platform};
 struct Recorder {
     records: RefCell<Vec<Record>>,
     faults: Cell<u64>,
+    contained: Cell<u32>,
     linux: bool,
 }
 
@@ -30,6 +31,7 @@ impl Recorder {
         Recorder {
             records: RefCell::new(Vec::new()),
             faults: Cell::new(0),
+            contained: Cell::new(0),
             linux,
         }
     }
@@ -95,6 +97,18 @@ impl Platform for Recorder {
     }
     fn soft_float(&self) -> bool {
         false
+    }
+    /// As the Linux peer: a panic unwinds to `catch_unwind`.
+    fn contain<R>(&self, f: impl FnOnce() -> R) -> Result<R, crate::Abandoned> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+            self.contained.set(self.contained.get() + 1);
+            crate::Abandoned {
+                reason: payload
+                    .downcast_ref::<&str>()
+                    .map_or_else(|| "a panic".to_string(), |s| s.to_string()),
+                backtrace: vec!["frame_a+0x1".to_string(), "frame_b+0x2".to_string()],
+            }
+        })
     }
 }
 
@@ -299,6 +313,67 @@ fn a_wrong_result_and_an_unseen_exception_fail_with_the_reason() {
     );
 }
 
+const HOST_PANIC: &str = r#"(module
+  (import "traplab" "panic" (func $panic))
+  (func (export "run") (param i32 i32) (result i32) call $panic i32.const 0))"#;
+
+#[test]
+fn a_panicking_host_call_fails_its_experiment_and_the_next_one_runs() {
+    let image = image(&[
+        (
+            workload("contain.host_panic", WorkloadKind::Call, Some(0)),
+            HOST_PANIC,
+        ),
+        (
+            workload("call.null", WorkloadKind::Call, Some(7)),
+            CALL_NULL,
+        ),
+    ]);
+    let suite = Suite::parse(&image).unwrap();
+    let p = Recorder::new(true);
+    crate::wasm::run_suite(&p, &suite, &opts("samples=5 configs=explicit.bt_off"));
+    let results = p.results();
+    assert_eq!(results.len(), 2, "{results:?}");
+    let failed = &results[0];
+    assert_eq!(
+        (failed.experiment.as_str(), failed.status),
+        ("contain.host_panic", Status::Failed)
+    );
+    assert_eq!(
+        failed.message.as_deref(),
+        Some(
+            "contained: deliberate panic in the host call traplab.panic; \
+             backtrace: frame_a+0x1 < frame_b+0x2"
+        )
+    );
+    assert_eq!(
+        (results[1].experiment.as_str(), results[1].status),
+        ("call.null", Status::Ok)
+    );
+    assert_eq!(p.contained.get(), 1);
+}
+
+#[test]
+fn an_import_other_than_the_test_hooks_is_refused_at_load() {
+    let image = image(&[(
+        workload("call.null", WorkloadKind::Call, Some(0)),
+        r#"(module (import "env" "f" (func)) (func (export "run") (param i32 i32) (result i32) i32.const 0))"#,
+    )]);
+    let suite = Suite::parse(&image).unwrap();
+    let p = Recorder::new(true);
+    crate::wasm::run_suite(&p, &suite, &opts("samples=5 configs=explicit.bt_off"));
+    let r = &p.results()[0];
+    assert_eq!(r.status, Status::Failed);
+    assert!(
+        r.message
+            .as_deref()
+            .unwrap()
+            .contains("import env.f is not provided"),
+        "{r:?}"
+    );
+    assert_eq!(p.contained.get(), 0);
+}
+
 #[test]
 fn staged_series_name_the_intervals_between_the_platforms_stamps() {
     let s = Series::staged(4, &crate::wasm::stamp_order::<Recorder>());
@@ -332,8 +407,10 @@ fn stream_numbers_records_counts_results_and_ends_once() {
     let lines: Vec<String> = p.records.borrow().iter().map(|r| stream.frame(r)).collect();
     assert_eq!(decode_line(&lines[1]).unwrap().seq, 1);
     assert_eq!(stream.failed(), 1);
+    stream.count_contained();
     let end = stream.end(EndStatus::Failed).unwrap();
-    assert!(matches!(end, Record::End(e) if e.records == 2 && e.ok == 1 && e.failed == 1));
+    assert!(matches!(end, Record::End(e)
+        if e.records == 2 && e.ok == 1 && e.failed == 1 && e.contained_failures == 1));
     assert!(stream.end(EndStatus::Complete).is_none());
 }
 

@@ -12,10 +12,13 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use traplab_suite::{Artifact, CodeTarget, EngineVariant, Suite, TrapMode, Workload, WorkloadKind};
+use traplab_suite::{
+    Artifact, CodeTarget, EngineVariant, Suite, TrapMode, Workload, WorkloadKind, test_hooks,
+};
 use traplab_wire::{Stamp, TrapSignature};
-use wasmtime::{Engine, Instance, Module, Store, Trap, TypedFunc};
+use wasmtime::{Engine, Extern, Func, Instance, Module, Store, Trap, TypedFunc};
 
+use crate::contain::contained;
 use crate::emit::{self, Series};
 use crate::{FaultSeen, Options, Platform};
 
@@ -70,8 +73,9 @@ pub fn load<P: Platform>(
     let module = deserialize(engine, bytes)?;
     let t2 = P::stamp();
     let mut store = Store::new(engine, ());
+    let imports = test_hooks(&mut store, &module)?;
     let instance =
-        Instance::new(&mut store, &module, &[]).map_err(|e| format!("instantiate: {e:?}"))?;
+        Instance::new(&mut store, &module, &imports).map_err(|e| format!("instantiate: {e:?}"))?;
     let func = instance
         .get_typed_func::<(i32, i32), i32>(&mut store, &workload.export)
         .map_err(|e| format!("export {}: {e:?}", workload.export))?;
@@ -88,6 +92,48 @@ pub fn load<P: Platform>(
         emit::metric(p, "host_trap_sites", host.trap_sites, "sites", &context);
     }
     Ok(Loaded { store, func })
+}
+
+/// The imports of `module`, in order: the runner's test hooks it names
+/// ([`test_hooks`]: `traplab.panic`, `traplab.fault`, which only the
+/// test-only `contain` suite's workloads import). No other
+/// import is provided (the workload contract, checked when the suite is
+/// built). Empty — and allocation-free — for every ordinary workload.
+fn test_hooks(store: &mut Store<()>, module: &Module) -> Result<Vec<Extern>, String> {
+    let mut imports = Vec::new();
+    for import in module.imports() {
+        let hook = match (import.module(), import.name()) {
+            (test_hooks::MODULE, test_hooks::PANIC) => Func::wrap(&mut *store, host_panic),
+            (test_hooks::MODULE, test_hooks::FAULT) => Func::wrap(&mut *store, host_fault),
+            (m, name) => return Err(format!("import {m}.{name} is not provided by the runner")),
+        };
+        imports.push(Extern::Func(hook));
+    }
+    Ok(imports)
+}
+
+/// `traplab.panic`: a host function that panics, as a bug in wasmtime or
+/// in a host function would (wasmtime's `unreachable!()` in a libcall).
+#[inline(never)]
+fn host_panic() {
+    panic!("deliberate panic in the host call traplab.panic");
+}
+
+/// An address no platform maps: inside the null page.
+const UNMAPPED_ADDRESS: usize = 0x10;
+
+/// `traplab.fault`: a host function that reads an unmapped address, as
+/// runtime code following a bad pointer would. The fault is in host code,
+/// not wasm, so wasmtime does not claim it: the lab kernel contains it;
+/// on Linux it is a SIGSEGV wasmtime passes on, which ends the peer.
+#[inline(never)]
+fn host_fault() {
+    // SAFETY: deliberately unsound, for the containment test only — this
+    // read must fault (nothing is mapped at `UNMAPPED_ADDRESS`), and is
+    // never reached by an ordinary workload.
+    let value =
+        unsafe { core::ptr::read_volatile(core::hint::black_box(UNMAPPED_ADDRESS as *const u64)) };
+    panic!("traplab.fault: reading {UNMAPPED_ADDRESS:#x} did not fault (read {value:#x})");
 }
 
 /// What one call produced.
@@ -342,7 +388,8 @@ pub fn check_heap_stability<P: Platform>(
 }
 
 /// Every wasm workload of the suite under every selected engine
-/// configuration, the heap check, then the native twins.
+/// configuration, the heap check, then the native twins, each contained
+/// ([`contained`]): one that panics or faults fails, the next one runs.
 /// Returns whether any wasm workload ran (wasmtime's handlers are then
 /// registered).
 pub fn run_suite<P: Platform>(p: &P, suite: &Suite<'_>, opts: &Options) -> bool {
@@ -381,7 +428,12 @@ pub fn run_suite<P: Platform>(p: &P, suite: &Suite<'_>, opts: &Options) -> bool 
             .filter(|w| opts.selects(&w.name))
             .filter(|w| runs_under(w, variant))
         {
-            run_workload(p, &engine, suite, workload, variant, opts);
+            let (name, config) = (workload.name.as_str(), variant.label());
+            if let Err(why) = contained(p, name, config, || {
+                run_workload(p, &engine, suite, workload, variant, opts)
+            }) {
+                emit::result(p, name, config, 0, None, None, Some(why));
+            }
             wasmtime_ready = true;
         }
         // The heap check runs under the most allocation-heavy trap path.
@@ -394,7 +446,12 @@ pub fn run_suite<P: Platform>(p: &P, suite: &Suite<'_>, opts: &Options) -> bool 
                 .iter()
                 .find(|w| w.name == "trap.oob_load")
         {
-            check_heap_stability(p, &engine, suite, w, variant, opts.heap_traps);
+            const HEAP_CHECK: &str = "check.heap_stability";
+            if let Err(why) = contained(p, HEAP_CHECK, variant.label(), || {
+                check_heap_stability(p, &engine, suite, w, variant, opts.heap_traps)
+            }) {
+                emit::result(p, HEAP_CHECK, variant.label(), 0, None, None, Some(why));
+            }
         }
     }
     for workload in suite
@@ -402,8 +459,14 @@ pub fn run_suite<P: Platform>(p: &P, suite: &Suite<'_>, opts: &Options) -> bool 
         .workloads
         .iter()
         .filter(|w| opts.selects(&w.name))
+        .filter(|w| crate::native::twin(w).is_some())
     {
-        crate::native::run_twin(p, workload, opts);
+        let (name, config) = (workload.name.as_str(), crate::native::CONFIG);
+        if let Err(why) = contained(p, name, config, || {
+            crate::native::run_twin(p, workload, opts)
+        }) {
+            emit::result(p, name, config, 0, None, None, Some(why));
+        }
     }
     wasmtime_ready
 }

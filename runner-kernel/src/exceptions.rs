@@ -22,8 +22,10 @@
 //! 3. the handler registered for the exception's category;
 //! 4. containment: during a wasm call under fault injection, a fault
 //!    the handler did not claim — in the target's code, or in runtime code
-//!    working for it — abandons the call (`runner::campaign`), unless the
-//!    heap or page mapper is locked;
+//!    working for it — abandons the call (`runner::campaign`); during a
+//!    suite experiment, any fault the handler did not claim abandons the
+//!    experiment (`runner::lab`'s `contain`); never while the heap or page
+//!    mapper is locked;
 //! 5. otherwise the exception is a kernel fault: `crate::fault` reports it
 //!    and ends the run.
 //!
@@ -363,6 +365,8 @@ static CONTAIN_DATA: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 static CONTAIN_LANDING: AtomicU64 = AtomicU64::new(0);
 static CONTAIN_ANYWHERE: core::sync::atomic::AtomicBool =
     core::sync::atomic::AtomicBool::new(false);
+static CONTAIN_BACKTRACE: core::sync::atomic::AtomicBool =
+    core::sync::atomic::AtomicBool::new(false);
 /// What the last contained fault was: `(vector, rip, cr2 or u64::MAX)`.
 static CONTAINED: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
 
@@ -376,6 +380,10 @@ pub struct Containment {
     /// Also contain faults anywhere else (the runtime's code working for
     /// the instance, with state the injection may have corrupted).
     pub anywhere: bool,
+    /// Keep the backtrace (and panic location) of what gets contained
+    /// (`crate::fault::take_contained_backtrace`): a frame walk on the
+    /// way out, which a campaign leaves off because it times recovery.
+    pub backtrace: bool,
     pub landing: u64,
 }
 
@@ -388,6 +396,7 @@ pub fn set_containment(scope: Option<Containment>) {
         CONTAIN_DATA[0].store(scope.data.0, Ordering::Relaxed);
         CONTAIN_DATA[1].store(scope.data.1, Ordering::Relaxed);
         CONTAIN_ANYWHERE.store(scope.anywhere, Ordering::Relaxed);
+        CONTAIN_BACKTRACE.store(scope.backtrace, Ordering::Relaxed);
         CONTAINED[0].store(u64::MAX, Ordering::Relaxed);
         CONTAIN_LANDING.store(scope.landing, Ordering::Release);
     }
@@ -396,6 +405,11 @@ pub fn set_containment(scope: Option<Containment>) {
 /// Whether a contained call is in progress.
 pub fn containment_armed() -> bool {
     CONTAIN_LANDING.load(Ordering::Acquire) != 0
+}
+
+/// Whether the armed containment keeps backtraces ([`Containment::backtrace`]).
+pub fn containment_backtraces() -> bool {
+    containment_armed() && CONTAIN_BACKTRACE.load(Ordering::Relaxed)
 }
 
 /// Whether `rip` lies in the armed scope's code.
@@ -437,6 +451,9 @@ fn containment_for(ctx: &ExceptionContext) -> Option<u64> {
         || !crate::arch::jit_gate::active()
     {
         return None;
+    }
+    if CONTAIN_BACKTRACE.load(Ordering::Relaxed) {
+        crate::fault::record_contained_frames(Some(ctx.instruction_pointer), ctx.frame_pointer);
     }
     CONTAINED[1].store(ctx.instruction_pointer, Ordering::Relaxed);
     CONTAINED[2].store(ctx.faulting_address.unwrap_or(u64::MAX), Ordering::Relaxed);

@@ -41,6 +41,11 @@ pub fn failed_count() -> u32 {
     STREAM.failed()
 }
 
+/// Count an experiment abandoned by containment (`LabKernel::contain`).
+pub fn count_contained() {
+    STREAM.count_contained();
+}
+
 /// Write the end record (once; later calls do nothing).
 pub fn end(status: EndStatus, emergency: bool) {
     let Some(record) = STREAM.end(status) else {

@@ -21,6 +21,23 @@ pub mod engine;
 pub mod image;
 
 pub use cpu::{CpuProfile, CpuRecord};
+/// The runner's test hooks: host functions `() -> ()` a workload may
+/// import from [`test_hooks::MODULE`] — and only the test-only `contain`
+/// suite's do — each going wrong inside the call, so tests can show that
+/// such a call fails its experiment and nothing else. Defined by the
+/// runner core (`traplab_runner_core::wasm`), allowed by the workload
+/// contract (`traplab_workloads::compile`).
+pub mod test_hooks {
+    /// The import module.
+    pub const MODULE: &str = "traplab";
+    /// Panics, as a bug in wasmtime or a host function would.
+    pub const PANIC: &str = "panic";
+    /// Reads an unmapped address in host code: a fault wasmtime does not
+    /// claim.
+    pub const FAULT: &str = "fault";
+    pub const ALL: [&str; 2] = [PANIC, FAULT];
+}
+
 pub use engine::{CodeTarget, EngineVariant, TrapMode, engine_config};
 pub use image::{
     Artifact, Campaign, CampaignTarget, Command, HostCompile, ImageError, Invoke, Manifest, Script,

@@ -26,6 +26,9 @@
 //! {"seq":221,"type":"end","status":"complete","records":221,"samples":312,"ok":41,"failed":0,"crc":"88e6137f"}
 //! ```
 //!
+//! (The fixture predates [`End::contained_failures`]; a stream without it
+//! reads as 0.)
+//!
 //! A run opens with exactly one [`Header`] and closes with exactly one [`End`]
 //! record. The kernel writes the end record on every path it controls: normal
 //! completion, a failed experiment, an unexpected CPU exception ([`Fault`]) and
@@ -620,6 +623,12 @@ pub struct End {
     pub samples: u64,
     pub ok: u32,
     pub failed: u32,
+    /// Of `failed`, the experiments the kernel (or peer) abandoned after a
+    /// panic or an unclaimed fault in wasmtime or the workload, instead of
+    /// ending the run (each has a failed `result` naming why). Absent in
+    /// streams from before containment: read as 0.
+    #[serde(default)]
+    pub contained_failures: u32,
 }
 
 /// How the kernel ends a run under QEMU: it writes one of these values to

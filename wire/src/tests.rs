@@ -23,7 +23,18 @@ fn end_record() -> Record {
         samples: 9000,
         ok: 3,
         failed: 0,
+        contained_failures: 0,
     })
+}
+
+#[test]
+fn an_end_record_from_before_containment_reads_zero_contained_failures() {
+    // What a stream written before `contained_failures` existed carries.
+    let old = r#"{"type":"end","status":"failed","records":9,"samples":40,"ok":3,"failed":1}"#;
+    let Record::End(end) = serde_json::from_str::<Record>(old).unwrap() else {
+        panic!("not an end record")
+    };
+    assert_eq!((end.failed, end.contained_failures), (1, 0));
 }
 
 #[test]

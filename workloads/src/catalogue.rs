@@ -219,17 +219,42 @@ pub const WORKLOADS: &[WorkloadSpec] = &[
     },
 ];
 
+/// Test-only workloads, in no shipped suite: each calls one of the
+/// runner's test hooks (`traplab_runner_core::wasm::TEST_HOOKS`), which
+/// goes wrong inside the call. Their nominal expectation (return 0) is
+/// never met: the boot test checks that each fails as a contained failure
+/// and that the experiments after it still run.
+pub const CONTAIN_WORKLOADS: &[WorkloadSpec] = &[
+    // A host function that panics.
+    WorkloadSpec {
+        name: "contain.host_panic",
+        source: wat_source!("contain_host_panic.wat"),
+        args: [0, 0],
+        expect: Expectation::Returns(0),
+    },
+    // A host function that reads an unmapped address (no wasm trap site).
+    WorkloadSpec {
+        name: "contain.host_fault",
+        source: wat_source!("contain_host_fault.wat"),
+        args: [0, 0],
+        expect: Expectation::Returns(0),
+    },
+];
+
 /// The suites `build-suite` can pack.
 ///
-/// Both list every workload, WAT and compute alike: how many samples a run
-/// takes is chosen when the kernel boots, not stored in the image, so a
-/// quick run needs no different modules (the compute kernels are sized so
-/// that the kernel's ~30 timed calls of each stay cheap under QEMU TCG).
-/// The flag exists so scripts can already ask for the suite they mean.
+/// `default` and `quick` list every workload, WAT and compute alike: how
+/// many samples a run takes is chosen when the kernel boots, not stored in
+/// the image, so a quick run needs no different modules (the compute
+/// kernels are sized so that the kernel's ~30 timed calls of each stay
+/// cheap under QEMU TCG). The flag exists so scripts can already ask for
+/// the suite they mean. `contain` is for tests only: the
+/// [`CONTAIN_WORKLOADS`] first, then every ordinary workload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SuiteName {
     Default,
     Quick,
+    Contain,
 }
 
 impl SuiteName {
@@ -238,20 +263,22 @@ impl SuiteName {
         match self {
             SuiteName::Default => "default",
             SuiteName::Quick => "quick",
+            SuiteName::Contain => "contain",
         }
     }
 
     /// The WAT workloads of the suite, in manifest order.
-    pub fn workloads(self) -> &'static [WorkloadSpec] {
+    pub fn workloads(self) -> Vec<WorkloadSpec> {
         match self {
-            SuiteName::Default | SuiteName::Quick => WORKLOADS,
+            SuiteName::Default | SuiteName::Quick => WORKLOADS.to_vec(),
+            SuiteName::Contain => CONTAIN_WORKLOADS.iter().chain(WORKLOADS).copied().collect(),
         }
     }
 
     /// The compute kernels of the suite, listed after the WAT workloads.
     pub fn compute_kernels(self) -> &'static [ComputeKernel] {
         match self {
-            SuiteName::Default | SuiteName::Quick => KERNELS,
+            SuiteName::Default | SuiteName::Quick | SuiteName::Contain => KERNELS,
         }
     }
 }

@@ -26,8 +26,11 @@ use wasmtime_environ::object::read::File as ElfFile;
 use wasmtime_environ::object::{Object, ObjectSection, ObjectSymbol, SectionKind, SymbolKind};
 
 use crate::campaign::{self, SpecFile};
+#[cfg(doc)]
+use crate::catalogue::CONTAIN_WORKLOADS;
 use crate::catalogue::{EXPORT, Expectation, SuiteName, WorkloadSpec};
 use crate::compute;
+use traplab_suite::test_hooks;
 
 /// The kernel's target triple.
 ///
@@ -245,7 +248,9 @@ pub fn check_contract(wasm: &[u8]) -> Result<()> {
 /// breaks it fails the build with a precise message instead of failing
 /// inside the kernel:
 /// - the module validates (with wasmparser's default features);
-/// - it imports nothing (the kernel instantiates it with no imports);
+/// - it imports nothing (the kernel instantiates it with no imports) but
+///   the runner's test hooks, `traplab.panic` and `traplab.fault` of type
+///   `() -> ()`, which only the test-only [`CONTAIN_WORKLOADS`] use;
 /// - each name in `exports` is an exported function of type
 ///   `(i32, i32) -> i32` (the kernel calls every workload through one
 ///   `TypedFunc<(i32, i32), i32>`), and it exports no other function (a
@@ -256,8 +261,19 @@ pub fn check_exports(wasm: &[u8], exports: &[&str]) -> Result<()> {
         .validate_all(wasm)
         .context("the module does not validate")?;
     let types = types.as_ref();
-    if let Some((module, name, _)) = types.core_imports().into_iter().flatten().next() {
-        bail!("it imports {module}.{name}; workloads must not import anything");
+    for (module, name, entity) in types.core_imports().into_iter().flatten() {
+        let hook = module == test_hooks::MODULE
+            && test_hooks::ALL.contains(&name)
+            && matches!(entity, EntityType::Func(id)
+                if types[id].unwrap_func().params().is_empty()
+                    && types[id].unwrap_func().results().is_empty());
+        ensure!(
+            hook,
+            "it imports {module}.{name}; workloads import nothing but the runner's test hooks \
+             ({}.{{{}}}, each () -> ())",
+            test_hooks::MODULE,
+            test_hooks::ALL.join(",")
+        );
     }
     let exported: Vec<(&str, EntityType)> = types.core_exports().into_iter().flatten().collect();
     for &export in exports {
@@ -481,7 +497,7 @@ pub fn build_suite_campaign(
         workloads.push(workload);
         blobs.push(artifacts);
     };
-    for spec in specs {
+    for spec in &specs {
         let wasm = wasm_bytes(spec)?;
         let what = format!("{} ({})", spec.name, spec.source.path);
         add(

@@ -27,7 +27,7 @@ pub mod compute;
 pub mod sightglass;
 pub mod sightglass_tests;
 
-pub use catalogue::{EXPORT, Expectation, SuiteName, WORKLOADS, WorkloadSpec};
+pub use catalogue::{CONTAIN_WORKLOADS, EXPORT, Expectation, SuiteName, WORKLOADS, WorkloadSpec};
 pub use compile::{
     CPU_PROFILE_NAMES, KERNEL_TARGET, WASMTIME_VERSION, build_suite, build_suite_campaign,
     build_suite_with, cpu_profile,

@@ -9,7 +9,9 @@ use std::collections::HashSet;
 
 use traplab_suite::{EngineVariant, TrapMode, WorkloadKind, engine_config};
 use traplab_workloads::compile::{into_anyhow, wasm_bytes};
-use traplab_workloads::{EXPORT, Expectation, SuiteName, WORKLOADS, WorkloadSpec};
+use traplab_workloads::{
+    CONTAIN_WORKLOADS, EXPORT, Expectation, SuiteName, WORKLOADS, WorkloadSpec,
+};
 use wasmtime::{Engine, Instance, Module, Store, Trap};
 
 /// Every (trap mode, backtrace) pair, i.e. every configuration the kernel
@@ -56,13 +58,17 @@ fn every_wat_parses_keeps_the_contract_and_validates_with_suite_features() {
 #[test]
 fn catalogue_entries_are_unique_and_self_consistent() {
     let mut names = HashSet::new();
-    for spec in WORKLOADS {
+    for spec in WORKLOADS.iter().chain(CONTAIN_WORKLOADS) {
         assert!(names.insert(spec.name), "{} is listed twice", spec.name);
         // File names follow the experiment name, so a copy-pasted entry
         // pointing at the wrong WAT is caught here.
         let expected_path = format!("workloads/wat/{}.wat", spec.name.replace('.', "_"));
         assert_eq!(spec.source.path, expected_path, "{}", spec.name);
         let prefix = match spec.kind() {
+            // Test-only: a call that goes wrong inside its host call.
+            WorkloadKind::Call if CONTAIN_WORKLOADS.iter().any(|c| c.name == spec.name) => {
+                "contain."
+            }
             WorkloadKind::Call => "call.",
             WorkloadKind::Trap => "trap.",
             other => panic!("{}: a WAT workload is never {other:?}", spec.name),
@@ -80,7 +86,10 @@ fn catalogue_entries_are_unique_and_self_consistent() {
         let file = entry.unwrap().file_name().into_string().unwrap();
         let path = format!("workloads/wat/{file}");
         assert!(
-            WORKLOADS.iter().any(|spec| spec.source.path == path),
+            WORKLOADS
+                .iter()
+                .chain(CONTAIN_WORKLOADS)
+                .any(|spec| spec.source.path == path),
             "{path} is not in the catalogue"
         );
     }
@@ -95,6 +104,28 @@ fn default_and_quick_suites_list_every_workload() {
         let all: Vec<_> = WORKLOADS.iter().map(|s| s.name).collect();
         assert_eq!(names, all, "{}", suite.name());
     }
+    // The test-only suite: its hooks' workloads first, then all of them.
+    let contain: Vec<_> = SuiteName::Contain
+        .workloads()
+        .iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(contain[..2], ["contain.host_panic", "contain.host_fault"]);
+    assert_eq!(contain.len(), 2 + WORKLOADS.len());
+}
+
+#[test]
+fn test_hook_workloads_keep_the_contract_and_other_imports_are_refused() {
+    for spec in CONTAIN_WORKLOADS {
+        wasm_bytes(spec).unwrap_or_else(|e| panic!("{}: {e:#}", spec.name));
+    }
+    let other = wat::parse_str(
+        r#"(module (import "env" "f" (func))
+             (func (export "run") (param i32 i32) (result i32) i32.const 0))"#,
+    )
+    .unwrap();
+    let error = traplab_workloads::compile::check_contract(&other).unwrap_err();
+    assert!(format!("{error:#}").contains("imports env.f"), "{error:#}");
 }
 
 #[test]

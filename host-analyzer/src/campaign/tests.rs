@@ -39,6 +39,7 @@ fn edited(spec: &CampaignSpec, edit: impl FnOnce(&mut Vec<Record>)) -> Run {
         samples: 0,
         ok,
         failed: 0,
+        contained_failures: 0,
     }));
     framed(&r)
 }

@@ -66,8 +66,12 @@ pub fn verdict(run: &Run) -> String {
         .filter(|d| d.severity == Severity::Warning)
         .count();
     let samples: usize = run.series.iter().map(|s| s.total.len()).sum();
+    let contained = match run.contained_failures() {
+        0 => String::new(),
+        n => format!(" ({n} contained)"),
+    };
     let what = format!(
-        "{} records, {} series, {samples} samples, run {}, mode {}{}",
+        "{} records, {} series, {samples} samples, run {}{contained}, mode {}{}",
         run.records,
         run.series.len(),
         run.completion().as_str(),

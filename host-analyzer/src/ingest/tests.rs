@@ -463,3 +463,50 @@ fn linux_peer_streams_are_clean_and_only_bogus_stage_names_warn() {
     assert_eq!(m.len(), 1, "{m:#?}");
     assert!(m[0].contains("unknown platform \"freebsd\""), "{m:#?}");
 }
+
+#[test]
+fn contained_failures_are_counted_and_checked_against_the_failed_count() {
+    let mut records = crate::synth::records(&spec());
+    let Some(Record::End(end)) = records.last_mut() else {
+        panic!("last record is the end")
+    };
+    let with = |records: &[Record]| {
+        let lines: Vec<String> = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| traplab_wire::encode_line(i as u64, r))
+            .collect();
+        parse("run", &join(&lines))
+    };
+    // More contained failures than failed experiments: the counts lie.
+    end.contained_failures = 1;
+    let run = with(&records);
+    assert!(
+        messages(&run)
+            .iter()
+            .any(|m| m.contains("1 contained failures but only 0 failed")),
+        "{:?}",
+        messages(&run)
+    );
+    // One experiment failed by containment: the run says so.
+    let Some(Record::Result(r)) = records
+        .iter_mut()
+        .rev()
+        .find(|r| matches!(r, Record::Result(_)))
+    else {
+        panic!("a result record")
+    };
+    r.status = Status::Failed;
+    r.message = Some("contained: panic: boom".into());
+    let Some(Record::End(end)) = records.last_mut() else {
+        unreachable!()
+    };
+    (end.ok, end.failed, end.status) = (end.ok - 1, 1, EndStatus::Failed);
+    let run = with(&records);
+    assert!(run.diagnostics.is_empty(), "{:?}", messages(&run));
+    assert_eq!(run.contained_failures(), 1);
+    assert_eq!(
+        crate::summary::run_status(&run),
+        "failed (1 contained failure)"
+    );
+}

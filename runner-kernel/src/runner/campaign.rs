@@ -443,6 +443,8 @@ fn observe(
         code: target.image,
         data: (live.memory.0, live.memory.0 + target.reservation),
         anywhere: true,
+        // Recovery is timed from the fault: no frame walk on the way.
+        backtrace: false,
         landing,
     }));
     let saved_tls = tls::save();
@@ -510,7 +512,7 @@ fn observe(
                     returned_tsc,
                 };
             }
-            let panic = fault::take_contained_panic();
+            let panic = fault::take_contained_panic().map(|p| p.message);
             let detail = match (exceptions::last_contained(), panic) {
                 (_, Some(message)) => format!("runtime panic: {message}"),
                 (Some((v, rip, cr2)), None) => {
@@ -549,6 +551,7 @@ fn discard(live: Live) -> Option<String> {
         code: (0, 0),
         data: (0, 0),
         anywhere: true,
+        backtrace: false,
         landing: jit_gate::landing_address(),
     }));
     let saved_tls = tls::save();
@@ -562,7 +565,10 @@ fn discard(live: Live) -> Option<String> {
     // never freed twice.
     tls::restore(saved_tls);
     Some(
-        match (fault::take_contained_panic(), exceptions::last_contained()) {
+        match (
+            fault::take_contained_panic().map(|p| p.message),
+            exceptions::last_contained(),
+        ) {
             (Some(message), _) => format!("teardown panic: {message}"),
             (None, Some((v, rip, cr2))) => {
                 let at = place(rip);

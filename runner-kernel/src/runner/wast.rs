@@ -29,9 +29,9 @@ use wasmtime::{
     RefType, Store, Table, TableType, Trap, Val, ValType,
 };
 
-use super::emit_metric;
+use super::{LabKernel, emit_metric};
 use crate::{exceptions, fault, report};
-use traplab_runner_core::Options;
+use traplab_runner_core::{Options, Platform};
 
 /// Engine configurations scripts run under: both trap modes, backtraces off.
 pub const VARIANTS: [EngineVariant; 2] = [
@@ -189,8 +189,38 @@ fn run_script(engine: &Engine, suite: &Suite<'_>, script: &Script, variant: Engi
     for command in &script.commands {
         let name = experiment_name(script, command);
         fault::set_during(&format!("{name} {config}"));
-        let (status, expected, observed, message) =
-            run_command(&mut state, suite, script, command, variant.trap_mode);
+        // Each command contained, like the suite's experiments: a panic or
+        // unclaimed fault fails the command and the script goes on.
+        let outcome = LabKernel
+            .contain(|| run_command(&mut state, suite, script, command, variant.trap_mode));
+        let (status, expected, observed, message) = match outcome {
+            Ok(outcome) => outcome,
+            Err(abandoned) => {
+                // The store was mid-call (or mid-drop) when abandoned: never
+                // touch or drop it again (leaked). A fresh one serves the
+                // script's later commands, which fail where they need an
+                // instance the old one held.
+                match ScriptState::new(engine) {
+                    Ok(fresh) => core::mem::forget(core::mem::replace(&mut state, fresh)),
+                    Err(why) => {
+                        core::mem::forget(state);
+                        super::emit_result(
+                            &name,
+                            config,
+                            0,
+                            None,
+                            None,
+                            Some(format!(
+                                "{}; no fresh store for the rest: {why}",
+                                abandoned.message()
+                            )),
+                        );
+                        return;
+                    }
+                }
+                (Status::Failed, None, None, Some(abandoned.message()))
+            }
+        };
         match status {
             Status::Ok => tally.passed += 1,
             Status::Failed => tally.failed += 1,

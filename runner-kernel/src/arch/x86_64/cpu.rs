@@ -24,6 +24,16 @@ pub fn stamp() -> u64 {
     ((hi as u64) << 32) | lo as u64
 }
 
+/// RBP of the calling function (inlined into it): where a frame-pointer
+/// walk of its callers starts.
+#[inline(always)]
+pub fn frame_pointer() -> u64 {
+    let rbp: u64;
+    // SAFETY: reads the frame pointer register only.
+    unsafe { asm!("mov {}, rbp", out(reg) rbp, options(nomem, nostack, preserves_flags)) };
+    rbp
+}
+
 /// CR2: the linear address of the last page fault.
 pub fn read_cr2() -> u64 {
     x86_64::registers::control::Cr2::read_raw()
