@@ -29,6 +29,12 @@ options:
                       folder under results/; DIR must not hold a run already
                       (refused, nothing replaced)
   --timeout S         kill QEMU after S seconds, S >= 1       (default: 600)
+  --budget S          at most S seconds per experiment and configuration (at
+                      least one timed sample each; warm-up cut first): for
+                      slow benchmarks (sightglass under TCG). --samples also
+                      bounds compute and sightglass workloads (at most 30
+                      samples, at most 3 warm-up calls, never more warm-up
+                      than samples)
   --boot-args "..."   extra kernel options (e.g. "only=trap. configs=signals.bt_off")
   --no-report         skip the report and figures
   --cpu-profile NAME  the ISA extensions compiled code may use: qemu-max (TCG's
@@ -77,7 +83,7 @@ USAGE
 
 sightglass=() wast=()
 suite=default samples=1000 heap_traps=100000 accel=tcg deterministic=0 iso=0 out="" timeout=600 boot_args="" report=1
-campaign="" timeout_given=0 peers=0 host_peer=1 cpu_profile=""
+campaign="" timeout_given=0 peers=0 host_peer=1 cpu_profile="" budget_s="" budget=()
 need() { [ $# -ge 2 ] || { echo "error: $1 needs a value (see --help)" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -92,6 +98,7 @@ while [ $# -gt 0 ]; do
         --boot-args) need "$@"; boot_args=$2; shift ;;
         --no-report) report=0 ;;
         --cpu-profile) need "$@"; cpu_profile=$2; shift ;;
+        --budget) need "$@"; budget_s=$2; shift ;;
         --sightglass) need "$@"; sightglass+=(--sightglass "$2"); shift ;;
         --wast) need "$@"; wast+=("$2"); shift
             # --wast FILE|DIR...: the paths up to the next option
@@ -122,6 +129,10 @@ case "$cpu_profile" in
 esac
 positive --samples "$samples"
 positive --timeout "$timeout"
+if [ -n "$budget_s" ]; then
+    positive --budget "$budget_s"
+    budget=(--budget "$budget_s")
+fi
 # --out: a folder to create or an empty one, never a file, never a folder
 # that already holds a run (its run.jsonl would be replaced without a word).
 if [ -n "$out" ]; then
@@ -280,7 +291,7 @@ remove_empty_captures() {
 }
 
 status=0
-run_child "$bin/traplab-run" --capture "$capture" --suite "$suite" --profile "$profile" \
+run_child "$bin/traplab-run" --capture "$capture" --suite "$suite" --profile "$profile" "${budget[@]}" \
     --samples "$samples" --heap-traps "$heap_traps" --timeout "$timeout" --boot-args "$boot_args" \
     "${suite_args[@]}" || status=$?
 if [ ! -s "$capture" ]; then
@@ -308,7 +319,7 @@ for platform in "${peer_platforms[@]}"; do
     platform_args=(--platform "$platform")
     [ "$platform" = linux-guest ] && platform_args+=(--profile "$profile")
     peer_status[$platform]=0
-    run_child "$bin/traplab-run" --capture "${peer_capture[$platform]}" --suite "$suite" "${platform_args[@]}" "${peer_bin[@]}" \
+    run_child "$bin/traplab-run" --capture "${peer_capture[$platform]}" --suite "$suite" "${platform_args[@]}" "${peer_bin[@]}" "${budget[@]}" \
         --samples "$samples" --heap-traps "$heap_traps" --timeout "$timeout" --boot-args "$boot_args" \
         "${suite_args[@]}" || peer_status[$platform]=$?
     [ "${peer_status[$platform]}" -gt "$status" ] && status=${peer_status[$platform]}

@@ -58,6 +58,13 @@ struct Args {
     /// none.
     #[arg(long, value_parser = qemu::PROFILES)]
     profile: Option<String>,
+    /// Time budget per experiment and configuration, in seconds of the
+    /// platform's clock (virtual time under icount): once spent, the
+    /// experiment stops after the iteration in progress, skipping the rest
+    /// of its warm-up, but always takes one timed sample (boot option
+    /// budget_ms=). For suites with slow benchmarks.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    budget: Option<u64>,
     /// Timed samples per experiment (at least 1).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
     samples: u32,
@@ -204,8 +211,11 @@ fn run(args: Args) -> Result<i32> {
         (None, None) => build::suite_for(args.suite, &cpu)?,
     };
     preflight::check_suite_image(&suite)?;
+    let budget = args
+        .budget
+        .map_or_else(String::new, |s| format!("budget_ms={} ", s * 1000));
     let boot_args = format!(
-        "samples={} warmup={} heap_traps={} {}",
+        "samples={} warmup={} heap_traps={} {budget}{}",
         args.samples, args.warmup, args.heap_traps, args.boot_args
     );
     let target = if lab {

@@ -134,6 +134,12 @@ struct Progress {
     /// reported so far.
     injections_planned: u64,
     injections: u64,
+    /// The experiment running now, from its `progress` records:
+    /// `(experiment config, iterations done, planned)` and since when.
+    running: Option<(String, u32, u32)>,
+    running_since: Instant,
+    /// When the last plain progress line was printed (no terminal).
+    last_plain: Instant,
 }
 
 /// Follows a serial stream line by line: tees every byte into the capture
@@ -165,6 +171,9 @@ impl Follower {
                 current: String::new(),
                 injections_planned: 0,
                 injections: 0,
+                running: None,
+                running_since: Instant::now(),
+                last_plain: Instant::now(),
             },
             end: None,
             records: 0,
@@ -220,6 +229,13 @@ impl Follower {
                             state.done += 1;
                         }
                         state.current = format!("{} {}", r.experiment, r.config);
+                    }
+                    Record::Progress(pr) => {
+                        let name = format!("{} {}", pr.experiment, pr.config);
+                        if pr.done == 0 || state.running.as_ref().is_none_or(|r| r.0 != name) {
+                            state.running_since = Instant::now();
+                        }
+                        state.running = Some((name, pr.done, pr.planned));
                     }
                     Record::End(e) => self.end = Some(e.status),
                     _ => {}
@@ -284,6 +300,8 @@ fn pump(
         }
         if progress {
             draw(&follower.state, started.elapsed());
+        } else {
+            plain_progress(&mut follower.state, started.elapsed());
         }
         if stop_at_end && follower.end.is_some() {
             return Ok(Stopped::EndRecord);
@@ -629,6 +647,26 @@ fn open_port(device: &Path, timeout: Duration) -> Result<Option<std::fs::File>> 
     }
 }
 
+/// Without a terminal (a log file, CI), no live line: one plain line every
+/// 30 s while an experiment has been running that long, so a log says
+/// which slow experiment a run spends its time in.
+fn plain_progress(p: &mut Progress, elapsed: Duration) {
+    const EVERY: Duration = Duration::from_secs(30);
+    let Some((name, done, planned)) = &p.running else {
+        return;
+    };
+    let in_it = p.running_since.elapsed();
+    if in_it < EVERY || p.last_plain.elapsed() < EVERY {
+        return;
+    }
+    p.last_plain = Instant::now();
+    eprintln!(
+        "traplab-run: running {name}: {done} of {planned} iterations, {:.0} s in it, {:.0} s in all",
+        in_it.as_secs_f64(),
+        elapsed.as_secs_f64()
+    );
+}
+
 fn draw(p: &Progress, elapsed: Duration) {
     let secs = elapsed.as_secs_f64();
     let eta = if p.injections > 0 && p.injections_planned > p.injections {
@@ -646,9 +684,18 @@ fn draw(p: &Progress, elapsed: Duration) {
     } else {
         String::from("")
     };
-    let current: String = p.current.chars().take(44).collect();
+    // The running experiment when the stream says (progress records),
+    // else the last one that reported.
+    let current = match &p.running {
+        Some((name, done, planned)) => format!(
+            "{name} {done}/{planned} {:.0}s",
+            p.running_since.elapsed().as_secs_f64()
+        ),
+        None => p.current.clone(),
+    };
+    let current: String = current.chars().take(56).collect();
     eprint!(
-        "\r\x1b[K[{}/{}] {current:<44} samples {:>8}  {secs:>6.1}s {eta}",
+        "\r\x1b[K[{}/{}] {current:<56} samples {:>8}  {secs:>6.1}s {eta}",
         p.done, p.planned, p.samples
     );
     let _ = std::io::stderr().flush();

@@ -500,6 +500,8 @@ impl Parser {
                 self.run.panics.push(p);
             }
             Record::Injection(i) => self.run.injections.push(i),
+            // The live line's, not a measurement.
+            Record::Progress(_) => {}
             Record::End(e) => {
                 self.ended = Some((n, seq));
                 self.run.end = Some(e);

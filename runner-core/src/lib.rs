@@ -44,6 +44,7 @@ pub mod emit;
 pub mod floor;
 pub mod native;
 pub mod options;
+pub mod pace;
 pub mod plan;
 pub mod sightglass;
 pub mod stream;

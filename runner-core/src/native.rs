@@ -14,6 +14,7 @@ use traplab_compute::ComputeKernel;
 use traplab_suite::{Workload, WorkloadKind};
 
 use crate::emit::{self, Series};
+use crate::pace::{Iteration, Pace};
 use crate::{Options, Platform};
 
 pub const CONFIG: &str = "native";
@@ -30,12 +31,12 @@ pub fn run_twin<P: Platform>(p: &P, workload: &Workload, opts: &Options) {
     let Some(kernel) = twin(workload) else { return };
     p.set_during(&format!("{} {CONFIG}", workload.name));
     let expected = workload.expect_result.unwrap_or(kernel.golden);
-    let (warmup, samples) = crate::wasm::iterations(workload.kind, opts);
-    let mut series = Series::plain(samples as usize);
+    let mut pace = Pace::start(p, &workload.name, CONFIG, workload.kind, opts);
+    let mut series = Series::plain(pace.samples() as usize);
     let mut failure = None;
     let args = (workload.args[0], workload.args[1]);
     let were = p.mask_interrupts();
-    for i in 0..warmup + samples {
+    while let Some(iteration) = pace.next() {
         let t0 = P::stamp();
         let result = core::hint::black_box(kernel.run)(
             core::hint::black_box(args.0),
@@ -44,11 +45,12 @@ pub fn run_twin<P: Platform>(p: &P, workload: &Workload, opts: &Options) {
         let t1 = P::stamp();
         if result != expected {
             failure = Some(format!(
-                "iteration {i}: returned {result}, expected {expected}"
+                "iteration {}: returned {result}, expected {expected}",
+                iteration.index()
             ));
             break;
         }
-        if i >= warmup {
+        if let Iteration::Timed(_) = iteration {
             series.total.push(t1 - t0);
         }
     }
@@ -56,6 +58,9 @@ pub fn run_twin<P: Platform>(p: &P, workload: &Workload, opts: &Options) {
     // timed region; restoring here is the same for it (the next region
     // masks again) and right for platforms that care.
     p.restore_interrupts(were);
+    if let Some(note) = pace.finish(series.total.len()) {
+        p.log(note);
+    }
     let context = format!("{} {CONFIG}", workload.name);
     let soft = kernel.uses_float && p.soft_float();
     emit::metric(p, "soft_float", u64::from(soft), "bool", &context);

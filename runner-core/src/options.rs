@@ -47,6 +47,12 @@ pub struct Options {
     /// `injections=A` for one): replays part of a campaign exactly, since
     /// an injection depends only on the spec and its index.
     pub injections: Option<(u32, u32)>,
+    /// Time budget per experiment and configuration in milliseconds of the
+    /// platform's clock (`budget_ms=`, 0 = none): once spent, the
+    /// experiment stops after its current iteration, skipping the rest of
+    /// its warm-up, but always takes at least one timed sample (see
+    /// [`crate::pace`]).
+    pub budget_ms: u64,
 }
 
 /// Every variant but explicit checks with backtraces (`EngineVariant::ALL`
@@ -70,6 +76,7 @@ impl Default for Options {
             variants: DEFAULT_VARIANTS.to_vec(),
             only: None,
             injections: None,
+            budget_ms: 0,
         }
     }
 }
@@ -161,6 +168,7 @@ pub fn parse(line: &str) -> (Options, Vec<String>) {
                 opts.compute_samples = count(&mut problems).unwrap_or(opts.compute_samples)
             }
             "heap_traps" => opts.heap_traps = number(&mut problems).unwrap_or(opts.heap_traps),
+            "budget_ms" => opts.budget_ms = number(&mut problems).map_or(opts.budget_ms, u64::from),
             "mode" => opts.mode = value,
             "qemu" => opts.qemu_args = Some(value),
             "only" => opts.only = Some(value),

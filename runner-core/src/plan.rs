@@ -8,17 +8,18 @@ use alloc::vec::Vec;
 use traplab_suite::Manifest;
 use traplab_wire::Planned;
 
-use crate::{Options, native, wasm};
+use crate::{Options, native, pace, wasm};
 
 /// The wasm workloads under each selected variant, then the native twins.
 pub fn suite(opts: &Options, manifest: &Manifest) -> Vec<Planned> {
     let mut plan = Vec::new();
-    let mut add = |experiment: &str, config: &str| {
+    let mut add = |experiment: &str, config: &str, kind| {
         if opts.selects(experiment) {
             plan.push(Planned {
                 experiment: experiment.to_string(),
                 config: config.to_string(),
-                samples: opts.samples,
+                // At most: a time budget may stop it earlier.
+                samples: pace::iterations(kind, opts).1,
             });
         }
     };
@@ -28,7 +29,9 @@ pub fn suite(opts: &Options, manifest: &Manifest) -> Vec<Planned> {
             .iter()
             .filter(|w| wasm::runs_under(w, *variant))
         {
-            add(&workload.name, variant.label());
+            // A sightglass benchmark's `.instantiation` phase is reported
+            // only when the benchmark passes, so it is not planned.
+            add(&workload.name, variant.label(), workload.kind);
         }
     }
     for workload in manifest
@@ -36,7 +39,7 @@ pub fn suite(opts: &Options, manifest: &Manifest) -> Vec<Planned> {
         .iter()
         .filter(|w| native::twin(w).is_some())
     {
-        add(&workload.name, native::CONFIG);
+        add(&workload.name, native::CONFIG, workload.kind);
     }
     plan
 }

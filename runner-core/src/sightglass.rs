@@ -33,6 +33,7 @@ use traplab_suite::{EngineVariant, Suite, Workload};
 use wasmtime::{Caller, Engine, Extern, ExternType, InstancePre, Linker, Module, Store, Val};
 
 use crate::emit::{self, Series};
+use crate::pace::{Iteration, Pace};
 use crate::wasi::{self, Capture, OUTPUT_LIMIT, ProcExit, Tree, Wasi};
 use crate::{Options, Platform};
 
@@ -150,13 +151,15 @@ pub fn run<P: Platform>(
             ));
         }
     }
-    let (warmup, samples) = crate::wasm::iterations(workload.kind, opts);
+    let mut pace = Pace::start(p, &workload.name, config, workload.kind, opts);
+    let samples = pace.samples();
     let mut execution = Series::plain(samples as usize);
     let mut instantiation = Series::plain(samples as usize);
     let mut failure = None;
     let mut nosys = BTreeSet::new();
     let mut first_output = None;
-    for i in 0..warmup + samples {
+    while let Some(iteration) = pace.next() {
+        let i = iteration.index();
         let state = Bench {
             start: None,
             end: None,
@@ -192,12 +195,15 @@ pub fn run<P: Platform>(
             failure = Some(format!("iteration {i}: {problem}"));
             break;
         }
-        if i >= warmup
+        if let Iteration::Timed(_) = iteration
             && let (Some(a), Some(b)) = (s.start, s.end)
         {
             execution.total.push(b.saturating_sub(a));
             instantiation.total.push(t1.saturating_sub(t0));
         }
+    }
+    if let Some(note) = pace.finish(execution.total.len()) {
+        p.log(note);
     }
     if let Some((text, bytes)) = first_output {
         emit::metric(p, "stdout_bytes", bytes, "bytes", &context);

@@ -589,3 +589,92 @@ fn wrong_output_or_exit_code_fails_with_the_reason_and_no_samples() {
     let (results, _) = run_sightglass(0, b"anything\n", None);
     assert_eq!(results[1].status, Status::Ok, "{results:?}");
 }
+
+#[test]
+fn samples_bound_slow_workloads_too_with_a_warmup_no_longer_than_the_samples() {
+    use crate::pace::iterations;
+    let default = Options::default();
+    assert_eq!(iterations(WorkloadKind::Call, &default), (50, 1000));
+    assert_eq!(iterations(WorkloadKind::Compute, &default), (3, 30));
+    let one = opts("samples=1");
+    assert_eq!(iterations(WorkloadKind::Sightglass, &one), (1, 1));
+    assert_eq!(
+        iterations(WorkloadKind::Compute, &opts("samples=10")),
+        (3, 10)
+    );
+    assert_eq!(iterations(WorkloadKind::Trap, &one), (50, 1));
+}
+
+#[test]
+fn pace_runs_every_planned_iteration_and_says_so_when_it_starts() {
+    use crate::pace::{Iteration, Pace};
+    let p = Recorder::new(false);
+    let o = opts("samples=2 warmup=2");
+    let mut pace = Pace::start(&p, "call.null", "signals.bt_off", WorkloadKind::Call, &o);
+    let mut seen = Vec::new();
+    while let Some(i) = pace.next() {
+        seen.push(i);
+    }
+    assert_eq!(
+        seen,
+        [
+            Iteration::Warmup(0),
+            Iteration::Warmup(1),
+            Iteration::Timed(2),
+            Iteration::Timed(3)
+        ]
+    );
+    assert_eq!(pace.finish(2), None);
+    let records = p.records.borrow();
+    let Some(Record::Progress(first)) = records.first() else {
+        panic!("no progress record first: {records:?}");
+    };
+    assert_eq!(
+        (first.experiment.as_str(), first.done, first.planned),
+        ("call.null", 0, 4)
+    );
+}
+
+#[test]
+fn a_spent_budget_skips_the_warmup_but_keeps_one_timed_sample() {
+    use crate::pace::{Iteration, Pace};
+    let p = Recorder::new(false);
+    // 1 ms at the recorder's declared 1 GHz is 1,000,000 ticks; each
+    // iteration below spins for far more.
+    let o = opts("samples=5 warmup=3 budget_ms=1");
+    let spin = || {
+        let until = Recorder::stamp() + 20_000_000;
+        while Recorder::stamp() < until {}
+    };
+    let mut pace = Pace::start(
+        &p,
+        "compute.fib",
+        "signals.bt_off",
+        WorkloadKind::Compute,
+        &o,
+    );
+    let mut seen = Vec::new();
+    while let Some(i) = pace.next() {
+        seen.push(i);
+        spin();
+    }
+    assert_eq!(seen, [Iteration::Warmup(0), Iteration::Timed(1)]);
+    let note = pace.finish(1).unwrap();
+    assert!(
+        note.contains(
+            "compute.fib signals.bt_off: time budget of 1 ms spent after 1 of 5 timed samples"
+        ),
+        "{note}"
+    );
+    assert!(matches!(
+        p.records.borrow().first(),
+        Some(Record::Progress(_))
+    ));
+}
+
+#[test]
+fn a_budget_is_a_boot_option_and_a_bad_one_is_named() {
+    assert_eq!(opts("budget_ms=250").budget_ms, 250);
+    let (_, problems) = crate::options::parse("budget_ms=soon");
+    assert_eq!(problems, ["budget_ms=soon: not an unsigned integer"]);
+}

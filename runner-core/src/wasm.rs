@@ -20,6 +20,7 @@ use wasmtime::{Engine, Extern, Func, Instance, Module, Store, Trap, TypedFunc};
 
 use crate::contain::contained;
 use crate::emit::{self, Series};
+use crate::pace::{Iteration, Pace};
 use crate::{FaultSeen, Options, Platform};
 
 /// A loaded, instantiated workload, ready to call.
@@ -207,16 +208,6 @@ pub fn runs_under(workload: &Workload, variant: EngineVariant) -> bool {
     ) && variant.backtrace)
 }
 
-/// `(warm-up iterations, timed samples)` for a workload.
-pub fn iterations(kind: WorkloadKind, opts: &Options) -> (u32, u32) {
-    match kind {
-        WorkloadKind::Compute | WorkloadKind::Sightglass => {
-            (opts.warmup.min(3), opts.compute_samples)
-        }
-        WorkloadKind::Call | WorkloadKind::Trap => (opts.warmup, opts.samples),
-    }
-}
-
 /// What a workload must end in on platform `P`: its trap code, and the
 /// fault that raises it when traps go through the exception path.
 pub fn expectation<P: Platform>(
@@ -260,7 +251,8 @@ pub fn run_workload<P: Platform>(
         Ok(l) => l,
         Err(why) => return emit::result(p, &workload.name, config, 0, expected, None, Some(why)),
     };
-    let (warmup, samples) = iterations(workload.kind, opts);
+    let mut pace = Pace::start(p, &workload.name, config, workload.kind, opts);
+    let samples = pace.samples();
     let mut series = if via_exception {
         Series::staged(samples as usize, &stamp_order::<P>())
     } else {
@@ -268,7 +260,8 @@ pub fn run_workload<P: Platform>(
     };
     let mut observed = None;
     let mut failure = None;
-    for i in 0..warmup + samples {
+    while let Some(iteration) = pace.next() {
+        let i = iteration.index();
         let outcome = timed_call(p, &mut loaded, (workload.args[0], workload.args[1]));
         if i == 0 && workload.kind == WorkloadKind::Compute {
             // The cold call: first touches of linear memory and code.
@@ -312,7 +305,7 @@ pub fn run_workload<P: Platform>(
             failure = Some(format!("iteration {i}: {problem}"));
             break;
         }
-        if i < warmup {
+        if let Iteration::Warmup(_) = iteration {
             continue;
         }
         let s = outcome.stamps();
@@ -324,6 +317,9 @@ pub fn run_workload<P: Platform>(
             }
             stages.push(s);
         }
+    }
+    if let Some(note) = pace.finish(series.total.len()) {
+        p.log(note);
     }
     emit::series(p, &workload.name, config, &series);
     emit::result(

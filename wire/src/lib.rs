@@ -214,6 +214,7 @@ pub enum Record {
     Fault(Fault),
     Panic(Panic),
     Injection(Injection),
+    Progress(Progress),
     End(End),
 }
 
@@ -229,6 +230,7 @@ impl Record {
             Record::Fault(_) => "fault",
             Record::Panic(_) => "panic",
             Record::Injection(_) => "injection",
+            Record::Progress(_) => "progress",
             Record::End(_) => "end",
         }
     }
@@ -611,6 +613,20 @@ pub struct Injection {
     pub detail: Option<String>,
     pub trap_cycles: Option<u64>,
     pub recovery_cycles: Option<u64>,
+}
+
+/// What is running, for the host's live line: written when an experiment
+/// starts (`done` 0) and, while a slow one runs, about once a second of the
+/// platform's clock. Carries no measurement; the analyzer skips it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub experiment: String,
+    pub config: String,
+    /// Iterations finished so far (warm-up and timed).
+    pub done: u32,
+    /// Iterations the experiment plans (warm-up plus timed samples); it
+    /// may stop earlier on its time budget.
+    pub planned: u32,
 }
 
 /// Last record of a run.
