@@ -432,10 +432,12 @@ pub fn run_suite<P: Platform>(p: &P, suite: &Suite<'_>, opts: &Options) -> bool 
             }
             wasmtime_ready = true;
         }
-        // The heap check runs under the most allocation-heavy trap path.
+        // The heap check runs under the most allocation-heavy trap path,
+        // when `only=` selects it or the trap it repeats.
         let heap_variant = variant.trap_mode == TrapMode::Signals && variant.backtrace;
         if opts.heap_traps > 0
             && heap_variant
+            && (opts.selects("check.heap_stability") || opts.selects("trap.oob_load"))
             && let Some(w) = suite
                 .manifest
                 .workloads
