@@ -127,12 +127,25 @@ fn repacked(name: &str, edit: impl FnOnce(&mut traplab_suite::Manifest)) -> Path
             _ => None,
         })
         .collect();
+    // Sightglass benchmarks' files (the shipped one's expected output).
+    let data: Vec<Vec<u8>> = suite
+        .manifest
+        .workloads
+        .iter()
+        .filter_map(|w| w.sightglass.as_ref().map(|files| (w, files)))
+        .flat_map(|(w, files)| {
+            files
+                .all()
+                .map(|f| suite.data_bytes(&w.name, f).unwrap().to_vec())
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let mut manifest = suite.manifest.clone();
     edit(&mut manifest);
     let path = scratch(name);
     std::fs::write(
         &path,
-        traplab_suite::image::pack_with_scripts(manifest, &blobs, &script_blobs),
+        traplab_suite::image::pack_with_data(manifest, &blobs, &script_blobs, &data),
     )
     .unwrap();
     path
