@@ -167,7 +167,7 @@ fn the_contract_check_refuses_imports() {
     );
     assert!(
         error_of(check_exports(&module, &["run"]))
-            .contains("it imports env.f; workloads must not import anything")
+            .contains("it imports env.f; workloads import nothing but the runner's test hooks")
     );
 }
 
