@@ -15,7 +15,7 @@
 //! the faulting code ([`Action`]) or, as wasmtime's does, not return at all.
 //!
 //! Dispatch order for every exception:
-//! 1. the kernel's fixup table (`.traplab_fixups`): expected faults in
+//! 1. the kernel's fixup table (`crate::arch::raise`): expected faults in
 //!    kernel code that resume at a known label (the raw-exception floor),
 //!    and the recovery region of code the kernel JIT-compiled itself;
 //! 2. demand paging (`crate::mm::handle_demand_fault`) for #PF;
@@ -35,7 +35,7 @@
 
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use crate::arch::cpu;
+use crate::arch::{cpu, raise};
 
 /// The exceptions of vectors 0x00–0x1F.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -315,26 +315,6 @@ const fn parse_u64(s: &str) -> u64 {
     v
 }
 
-unsafe extern "C" {
-    static __fixups_start: [u64; 0];
-    static __fixups_end: [u64; 0];
-}
-
-/// The resume address registered for a fault at `rip`, if any.
-fn fixup_for(rip: u64) -> Option<u64> {
-    // SAFETY: the linker script brackets `.traplab_fixups` with these
-    // symbols; the section holds (fault address, resume address) pairs.
-    let table = unsafe {
-        let start = (&raw const __fixups_start) as *const [u64; 2];
-        let end = (&raw const __fixups_end) as *const [u64; 2];
-        core::slice::from_raw_parts(start, end.offset_from(start) as usize)
-    };
-    table
-        .iter()
-        .find(|[fault, _]| *fault == rip)
-        .map(|[_, resume]| *resume)
-}
-
 /// A code range whose faults resume at a landing address: the kernel's own
 /// JIT code (`runner::jit`). One region at a time; 0/0 means none.
 static RECOVERY_START: AtomicU64 = AtomicU64::new(0);
@@ -469,7 +449,7 @@ pub fn dispatch(ctx: &ExceptionContext) -> Action {
     let until = cpu::stamp() + DISPATCH_DELAY_CYCLES;
     while DISPATCH_DELAY_CYCLES != 0 && cpu::stamp() < until {}
     if let Some(resume) =
-        fixup_for(ctx.instruction_pointer).or_else(|| recovery_for(ctx.instruction_pointer))
+        raise::fixup_for(ctx.instruction_pointer).or_else(|| recovery_for(ctx.instruction_pointer))
     {
         return Action::ResumeAt(resume);
     }

@@ -11,6 +11,7 @@ pub mod jit_gate;
 pub mod lapic;
 pub mod paging;
 pub mod pit;
+pub mod raise;
 pub mod serial;
 pub mod timer;
 
