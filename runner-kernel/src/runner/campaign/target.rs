@@ -8,13 +8,15 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use traplab_suite::{CampaignTarget, CodeTarget, Suite, TrapMode, Workload, engine};
+use traplab_runner_core::Platform;
+use traplab_suite::{CampaignTarget, Suite, TrapMode, Workload, engine};
 use wasmtime::{Engine, Instance, Module, Store, TypedFunc};
 
 use super::trial;
 use crate::arch::idt::TrapFrame;
 use crate::arch::{cpu, timer};
 use crate::mm;
+use crate::runner::LabKernel;
 
 /// A target, loaded and measured once per campaign.
 pub(super) struct Target<'a> {
@@ -77,8 +79,11 @@ pub(super) fn load<'a>(
     workload: &'a Workload,
     trap_mode: TrapMode,
 ) -> Result<Target<'a>, String> {
+    // The runner core's loader, as for every other runner: the lab
+    // kernel's artifacts (its `Platform::TARGET`), checked, then the one
+    // `Module::deserialize` with its SAFETY argument.
     let artifact =
-        traplab_runner_core::wasm::find_artifact(workload, CodeTarget::LabKernel, trap_mode)?;
+        traplab_runner_core::wasm::find_artifact(workload, LabKernel::TARGET, trap_mode)?;
     let bytes = suite
         .artifact_bytes(workload, artifact)
         .map_err(|e| e.to_string())?;
