@@ -12,7 +12,7 @@
 //! One trial per injection, always on a fresh instance:
 //! 1. sync: `k` clean calls, then fire; async: arm the timer at a point
 //!    inside the call;
-//! 2. the observed call runs behind `jit_gate::contain_on`, interrupts on,
+//! 2. the observed call runs behind `recovery::contain_on`, interrupts on,
 //!    the watchdog armed at `watchdog_factor` × the clean duration;
 //! 3. it ends as a returned value (masked or corrupted), a wasm trap
 //!    (wasmtime claimed the fault), a contained fault (the dispatcher or

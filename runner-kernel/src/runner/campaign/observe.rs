@@ -1,5 +1,5 @@
 //! The observed call and the instance's teardown, each behind the
-//! recovery gate (`jit_gate::contain_on`) on the trial stack, with
+//! recovery gate (`recovery::contain_on`) on the trial stack, with
 //! containment armed: how the call ended (returned, trapped, contained,
 //! stopped by the watchdog) and what a faulting teardown left behind.
 
@@ -12,9 +12,10 @@ use wasmtime::Trap;
 
 use super::target::{Live, Target};
 use super::trial::{TRIAL, Trial};
-use crate::arch::{cpu, idt, jit_gate, timer};
-use crate::exceptions::{self, Containment};
+use crate::arch::{cpu, gate, idt, timer};
+use crate::exceptions;
 use crate::platform::tls;
+use crate::recovery::{self, Containment};
 use crate::{fault, mm};
 
 /// How the observed call went.
@@ -35,12 +36,12 @@ pub(super) fn observe(
     start_offset: Option<u64>,
 ) -> Observed {
     let args = (target.resolved.args[0], target.resolved.args[1]);
-    let landing = jit_gate::landing_address();
+    let landing = gate::landing_address();
     // Faults in runtime code during the call are the instance's too: a
     // libcall on a revoked page of its memory, or on state a flipped
     // register corrupted (Theseus's rule: a fault ends the task that
     // raised it). The timer still acts only inside the target's code.
-    exceptions::set_containment(Some(Containment {
+    recovery::set_containment(Some(Containment {
         code: target.image,
         data: (live.memory.0, live.memory.0 + target.reservation),
         anywhere: true,
@@ -60,7 +61,7 @@ pub(super) fn observe(
     timer::arm_at(trial.inject_at.unwrap_or(trial.watchdog_at));
     let func = live.func.clone();
     let store = &mut live.store;
-    let result = jit_gate::contain_on(Some(trial_stack()), || {
+    let result = recovery::contain_on(Some(trial_stack()), || {
         cpu::enable_interrupts();
         let r = func.call(&mut *store, args);
         cpu::disable_interrupts();
@@ -70,7 +71,7 @@ pub(super) fn observe(
     timer::disarm();
     let returned_tsc = cpu::stamp();
     TRIAL.store(core::ptr::null_mut(), Ordering::Release);
-    exceptions::set_containment(None);
+    recovery::set_containment(None);
     let (after, last) = exceptions::counters();
     let vector = if after > before { last } else { None };
     match result {
@@ -114,7 +115,7 @@ pub(super) fn observe(
                 };
             }
             let panic = fault::take_contained_panic().map(|p| p.message);
-            let detail = match (exceptions::last_contained(), panic) {
+            let detail = match (recovery::last_contained(), panic) {
                 (_, Some(message)) => format!("runtime panic: {message}"),
                 (Some((v, rip, cr2)), None) => {
                     let place = if (target.image.0..target.image.1).contains(&rip) {
@@ -132,7 +133,7 @@ pub(super) fn observe(
             Observed {
                 end: CallEnd::Contained,
                 trap: None,
-                vector: exceptions::last_contained().map(|(v, _, _)| v),
+                vector: recovery::last_contained().map(|(v, _, _)| v),
                 detail: Some(detail),
                 fault_tsc: Some(idt::last_stub_tsc()),
                 returned_tsc,
@@ -148,17 +149,17 @@ pub(super) fn discard(live: Live) -> Option<String> {
     // Any code may fault here (wasmtime's drop paths are kernel code); the
     // dispatcher and the panic handler still refuse while the heap or page
     // mapper is locked.
-    exceptions::set_containment(Some(Containment {
+    recovery::set_containment(Some(Containment {
         code: (0, 0),
         data: (0, 0),
         anywhere: true,
         backtrace: false,
-        landing: jit_gate::landing_address(),
+        landing: gate::landing_address(),
     }));
     let saved_tls = tls::save();
     let mut slot = Some(live);
-    let done = jit_gate::contain_on(Some(trial_stack()), || drop(slot.take()));
-    exceptions::set_containment(None);
+    let done = recovery::contain_on(Some(trial_stack()), || drop(slot.take()));
+    recovery::set_containment(None);
     if done.is_some() {
         return None;
     }
@@ -168,7 +169,7 @@ pub(super) fn discard(live: Live) -> Option<String> {
     Some(
         match (
             fault::take_contained_panic().map(|p| p.message),
-            exceptions::last_contained(),
+            recovery::last_contained(),
         ) {
             (Some(message), _) => format!("teardown panic: {message}"),
             (None, Some((v, rip, cr2))) => {

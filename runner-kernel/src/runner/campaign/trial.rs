@@ -10,8 +10,8 @@ use traplab_injectors::{Injector, Refused};
 
 use super::machine::KernelMachine;
 use crate::arch::idt::TrapFrame;
-use crate::arch::{cpu, jit_gate, timer};
-use crate::exceptions;
+use crate::arch::{cpu, gate, timer};
+use crate::recovery;
 
 /// Cycles to wait before retrying a timer action that found the CPU
 /// outside the target's code.
@@ -49,7 +49,7 @@ pub(super) fn on_timer(frame: &mut TrapFrame) {
     // and does not touch the trial until the call is over.
     let trial = unsafe { &mut *trial };
     let now = cpu::stamp();
-    if !exceptions::in_contained_code(frame.rip) {
+    if !recovery::in_contained_code(frame.rip) {
         // A second watchdog period past the deadline and still outside
         // the target's code: the call is stuck in runtime or kernel code
         // (a flipped pointer sent it there). Stop it anyway, unless it
@@ -57,13 +57,13 @@ pub(super) fn on_timer(frame: &mut TrapFrame) {
         // the last resort).
         if now >= trial.watchdog_at.saturating_add(trial.watchdog_span)
             && crate::mm::unlocked()
-            && jit_gate::active()
+            && gate::active()
         {
             trial.watchdog_tsc = Some(now);
             trial.stuck_at = Some(frame.rip);
             // SAFETY: no kernel lock is held (checked); the instance is
             // discarded afterwards.
-            unsafe { jit_gate::abandon() }
+            unsafe { gate::abandon() }
         }
         timer::arm_at(now + RETRY_CYCLES);
         return;
@@ -83,7 +83,7 @@ pub(super) fn on_timer(frame: &mut TrapFrame) {
         trial.watchdog_tsc = Some(now);
         // SAFETY: RIP is in the target's compiled code (checked above), so
         // the frames between the gate and here hold no lock.
-        unsafe { jit_gate::abandon() }
+        unsafe { gate::abandon() }
     }
     timer::arm_at(trial.inject_at.unwrap_or(trial.watchdog_at));
 }
