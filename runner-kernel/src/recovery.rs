@@ -134,6 +134,10 @@ pub fn last_contained() -> Option<(u8, u64, Option<u64>)> {
 
 /// Where the armed containment resumes `ctx`'s fault, if it is the
 /// contained call's: recorded for [`last_contained`] on the way.
+///
+/// `#[inline]`: inlined into the dispatcher, as when it lived there; out
+/// of line, dispatch's frame (and so every exception's path) changes.
+#[inline]
 pub fn containment_for(ctx: &ExceptionContext) -> Option<u64> {
     let landing = CONTAIN_LANDING.load(Ordering::Acquire);
     if landing == 0 {

@@ -133,6 +133,10 @@ pub unsafe fn abandon() {
 /// `entry` must be executable code following the System V ABI with
 /// signature `(i64, i64) -> i64`, and faults inside it must be routed to
 /// [`landing_address`] (see `crate::recovery::set_jit_region`).
+///
+/// `#[inline(never)]`: one out-of-line call per JIT call whatever the
+/// caller's codegen unit, as the `jit.*` baselines measured it.
+#[inline(never)]
 pub unsafe fn call(entry: u64, a: i64, b: i64) -> Result<i64, ()> {
     // SAFETY: the caller's contract; on the current stack.
     unsafe { enter(entry as usize, a, b, 0) }.ok_or(())
