@@ -196,8 +196,8 @@ fn panic(info: &PanicInfo) -> ! {
     // and page-mapper locks are checked here; wasmtime's own (its no_std
     // `RwLock`/`OnceLock`, e.g. the global code registry) are not visible
     // and panic on contention — see `runner::lab`'s `contain`.
-    if crate::exceptions::containment_armed() && crate::mm::unlocked() {
-        let backtraces = crate::exceptions::containment_backtraces();
+    if crate::recovery::containment_armed() && crate::mm::unlocked() {
+        let backtraces = crate::recovery::containment_backtraces();
         if backtraces {
             record_contained_frames(None, arch::cpu::frame_pointer());
         }
@@ -213,7 +213,7 @@ fn panic(info: &PanicInfo) -> ! {
         // SAFETY: containment is armed only around gated calls (a
         // campaign's, `LabKernel::contain`'s); outside the gate itself
         // `abandon` returns, and the panic is the kernel's.
-        unsafe { arch::jit_gate::abandon() }
+        unsafe { arch::gate::abandon() }
     }
     if PANICKING.swap(true, Ordering::AcqRel) {
         arch::serial::emergency_write(b"\nrunner-kernel: panic while panicking; giving up\n");

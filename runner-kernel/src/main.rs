@@ -19,6 +19,7 @@ mod exceptions;
 mod fault;
 mod mm;
 mod platform;
+mod recovery;
 mod report;
 mod runner;
 mod symbols;

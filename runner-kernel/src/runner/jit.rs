@@ -11,8 +11,8 @@
 //!   same operations evaluated in Rust.
 //! - `jit.trap.pf|ud|de`: tiny fault sites (a load from the unmapped null
 //!   page, a `trap` instruction, an unsigned divide by zero) called through
-//!   `arch::jit_gate`, timed from call to return through the exception path
-//!   (IDT stub → dispatch → recovery region → landing pad → `iretq`).
+//!   `arch::gate`, timed from call to return through the exception path
+//!   (IDT stub → dispatch → recovery (JIT region) → landing pad → `iretq`).
 
 use alloc::format;
 use alloc::string::String;
@@ -32,8 +32,8 @@ use traplab_wire::TrapSignature;
 
 use super::{Series, emit_metric, emit_result, emit_series};
 use crate::arch::paging::Protection;
-use crate::arch::{cpu, jit_gate};
-use crate::{exceptions, fault, mm};
+use crate::arch::{cpu, gate};
+use crate::{exceptions, fault, mm, recovery};
 use traplab_runner_core::Options;
 
 const CONFIG: &str = "cranelift";
@@ -187,16 +187,16 @@ impl Executable {
 
     /// Call with recovery: faults inside the code land back here as `Err`.
     fn call(&self, a: i64, b: i64) -> Result<i64, ()> {
-        exceptions::set_recovery_region(Some((
+        recovery::set_jit_region(Some((
             self.base,
             self.base + self.len,
-            jit_gate::landing_address(),
+            gate::landing_address(),
         )));
         // SAFETY: the code was compiled by Cranelift for System V with
         // signature (i64, i64) -> i64, and its faults are routed to the
-        // gate's landing pad by the recovery region set above.
-        let result = unsafe { jit_gate::call(self.base, a, b) };
-        exceptions::set_recovery_region(None);
+        // gate's landing pad by the JIT region set above.
+        let result = unsafe { gate::call(self.base, a, b) };
+        recovery::set_jit_region(None);
         result
     }
 }

@@ -10,10 +10,11 @@ use traplab_runner_core::{Abandoned, FaultSeen, Platform};
 use traplab_suite::{CodeTarget, EngineVariant};
 use traplab_wire::{Record, Stamp};
 
-use crate::arch::{cpu, idt, jit_gate};
-use crate::exceptions::{Containment, Exception};
+use crate::arch::{cpu, gate, idt};
+use crate::exceptions::Exception;
 use crate::platform::tls;
 use crate::platform::traps::WASMTIME_TSC;
+use crate::recovery::{self, Containment};
 use crate::{exceptions, fault, mm, report, symbols};
 
 /// Ring 0: every stamp of the trap path is ours to take.
@@ -130,26 +131,26 @@ impl Platform for LabKernel {
     fn contain<R>(&self, f: impl FnOnce() -> R) -> Result<R, Abandoned> {
         // One gate at a time: inside another gated call (a campaign's),
         // that gate's containment already stands.
-        if jit_gate::active() {
+        if gate::active() {
             return Ok(f());
         }
-        exceptions::set_containment(Some(Containment {
+        recovery::set_containment(Some(Containment {
             code: (0, 0),
             data: (0, 0),
             anywhere: true,
             backtrace: true,
-            landing: jit_gate::landing_address(),
+            landing: gate::landing_address(),
         }));
         let saved_tls = tls::save();
-        let result = jit_gate::contain_on(None, f);
-        exceptions::set_containment(None);
+        let result = recovery::contain_on(None, f);
+        recovery::set_containment(None);
         if let Some(value) = result {
             return Ok(value);
         }
         tls::restore(saved_tls);
         report::count_contained();
         let backtrace = fault::take_contained_backtrace();
-        let reason = match (fault::take_contained_panic(), exceptions::last_contained()) {
+        let reason = match (fault::take_contained_panic(), recovery::last_contained()) {
             (Some(panic), _) => match panic.location {
                 Some(at) => format!("panic at {at}: {}", panic.message),
                 None => format!("panic: {}", panic.message),

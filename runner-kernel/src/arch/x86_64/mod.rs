@@ -5,12 +5,13 @@
 pub mod boot;
 pub mod cpu;
 pub mod exit;
+pub mod gate;
 pub mod gdt;
 pub mod idt;
-pub mod jit_gate;
 pub mod lapic;
 pub mod paging;
 pub mod pit;
+pub mod raise;
 pub mod serial;
 pub mod timer;
 

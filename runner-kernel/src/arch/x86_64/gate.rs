@@ -1,20 +1,23 @@
 //! The recovery gate: call code, and if it faults, come back here instead
-//! of crashing. Used for code the kernel JIT-compiles itself
-//! (`runner::jit`, [`call`]) and for wasm calls under fault injection
-//! (`runner::campaign`, [`contain_on`]), whose faults wasmtime does not claim.
+//! of crashing. The mechanism only — which faults are sent to its landing
+//! pad, and when a gated call may be abandoned, is `crate::recovery`'s
+//! policy. Used for code the kernel JIT-compiles itself (`runner::jit`,
+//! [`call`]), for wasm calls under fault injection (`runner::campaign`)
+//! and for suite experiments under containment (`runner::lab`), the last
+//! two through `crate::recovery::contain_on`.
 //!
-//! [`call`] saves the callee-saved registers and the stack pointer, then
-//! calls the code. The exception dispatcher resumes a fault inside the
-//! registered JIT region at [`landing_address`], which restores that stack
-//! pointer and registers and returns to the caller with the "trapped" flag
-//! set — setjmp/longjmp in a few instructions, the same shape as wasmtime's
-//! own trap return. The abandoned frames are plain machine code with no
-//! destructors, so nothing leaks.
+//! [`enter`] saves the callee-saved registers, RFLAGS and the stack
+//! pointer, then calls the code. The exception dispatcher resumes a fault
+//! it routes here at [`landing_address`], which restores that stack
+//! pointer, flags and registers and returns to the caller with the
+//! "trapped" flag set — setjmp/longjmp in a few instructions, the same
+//! shape as wasmtime's own trap return. The abandoned frames are not
+//! unwound: nothing they own is dropped.
 
 use core::arch::naked_asm;
 use core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
-/// RSP saved by the gate before calling JIT code; 0 while no gated call
+/// RSP saved by the gate before calling the gated code; 0 while no gated call
 /// is in progress, so a late fault or interrupt cannot jump back into a
 /// gate frame that has already returned (and been overwritten).
 static SAVED_RSP: AtomicU64 = AtomicU64::new(0);
@@ -59,8 +62,8 @@ extern "sysv64" fn gate(f: usize, a: i64, b: i64, stack_top: u64) -> i64 {
         "pop rbx",
         "pop rbp",
         "ret",
-        ".global traplab_jit_landing",
-        "traplab_jit_landing:",
+        ".global traplab_gate_landing",
+        "traplab_gate_landing:",
         // No gate in progress: stop here, where a fault record names the
         // landing pad, rather than return through a stale frame.
         "cmp qword ptr [rip + {saved}], 0",
@@ -74,57 +77,39 @@ extern "sysv64" fn gate(f: usize, a: i64, b: i64, stack_top: u64) -> i64 {
     )
 }
 
-/// Whether a gated call ([`contain_on`], [`call`]) is in progress.
+/// Whether a gated call ([`enter`], [`call`]) is in progress.
 pub fn active() -> bool {
     SAVED_RSP.load(Ordering::Acquire) != 0
 }
 
 unsafe extern "C" {
-    fn traplab_jit_landing();
+    fn traplab_gate_landing();
 }
 
-/// Where the dispatcher resumes a fault inside JIT code.
+/// Where the dispatcher resumes a fault it routes to the gate.
 pub fn landing_address() -> u64 {
-    traplab_jit_landing as *const () as u64
+    traplab_gate_landing as *const () as u64
 }
 
-/// Run `f` behind the gate: `None` if the kernel abandoned it midway — a
-/// fault routed to [`landing_address`] by the dispatcher, or [`abandon`]
-/// from an interrupt or panic. Abandoned frames are not unwound: their
-/// destructors never run, locks they held stay held; callers only abandon
-/// code that holds none (wasm code, see `runner::campaign`).
+/// Call `f(a, b)` behind the gate, on the stack that ends at `stack_top`
+/// (16-byte aligned; 0: on this one). `None` if the call left through the
+/// landing pad — a fault routed there, or [`abandon`].
 ///
-/// Not reentrant: one gated call at a time.
+/// `#[inline]`: the body of every gated call, from other modules; inlined,
+/// it stays the two instructions after the gate it always was.
 ///
-/// With `stack_top`, `f` runs on the stack that ends there (mapped, large
-/// enough): a fault that scribbles over that stack (a flipped pointer
-/// into it) cannot reach the caller's frames, which stay below the gate.
-pub fn contain_on<R, F: FnOnce() -> R>(stack_top: Option<u64>, f: F) -> Option<R> {
-    let mut slot: (Option<F>, Option<R>) = (Some(f), None);
-    extern "sysv64" fn trampoline<R, F: FnOnce() -> R>(slot: i64, _: i64) -> i64 {
-        // SAFETY: `slot` is the `&mut` below, live for the whole call.
-        let slot = unsafe { &mut *(slot as *mut (Option<F>, Option<R>)) };
-        if let Some(f) = slot.0.take() {
-            slot.1 = Some(f());
-        }
-        0
-    }
-    let entry = trampoline::<R, F> as *const () as usize;
-    gate(
-        entry,
-        &raw mut slot as i64,
-        0,
-        stack_top.map_or(0, |top| top & !15),
-    );
-    if TRAPPED.load(Ordering::Relaxed) == 0 {
-        slot.1
-    } else {
-        None
-    }
+/// # Safety
+/// `f` must be code following the System V ABI with signature
+/// `(i64, i64) -> i64`; with `stack_top`, that stack must be mapped and
+/// large enough. Not reentrant: one gated call at a time.
+#[inline]
+pub unsafe fn enter(f: usize, a: i64, b: i64, stack_top: u64) -> Option<i64> {
+    let result = gate(f, a, b, stack_top);
+    (TRAPPED.load(Ordering::Relaxed) == 0).then_some(result)
 }
 
 /// Leave the gated call now, from an interrupt handler or the panic
-/// handler running on its stack: [`contain_on`] returns `None`. Returns
+/// handler running on its stack: [`enter`] returns `None`. Returns
 /// (doing nothing) only if no gated call is in progress.
 ///
 /// # Safety
@@ -137,7 +122,7 @@ pub unsafe fn abandon() {
     // SAFETY: a gate is in progress; the landing restores its stack
     // pointer, registers and flags.
     unsafe {
-        core::arch::asm!("jmp {landing}", landing = sym traplab_jit_landing, options(noreturn))
+        core::arch::asm!("jmp {landing}", landing = sym traplab_gate_landing, options(noreturn))
     }
 }
 
@@ -147,12 +132,12 @@ pub unsafe fn abandon() {
 /// # Safety
 /// `entry` must be executable code following the System V ABI with
 /// signature `(i64, i64) -> i64`, and faults inside it must be routed to
-/// [`landing_address`] (see `crate::exceptions::set_recovery_region`).
+/// [`landing_address`] (see `crate::recovery::set_jit_region`).
+///
+/// `#[inline(never)]`: one out-of-line call per JIT call whatever the
+/// caller's codegen unit, as the `jit.*` baselines measured it.
+#[inline(never)]
 pub unsafe fn call(entry: u64, a: i64, b: i64) -> Result<i64, ()> {
-    let result = gate(entry as usize, a, b, 0);
-    if TRAPPED.load(Ordering::Relaxed) == 0 {
-        Ok(result)
-    } else {
-        Err(())
-    }
+    // SAFETY: the caller's contract; on the current stack.
+    unsafe { enter(entry as usize, a, b, 0) }.ok_or(())
 }
