@@ -343,27 +343,7 @@ fn message_column(row: &Row<'_>) -> String {
 
 /// x86 exception mnemonic of `vector`.
 pub fn mnemonic(vector: u8) -> &'static str {
-    match vector {
-        0 => "#DE",
-        1 => "#DB",
-        2 => "NMI",
-        3 => "#BP",
-        4 => "#OF",
-        5 => "#BR",
-        6 => "#UD",
-        7 => "#NM",
-        8 => "#DF",
-        10 => "#TS",
-        11 => "#NP",
-        12 => "#SS",
-        13 => "#GP",
-        14 => "#PF",
-        16 => "#MF",
-        17 => "#AC",
-        18 => "#MC",
-        19 => "#XM",
-        _ => "vector",
-    }
+    traplab_wire::vector::mnemonic(vector)
 }
 
 #[cfg(test)]

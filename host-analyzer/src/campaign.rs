@@ -663,11 +663,7 @@ fn list(v: &[u32]) -> String {
     s
 }
 
-/// The mnemonic of an x86 exception vector (Intel SDM vol. 3, table 6-1).
+/// The mnemonic of an x86 exception vector (the wire crate's table).
 pub fn vector_mnemonic(v: u8) -> &'static str {
-    const NAMES: [&str; 22] = [
-        "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS", "#NP", "#SS",
-        "#GP", "#PF", "reserved", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
-    ];
-    NAMES.get(usize::from(v)).copied().unwrap_or("vector")
+    traplab_wire::vector::mnemonic(v)
 }

@@ -134,36 +134,9 @@ impl Exception {
         }
     }
 
-    /// Intel's mnemonic, e.g. `#PF`.
+    /// Intel's mnemonic, e.g. `#PF` (the wire crate's table).
     pub fn mnemonic(self) -> &'static str {
-        use Exception::*;
-        match self {
-            DivideError => "#DE",
-            Debug => "#DB",
-            NonMaskableInterrupt => "NMI",
-            Breakpoint => "#BP",
-            Overflow => "#OF",
-            BoundRangeExceeded => "#BR",
-            InvalidOpcode => "#UD",
-            DeviceNotAvailable => "#NM",
-            DoubleFault => "#DF",
-            CoprocessorSegmentOverrun => "#CSO",
-            InvalidTss => "#TS",
-            SegmentNotPresent => "#NP",
-            StackSegmentFault => "#SS",
-            GeneralProtection => "#GP",
-            PageFault => "#PF",
-            X87FloatingPoint => "#MF",
-            AlignmentCheck => "#AC",
-            MachineCheck => "#MC",
-            SimdFloatingPoint => "#XM",
-            Virtualization => "#VE",
-            ControlProtection => "#CP",
-            HypervisorInjection => "#HV",
-            VmmCommunication => "#VC",
-            Security => "#SX",
-            Reserved(_) => "reserved",
-        }
+        traplab_wire::vector::mnemonic(self.vector())
     }
 
     /// Whether the CPU pushes an error code for this vector.

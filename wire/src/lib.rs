@@ -168,6 +168,34 @@ pub const FLOOR_RING0: &str = "ring0";
 pub const FLOOR_RING3: &str = "ring3";
 
 /// Linux signal numbers (x86-64) a trap or floor experiment expects.
+/// x86 exception vectors and their mnemonics (Intel SDM vol. 3, table
+/// 6-1): the one copy the kernel's records, the analyzer's tables and
+/// figures and the conformance table all name vectors by.
+pub mod vector {
+    pub const DE: u8 = 0x00;
+    pub const BP: u8 = 0x03;
+    pub const UD: u8 = 0x06;
+    pub const DF: u8 = 0x08;
+    pub const GP: u8 = 0x0D;
+    pub const PF: u8 = 0x0E;
+
+    /// Mnemonics by vector, 0x00–0x1F; reserved vectors are `reserved`.
+    const MNEMONICS: [&str; 32] = [
+        "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO", "#TS", "#NP", "#SS",
+        "#GP", "#PF", "reserved", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP", "reserved", "reserved",
+        "reserved", "reserved", "reserved", "reserved", "#HV", "#VC", "#SX", "reserved",
+    ];
+
+    /// Intel's mnemonic of exception `vector`, e.g. `#PF`; `vector` for
+    /// an interrupt vector (0x20 and up).
+    pub fn mnemonic(vector: u8) -> &'static str {
+        MNEMONICS
+            .get(usize::from(vector))
+            .copied()
+            .unwrap_or("vector")
+    }
+}
+
 pub mod signal {
     pub const SIGILL: u8 = 4;
     pub const SIGTRAP: u8 = 5;
@@ -179,10 +207,10 @@ pub mod signal {
     /// expect to see.
     pub fn for_vector(vector: u8) -> Option<u8> {
         match vector {
-            0x00 => Some(SIGFPE),         // #DE
-            0x03 => Some(SIGTRAP),        // #BP
-            0x06 => Some(SIGILL),         // #UD
-            0x0D | 0x0E => Some(SIGSEGV), // #GP, #PF
+            super::vector::DE => Some(SIGFPE),
+            super::vector::BP => Some(SIGTRAP),
+            super::vector::UD => Some(SIGILL),
+            super::vector::GP | super::vector::PF => Some(SIGSEGV),
             _ => None,
         }
     }

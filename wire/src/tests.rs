@@ -223,3 +223,15 @@ fn panic_origin_skips_the_panic_machinery() {
     };
     assert_eq!(bare.origin(4), None);
 }
+
+#[test]
+fn vectors_have_one_set_of_mnemonics() {
+    use crate::vector::{PF, UD, mnemonic};
+    assert_eq!(mnemonic(PF), "#PF");
+    assert_eq!(mnemonic(UD), "#UD");
+    // Once spelled `CSO` in one of five hand copies.
+    assert_eq!(mnemonic(0x09), "#CSO");
+    assert_eq!(mnemonic(0x0F), "reserved");
+    assert_eq!(mnemonic(0x1E), "#SX");
+    assert_eq!(mnemonic(0x20), "vector");
+}
