@@ -1,11 +1,12 @@
 use traplab_wire::{ExperimentResult, Metric, Status, TrapSignature};
 
-use super::render::{render, sig3};
+use super::render::render;
 use super::*;
 use crate::ingest::parse;
 use crate::mode::Unit;
 use crate::synth::{RunSpec, jsonl};
 use crate::table::Format;
+use crate::view::sig3;
 
 /// A run with a header (TSC 2 GHz) and no series; tests add their own.
 fn empty_run(mode: &str) -> Run {
