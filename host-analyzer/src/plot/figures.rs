@@ -11,7 +11,7 @@
 use crate::history::History;
 use crate::ingest::{Run, Series};
 use crate::mode::{Unit, UnitError, format_hz};
-use crate::stats::quantile_sorted;
+use crate::stats::Quantiles;
 
 use super::{ONE_COLUMN_IN, TWO_COLUMNS_IN};
 
@@ -317,10 +317,13 @@ fn sorted(values: &[u64]) -> Vec<u64> {
     v
 }
 
-fn quantiles(sorted: &[u64], qs: &[f64], k: f64) -> Vec<f64> {
-    qs.iter()
-        .map(|&q| quantile_sorted(sorted, q) as f64 * k)
-        .collect()
+fn quantiles(values: &[u64], qs: &[f64], k: f64) -> Vec<f64> {
+    // The tables' definition (see [`Quantiles`]): a figure's p50 is its
+    // table's p50.
+    let Some(quantiles) = Quantiles::of(values) else {
+        return vec![0.0; qs.len()];
+    };
+    qs.iter().map(|&q| quantiles.at(q) as f64 * k).collect()
 }
 
 /// Caption shared by a run's figures.
@@ -469,7 +472,7 @@ pub fn for_run(run: &Run, unit: Unit) -> Result<Vec<Figure>, UnitError> {
                         s.stages
                             .iter()
                             .find(|st| &st.name == name)
-                            .map_or(0.0, |st| crate::stats::median(&st.values))
+                            .map_or(0.0, |st| quantiles(&st.values, &[0.5], 1.0)[0])
                     })
                     .collect();
                 let sum: f64 = medians.iter().sum();
@@ -553,10 +556,9 @@ pub fn for_run(run: &Run, unit: Unit) -> Result<Vec<Figure>, UnitError> {
 
     // Histograms.
     for (s, v) in series.iter().zip(&sorted_by) {
-        let (lo, hi) = (
-            quantile_sorted(v, 0.001) as f64 * k,
-            quantile_sorted(v, 0.999) as f64 * k,
-        );
+        let [lo, hi, median] = quantiles(v, &[0.001, 0.999, 0.5], k)
+            .try_into()
+            .expect("three quantiles");
         let bins = histogram(v, k, lo, hi, 40);
         let outside = v
             .iter()
@@ -575,7 +577,7 @@ pub fn for_run(run: &Run, unit: Unit) -> Result<Vec<Figure>, UnitError> {
             kind: FigureKind::Histogram {
                 x_label: format!("round trip ({u})"),
                 bins,
-                median: crate::stats::median(v) * k,
+                median,
                 color: config_color(&s.config),
             },
         });
@@ -680,7 +682,10 @@ fn floor_figure(
     }
     let q = |i: usize| {
         let v = &sorted_by[i];
-        [0.10, 0.50, 0.90].map(|p| quantile_sorted(v, p) as f64 * k)
+        let [p10, p50, p90] = quantiles(v, &[0.10, 0.50, 0.90], k)
+            .try_into()
+            .expect("three quantiles");
+        [p10, p50, p90]
     };
     // Palette indices: configurations first, the floor after them.
     let floor_color = configs.len();
