@@ -218,8 +218,10 @@ impl Breakdown {
 }
 
 /// The kernel crash charged to an injection.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Crash {
+    /// Implied where it is shown (under its campaign).
+    #[serde(skip)]
     pub campaign: String,
     pub index: u32,
     pub injector: String,

@@ -16,6 +16,7 @@ use crate::ingest::{Run, Series};
 use crate::mode::{Mode, Unit};
 use crate::stats::{IntervalMethod, RatioInterval, Verdict, median, ratio_of_medians, verdict};
 use crate::table::{Align, Document, Format, Section, Table};
+use crate::view::{self, View};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CompareOptions {
@@ -232,6 +233,49 @@ fn describe_side(run: &Run, show_platform: bool) -> String {
 /// Render in `format`. Medians are shown in cycles (the ratio does not
 /// depend on the unit).
 pub fn render(cmp: &Comparison, base: &Run, cand: &Run, format: Format) -> String {
+    view::render(&report(cmp, base, cand), format)
+}
+
+/// A comparison as one tree: its JSON is the array of its rows; the table
+/// and CSV are rendered from the same rows.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct CompareReport {
+    pub rows: Vec<CompareRow>,
+    /// Base, candidate, mode, method and verdict lines heading the
+    /// document (the rows carry mode, method and threshold in JSON).
+    #[serde(skip)]
+    pub caption: Vec<(String, String)>,
+    #[serde(skip)]
+    pub notes: Vec<String>,
+}
+
+/// One element of the `json` format; a struct so keys keep this order.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareRow {
+    pub experiment: String,
+    pub config: String,
+    pub mode: String,
+    pub base_n: usize,
+    pub cand_n: usize,
+    /// Exact medians, cycles.
+    pub base_p50: f64,
+    pub cand_p50: f64,
+    pub unit: &'static str,
+    #[serde(serialize_with = "view::ser_round4")]
+    pub ratio: f64,
+    #[serde(serialize_with = "view::ser_round4")]
+    pub ci_low: f64,
+    #[serde(serialize_with = "view::ser_round4")]
+    pub ci_high: f64,
+    pub confidence: f64,
+    pub method: IntervalMethod,
+    pub threshold: f64,
+    pub verdict: &'static str,
+}
+
+/// Build the tree of `cmp` between `base` and `cand`.
+pub fn report(cmp: &Comparison, base: &Run, cand: &Run) -> CompareReport {
     let method = match cmp.rows.first().map(|r| r.ci.method) {
         Some(IntervalMethod::Exact) => {
             "exact ratio (deterministic mode: zero-width interval)".to_string()
@@ -242,141 +286,113 @@ pub fn render(cmp: &Comparison, base: &Run, cand: &Run, format: Format) -> Strin
             cmp.options.resamples
         ),
     };
-    match format {
-        Format::Json => {
-            let items: Vec<JsonRow> = cmp
-                .rows
-                .iter()
-                .map(|r| JsonRow {
-                    experiment: &r.experiment,
-                    config: &r.config,
-                    mode: cmp.mode.as_str(),
-                    base_n: r.base_n,
-                    cand_n: r.cand_n,
-                    base_p50: r.base_median,
-                    cand_p50: r.cand_median,
-                    unit: Unit::Cycles.as_str(),
-                    ratio: round4(r.ci.ratio),
-                    ci_low: round4(r.ci.low),
-                    ci_high: round4(r.ci.high),
-                    confidence: r.ci.confidence,
-                    method: r.ci.method,
-                    threshold: cmp.options.threshold,
-                    verdict: r.verdict.as_str(),
-                })
-                .collect();
-            let mut s = serde_json::to_string_pretty(&items).expect("JSON values always serialize");
-            s.push('\n');
-            s
-        }
-        Format::Csv => {
-            let mut t = Table::new(
-                &[
-                    "experiment",
-                    "config",
-                    "mode",
-                    "base_n",
-                    "cand_n",
-                    "base_p50",
-                    "cand_p50",
-                    "ratio",
-                    "ci_low",
-                    "ci_high",
-                    "verdict",
-                ]
-                .map(|c| (c, Align::Left)),
-            );
-            for r in &cmp.rows {
-                t.push(vec![
-                    r.experiment.clone(),
-                    r.config.clone(),
-                    cmp.mode.to_string(),
-                    r.base_n.to_string(),
-                    r.cand_n.to_string(),
-                    format!("{:.1}", r.base_median),
-                    format!("{:.1}", r.cand_median),
-                    format!("{:.4}", r.ci.ratio),
-                    format!("{:.4}", r.ci.low),
-                    format!("{:.4}", r.ci.high),
-                    r.verdict.as_str().to_string(),
-                ]);
-            }
-            t.csv()
-        }
-        Format::Table | Format::Md | Format::Latex => {
-            let cross = base.platform() != cand.platform();
-            let mut t = Table::new(&[
-                ("experiment", Align::Left),
-                ("config", Align::Left),
-                ("n base", Align::Right),
-                ("n cand", Align::Right),
-                ("p50 base", Align::Right),
-                ("p50 cand", Align::Right),
-                ("change", Align::Right),
-                ("interval", Align::Right),
-                ("verdict", Align::Left),
-            ]);
-            for r in &cmp.rows {
-                t.push(vec![
-                    r.experiment.clone(),
-                    r.config.clone(),
-                    r.base_n.to_string(),
-                    r.cand_n.to_string(),
-                    format!("{:.0}", r.base_median),
-                    format!("{:.0}", r.cand_median),
-                    percent(r.ci.ratio),
-                    format!("[{}, {}]", percent(r.ci.low), percent(r.ci.high)),
-                    r.verdict.as_str().to_string(),
-                ]);
-            }
-            let doc = Document {
-                caption: vec![
-                    ("base".into(), describe_side(base, cross)),
-                    ("candidate".into(), describe_side(cand, cross)),
-                    ("mode".into(), cmp.mode.caption()),
-                    ("method".into(), method),
-                    ("verdict".into(), cmp.verdict_line()),
-                ],
-                sections: vec![Section {
-                    title: "candidate vs base: change of the median (cycles)".into(),
-                    label: "compare".into(),
-                    table: t,
-                    code_columns: 2,
-                    footer: Vec::new(),
-                }],
-                notes: cmp.notes.clone(),
-            };
-            match format {
-                Format::Md => doc.markdown(),
-                Format::Latex => doc.latex("tab:traplab"),
-                _ => doc.text(),
-            }
-        }
+    let cross = base.platform() != cand.platform();
+    CompareReport {
+        rows: cmp
+            .rows
+            .iter()
+            .map(|r| CompareRow {
+                experiment: r.experiment.clone(),
+                config: r.config.clone(),
+                mode: cmp.mode.to_string(),
+                base_n: r.base_n,
+                cand_n: r.cand_n,
+                base_p50: r.base_median,
+                cand_p50: r.cand_median,
+                unit: Unit::Cycles.as_str(),
+                ratio: r.ci.ratio,
+                ci_low: r.ci.low,
+                ci_high: r.ci.high,
+                confidence: r.ci.confidence,
+                method: r.ci.method,
+                threshold: cmp.options.threshold,
+                verdict: r.verdict.as_str(),
+            })
+            .collect(),
+        caption: vec![
+            ("base".into(), describe_side(base, cross)),
+            ("candidate".into(), describe_side(cand, cross)),
+            ("mode".into(), cmp.mode.caption()),
+            ("method".into(), method),
+            ("verdict".into(), cmp.verdict_line()),
+        ],
+        notes: cmp.notes.clone(),
     }
 }
 
-/// One element of the `json` format; a struct so keys keep this order.
-#[derive(Serialize)]
-struct JsonRow<'a> {
-    experiment: &'a str,
-    config: &'a str,
-    mode: &'a str,
-    base_n: usize,
-    cand_n: usize,
-    base_p50: f64,
-    cand_p50: f64,
-    unit: &'a str,
-    ratio: f64,
-    ci_low: f64,
-    ci_high: f64,
-    confidence: f64,
-    method: IntervalMethod,
-    threshold: f64,
-    verdict: &'a str,
-}
+impl View for CompareReport {
+    fn document(&self) -> Document {
+        let mut t = Table::new(&[
+            ("experiment", Align::Left),
+            ("config", Align::Left),
+            ("n base", Align::Right),
+            ("n cand", Align::Right),
+            ("p50 base", Align::Right),
+            ("p50 cand", Align::Right),
+            ("change", Align::Right),
+            ("interval", Align::Right),
+            ("verdict", Align::Left),
+        ]);
+        for r in &self.rows {
+            t.push(vec![
+                r.experiment.clone(),
+                r.config.clone(),
+                r.base_n.to_string(),
+                r.cand_n.to_string(),
+                format!("{:.0}", r.base_p50),
+                format!("{:.0}", r.cand_p50),
+                percent(r.ratio),
+                format!("[{}, {}]", percent(r.ci_low), percent(r.ci_high)),
+                r.verdict.to_string(),
+            ]);
+        }
+        Document {
+            caption: self.caption.clone(),
+            sections: vec![Section {
+                title: "candidate vs base: change of the median (cycles)".into(),
+                label: "compare".into(),
+                table: t,
+                code_columns: 2,
+                footer: Vec::new(),
+            }],
+            notes: self.notes.clone(),
+        }
+    }
 
-fn round4(v: f64) -> f64 {
-    (v * 1e4).round() / 1e4
+    fn csv(&self) -> Table {
+        let mut t = Table::new(
+            &[
+                "experiment",
+                "config",
+                "mode",
+                "base_n",
+                "cand_n",
+                "base_p50",
+                "cand_p50",
+                "ratio",
+                "ci_low",
+                "ci_high",
+                "verdict",
+            ]
+            .map(|c| (c, Align::Left)),
+        );
+        for r in &self.rows {
+            t.push(vec![
+                r.experiment.clone(),
+                r.config.clone(),
+                r.mode.clone(),
+                r.base_n.to_string(),
+                r.cand_n.to_string(),
+                format!("{:.1}", r.base_p50),
+                format!("{:.1}", r.cand_p50),
+                format!("{:.4}", r.ratio),
+                format!("{:.4}", r.ci_low),
+                format!("{:.4}", r.ci_high),
+                r.verdict.to_string(),
+            ]);
+        }
+        t
+    }
 }
 
 /// `+10.2%` style rendering of a ratio.

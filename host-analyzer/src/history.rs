@@ -11,6 +11,7 @@ use crate::mode::{Mode, Unit};
 use crate::stats::{change_points, describe, median};
 use crate::store::Meta;
 use crate::table::{Align, Document, Section, Table};
+use crate::view::View;
 
 /// One commit's level for one series, cycles.
 #[derive(Debug, Clone, PartialEq)]
@@ -346,5 +347,99 @@ mod tests {
             .unwrap();
         assert_eq!(ic.points.len(), 1);
         assert!(h.tracks.iter().all(|t| t.changes.is_empty()));
+    }
+}
+
+/// A history as one tree: its JSON is the flat list of its points (one
+/// object per commit of each series), its CSV the same list, and the
+/// document ([`document`]) the same history grouped by mode.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(transparent)]
+pub struct HistoryReport<'a> {
+    pub points: Vec<HistoryPoint<'a>>,
+    #[serde(skip)]
+    pub history: &'a History,
+    /// The results folder, for the caption.
+    #[serde(skip)]
+    pub source: String,
+}
+
+/// One element of the `json` format; a struct so keys keep this order.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HistoryPoint<'a> {
+    pub mode: &'a str,
+    pub experiment: &'a str,
+    pub config: &'a str,
+    pub commit: &'a str,
+    pub date: &'a str,
+    pub runs: usize,
+    /// Cycles.
+    pub p50: f64,
+    pub p99: f64,
+    pub unit: &'static str,
+    /// A new p50 level starts at this commit.
+    pub change_point: bool,
+}
+
+/// Build the tree of `h`, read from `source`.
+pub fn report<'a>(h: &'a History, source: &str) -> HistoryReport<'a> {
+    HistoryReport {
+        points: h
+            .tracks
+            .iter()
+            .flat_map(|t| {
+                t.points.iter().enumerate().map(move |(i, p)| HistoryPoint {
+                    mode: t.mode.as_str(),
+                    experiment: &t.experiment,
+                    config: &t.config,
+                    commit: &p.commit,
+                    date: &p.date,
+                    runs: p.runs,
+                    p50: p.p50,
+                    p99: p.p99,
+                    unit: Unit::Cycles.as_str(),
+                    change_point: t.changes.contains(&i),
+                })
+            })
+            .collect(),
+        history: h,
+        source: source.to_string(),
+    }
+}
+
+impl View for HistoryReport<'_> {
+    fn document(&self) -> Document {
+        document(self.history, &self.source, Unit::Cycles)
+    }
+
+    fn csv(&self) -> Table {
+        let cols = [
+            "mode",
+            "experiment",
+            "config",
+            "commit",
+            "date",
+            "runs",
+            "p50",
+            "p99",
+            "unit",
+            "change_point",
+        ];
+        let mut t = Table::new(&cols.map(|c| (c, Align::Left)));
+        for p in &self.points {
+            t.push(vec![
+                p.mode.into(),
+                p.experiment.into(),
+                p.config.into(),
+                p.commit.into(),
+                day(p.date).into(),
+                p.runs.to_string(),
+                format!("{:.0}", p.p50),
+                format!("{:.0}", p.p99),
+                p.unit.into(),
+                p.change_point.to_string(),
+            ]);
+        }
+        t
     }
 }

@@ -3,7 +3,8 @@
 //! cost on the hot path and at which trap rate they start to pay, how fast
 //! the kernel's own Cranelift compiles and traps, and how the `.wast`
 //! conformance scripts fared. Pure: a [`Run`] in, a [`JitView`] out, in
-//! cycles; rendering is in [`render`].
+//! cycles; [`render`] turns it into the one serializable tree every
+//! format is rendered from.
 //!
 //! # What it reads
 //!
@@ -79,6 +80,7 @@ mod tests;
 
 use std::collections::HashMap;
 
+use serde::Serialize;
 use traplab_wire::Status;
 
 use crate::ingest::{Run, Series};
@@ -131,6 +133,9 @@ pub struct Load {
     pub deserialize_cycles: Option<u64>,
     pub instantiate_cycles: Option<u64>,
     pub first_call_cycles: Option<u64>,
+    /// The workload's p50 per call under this configuration, when it has
+    /// samples there.
+    pub timing: Option<Timing>,
 }
 
 impl Load {
@@ -183,13 +188,14 @@ impl Workload {
 }
 
 /// A geometric mean of per-workload ratios and the workloads it covers.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GeoValue {
+    #[serde(serialize_with = "crate::view::ser_round4")]
     pub value: f64,
     pub workloads: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Geomean {
     /// wasm/native over workloads whose twin uses hardware floats or none
     /// (`soft_float = 0`): the headline figure.
@@ -199,6 +205,7 @@ pub struct Geomean {
     /// explicit/signals over every workload with both figures.
     pub explicit_signals_all: Option<GeoValue>,
     /// Workloads with a wasm/native ratio (the denominator of "all").
+    #[serde(skip)]
     pub with_ratio: usize,
 }
 
@@ -298,7 +305,7 @@ pub struct Cranelift {
 }
 
 /// Tally of one script under one configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WastScript {
     /// File name, e.g. `int_div.wast`.
     pub script: String,
@@ -311,7 +318,7 @@ pub struct WastScript {
 }
 
 /// A command that did not pass.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WastCommand {
     /// `wast.<file>:<line>`.
     pub command: String,
@@ -321,7 +328,7 @@ pub struct WastCommand {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Wast {
     pub scripts: Vec<WastScript>,
     pub passed: u64,
@@ -515,6 +522,7 @@ fn compute(run: &Run, metrics: &Metrics, method: IntervalMethod, view: &mut JitV
                     deserialize_cycles: m("deserialize_cycles"),
                     instantiate_cycles: m("instantiate_cycles"),
                     first_call_cycles: m("first_call_cycles"),
+                    timing: timing(find(config)),
                 }
             })
             .filter(|l| find(&l.config).is_some() || l.has_metrics())

@@ -3,7 +3,8 @@
 //! Data flows `ingest` (bytes → [`ingest::Run`]) → `store` (the `results/`
 //! layout) → analyses (`summary`, `compare`, `history`: pure functions over
 //! runs, built on `stats`; `jit` for the JIT-performance view; `campaign`
-//! for fault-injection campaigns; `peers` for ring 0 vs the Linux peers) → renderers (`table` for
+//! for fault-injection campaigns; `peers` for ring 0 vs the Linux peers) → renderers (`view`: each view one
+//! serializable tree, JSON its serde form; `table` for
 //! text/Markdown/CSV/LaTeX, `plot` for figures) → `cli` (one file per subcommand). The binary
 //! `traplab` is a thin wrapper over [`cli::run`].
 
@@ -22,3 +23,4 @@ pub mod store;
 pub mod summary;
 pub mod synth;
 pub mod table;
+pub mod view;

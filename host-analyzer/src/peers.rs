@@ -50,7 +50,7 @@ use traplab_wire::{ExperimentResult, FLOOR_RING0, FLOOR_RING3, Platform, signal}
 use crate::ingest::{Run, Series};
 use crate::mode::Mode;
 use crate::stats::{
-    BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, IntervalMethod, quantile_sorted, ratio_of_medians,
+    BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, IntervalMethod, Quantiles, ratio_of_medians,
 };
 use crate::summary::status_str;
 
@@ -178,7 +178,7 @@ pub struct Side {
     /// ok | failed | skipped | no result.
     pub status: &'static str,
     pub n: usize,
-    /// Quartiles (nearest rank); `None` without samples.
+    /// Quartiles ([`Quantiles`], as every table); `None` without samples.
     pub p25: Option<u64>,
     pub p50: Option<u64>,
     pub p75: Option<u64>,
@@ -519,13 +519,14 @@ fn row(
 }
 
 fn side(s: &Series) -> Side {
-    let mut v = s.total.clone();
-    v.sort_unstable();
-    let q = |p: f64| (!v.is_empty()).then(|| quantile_sorted(&v, p));
+    // The tables' and figures' one quantile definition: this p50 is the
+    // summary's p50 of the same series.
+    let quantiles = Quantiles::of(&s.total);
+    let q = |p: f64| quantiles.as_ref().map(|h| h.at(p));
     Side {
         config: s.config.clone(),
         status: status_str(s.result.as_ref().map(|r| r.status)),
-        n: v.len(),
+        n: s.total.len(),
         p25: q(0.25),
         p50: q(0.50),
         p75: q(0.75),

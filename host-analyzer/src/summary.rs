@@ -1,17 +1,17 @@
 //! The per-run summary: one row per (experiment, configuration) as found in
 //! the data, with HdrHistogram percentiles, plus a stage breakdown (median of
-//! each trap stage) for series that carry stage stamps. Also renders it as a
-//! [`Document`] or JSON, and provides the caption lines every run-level
-//! table shares.
+//! each trap stage) for series that carry stage stamps. Also renders it
+//! (one tree, [`SummaryReport`], in every format: [`crate::view`]), and
+//! provides the caption lines every run-level table shares.
 
 use serde::Serialize;
-use serde_json::{Value, json};
 use traplab_wire::Status;
 
 use crate::ingest::{Run, Severity};
 use crate::mode::{Unit, UnitError, format_hz};
 use crate::stats::{Distribution, describe};
 use crate::table::{Align, Document, Format, Section, Table};
+use crate::view::{self, DASH, Quantity, View, dash};
 
 /// Summary of one stage of one series.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,20 +153,6 @@ pub fn run_caption(run: &Run, unit: Unit) -> Vec<(String, String)> {
     ]
 }
 
-/// Union of stage names over all rows, in first-seen order (which is wire
-/// order, as ingest sorts stages).
-fn stage_names(rows: &[SeriesSummary]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for r in rows {
-        for s in &r.stages {
-            if !names.contains(&s.name) {
-                names.push(s.name.clone());
-            }
-        }
-    }
-    names
-}
-
 /// Render the summary in `format`.
 pub fn render(
     run: &Run,
@@ -174,257 +160,305 @@ pub fn render(
     format: Format,
     unit: Unit,
 ) -> Result<String, UnitError> {
+    Ok(view::render(&report(run, rows, unit)?, format))
+}
+
+/// The summary in the output unit: the one tree every format renders. Its
+/// JSON is the array of its rows.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct SummaryReport {
+    pub rows: Vec<SummaryRow>,
+    /// Run caption heading the document.
+    #[serde(skip)]
+    pub caption: Vec<(String, String)>,
+    /// Stamp overhead stated by the header, cycles (stage table title).
+    #[serde(skip)]
+    pub stamp_overhead_cycles: Option<u64>,
+    /// The output unit (each row also names it).
+    #[serde(skip)]
+    pub unit: Unit,
+}
+
+/// One row of the summary (one element of the `json` format). Every key is
+/// present in every row: a series without samples has `n` 0 and `null`
+/// statistics.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryRow {
+    pub experiment: String,
+    pub config: String,
+    pub mode: String,
+    pub unit: &'static str,
+    pub commit: Option<String>,
+    pub status: &'static str,
+    pub n: usize,
+    pub min: Option<Quantity>,
+    pub p50: Option<Quantity>,
+    pub p90: Option<Quantity>,
+    pub p99: Option<Quantity>,
+    pub p999: Option<Quantity>,
+    pub max: Option<Quantity>,
+    #[serde(serialize_with = "view::ser_opt_round1")]
+    pub mean: Option<f64>,
+    #[serde(serialize_with = "view::ser_opt_round1")]
+    pub mad: Option<f64>,
+    pub stages: Vec<StageRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StageRow {
+    pub name: String,
+    pub n: usize,
+    pub p50: Quantity,
+}
+
+/// Build the tree of `rows` of `run` in `unit`.
+pub fn report(run: &Run, rows: &[SeriesSummary], unit: Unit) -> Result<SummaryReport, UnitError> {
     let k = unit.scale(run.tsc_hz())?;
-    let f = |v: f64| unit.format(v * k);
-    if format == Format::Json {
-        return Ok(json_rows(run, rows, unit, k));
-    }
-    if format == Format::Csv {
-        return Ok(csv(run, rows, unit, k));
-    }
-    let mut main = Table::new(&[
-        ("experiment", Align::Left),
-        ("config", Align::Left),
-        ("status", Align::Left),
-        ("n", Align::Right),
-        ("min", Align::Right),
-        ("p50", Align::Right),
-        ("p90", Align::Right),
-        ("p99", Align::Right),
-        ("p99.9", Align::Right),
-        ("max", Align::Right),
-        ("mean", Align::Right),
-        ("MAD", Align::Right),
-    ]);
-    for r in rows {
-        let mut row = vec![r.experiment.clone(), r.config.clone(), row_status(r).into()];
-        match &r.dist {
-            Some(d) => row.extend([
-                d.n.to_string(),
-                f(d.min as f64),
-                f(d.p50 as f64),
-                f(d.p90 as f64),
-                f(d.p99 as f64),
-                f(d.p999 as f64),
-                f(d.max as f64),
-                format!("{:.1}", d.mean * k),
-                format!("{:.1}", d.mad * k),
-            ]),
-            None => row.extend(
-                std::iter::once("0".to_string()).chain(std::iter::repeat_n("–".to_string(), 8)),
-            ),
-        }
-        main.push(row);
-    }
-    let mut doc = Document {
-        caption: run_caption(run, unit),
-        ..Document::default()
-    };
-    doc.sections.push(Section {
-        title: format!(
-            "latency per experiment and configuration ({})",
-            unit.as_str()
-        ),
-        label: "summary".into(),
-        table: main,
-        code_columns: 2,
-        footer: Vec::new(),
-    });
-    let names = stage_names(rows);
-    if !names.is_empty() {
-        let mut cols: Vec<(&str, Align)> =
-            vec![("experiment", Align::Left), ("config", Align::Left)];
-        cols.extend(names.iter().map(|n| (n.as_str(), Align::Right)));
-        cols.push(("sum", Align::Right));
-        cols.push(("p50 total", Align::Right));
-        let mut stages = Table::new(&cols);
-        for r in rows.iter().filter(|r| !r.stages.is_empty()) {
-            let sum: u64 = r.stages.iter().map(|s| s.p50).sum();
-            let mut row = vec![r.experiment.clone(), r.config.clone()];
-            for n in &names {
-                row.push(match r.stages.iter().find(|s| &s.name == n) {
-                    Some(s) if sum > 0 => format!(
-                        "{} ({:.0}%)",
-                        f(s.p50 as f64),
-                        100.0 * s.p50 as f64 / sum as f64
-                    ),
-                    Some(s) => f(s.p50 as f64),
-                    None => "–".into(),
-                });
-            }
-            row.push(f(sum as f64));
-            row.push(r.dist.as_ref().map_or("–".into(), |d| f(d.p50 as f64)));
-            stages.push(row);
-        }
-        let overhead = run.header.as_ref().map_or(String::new(), |h| {
-            format!(
-                "; each stage includes one stamp overhead of {} cycles",
-                h.stamp_overhead_cycles
-            )
-        });
-        doc.sections.push(Section {
-            title: format!(
-                "stage breakdown: median of each stage ({}){overhead}",
-                unit.as_str()
-            ),
-            label: "stages".into(),
-            table: stages,
-            code_columns: 2,
-            footer: Vec::new(),
-        });
-    }
-    Ok(match format {
-        Format::Table => doc.text(),
-        Format::Md => doc.markdown(),
-        Format::Latex => doc.latex("tab:traplab"),
-        Format::Csv | Format::Json => unreachable!("handled above"),
-    })
-}
-
-fn number(unit: Unit, v: f64) -> Value {
-    match unit {
-        Unit::Cycles => json!(v.round() as u64),
-        Unit::Ns => json!((v * 10.0).round() / 10.0),
-    }
-}
-
-/// One element of the `json` format. A struct (not a map) so keys keep this
-/// documented order.
-#[derive(Serialize)]
-struct JsonRow<'a> {
-    experiment: &'a str,
-    config: &'a str,
-    mode: &'a str,
-    unit: &'a str,
-    commit: Option<&'a str>,
-    status: &'a str,
-    n: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    min: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    p50: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    p90: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    p99: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    p999: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    mean: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    mad: Option<f64>,
-    stages: Vec<JsonStage<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonStage<'a> {
-    name: &'a str,
-    n: usize,
-    p50: Value,
-}
-
-fn json_rows(run: &Run, rows: &[SeriesSummary], unit: Unit, k: f64) -> String {
     let mode = run.mode();
-    let commit = run.commit().map(|(c, _)| c);
-    let round1 = |v: f64| (v * 10.0).round() / 10.0;
-    let items: Vec<JsonRow> = rows
+    let commit = run.commit().map(|(c, _)| c.to_string());
+    let rows = rows
         .iter()
         .map(|r| {
             let d = r.dist.as_ref();
-            let num = |f: fn(&Distribution) -> u64| d.map(|d| number(unit, f(d) as f64 * k));
-            JsonRow {
-                experiment: &r.experiment,
-                config: &r.config,
-                mode: mode.as_str(),
+            let q = |f: fn(&Distribution) -> u64| d.map(|d| Quantity::of(f(d), unit, k));
+            SummaryRow {
+                experiment: r.experiment.clone(),
+                config: r.config.clone(),
+                mode: mode.as_str().to_string(),
                 unit: unit.as_str(),
-                commit,
+                commit: commit.clone(),
                 status: row_status(r),
                 n: d.map_or(0, |d| d.n),
-                min: num(|d| d.min),
-                p50: num(|d| d.p50),
-                p90: num(|d| d.p90),
-                p99: num(|d| d.p99),
-                p999: num(|d| d.p999),
-                max: num(|d| d.max),
-                mean: d.map(|d| round1(d.mean * k)),
-                mad: d.map(|d| round1(d.mad * k)),
+                min: q(|d| d.min),
+                p50: q(|d| d.p50),
+                p90: q(|d| d.p90),
+                p99: q(|d| d.p99),
+                p999: q(|d| d.p999),
+                max: q(|d| d.max),
+                mean: d.map(|d| d.mean * k),
+                mad: d.map(|d| d.mad * k),
                 stages: r
                     .stages
                     .iter()
-                    .map(|s| JsonStage {
-                        name: &s.name,
+                    .map(|s| StageRow {
+                        name: s.name.clone(),
                         n: s.n,
-                        p50: number(unit, s.p50 as f64 * k),
+                        p50: Quantity::of(s.p50, unit, k),
                     })
                     .collect(),
             }
         })
         .collect();
-    let mut s = serde_json::to_string_pretty(&items).expect("JSON rows always serialize");
-    s.push('\n');
-    s
+    Ok(SummaryReport {
+        rows,
+        caption: run_caption(run, unit),
+        stamp_overhead_cycles: run.header.as_ref().map(|h| h.stamp_overhead_cycles),
+        unit,
+    })
 }
 
-fn csv(run: &Run, rows: &[SeriesSummary], unit: Unit, k: f64) -> String {
-    let names = stage_names(rows);
-    let stage_cols: Vec<String> = names.iter().map(|n| format!("p50_{n}")).collect();
-    let mut cols: Vec<(&str, Align)> = [
-        "experiment",
-        "config",
-        "mode",
-        "unit",
-        "status",
-        "n",
-        "min",
-        "p50",
-        "p90",
-        "p99",
-        "p999",
-        "max",
-        "mean",
-        "mad",
-    ]
-    .iter()
-    .map(|c| (*c, Align::Left))
-    .collect();
-    cols.extend(stage_cols.iter().map(|c| (c.as_str(), Align::Left)));
-    let mut t = Table::new(&cols);
-    let f = |v: f64| unit.format(v * k);
-    for r in rows {
-        let mut row = vec![
-            r.experiment.clone(),
-            r.config.clone(),
-            run.mode().as_str().to_string(),
-            unit.as_str().to_string(),
-            row_status(r).to_string(),
-        ];
-        match &r.dist {
-            Some(d) => row.extend([
-                d.n.to_string(),
-                f(d.min as f64),
-                f(d.p50 as f64),
-                f(d.p90 as f64),
-                f(d.p99 as f64),
-                f(d.p999 as f64),
-                f(d.max as f64),
-                format!("{:.1}", d.mean * k),
-                format!("{:.1}", d.mad * k),
-            ]),
-            None => row.extend(
-                std::iter::once("0".to_string()).chain(std::iter::repeat_n(String::new(), 8)),
-            ),
+impl SummaryReport {
+    /// Union of stage names over all rows, in first-seen order (which is
+    /// wire order, as ingest sorts stages).
+    fn stage_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for r in &self.rows {
+            for s in &r.stages {
+                if !names.contains(&s.name.as_str()) {
+                    names.push(&s.name);
+                }
+            }
         }
-        for n in &names {
-            row.push(
-                r.stages
-                    .iter()
-                    .find(|s| &s.name == n)
-                    .map_or(String::new(), |s| f(s.p50 as f64)),
-            );
-        }
-        t.push(row);
+        names
     }
-    t.csv()
+}
+
+/// The statistics cells of a row, `None` when it has no samples.
+fn stat_cells(r: &SummaryRow) -> Option<[String; 9]> {
+    Some([
+        r.n.to_string(),
+        r.min?.to_string(),
+        r.p50?.to_string(),
+        r.p90?.to_string(),
+        r.p99?.to_string(),
+        r.p999?.to_string(),
+        r.max?.to_string(),
+        format!("{:.1}", r.mean?),
+        format!("{:.1}", r.mad?),
+    ])
+}
+
+impl View for SummaryReport {
+    fn document(&self) -> Document {
+        let unit = self.unit;
+        let mut main = Table::new(&[
+            ("experiment", Align::Left),
+            ("config", Align::Left),
+            ("status", Align::Left),
+            ("n", Align::Right),
+            ("min", Align::Right),
+            ("p50", Align::Right),
+            ("p90", Align::Right),
+            ("p99", Align::Right),
+            ("p99.9", Align::Right),
+            ("max", Align::Right),
+            ("mean", Align::Right),
+            ("MAD", Align::Right),
+        ]);
+        for r in &self.rows {
+            let mut row = vec![r.experiment.clone(), r.config.clone(), r.status.into()];
+            match stat_cells(r) {
+                Some(cells) => row.extend(cells),
+                None => row.extend(
+                    std::iter::once("0".to_string())
+                        .chain(std::iter::repeat_n(DASH.to_string(), 8)),
+                ),
+            }
+            main.push(row);
+        }
+        let mut doc = Document {
+            caption: self.caption.clone(),
+            ..Document::default()
+        };
+        doc.sections.push(Section {
+            title: format!(
+                "latency per experiment and configuration ({})",
+                unit.as_str()
+            ),
+            label: "summary".into(),
+            table: main,
+            code_columns: 2,
+            footer: Vec::new(),
+        });
+        let names = self.stage_names();
+        if !names.is_empty() {
+            let mut cols: Vec<(&str, Align)> =
+                vec![("experiment", Align::Left), ("config", Align::Left)];
+            cols.extend(names.iter().map(|n| (*n, Align::Right)));
+            cols.push(("sum", Align::Right));
+            cols.push(("p50 total", Align::Right));
+            let mut stages = Table::new(&cols);
+            for r in self.rows.iter().filter(|r| !r.stages.is_empty()) {
+                let sum: f64 = r.stages.iter().map(|s| s.p50.value).sum();
+                let mut row = vec![r.experiment.clone(), r.config.clone()];
+                for n in &names {
+                    row.push(match r.stages.iter().find(|s| s.name == *n) {
+                        Some(s) if sum > 0.0 => {
+                            format!("{} ({:.0}%)", s.p50, 100.0 * s.p50.value / sum)
+                        }
+                        Some(s) => s.p50.to_string(),
+                        None => DASH.into(),
+                    });
+                }
+                row.push(unit.format(sum));
+                row.push(dash(r.p50));
+                stages.push(row);
+            }
+            let overhead = self.stamp_overhead_cycles.map_or(String::new(), |c| {
+                format!("; each stage includes one stamp overhead of {c} cycles")
+            });
+            doc.sections.push(Section {
+                title: format!(
+                    "stage breakdown: median of each stage ({}){overhead}",
+                    unit.as_str()
+                ),
+                label: "stages".into(),
+                table: stages,
+                code_columns: 2,
+                footer: Vec::new(),
+            });
+        }
+        doc
+    }
+
+    /// Wide: one row per series, mode and unit in every row, a `p50_<stage>`
+    /// column per stage name.
+    fn csv(&self) -> Table {
+        let names = self.stage_names();
+        let stage_cols: Vec<String> = names.iter().map(|n| format!("p50_{n}")).collect();
+        let mut cols: Vec<(&str, Align)> = [
+            "experiment",
+            "config",
+            "mode",
+            "unit",
+            "status",
+            "n",
+            "min",
+            "p50",
+            "p90",
+            "p99",
+            "p999",
+            "max",
+            "mean",
+            "mad",
+        ]
+        .iter()
+        .map(|c| (*c, Align::Left))
+        .collect();
+        cols.extend(stage_cols.iter().map(|c| (c.as_str(), Align::Left)));
+        let mut t = Table::new(&cols);
+        for r in &self.rows {
+            let mut row = vec![
+                r.experiment.clone(),
+                r.config.clone(),
+                r.mode.clone(),
+                r.unit.to_string(),
+                r.status.to_string(),
+            ];
+            match stat_cells(r) {
+                Some(cells) => row.extend(cells),
+                None => row.extend(
+                    std::iter::once("0".to_string()).chain(std::iter::repeat_n(String::new(), 8)),
+                ),
+            }
+            for n in &names {
+                row.push(
+                    r.stages
+                        .iter()
+                        .find(|s| s.name == *n)
+                        .map_or(String::new(), |s| s.p50.to_string()),
+                );
+            }
+            t.push(row);
+        }
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::parse;
+    use crate::synth::{RunSpec, jsonl};
+
+    /// A series without samples keeps every key, its statistics `null`, in
+    /// both units; CSV and table agree with it (empty cells, dashes).
+    #[test]
+    fn json_rows_keep_their_keys_without_samples() {
+        let run = parse("t", jsonl(&RunSpec::small("tcg", 5)).as_bytes());
+        let mut rows = summarize(&run);
+        let mut empty = rows[0].clone();
+        empty.experiment = "trap.never_ran".into();
+        empty.dist = None;
+        empty.stages.clear();
+        empty.status = Some(Status::Skipped);
+        rows.push(empty);
+        for unit in [Unit::Cycles, Unit::Ns] {
+            let out = render(&run, &rows, Format::Json, unit).unwrap();
+            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            let rows = v.as_array().unwrap();
+            let full = rows[0].as_object().unwrap();
+            let last = rows.last().unwrap().as_object().unwrap();
+            let keys = |o: &serde_json::Map<_, _>| o.keys().cloned().collect::<Vec<String>>();
+            assert_eq!(keys(full), keys(last), "same keys in the same order");
+            for k in ["min", "p50", "p90", "p99", "p999", "max", "mean", "mad"] {
+                assert!(last[k].is_null(), "{k} is null without samples");
+                assert!(!full[k].is_null(), "{k} is a number with samples");
+            }
+            assert_eq!(last["n"], 0);
+        }
+        let csv = render(&run, &rows, Format::Csv, Unit::Cycles).unwrap();
+        assert!(csv.lines().last().unwrap().contains(",skipped,0,,,,,,,,"));
+    }
 }

@@ -277,3 +277,67 @@ fn jit_ratio_figure_is_one_column_with_the_mode_and_soft_float_twins_marked() {
         assert!(svg.contains(want), "{want} missing from the figure");
     }
 }
+
+/// One quantile definition: a figure's p50 is its table's p50 for the same
+/// series (box plot, floor dot and histogram median line against the
+/// summary table), with values above 32,768 where HdrHistogram buckets and
+/// an exact order statistic can differ.
+#[test]
+fn a_figures_p50_equals_its_tables_p50() {
+    let run = parse("t", small_run("3f2a9c1", 40.0, 7).as_bytes());
+    let table = traplab_analyzer::summary::summarize(&run);
+    let figs = figures::for_run(&run, Unit::Cycles).unwrap();
+    let mut checked = 0;
+    let mut bucketed = 0;
+    for row in &table {
+        let p50 = row.dist.as_ref().unwrap().p50 as f64;
+        let series = run.find(&row.experiment, &row.config).unwrap();
+        let mut sorted = series.total.clone();
+        sorted.sort_unstable();
+        let exact = sorted[sorted.len().div_ceil(2) - 1] as f64;
+        bucketed += usize::from(exact != p50);
+        for fig in &figs {
+            match &fig.kind {
+                figures::FigureKind::Boxes { rows, .. }
+                    if fig.name == format!("distribution-{}", figures::stem(&row.config)) =>
+                {
+                    let b = rows.iter().find(|b| b.label == row.experiment).unwrap();
+                    assert_eq!(b.q[2], p50, "{}: box median", fig.name);
+                    checked += 1;
+                }
+                figures::FigureKind::Histogram { median, .. }
+                    if fig.name
+                        == format!(
+                            "hist-{}-{}",
+                            figures::stem(&row.experiment),
+                            figures::stem(&row.config)
+                        ) =>
+                {
+                    assert_eq!(*median, p50, "{}: median line", fig.name);
+                    checked += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(checked >= 2 * table.len(), "every series checked twice");
+    assert!(
+        bucketed > 0,
+        "some p50 differs from the exact order statistic, so agreement is not an accident"
+    );
+    // The floor figure's dots: p50 of each series it draws is a table p50.
+    let p50s: Vec<f64> = table
+        .iter()
+        .map(|r| r.dist.as_ref().unwrap().p50 as f64)
+        .collect();
+    let dots = figs
+        .iter()
+        .find_map(|f| match &f.kind {
+            figures::FigureKind::Floor { rows, .. } => Some(rows),
+            _ => None,
+        })
+        .expect("a floor figure");
+    for m in dots.iter().flat_map(|r| &r.marks) {
+        assert!(p50s.contains(&m.q[1]), "dot p50 {} is a table p50", m.q[1]);
+    }
+}

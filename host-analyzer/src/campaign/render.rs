@@ -1,5 +1,7 @@
-//! Renderings of a [`CampaignView`]: a [`Document`] (text, Markdown,
-//! LaTeX), tidy CSV, and JSON.
+//! The campaign view's one tree, [`CampaignReport`], and its renderings:
+//! JSON is its serde serialization; the [`Document`] (text, Markdown,
+//! LaTeX) and the tidy CSV are functions over the same tree
+//! ([`crate::view`]).
 //!
 //! # JSON
 //!
@@ -23,12 +25,14 @@
 //!   manifested injections; `targets` is `[{target, injected, fired,
 //!   manifested, recovered, outcomes}]`.
 //! - `campaigns`: array, per campaign: `name`, `configs`, `injections`,
-//!   `outcomes`, `result` (`ok`, `failed`, `skipped` or `null` when its
-//!   `campaign.<name>` result record is missing), `result_message`,
-//!   `complete`, `expected` (one past the highest index), `missing_count`,
-//!   `missing` (the first 100 missing indices), `duplicates`,
-//!   `kernel_crash` (`{index, injector, target, what, during}` or `null`),
-//!   `per_injector` (as above, for this campaign).
+//!   `outcomes`, `fired`, `manifested`, `recovered`, `recovery`, `trap`
+//!   (the campaign's latencies, as above), `result` (`ok`, `failed`,
+//!   `skipped` or `null` when its `campaign.<name>` result record is
+//!   missing), `result_message`, `complete`, `expected` (one past the
+//!   highest index), `missing_count`, `missing` (the first 100 missing
+//!   indices), `duplicates`, `kernel_crash` (`{index, injector, target,
+//!   what, during}` or `null`), `per_injector` (as above, for this
+//!   campaign).
 //! - `other_crashes`: kernel faults and panics not charged to an injection.
 //!
 //! # CSV
@@ -40,15 +44,15 @@
 //! `*_n`) per injector with `target` = `all`.
 
 use serde::Serialize;
-use serde_json::{Value, json};
 use traplab_wire::{Outcome, Status};
 
-use super::{Breakdown, Campaign, CampaignView, InjectorView, Tally, vector_mnemonic};
+use super::{Breakdown, CampaignView, Crash, Tally, vector_mnemonic};
 use crate::ingest::Run;
 use crate::mode::{Unit, UnitError};
-use crate::stats::{Distribution, describe};
+use crate::stats::describe;
 use crate::summary::run_caption;
 use crate::table::{Align, Document, Format, Section, Table};
+use crate::view::{self, DASH, Quantity, View};
 
 /// Render `view` of `run` in `format`.
 pub fn render(
@@ -57,17 +61,282 @@ pub fn render(
     format: Format,
     unit: Unit,
 ) -> Result<String, UnitError> {
-    let k = unit.scale(run.tsc_hz())?;
-    Ok(match format {
-        Format::Json => json(run, view, unit, k),
-        Format::Csv => csv(run, view, unit, k),
-        Format::Table => document(run, view, unit)?.text(),
-        Format::Md => document(run, view, unit)?.markdown(),
-        Format::Latex => document(run, view, unit)?.latex("tab:traplab-campaign"),
+    Ok(view::render(&report(run, view, unit)?, format))
+}
+
+/// The document the text, Markdown and LaTeX formats print.
+pub fn document(run: &Run, view: &CampaignView, unit: Unit) -> Result<Document, UnitError> {
+    Ok(report(run, view, unit)?.document())
+}
+
+/// Everything `traplab campaign` shows, in the output unit: the one tree
+/// every format renders.
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignReport {
+    pub source: String,
+    pub mode: String,
+    pub unit: &'static str,
+    pub commit: Option<String>,
+    #[serde(flatten)]
+    pub totals: Totals,
+    pub complete: bool,
+    /// `pass` or `fail`.
+    pub verdict: &'static str,
+    pub problems: Vec<String>,
+    pub end_record: bool,
+    pub integrity_errors: usize,
+    pub recovery: Option<Latency>,
+    pub trap: Option<Latency>,
+    pub per_injector: Vec<InjectorRow>,
+    pub campaigns: Vec<CampaignRow>,
+    pub other_crashes: Vec<String>,
+    /// Run caption heading the document (JSON: `source`, `mode`, `unit`,
+    /// `commit`).
+    #[serde(skip)]
+    pub caption: Vec<(String, String)>,
+}
+
+/// Every outcome by name, each present even when 0; order of
+/// [`Outcome::ALL`].
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Outcomes {
+    pub trapped: u64,
+    pub contained: u64,
+    pub hang: u64,
+    pub corrupted: u64,
+    pub masked: u64,
+    pub kernel_crash: u64,
+}
+
+impl Outcomes {
+    pub fn get(&self, o: Outcome) -> u64 {
+        match o {
+            Outcome::Trapped => self.trapped,
+            Outcome::Contained => self.contained,
+            Outcome::Hang => self.hang,
+            Outcome::Corrupted => self.corrupted,
+            Outcome::Masked => self.masked,
+            Outcome::KernelCrash => self.kernel_crash,
+        }
+    }
+}
+
+impl From<&Tally> for Outcomes {
+    fn from(t: &Tally) -> Self {
+        Outcomes {
+            trapped: t.count(Outcome::Trapped),
+            contained: t.count(Outcome::Contained),
+            hang: t.count(Outcome::Hang),
+            corrupted: t.count(Outcome::Corrupted),
+            masked: t.count(Outcome::Masked),
+            kernel_crash: t.count(Outcome::KernelCrash),
+        }
+    }
+}
+
+/// Counts of an injector or a target.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Counts {
+    pub injected: u64,
+    pub fired: u64,
+    /// Not masked.
+    pub manifested: u64,
+    /// Trapped + contained.
+    pub recovered: u64,
+    pub outcomes: Outcomes,
+}
+
+impl From<&Tally> for Counts {
+    fn from(t: &Tally) -> Self {
+        Counts {
+            injected: t.injected,
+            fired: t.fired,
+            manifested: t.manifested(),
+            recovered: t.recovered(),
+            outcomes: t.into(),
+        }
+    }
+}
+
+/// Counts of a campaign or of the run, keyed as the top level has always
+/// been (`injections`, then `outcomes`).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Totals {
+    pub injections: u64,
+    pub outcomes: Outcomes,
+    pub fired: u64,
+    pub manifested: u64,
+    pub recovered: u64,
+}
+
+impl From<&Tally> for Totals {
+    fn from(t: &Tally) -> Self {
+        Totals {
+            injections: t.injected,
+            outcomes: t.into(),
+            fired: t.fired,
+            manifested: t.manifested(),
+            recovered: t.recovered(),
+        }
+    }
+}
+
+impl Totals {
+    fn counts(&self) -> Counts {
+        Counts {
+            injected: self.injections,
+            fired: self.fired,
+            manifested: self.manifested,
+            recovered: self.recovered,
+            outcomes: self.outcomes,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Latency {
+    pub n: usize,
+    pub p50: Quantity,
+    pub p90: Quantity,
+    pub p99: Quantity,
+    pub max: Quantity,
+}
+
+fn latency(values: &[u64], unit: Unit, k: f64) -> Option<Latency> {
+    let q = |v: u64| Quantity::of(v, unit, k);
+    describe(values).map(|d| Latency {
+        n: d.n,
+        p50: q(d.p50),
+        p90: q(d.p90),
+        p99: q(d.p99),
+        max: q(d.max),
     })
 }
 
-const DASH: &str = "–";
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetRow {
+    pub target: String,
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RaisedRow {
+    pub outcome: &'static str,
+    pub vector: Option<u8>,
+    pub trap: Option<String>,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InjectorRow {
+    pub injector: String,
+    #[serde(flatten)]
+    pub counts: Counts,
+    pub recovery: Option<Latency>,
+    pub trap: Option<Latency>,
+    pub raised: Vec<RaisedRow>,
+    pub targets: Vec<TargetRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignRow {
+    pub name: String,
+    pub configs: Vec<String>,
+    #[serde(flatten)]
+    pub totals: Totals,
+    pub recovery: Option<Latency>,
+    pub trap: Option<Latency>,
+    pub result: Option<&'static str>,
+    pub result_message: Option<String>,
+    pub complete: bool,
+    pub expected: u64,
+    pub missing_count: u64,
+    pub missing: Vec<u32>,
+    pub duplicates: Vec<u32>,
+    pub kernel_crash: Option<Crash>,
+    pub per_injector: Vec<InjectorRow>,
+}
+
+fn status_name(s: Status) -> &'static str {
+    match s {
+        Status::Ok => "ok",
+        Status::Failed => "failed",
+        Status::Skipped => "skipped",
+    }
+}
+
+fn per_injector(b: &Breakdown, unit: Unit, k: f64) -> Vec<InjectorRow> {
+    b.injectors
+        .iter()
+        .map(|v| InjectorRow {
+            injector: v.injector.clone(),
+            counts: (&v.total).into(),
+            recovery: latency(&v.recovery, unit, k),
+            trap: latency(&v.trap, unit, k),
+            raised: v
+                .raised
+                .iter()
+                .map(|(r, n)| RaisedRow {
+                    outcome: r.outcome.name(),
+                    vector: r.vector,
+                    trap: r.trap.clone(),
+                    count: *n,
+                })
+                .collect(),
+            targets: v
+                .targets
+                .iter()
+                .map(|(t, tally)| TargetRow {
+                    target: t.clone(),
+                    counts: tally.into(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Build the tree of `view` of `run` in `unit`.
+pub fn report(run: &Run, view: &CampaignView, unit: Unit) -> Result<CampaignReport, UnitError> {
+    let k = unit.scale(run.tsc_hz())?;
+    Ok(CampaignReport {
+        source: run.source.clone(),
+        mode: run.mode().as_str().to_string(),
+        unit: unit.as_str(),
+        commit: run.commit().map(|(c, _)| c.to_string()),
+        totals: (&view.overall.total).into(),
+        complete: view.complete(),
+        verdict: if view.pass() { "pass" } else { "fail" },
+        problems: view.problems.clone(),
+        end_record: view.end_record,
+        integrity_errors: view.integrity_errors,
+        recovery: latency(&view.overall.recovery, unit, k),
+        trap: latency(&view.overall.trap, unit, k),
+        per_injector: per_injector(&view.overall, unit, k),
+        campaigns: view
+            .campaigns
+            .iter()
+            .map(|c| CampaignRow {
+                name: c.name.clone(),
+                configs: c.configs.clone(),
+                totals: (&c.breakdown.total).into(),
+                recovery: latency(&c.breakdown.recovery, unit, k),
+                trap: latency(&c.breakdown.trap, unit, k),
+                result: c.result.as_ref().map(|(s, _)| status_name(*s)),
+                result_message: c.result.as_ref().and_then(|(_, m)| m.clone()),
+                complete: c.complete(),
+                expected: c.sequence.expected,
+                missing_count: c.sequence.missing_count,
+                missing: c.sequence.missing.clone(),
+                duplicates: c.sequence.duplicates.clone(),
+                kernel_crash: c.crash.clone(),
+                per_injector: per_injector(&c.breakdown, unit, k),
+            })
+            .collect(),
+        other_crashes: view.other_crashes.clone(),
+        caption: run_caption(run, unit),
+    })
+}
 
 fn pct(n: u64, of: u64) -> f64 {
     if of == 0 {
@@ -86,17 +355,9 @@ fn share(n: u64, of: u64) -> String {
     }
 }
 
-fn status_name(s: Status) -> &'static str {
-    match s {
-        Status::Ok => "ok",
-        Status::Failed => "failed",
-        Status::Skipped => "skipped",
-    }
-}
-
 /// `campaign default` when the run holds one campaign (the usual case),
 /// with the name in every title when it holds several.
-fn title(c: &Campaign) -> String {
+fn title(c: &CampaignRow) -> String {
     let configs = if c.configs.is_empty() {
         String::new()
     } else {
@@ -104,22 +365,26 @@ fn title(c: &Campaign) -> String {
     };
     format!(
         "campaign {} ({} injections{configs})",
-        c.name, c.breakdown.total.injected
+        c.name, c.totals.injections
     )
 }
 
 /// Count cells of a tally: injected, fired, manifested, each outcome.
-fn tally_cells(t: &Tally) -> Vec<String> {
+fn tally_cells(t: &Counts) -> Vec<String> {
     let mut row = vec![
         t.injected.to_string(),
         share(t.fired, t.injected),
-        share(t.manifested(), t.injected),
+        share(t.manifested, t.injected),
     ];
-    row.extend(Outcome::ALL.iter().map(|&o| share(t.count(o), t.injected)));
+    row.extend(
+        Outcome::ALL
+            .iter()
+            .map(|&o| share(t.outcomes.get(o), t.injected)),
+    );
     row
 }
 
-fn outcomes_table(b: &Breakdown) -> Table {
+fn outcomes_table(c: &CampaignRow) -> Table {
     let mut cols = vec![
         ("injector", Align::Left),
         ("target", Align::Left),
@@ -129,38 +394,38 @@ fn outcomes_table(b: &Breakdown) -> Table {
     ];
     cols.extend(Outcome::ALL.iter().map(|o| (o.name(), Align::Right)));
     let mut t = Table::new(&cols);
-    for v in &b.injectors {
-        for (target, tally) in &v.targets {
-            let mut row = vec![v.injector.clone(), target.clone()];
-            row.extend(tally_cells(tally));
+    for v in &c.per_injector {
+        for target in &v.targets {
+            let mut row = vec![v.injector.clone(), target.target.clone()];
+            row.extend(tally_cells(&target.counts));
             t.push(row);
         }
         if v.targets.len() > 1 {
             let mut row = vec![v.injector.clone(), "all".into()];
-            row.extend(tally_cells(&v.total));
+            row.extend(tally_cells(&v.counts));
             t.push(row);
         }
     }
     let mut row = vec!["all".into(), "all".into()];
-    row.extend(tally_cells(&b.total));
+    row.extend(tally_cells(&c.totals.counts()));
     t.push(row);
     t
 }
 
-fn theseus_row(label: &str, t: &Tally) -> Vec<String> {
-    let m = t.manifested();
+fn theseus_row(label: &str, t: &Counts) -> Vec<String> {
+    let m = t.manifested;
     vec![
         label.to_string(),
         t.injected.to_string(),
         share(m, t.injected),
-        share(t.recovered(), m),
-        share(t.count(Outcome::Hang), m),
-        share(t.count(Outcome::Corrupted), m),
-        share(t.count(Outcome::KernelCrash), m),
+        share(t.recovered, m),
+        share(t.outcomes.hang, m),
+        share(t.outcomes.corrupted, m),
+        share(t.outcomes.kernel_crash, m),
     ]
 }
 
-fn theseus_table(b: &Breakdown) -> Table {
+fn theseus_table(c: &CampaignRow) -> Table {
     let mut t = Table::new(&[
         ("injector", Align::Left),
         ("injected", Align::Right),
@@ -170,18 +435,17 @@ fn theseus_table(b: &Breakdown) -> Table {
         ("corrupted", Align::Right),
         ("kernel crashes", Align::Right),
     ]);
-    for v in &b.injectors {
-        t.push(theseus_row(&v.injector, &v.total));
+    for v in &c.per_injector {
+        t.push(theseus_row(&v.injector, &v.counts));
     }
-    t.push(theseus_row("all", &b.total));
+    t.push(theseus_row("all", &c.totals.counts()));
     t
 }
 
 fn latency_table(
-    b: &Breakdown,
-    pick: fn(&InjectorView) -> &Vec<u64>,
-    all: &[u64],
-    f: &dyn Fn(u64) -> String,
+    c: &CampaignRow,
+    pick: fn(&InjectorRow) -> Option<Latency>,
+    all: Option<Latency>,
 ) -> Table {
     let mut t = Table::new(&[
         ("injector", Align::Left),
@@ -191,24 +455,30 @@ fn latency_table(
         ("p99", Align::Right),
         ("max", Align::Right),
     ]);
-    let row = |label: &str, d: Option<Distribution>| {
+    let row = |label: &str, d: Option<Latency>| {
         let mut r = vec![label.to_string()];
         match d {
-            Some(d) => r.extend([d.n.to_string(), f(d.p50), f(d.p90), f(d.p99), f(d.max)]),
+            Some(d) => r.extend([
+                d.n.to_string(),
+                d.p50.to_string(),
+                d.p90.to_string(),
+                d.p99.to_string(),
+                d.max.to_string(),
+            ]),
             None => r.extend(
                 std::iter::once("0".to_string()).chain(std::iter::repeat_n(DASH.to_string(), 4)),
             ),
         }
         r
     };
-    for v in &b.injectors {
-        t.push(row(&v.injector, describe(pick(v))));
+    for v in &c.per_injector {
+        t.push(row(&v.injector, pick(v)));
     }
-    t.push(row("all", describe(all)));
+    t.push(row("all", all));
     t
 }
 
-fn raised_table(b: &Breakdown) -> Table {
+fn raised_table(c: &CampaignRow) -> Table {
     let mut t = Table::new(&[
         ("injector", Align::Left),
         ("outcome", Align::Left),
@@ -216,23 +486,22 @@ fn raised_table(b: &Breakdown) -> Table {
         ("trap code", Align::Left),
         ("count", Align::Right),
     ]);
-    for v in &b.injectors {
-        let manifested = v.total.manifested();
-        for (r, n) in &v.raised {
+    for v in &c.per_injector {
+        for r in &v.raised {
             t.push(vec![
                 v.injector.clone(),
-                r.outcome.name().into(),
+                r.outcome.into(),
                 r.vector
                     .map_or(DASH.into(), |x| format!("{} ({x})", vector_mnemonic(x))),
                 r.trap.clone().unwrap_or_else(|| DASH.into()),
-                share(*n, manifested),
+                share(r.count, v.counts.manifested),
             ]);
         }
     }
     t
 }
 
-fn completeness_table(view: &CampaignView) -> Table {
+fn completeness_table(view: &CampaignReport) -> Table {
     let mut t = Table::new(&[
         ("campaign", Align::Left),
         ("records", Align::Right),
@@ -244,416 +513,192 @@ fn completeness_table(view: &CampaignView) -> Table {
         ("complete", Align::Left),
     ]);
     for c in &view.campaigns {
-        let records = c.injections.len() - usize::from(c.crash.is_some());
+        // The crash counts as an injection but sent no record.
+        let records = c.totals.injections - u64::from(c.kernel_crash.is_some());
         t.push(vec![
             c.name.clone(),
             records.to_string(),
-            if c.sequence.expected == 0 {
+            if c.expected == 0 {
                 DASH.into()
             } else {
-                format!("0–{}", c.sequence.expected - 1)
+                format!("0–{}", c.expected - 1)
             },
-            c.sequence.missing_count.to_string(),
-            c.sequence.duplicates.len().to_string(),
-            c.result
-                .as_ref()
-                .map_or("missing".into(), |(s, _)| status_name(*s).to_string()),
-            c.crash
+            c.missing_count.to_string(),
+            c.duplicates.len().to_string(),
+            c.result.unwrap_or("missing").to_string(),
+            c.kernel_crash
                 .as_ref()
                 .map_or("none".into(), |k| format!("at injection {}", k.index)),
-            if c.complete() { "yes" } else { "no" }.into(),
+            if c.complete { "yes" } else { "no" }.into(),
         ]);
     }
     t
 }
 
-/// The document the text, Markdown and LaTeX formats print.
-pub fn document(run: &Run, view: &CampaignView, unit: Unit) -> Result<Document, UnitError> {
-    let k = unit.scale(run.tsc_hz())?;
-    let u = unit.as_str();
-    let f = move |v: u64| unit.format(v as f64 * k);
-    let mut doc = Document {
-        caption: run_caption(run, unit),
-        ..Document::default()
-    };
-    for c in &view.campaigns {
-        let full = title(c);
-        let name = format!("campaign {}", c.name);
-        let b = &c.breakdown;
-        let label = |s: &str| format!("{}-{s}", c.name);
-        doc.sections.push(Section {
-            title: format!(
-                "{full}: outcomes per injector and target, count (% of injected); manifested = not masked"
-            ),
-            label: label("outcomes"),
-            table: outcomes_table(b),
-            code_columns: 2,
-            footer: Vec::new(),
-        });
-        doc.sections.push(Section {
-            title: format!(
-                "{name}: fault-injection summary (as in Theseus, OSDI'20); manifested as % of injected, the rest as % of manifested; recovered/contained = trapped + contained"
-            ),
-            label: label("summary"),
-            table: theseus_table(b),
-            code_columns: 1,
-            footer: Vec::new(),
-        });
-        doc.sections.push(Section {
-            title: format!(
-                "{name}: recovery latency ({u}): fault or watchdog → broken instance discarded → fresh instance ready"
-            ),
-            label: label("recovery"),
-            table: latency_table(b, |v| &v.recovery, &b.recovery, &f),
-            code_columns: 1,
-            footer: Vec::new(),
-        });
-        doc.sections.push(Section {
-            title: format!(
-                "{name}: trap latency under injection ({u}), trapped and contained: exception → error back in the embedder"
-            ),
-            label: label("trap"),
-            table: latency_table(b, |v| &v.trap, &b.trap, &f),
-            code_columns: 1,
-            footer: Vec::new(),
-        });
-        let raised = raised_table(b);
-        if !raised.rows.is_empty() {
+impl View for CampaignReport {
+    const LATEX_LABEL: &'static str = "tab:traplab-campaign";
+
+    fn document(&self) -> Document {
+        let u = self.unit;
+        let mut doc = Document {
+            caption: self.caption.clone(),
+            ..Document::default()
+        };
+        for c in &self.campaigns {
+            let full = title(c);
+            let name = format!("campaign {}", c.name);
+            let label = |s: &str| format!("{}-{s}", c.name);
             doc.sections.push(Section {
                 title: format!(
-                    "{name}: what the manifested faults raised, count (% of the injector's manifested)"
+                    "{full}: outcomes per injector and target, count (% of injected); manifested = not masked"
                 ),
-                label: label("raised"),
-                table: raised,
+                label: label("outcomes"),
+                table: outcomes_table(c),
                 code_columns: 2,
                 footer: Vec::new(),
             });
-        }
-    }
-    let mut footer = vec![format!(
-        "stream: end record {}, {} integrity error(s); sequence {}",
-        if view.end_record {
-            "present"
-        } else {
-            "MISSING"
-        },
-        view.integrity_errors,
-        if view.complete() {
-            "complete"
-        } else {
-            "INCOMPLETE"
-        },
-    )];
-    if view.pass() {
-        footer.push(format!(
-            "verdict: pass: {} injection(s), zero kernel crashes, every record delivered",
-            view.injections()
-        ));
-    } else {
-        footer.push(format!(
-            "verdict: FAIL ({} problem(s))",
-            view.problems.len()
-        ));
-        footer.extend(view.problems.iter().map(|p| format!("  - {p}")));
-    }
-    doc.sections.push(Section {
-        title: "sequence completeness".into(),
-        label: "completeness".into(),
-        table: completeness_table(view),
-        code_columns: 1,
-        footer,
-    });
-    Ok(doc)
-}
-
-fn number(unit: Unit, v: f64) -> Value {
-    match unit {
-        Unit::Cycles => json!(v.round() as u64),
-        Unit::Ns => json!((v * 10.0).round() / 10.0),
-    }
-}
-
-/// Every outcome by name, each present even when 0; order of
-/// [`Outcome::ALL`].
-#[derive(Serialize)]
-struct JsonOutcomes {
-    trapped: u64,
-    contained: u64,
-    hang: u64,
-    corrupted: u64,
-    masked: u64,
-    kernel_crash: u64,
-}
-
-impl From<&Tally> for JsonOutcomes {
-    fn from(t: &Tally) -> Self {
-        JsonOutcomes {
-            trapped: t.count(Outcome::Trapped),
-            contained: t.count(Outcome::Contained),
-            hang: t.count(Outcome::Hang),
-            corrupted: t.count(Outcome::Corrupted),
-            masked: t.count(Outcome::Masked),
-            kernel_crash: t.count(Outcome::KernelCrash),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct JsonLatency {
-    n: usize,
-    p50: Value,
-    p90: Value,
-    p99: Value,
-    max: Value,
-}
-
-fn latency(values: &[u64], unit: Unit, k: f64) -> Option<JsonLatency> {
-    describe(values).map(|d| JsonLatency {
-        n: d.n,
-        p50: number(unit, d.p50 as f64 * k),
-        p90: number(unit, d.p90 as f64 * k),
-        p99: number(unit, d.p99 as f64 * k),
-        max: number(unit, d.max as f64 * k),
-    })
-}
-
-#[derive(Serialize)]
-struct JsonTarget<'a> {
-    target: &'a str,
-    injected: u64,
-    fired: u64,
-    manifested: u64,
-    recovered: u64,
-    outcomes: JsonOutcomes,
-}
-
-#[derive(Serialize)]
-struct JsonRaised<'a> {
-    outcome: &'static str,
-    vector: Option<u8>,
-    trap: Option<&'a str>,
-    count: u64,
-}
-
-#[derive(Serialize)]
-struct JsonInjector<'a> {
-    injector: &'a str,
-    injected: u64,
-    fired: u64,
-    manifested: u64,
-    recovered: u64,
-    outcomes: JsonOutcomes,
-    recovery: Option<JsonLatency>,
-    trap: Option<JsonLatency>,
-    raised: Vec<JsonRaised<'a>>,
-    targets: Vec<JsonTarget<'a>>,
-}
-
-fn per_injector(b: &Breakdown, unit: Unit, k: f64) -> Vec<JsonInjector<'_>> {
-    b.injectors
-        .iter()
-        .map(|v| JsonInjector {
-            injector: &v.injector,
-            injected: v.total.injected,
-            fired: v.total.fired,
-            manifested: v.total.manifested(),
-            recovered: v.total.recovered(),
-            outcomes: (&v.total).into(),
-            recovery: latency(&v.recovery, unit, k),
-            trap: latency(&v.trap, unit, k),
-            raised: v
-                .raised
-                .iter()
-                .map(|(r, n)| JsonRaised {
-                    outcome: r.outcome.name(),
-                    vector: r.vector,
-                    trap: r.trap.as_deref(),
-                    count: *n,
-                })
-                .collect(),
-            targets: v
-                .targets
-                .iter()
-                .map(|(t, tally)| JsonTarget {
-                    target: t,
-                    injected: tally.injected,
-                    fired: tally.fired,
-                    manifested: tally.manifested(),
-                    recovered: tally.recovered(),
-                    outcomes: tally.into(),
-                })
-                .collect(),
-        })
-        .collect()
-}
-
-#[derive(Serialize)]
-struct JsonCrash<'a> {
-    index: u32,
-    injector: &'a str,
-    target: &'a str,
-    what: &'a str,
-    during: &'a str,
-}
-
-#[derive(Serialize)]
-struct JsonCampaign<'a> {
-    name: &'a str,
-    configs: &'a [String],
-    injections: u64,
-    outcomes: JsonOutcomes,
-    result: Option<&'static str>,
-    result_message: Option<&'a str>,
-    complete: bool,
-    expected: u64,
-    missing_count: u64,
-    missing: &'a [u32],
-    duplicates: &'a [u32],
-    kernel_crash: Option<JsonCrash<'a>>,
-    per_injector: Vec<JsonInjector<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonView<'a> {
-    source: &'a str,
-    mode: &'a str,
-    unit: &'static str,
-    commit: Option<&'a str>,
-    injections: u64,
-    outcomes: JsonOutcomes,
-    fired: u64,
-    manifested: u64,
-    recovered: u64,
-    complete: bool,
-    verdict: &'static str,
-    problems: &'a [String],
-    end_record: bool,
-    integrity_errors: usize,
-    recovery: Option<JsonLatency>,
-    trap: Option<JsonLatency>,
-    per_injector: Vec<JsonInjector<'a>>,
-    campaigns: Vec<JsonCampaign<'a>>,
-    other_crashes: &'a [String],
-}
-
-fn json(run: &Run, view: &CampaignView, unit: Unit, k: f64) -> String {
-    let mode = run.mode();
-    let t = &view.overall.total;
-    let v = JsonView {
-        source: &run.source,
-        mode: mode.as_str(),
-        unit: unit.as_str(),
-        commit: run.commit().map(|(c, _)| c),
-        injections: t.injected,
-        outcomes: t.into(),
-        fired: t.fired,
-        manifested: t.manifested(),
-        recovered: t.recovered(),
-        complete: view.complete(),
-        verdict: if view.pass() { "pass" } else { "fail" },
-        problems: &view.problems,
-        end_record: view.end_record,
-        integrity_errors: view.integrity_errors,
-        recovery: latency(&view.overall.recovery, unit, k),
-        trap: latency(&view.overall.trap, unit, k),
-        per_injector: per_injector(&view.overall, unit, k),
-        campaigns: view
-            .campaigns
-            .iter()
-            .map(|c| JsonCampaign {
-                name: &c.name,
-                configs: &c.configs,
-                injections: c.breakdown.total.injected,
-                outcomes: (&c.breakdown.total).into(),
-                result: c.result.as_ref().map(|(s, _)| status_name(*s)),
-                result_message: c.result.as_ref().and_then(|(_, m)| m.as_deref()),
-                complete: c.complete(),
-                expected: c.sequence.expected,
-                missing_count: c.sequence.missing_count,
-                missing: &c.sequence.missing,
-                duplicates: &c.sequence.duplicates,
-                kernel_crash: c.crash.as_ref().map(|k| JsonCrash {
-                    index: k.index,
-                    injector: &k.injector,
-                    target: &k.target,
-                    what: &k.what,
-                    during: &k.during,
-                }),
-                per_injector: per_injector(&c.breakdown, unit, k),
-            })
-            .collect(),
-        other_crashes: &view.other_crashes,
-    };
-    let mut s = serde_json::to_string_pretty(&v).expect("the campaign view always serializes");
-    s.push('\n');
-    s
-}
-
-fn csv(run: &Run, view: &CampaignView, unit: Unit, k: f64) -> String {
-    let mode = run.mode();
-    let mut t = Table::new(
-        &[
-            "campaign", "injector", "target", "quantity", "value", "unit", "mode",
-        ]
-        .map(|c| (c, Align::Left)),
-    );
-    let counts = |c: &str, inj: &str, target: &str, tally: &Tally, t: &mut Table| {
-        let mut push = |q: &str, v: u64| {
-            t.push(vec![
-                c.into(),
-                inj.into(),
-                target.into(),
-                q.into(),
-                v.to_string(),
-                "injections".into(),
-                mode.as_str().into(),
-            ]);
-        };
-        push("injected", tally.injected);
-        push("fired", tally.fired);
-        push("manifested", tally.manifested());
-        push("recovered", tally.recovered());
-        for o in Outcome::ALL {
-            push(o.name(), tally.count(o));
-        }
-    };
-    for c in &view.campaigns {
-        let b = &c.breakdown;
-        for v in &b.injectors {
-            for (target, tally) in &v.targets {
-                counts(&c.name, &v.injector, target, tally, &mut t);
+            doc.sections.push(Section {
+                title: format!(
+                    "{name}: fault-injection summary (as in Theseus, OSDI'20); manifested as % of injected, the rest as % of manifested; recovered/contained = trapped + contained"
+                ),
+                label: label("summary"),
+                table: theseus_table(c),
+                code_columns: 1,
+                footer: Vec::new(),
+            });
+            doc.sections.push(Section {
+                title: format!(
+                    "{name}: recovery latency ({u}): fault or watchdog → broken instance discarded → fresh instance ready"
+                ),
+                label: label("recovery"),
+                table: latency_table(c, |v| v.recovery, c.recovery),
+                code_columns: 1,
+                footer: Vec::new(),
+            });
+            doc.sections.push(Section {
+                title: format!(
+                    "{name}: trap latency under injection ({u}), trapped and contained: exception → error back in the embedder"
+                ),
+                label: label("trap"),
+                table: latency_table(c, |v| v.trap, c.trap),
+                code_columns: 1,
+                footer: Vec::new(),
+            });
+            let raised = raised_table(c);
+            if !raised.rows.is_empty() {
+                doc.sections.push(Section {
+                    title: format!(
+                        "{name}: what the manifested faults raised, count (% of the injector's manifested)"
+                    ),
+                    label: label("raised"),
+                    table: raised,
+                    code_columns: 2,
+                    footer: Vec::new(),
+                });
             }
-            counts(&c.name, &v.injector, "all", &v.total, &mut t);
-            for (what, values) in [("recovery", &v.recovery), ("trap", &v.trap)] {
-                let Some(d) = describe(values) else { continue };
+        }
+        let mut footer = vec![format!(
+            "stream: end record {}, {} integrity error(s); sequence {}",
+            if self.end_record {
+                "present"
+            } else {
+                "MISSING"
+            },
+            self.integrity_errors,
+            if self.complete {
+                "complete"
+            } else {
+                "INCOMPLETE"
+            },
+        )];
+        if self.problems.is_empty() {
+            footer.push(format!(
+                "verdict: pass: {} injection(s), zero kernel crashes, every record delivered",
+                self.totals.injections
+            ));
+        } else {
+            footer.push(format!(
+                "verdict: FAIL ({} problem(s))",
+                self.problems.len()
+            ));
+            footer.extend(self.problems.iter().map(|p| format!("  - {p}")));
+        }
+        doc.sections.push(Section {
+            title: "sequence completeness".into(),
+            label: "completeness".into(),
+            table: completeness_table(self),
+            code_columns: 1,
+            footer,
+        });
+        doc
+    }
+
+    /// The tidy CSV; see the module docs.
+    fn csv(&self) -> Table {
+        let mode = self.mode.as_str();
+        let mut t = Table::new(
+            &[
+                "campaign", "injector", "target", "quantity", "value", "unit", "mode",
+            ]
+            .map(|c| (c, Align::Left)),
+        );
+        let counts = |c: &str, inj: &str, target: &str, tally: &Counts, t: &mut Table| {
+            let mut push = |q: &str, v: u64| {
                 t.push(vec![
-                    c.name.clone(),
-                    v.injector.clone(),
-                    "all".into(),
-                    format!("{what}_n"),
-                    d.n.to_string(),
+                    c.into(),
+                    inj.into(),
+                    target.into(),
+                    q.into(),
+                    v.to_string(),
                     "injections".into(),
-                    mode.as_str().into(),
+                    mode.into(),
                 ]);
-                for (q, x) in [
-                    ("p50", d.p50),
-                    ("p90", d.p90),
-                    ("p99", d.p99),
-                    ("max", d.max),
-                ] {
+            };
+            push("injected", tally.injected);
+            push("fired", tally.fired);
+            push("manifested", tally.manifested);
+            push("recovered", tally.recovered);
+            for o in Outcome::ALL {
+                push(o.name(), tally.outcomes.get(o));
+            }
+        };
+        for c in &self.campaigns {
+            for v in &c.per_injector {
+                for target in &v.targets {
+                    counts(&c.name, &v.injector, &target.target, &target.counts, &mut t);
+                }
+                counts(&c.name, &v.injector, "all", &v.counts, &mut t);
+                for (what, d) in [("recovery", v.recovery), ("trap", v.trap)] {
+                    let Some(d) = d else { continue };
                     t.push(vec![
                         c.name.clone(),
                         v.injector.clone(),
                         "all".into(),
-                        format!("{what}_{q}"),
-                        unit.format(x as f64 * k),
-                        unit.as_str().into(),
-                        mode.as_str().into(),
+                        format!("{what}_n"),
+                        d.n.to_string(),
+                        "injections".into(),
+                        mode.into(),
                     ]);
+                    for (q, x) in [
+                        ("p50", d.p50),
+                        ("p90", d.p90),
+                        ("p99", d.p99),
+                        ("max", d.max),
+                    ] {
+                        t.push(vec![
+                            c.name.clone(),
+                            v.injector.clone(),
+                            "all".into(),
+                            format!("{what}_{q}"),
+                            x.to_string(),
+                            self.unit.into(),
+                            mode.into(),
+                        ]);
+                    }
                 }
             }
+            counts(&c.name, "all", "all", &c.totals.counts(), &mut t);
         }
-        counts(&c.name, "all", "all", &b.total, &mut t);
+        t
     }
-    t.csv()
 }

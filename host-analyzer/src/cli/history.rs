@@ -4,14 +4,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use clap::Args;
-use serde::Serialize;
 use traplab_wire::Platform;
 
 use super::{Outcome, emit};
-use crate::history::{self, History, day};
-use crate::mode::Unit;
+use crate::history::{self, History};
 use crate::store::{self, Meta};
-use crate::table::{Align, Format, Table};
+use crate::table::Format;
+use crate::view;
 
 /// Levels per commit across every stored run, with change points.
 ///
@@ -153,20 +152,6 @@ pub fn load_selected(
     Ok((history::build(&runs, threshold_pct / 100.0), left_out))
 }
 
-#[derive(Serialize)]
-struct JsonPoint<'a> {
-    mode: &'a str,
-    experiment: &'a str,
-    config: &'a str,
-    commit: &'a str,
-    date: &'a str,
-    runs: usize,
-    p50: f64,
-    p99: f64,
-    unit: &'a str,
-    change_point: bool,
-}
-
 pub fn run(args: HistoryArgs) -> Result<Outcome> {
     let sel = Selection {
         include_incomplete: args.include_incomplete,
@@ -182,71 +167,10 @@ pub fn run(args: HistoryArgs) -> Result<Outcome> {
             text.push('\n');
         }
     }
-    text += &match args.format {
-        Format::Table => {
-            history::document(&h, &args.dir.display().to_string(), Unit::Cycles).text()
-        }
-        Format::Md => {
-            history::document(&h, &args.dir.display().to_string(), Unit::Cycles).markdown()
-        }
-        Format::Latex => history::document(&h, &args.dir.display().to_string(), Unit::Cycles)
-            .latex("tab:traplab"),
-        Format::Json | Format::Csv => {
-            let points: Vec<JsonPoint> = h
-                .tracks
-                .iter()
-                .flat_map(|t| {
-                    t.points.iter().enumerate().map(move |(i, p)| JsonPoint {
-                        mode: t.mode.as_str(),
-                        experiment: &t.experiment,
-                        config: &t.config,
-                        commit: &p.commit,
-                        date: &p.date,
-                        runs: p.runs,
-                        p50: p.p50,
-                        p99: p.p99,
-                        unit: "cycles",
-                        change_point: t.changes.contains(&i),
-                    })
-                })
-                .collect();
-            if args.format == Format::Json {
-                let mut s =
-                    serde_json::to_string_pretty(&points).expect("history points serialize");
-                s.push('\n');
-                s
-            } else {
-                let cols = [
-                    "mode",
-                    "experiment",
-                    "config",
-                    "commit",
-                    "date",
-                    "runs",
-                    "p50",
-                    "p99",
-                    "unit",
-                    "change_point",
-                ];
-                let mut t = Table::new(&cols.map(|c| (c, Align::Left)));
-                for p in points {
-                    t.push(vec![
-                        p.mode.into(),
-                        p.experiment.into(),
-                        p.config.into(),
-                        p.commit.into(),
-                        day(p.date).into(),
-                        p.runs.to_string(),
-                        format!("{:.0}", p.p50),
-                        format!("{:.0}", p.p99),
-                        p.unit.into(),
-                        p.change_point.to_string(),
-                    ]);
-                }
-                t.csv()
-            }
-        }
-    };
+    text += &view::render(
+        &history::report(&h, &args.dir.display().to_string()),
+        args.format,
+    );
     emit(&text)?;
     Ok(Outcome::Clean)
 }

@@ -1,5 +1,6 @@
-//! Renderings of a [`JitView`]: a [`Document`] (text, Markdown, LaTeX),
-//! tidy CSV, and JSON.
+//! The JIT view's one tree, [`JitReport`], and its renderings: JSON is its
+//! serde serialization; the [`Document`] (text, Markdown, LaTeX) and the
+//! tidy CSV are functions over the same tree ([`crate::view`]).
 //!
 //! # JSON
 //!
@@ -13,9 +14,11 @@
 //!   (ratios of p50s, 4 decimals) with `wasm_native_ci` / `explicit_signals_ci`
 //!   (`[low, high]`, 99 % bootstrap interval of the ratio of medians),
 //!   `soft_float` (bool, `null` when not reported), and `load`: one object
-//!   per wasm configuration with `config`, `host_compile_ms`,
-//!   `host_code_bytes`, `host_trap_sites`, `artifact_bytes`, `verify`,
-//!   `deserialize`, `instantiate`, `first_call`. Missing values are `null`.
+//!   per wasm configuration with `config`, `p50` (the workload's p50 per
+//!   call under it), `host_compile_ms`, `host_code_bytes`,
+//!   `host_trap_sites`, `artifact_bytes`, `verify`, `deserialize`,
+//!   `instantiate`, `first_call`. Missing values are `null`: every key is
+//!   always present.
 //! - `geomean`: `wasm_native_integer` (the headline: workloads whose native
 //!   twin does not use soft floats), `wasm_native_all`,
 //!   `explicit_signals_all`; each `{value, workloads}` or `null`.
@@ -41,90 +44,381 @@
 //! has the value `never` and the reason as its unit.
 
 use serde::Serialize;
-use serde_json::{Value, json};
 
-use super::{Crossover, JitView, Load, Ratio, SIGNALS, Timing, Workload};
+use super::{Crossover, EXPLICIT, Geomean, JitView, NATIVE, Ratio, SIGNALS, Timing, Wast};
 use crate::ingest::Run;
 use crate::mode::{Unit, UnitError};
 use crate::summary::run_caption;
 use crate::table::{Align, Document, Format, Section, Table};
+use crate::view::{self, DASH, Quantity, View, dash, sig3};
 
 /// Render `view` of `run` in `format`.
 pub fn render(run: &Run, view: &JitView, format: Format, unit: Unit) -> Result<String, UnitError> {
-    let k = unit.scale(run.tsc_hz())?;
-    Ok(match format {
-        Format::Json => json(run, view, unit, k),
-        Format::Csv => csv(run, view, unit, k),
-        Format::Table => document(run, view, unit)?.text(),
-        Format::Md => document(run, view, unit)?.markdown(),
-        Format::Latex => document(run, view, unit)?.latex("tab:traplab"),
-    })
-}
-
-const DASH: &str = "–";
-
-fn opt(v: Option<String>) -> String {
-    v.unwrap_or_else(|| DASH.into())
-}
-
-fn ratio2(r: Option<Ratio>) -> String {
-    opt(r.map(|r| format!("{:.2}", r.value)))
-}
-
-fn ms(ns: Option<u64>) -> String {
-    opt(ns.map(|ns| format!("{:.1}", ns as f64 / 1e6)))
-}
-
-fn int(v: Option<u64>) -> String {
-    opt(v.map(|v| v.to_string()))
-}
-
-/// At least three significant digits, no exponent; k above 10,000, M and G
-/// above a million and a billion.
-pub fn sig3(v: f64) -> String {
-    if !v.is_finite() {
-        return "∞".into();
-    }
-    let a = v.abs();
-    let (scaled, suffix) = if a >= 1e9 {
-        (v / 1e9, "G")
-    } else if a >= 1e6 {
-        (v / 1e6, "M")
-    } else if a >= 1e4 {
-        (v / 1e3, "k")
-    } else {
-        (v, "")
-    };
-    let a = scaled.abs();
-    let decimals = if a == 0.0 {
-        0
-    } else {
-        (2 - a.log10().floor() as i32).max(0) as usize
-    };
-    format!("{scaled:.decimals$}{suffix}")
-}
-
-/// Explain a missing break-even in words.
-fn never_text(c: Crossover) -> &'static str {
-    match c {
-        Crossover::At { .. } => "",
-        Crossover::ExplicitNotSlower => "explicit checks not slower",
-        Crossover::SignalTrapsNotDearer => "signal traps not dearer",
-    }
+    Ok(view::render(&report(run, view, unit)?, format))
 }
 
 /// The document the text, Markdown and LaTeX formats print.
 pub fn document(run: &Run, view: &JitView, unit: Unit) -> Result<Document, UnitError> {
+    Ok(report(run, view, unit)?.document())
+}
+
+/// Everything the `jit` command shows, in the output unit: the one tree
+/// every format renders.
+#[derive(Debug, Clone, Serialize)]
+pub struct JitReport {
+    pub mode: String,
+    pub unit: &'static str,
+    pub commit: Option<String>,
+    pub compute: Vec<WorkloadRow>,
+    pub geomean: Geomean,
+    pub trap_cost: Option<TrapCostRow>,
+    pub break_even: Vec<BreakEvenRow>,
+    pub cranelift: Option<CraneliftRows>,
+    pub wast: Option<Wast>,
+    pub notes: Vec<String>,
+    /// Run caption (provenance, mode, clock) heading the document; in JSON
+    /// the top-level `mode`, `unit` and `commit` say it.
+    #[serde(skip)]
+    pub caption: Vec<(String, String)>,
+    /// Whether the run states a TSC frequency (the break-even title says
+    /// why traps/s is missing; in JSON `traps_per_second` is `null`).
+    #[serde(skip)]
+    pub has_tsc: bool,
+}
+
+/// Sample counts of a workload's three series.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Samples {
+    pub signals: usize,
+    pub explicit: usize,
+    pub native: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadRow {
+    pub workload: String,
+    pub signals_p50: Option<Quantity>,
+    pub explicit_p50: Option<Quantity>,
+    pub native_p50: Option<Quantity>,
+    pub samples: Samples,
+    #[serde(serialize_with = "view::ser_opt_round4")]
+    pub wasm_native: Option<f64>,
+    pub wasm_native_ci: Option<[f64; 2]>,
+    #[serde(serialize_with = "view::ser_opt_round4")]
+    pub explicit_signals: Option<f64>,
+    pub explicit_signals_ci: Option<[f64; 2]>,
+    pub soft_float: Option<bool>,
+    pub load: Vec<LoadRow>,
+}
+
+impl WorkloadRow {
+    fn load(&self, config: &str) -> Option<&LoadRow> {
+        self.load.iter().find(|l| l.config == config)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadRow {
+    pub config: String,
+    pub p50: Option<Quantity>,
+    #[serde(serialize_with = "view::ser_opt_round4")]
+    pub host_compile_ms: Option<f64>,
+    pub host_code_bytes: Option<u64>,
+    pub host_trap_sites: Option<u64>,
+    pub artifact_bytes: Option<u64>,
+    pub verify: Option<Quantity>,
+    pub deserialize: Option<Quantity>,
+    pub instantiate: Option<Quantity>,
+    pub first_call: Option<Quantity>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrapCostRow {
+    pub experiment: String,
+    pub signals_p50: Quantity,
+    pub explicit_p50: Quantity,
+    pub extra_per_trap: Quantity,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BreakEvenRow {
+    pub workload: String,
+    pub signals_p50: Quantity,
+    pub explicit_p50: Quantity,
+    pub extra_per_call: Quantity,
+    #[serde(serialize_with = "view::ser_opt_round4")]
+    pub traps_per_call: Option<f64>,
+    #[serde(serialize_with = "view::ser_opt_round0")]
+    pub traps_per_second: Option<f64>,
+    /// Why there is no crossover (see [`Crossover::never_reason`]).
+    pub never: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CraneliftRows {
+    pub compile: Vec<SizeRow>,
+    pub faults: Vec<FaultRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SizeRow {
+    pub n: u64,
+    pub samples: usize,
+    pub compile_p50: Option<Quantity>,
+    pub per_clif_inst: Option<Quantity>,
+    pub per_clif_inst_derived: bool,
+    pub code_bytes: Option<u64>,
+    pub exec_p50: Option<Quantity>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FaultRow {
+    pub fault: String,
+    pub vector: Option<u8>,
+    pub jit_p50: Option<Quantity>,
+    pub floor: String,
+    pub floor_p50: Option<Quantity>,
+    pub over_floor: Option<Quantity>,
+    #[serde(serialize_with = "view::ser_opt_round4")]
+    pub ratio: Option<f64>,
+}
+
+/// Build the tree of `view` of `run` in `unit`.
+pub fn report(run: &Run, view: &JitView, unit: Unit) -> Result<JitReport, UnitError> {
     let k = unit.scale(run.tsc_hz())?;
-    let u = unit.as_str();
-    let f = |v: u64| unit.format(v as f64 * k);
-    let ft = |t: Option<Timing>| opt(t.map(|t| f(t.p50)));
-    let fo = |v: Option<u64>| opt(v.map(f));
-    let mut doc = Document {
+    let q = |v: u64| Quantity::of(v, unit, k);
+    let qf = |v: f64| Quantity::new(v, unit, k);
+    let qt = |t: Option<Timing>| t.map(|t| q(t.p50));
+    let r = |r: Option<Ratio>| r.map(|r| r.value);
+    let ci = |r: Option<Ratio>| r.map(|r| [view::round4(r.low), view::round4(r.high)]);
+    Ok(JitReport {
+        mode: run.mode().as_str().to_string(),
+        unit: unit.as_str(),
+        commit: run.commit().map(|(c, _)| c.to_string()),
+        compute: view
+            .compute
+            .iter()
+            .map(|w| WorkloadRow {
+                workload: w.name.clone(),
+                signals_p50: qt(w.signals),
+                explicit_p50: qt(w.explicit),
+                native_p50: qt(w.native),
+                samples: Samples {
+                    signals: w.signals.map_or(0, |t| t.n),
+                    explicit: w.explicit.map_or(0, |t| t.n),
+                    native: w.native.map_or(0, |t| t.n),
+                },
+                wasm_native: r(w.wasm_native),
+                wasm_native_ci: ci(w.wasm_native),
+                explicit_signals: r(w.explicit_signals),
+                explicit_signals_ci: ci(w.explicit_signals),
+                soft_float: w.soft_float,
+                load: w
+                    .loads
+                    .iter()
+                    .map(|l| LoadRow {
+                        config: l.config.clone(),
+                        p50: qt(l.timing),
+                        host_compile_ms: l.host_compile_ns.map(|ns| ns as f64 / 1e6),
+                        host_code_bytes: l.host_code_bytes,
+                        host_trap_sites: l.host_trap_sites,
+                        artifact_bytes: l.artifact_bytes,
+                        verify: l.verify_cycles.map(q),
+                        deserialize: l.deserialize_cycles.map(q),
+                        instantiate: l.instantiate_cycles.map(q),
+                        first_call: l.first_call_cycles.map(q),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        geomean: view.geomean.clone(),
+        trap_cost: view.trap_cost.as_ref().map(|c| TrapCostRow {
+            experiment: c.experiment.clone(),
+            signals_p50: q(c.signals_p50),
+            explicit_p50: q(c.explicit_p50),
+            extra_per_trap: qf(c.extra_per_trap()),
+        }),
+        break_even: view
+            .break_even
+            .iter()
+            .map(|b| {
+                let (traps_per_call, traps_per_second) = match b.crossover {
+                    Crossover::At {
+                        traps_per_call,
+                        traps_per_second,
+                    } => (Some(traps_per_call), traps_per_second),
+                    _ => (None, None),
+                };
+                BreakEvenRow {
+                    workload: b.workload.clone(),
+                    signals_p50: q(b.signals_p50),
+                    explicit_p50: q(b.explicit_p50),
+                    extra_per_call: qf(b.extra_per_call()),
+                    traps_per_call,
+                    traps_per_second,
+                    never: b.crossover.never_reason(),
+                }
+            })
+            .collect(),
+        cranelift: view.cranelift.as_ref().map(|c| CraneliftRows {
+            compile: c
+                .sizes
+                .iter()
+                .map(|s| SizeRow {
+                    n: s.n,
+                    samples: s.compile.map_or(0, |t| t.n),
+                    compile_p50: qt(s.compile),
+                    per_clif_inst: s.per_clif_inst.map(|v| Quantity::fine(v, unit, k)),
+                    per_clif_inst_derived: s.per_clif_inst_derived,
+                    code_bytes: s.code_bytes,
+                    exec_p50: qt(s.exec),
+                })
+                .collect(),
+            faults: c
+                .faults
+                .iter()
+                .map(|f| {
+                    let both = f.jit.zip(f.raw);
+                    FaultRow {
+                        fault: format!("jit.trap.{}", f.kind),
+                        vector: f.vector,
+                        jit_p50: qt(f.jit),
+                        floor: f.raw_experiment.clone(),
+                        floor_p50: qt(f.raw),
+                        over_floor: both.map(|(j, r)| qf(j.p50 as f64 - r.p50 as f64)),
+                        ratio: both
+                            .filter(|(_, r)| r.p50 > 0)
+                            .map(|(j, r)| j.p50 as f64 / r.p50 as f64),
+                    }
+                })
+                .collect(),
+        }),
+        wast: view.wast.clone(),
+        notes: view.notes.clone(),
         caption: run_caption(run, unit),
-        ..Document::default()
-    };
-    if !view.compute.is_empty() {
+        has_tsc: run.tsc_hz().is_some(),
+    })
+}
+
+fn ratio2(r: Option<f64>) -> String {
+    dash(r.map(|r| format!("{r:.2}")))
+}
+
+fn ms(v: Option<f64>) -> String {
+    dash(v.map(|v| format!("{v:.1}")))
+}
+
+/// Explain a missing break-even in words.
+fn never_text(reason: Option<&str>) -> &'static str {
+    match reason {
+        Some("explicit_not_slower") => "explicit checks not slower",
+        Some("signal_traps_not_dearer") => "signal traps not dearer",
+        _ => "",
+    }
+}
+
+fn soft_float_text(w: &WorkloadRow) -> &'static str {
+    match w.soft_float {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => DASH,
+    }
+}
+
+/// CPU vector mnemonics (architectural constants).
+fn vector_name(v: u8) -> String {
+    match v {
+        0 => "#DE".into(),
+        6 => "#UD".into(),
+        13 => "#GP".into(),
+        14 => "#PF".into(),
+        other => format!("vector {other}"),
+    }
+}
+
+/// Load columns shared by the compute tables: compile ms … first call.
+fn load_cells(l: Option<&LoadRow>) -> [String; 6] {
+    [
+        ms(l.and_then(|l| l.host_compile_ms)),
+        dash(l.and_then(|l| l.host_code_bytes)),
+        dash(l.and_then(|l| l.host_trap_sites)),
+        dash(l.and_then(|l| l.deserialize)),
+        dash(l.and_then(|l| l.instantiate)),
+        dash(l.and_then(|l| l.first_call)),
+    ]
+}
+
+impl View for JitReport {
+    fn document(&self) -> Document {
+        let u = self.unit;
+        let mut doc = Document {
+            caption: self.caption.clone(),
+            ..Document::default()
+        };
+        if !self.compute.is_empty() {
+            self.compute_sections(&mut doc);
+        }
+        if let Some(cost) = &self.trap_cost
+            && !self.break_even.is_empty()
+        {
+            let mut t = Table::new(&[
+                ("workload", Align::Left),
+                ("S (signals)", Align::Right),
+                ("X (explicit)", Align::Right),
+                ("X − S", Align::Right),
+                ("traps/call", Align::Right),
+                ("traps/s", Align::Right),
+                ("why never", Align::Left),
+            ]);
+            for b in &self.break_even {
+                let (per_call, per_second) = match b.traps_per_call {
+                    Some(per_call) => (sig3(per_call), dash(b.traps_per_second.map(sig3))),
+                    None => ("never".into(), "never".into()),
+                };
+                t.push(vec![
+                    b.workload.clone(),
+                    b.signals_p50.to_string(),
+                    b.explicit_p50.to_string(),
+                    b.extra_per_call.to_string(),
+                    per_call,
+                    per_second,
+                    never_text(b.never).into(),
+                ]);
+            }
+            let hz = if self.has_tsc {
+                ""
+            } else {
+                " (no TSC frequency in this run: no traps/s)"
+            };
+            doc.sections.push(Section {
+                title: format!(
+                    "break-even trap rate ({u}): explicit checks cost X − S per call; a trap costs Tsig − Texp = {} − {} = {} more with signals (p50 of {} under {SIGNALS} and {EXPLICIT}); explicit checks win above traps/call = (X − S) / (Tsig − Texp), traps/s = traps/call × TSC Hz / S{hz}; never: no crossover",
+                    cost.signals_p50, cost.explicit_p50, cost.extra_per_trap, cost.experiment,
+                ),
+                label: "jit-break-even".into(),
+                table: t,
+                code_columns: 1,
+                footer: Vec::new(),
+            });
+        }
+        if let Some(c) = &self.cranelift {
+            self.cranelift_sections(c, &mut doc);
+        }
+        if let Some(w) = &self.wast {
+            wast_sections(w, &mut doc);
+        }
+        doc.notes = self.notes.clone();
+        doc
+    }
+
+    fn csv(&self) -> Table {
+        self.tidy()
+    }
+}
+
+impl JitReport {
+    fn compute_sections(&self, doc: &mut Document) {
+        let u = self.unit;
         let mut t = Table::new(&[
             ("workload", Align::Left),
             ("wasm p50", Align::Right),
@@ -139,23 +433,17 @@ pub fn document(run: &Run, view: &JitView, unit: Unit) -> Result<Document, UnitE
             ("first call", Align::Right),
             ("soft-float", Align::Left),
         ]);
-        let empty = Load::default();
-        for w in &view.compute {
-            let l = w.load(SIGNALS).unwrap_or(&empty);
-            t.push(vec![
-                w.name.clone(),
-                ft(w.signals),
-                ft(w.native),
+        for w in &self.compute {
+            let mut row = vec![
+                w.workload.clone(),
+                dash(w.signals_p50),
+                dash(w.native_p50),
                 ratio2(w.wasm_native),
                 ratio2(w.explicit_signals),
-                ms(l.host_compile_ns),
-                int(l.host_code_bytes),
-                int(l.host_trap_sites),
-                fo(l.deserialize_cycles),
-                fo(l.instantiate_cycles),
-                fo(l.first_call_cycles),
-                soft_float_text(w).into(),
-            ]);
+            ];
+            row.extend(load_cells(w.load(SIGNALS)));
+            row.push(soft_float_text(w).into());
+            t.push(row);
         }
         doc.sections.push(Section {
             title: format!(
@@ -167,8 +455,8 @@ pub fn document(run: &Run, view: &JitView, unit: Unit) -> Result<Document, UnitE
             footer: Vec::new(),
         });
         let mut others: Vec<&str> = Vec::new();
-        for w in &view.compute {
-            for l in &w.loads {
+        for w in &self.compute {
+            for l in &w.load {
                 if l.config != SIGNALS && !others.contains(&l.config.as_str()) {
                     others.push(&l.config);
                 }
@@ -185,22 +473,11 @@ pub fn document(run: &Run, view: &JitView, unit: Unit) -> Result<Document, UnitE
                 ("instantiate", Align::Right),
                 ("first call", Align::Right),
             ]);
-            for w in &view.compute {
+            for w in &self.compute {
                 let Some(l) = w.load(config) else { continue };
-                let p50 = run
-                    .find(&format!("compute.{}", w.name), config)
-                    .and_then(|s| crate::stats::describe(&s.total))
-                    .map(|d| f(d.p50));
-                t.push(vec![
-                    w.name.clone(),
-                    opt(p50),
-                    ms(l.host_compile_ns),
-                    int(l.host_code_bytes),
-                    int(l.host_trap_sites),
-                    fo(l.deserialize_cycles),
-                    fo(l.instantiate_cycles),
-                    fo(l.first_call_cycles),
-                ]);
+                let mut row = vec![w.workload.clone(), dash(l.p50)];
+                row.extend(load_cells(Some(l)));
+                t.push(row);
             }
             doc.sections.push(Section {
                 title: format!(
@@ -212,14 +489,14 @@ pub fn document(run: &Run, view: &JitView, unit: Unit) -> Result<Document, UnitE
                 footer: Vec::new(),
             });
         }
-        let g = &view.geomean;
+        let g = &self.geomean;
         let mut t = Table::new(&[
             ("ratio", Align::Left),
             ("over", Align::Left),
             ("workloads", Align::Right),
             ("geomean", Align::Right),
         ]);
-        let total = view.compute.len();
+        let total = self.compute.len();
         for (ratio, over, v) in [
             (
                 "wasm/native",
@@ -237,7 +514,7 @@ pub fn document(run: &Run, view: &JitView, unit: Unit) -> Result<Document, UnitE
                 ratio.into(),
                 over.into(),
                 format!("{} of {total}", v.as_ref().map_or(0, |v| v.workloads.len())),
-                opt(v.as_ref().map(|v| format!("{:.2}", v.value))),
+                ratio2(v.as_ref().map(|v| v.value)),
             ]);
         }
         doc.sections.push(Section {
@@ -248,58 +525,10 @@ pub fn document(run: &Run, view: &JitView, unit: Unit) -> Result<Document, UnitE
             footer: Vec::new(),
         });
     }
-    if let Some(cost) = &view.trap_cost
-        && !view.break_even.is_empty()
-    {
-        let mut t = Table::new(&[
-            ("workload", Align::Left),
-            ("S (signals)", Align::Right),
-            ("X (explicit)", Align::Right),
-            ("X − S", Align::Right),
-            ("traps/call", Align::Right),
-            ("traps/s", Align::Right),
-            ("why never", Align::Left),
-        ]);
-        for b in &view.break_even {
-            let (per_call, per_second) = match b.crossover {
-                Crossover::At {
-                    traps_per_call,
-                    traps_per_second,
-                } => (sig3(traps_per_call), opt(traps_per_second.map(sig3))),
-                _ => ("never".into(), "never".into()),
-            };
-            t.push(vec![
-                b.workload.clone(),
-                f(b.signals_p50),
-                f(b.explicit_p50),
-                unit.format(b.extra_per_call() * k),
-                per_call,
-                per_second,
-                never_text(b.crossover).into(),
-            ]);
-        }
-        let hz = if run.tsc_hz().is_some() {
-            ""
-        } else {
-            " (no TSC frequency in this run: no traps/s)"
-        };
-        doc.sections.push(Section {
-            title: format!(
-                "break-even trap rate ({u}): explicit checks cost X − S per call; a trap costs Tsig − Texp = {} − {} = {} more with signals (p50 of {} under {SIGNALS} and {}); explicit checks win above traps/call = (X − S) / (Tsig − Texp), traps/s = traps/call × TSC Hz / S{hz}; never: no crossover",
-                f(cost.signals_p50),
-                f(cost.explicit_p50),
-                unit.format(cost.extra_per_trap() * k),
-                cost.experiment,
-                super::EXPLICIT,
-            ),
-            label: "jit-break-even".into(),
-            table: t,
-            code_columns: 1,
-            footer: Vec::new(),
-        });
-    }
-    if let Some(c) = &view.cranelift {
-        if !c.sizes.is_empty() {
+
+    fn cranelift_sections(&self, c: &CraneliftRows, doc: &mut Document) {
+        let u = self.unit;
+        if !c.compile.is_empty() {
             let mut t = Table::new(&[
                 ("CLIF insts", Align::Right),
                 ("compiles", Align::Right),
@@ -309,19 +538,19 @@ pub fn document(run: &Run, view: &JitView, unit: Unit) -> Result<Document, UnitE
                 ("exec p50", Align::Right),
             ]);
             let mut derived = false;
-            for s in &c.sizes {
+            for s in &c.compile {
                 derived |= s.per_clif_inst_derived;
                 let per = s.per_clif_inst.map(|v| {
                     let mark = if s.per_clif_inst_derived { "*" } else { "" };
-                    format!("{}{mark}", unit.format(v * k))
+                    format!("{v}{mark}")
                 });
                 t.push(vec![
                     s.n.to_string(),
-                    opt(s.compile.map(|c| c.n.to_string())),
-                    ft(s.compile),
-                    opt(per),
-                    int(s.code_bytes),
-                    ft(s.exec),
+                    dash(s.compile_p50.map(|_| s.samples)),
+                    dash(s.compile_p50),
+                    dash(per),
+                    dash(s.code_bytes),
+                    dash(s.exec_p50),
                 ]);
             }
             let star = if derived {
@@ -349,18 +578,15 @@ pub fn document(run: &Run, view: &JitView, unit: Unit) -> Result<Document, UnitE
                 ("over floor", Align::Right),
                 ("× floor", Align::Right),
             ]);
-            for fl in &c.faults {
-                let both = fl.jit.zip(fl.raw);
+            for f in &c.faults {
                 t.push(vec![
-                    format!("jit.trap.{}", fl.kind),
-                    opt(fl.vector.map(vector_name)),
-                    ft(fl.jit),
-                    fl.raw_experiment.clone(),
-                    ft(fl.raw),
-                    opt(both.map(|(j, r)| unit.format((j.p50 as f64 - r.p50 as f64) * k))),
-                    opt(both
-                        .filter(|(_, r)| r.p50 > 0)
-                        .map(|(j, r)| format!("{:.2}", j.p50 as f64 / r.p50 as f64))),
+                    f.fault.clone(),
+                    dash(f.vector.map(vector_name)),
+                    dash(f.jit_p50),
+                    f.floor.clone(),
+                    dash(f.floor_p50),
+                    dash(f.over_floor),
+                    ratio2(f.ratio),
                 ]);
             }
             doc.sections.push(Section {
@@ -374,633 +600,253 @@ pub fn document(run: &Run, view: &JitView, unit: Unit) -> Result<Document, UnitE
             });
         }
     }
-    if let Some(w) = &view.wast {
-        let mut t = Table::new(&[
-            ("script", Align::Left),
-            ("config", Align::Left),
-            ("passed", Align::Right),
-            ("failed", Align::Right),
-            ("unsupported", Align::Right),
-        ]);
-        let mut counted = false;
-        for s in &w.scripts {
-            counted |= s.counted;
-            t.push(vec![
-                format!("{}{}", s.script, if s.counted { "*" } else { "" }),
-                s.config.clone(),
-                s.passed.to_string(),
-                s.failed.to_string(),
-                s.unsupported.to_string(),
-            ]);
-        }
-        if !w.not_passed.is_empty() {
-            let mut np = Table::new(&[
-                ("command", Align::Left),
-                ("config", Align::Left),
-                ("status", Align::Left),
-                ("reason", Align::Left),
-            ]);
-            for c in &w.not_passed {
-                np.push(vec![
-                    c.command.clone(),
-                    c.config.clone(),
-                    c.status.into(),
-                    c.message.clone(),
+
+    /// The tidy CSV; see the module docs.
+    fn tidy(&self) -> Table {
+        let mut t = Table::new(
+            &[
+                "section", "item", "config", "quantity", "value", "unit", "mode",
+            ]
+            .map(|c| (c, Align::Left)),
+        );
+        let u = self.unit;
+        let mut row =
+            |section: &str, item: &str, config: &str, q: &str, value: String, unit: &str| {
+                t.push(vec![
+                    section.into(),
+                    item.into(),
+                    config.into(),
+                    q.into(),
+                    value,
+                    unit.into(),
+                    self.mode.clone(),
                 ]);
-            }
-            doc.sections.push(Section {
-                title: ".wast commands that did not pass".into(),
-                label: "jit-wast-not-passed".into(),
-                table: np,
-                code_columns: 2,
-                footer: Vec::new(),
-            });
-        }
-        let star = if counted {
-            "; * counted from result records (the kernel's tally was lost)"
-        } else {
-            ""
-        };
-        doc.sections.push(Section {
-            title: format!(".wast conformance: commands per script and configuration{star}"),
-            label: "jit-wast".into(),
-            table: t,
-            code_columns: 2,
-            footer: vec![w.totals_line()],
-        });
-    }
-    doc.notes = view.notes.clone();
-    Ok(doc)
-}
-
-fn soft_float_text(w: &Workload) -> &'static str {
-    match w.soft_float {
-        Some(true) => "yes",
-        Some(false) => "no",
-        None => DASH,
-    }
-}
-
-/// CPU vector mnemonics (architectural constants).
-fn vector_name(v: u8) -> String {
-    match v {
-        0 => "#DE".into(),
-        6 => "#UD".into(),
-        13 => "#GP".into(),
-        14 => "#PF".into(),
-        other => format!("vector {other}"),
-    }
-}
-
-fn number(unit: Unit, v: f64) -> Value {
-    match unit {
-        Unit::Cycles => json!(v.round() as i64),
-        Unit::Ns => json!((v * 10.0).round() / 10.0),
-    }
-}
-
-fn round4(v: f64) -> f64 {
-    (v * 1e4).round() / 1e4
-}
-
-// JSON shapes: structs, not `json!` maps, so keys keep the documented
-// order (serde_json sorts map keys without its `preserve_order` feature).
-
-#[derive(Serialize)]
-struct JsonView<'a> {
-    mode: &'a str,
-    unit: &'a str,
-    commit: Option<&'a str>,
-    compute: Vec<JsonWorkload<'a>>,
-    geomean: JsonGeomean<'a>,
-    trap_cost: Option<JsonTrapCost<'a>>,
-    break_even: Vec<JsonBreakEven<'a>>,
-    cranelift: Option<JsonCranelift>,
-    wast: Option<JsonWast<'a>>,
-    notes: &'a [String],
-}
-
-#[derive(Serialize)]
-struct JsonSamples {
-    signals: usize,
-    explicit: usize,
-    native: usize,
-}
-
-#[derive(Serialize)]
-struct JsonWorkload<'a> {
-    workload: &'a str,
-    signals_p50: Option<Value>,
-    explicit_p50: Option<Value>,
-    native_p50: Option<Value>,
-    samples: JsonSamples,
-    wasm_native: Option<f64>,
-    wasm_native_ci: Option<[f64; 2]>,
-    explicit_signals: Option<f64>,
-    explicit_signals_ci: Option<[f64; 2]>,
-    soft_float: Option<bool>,
-    load: Vec<JsonLoad<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonLoad<'a> {
-    config: &'a str,
-    host_compile_ms: Option<f64>,
-    host_code_bytes: Option<u64>,
-    host_trap_sites: Option<u64>,
-    artifact_bytes: Option<u64>,
-    verify: Option<Value>,
-    deserialize: Option<Value>,
-    instantiate: Option<Value>,
-    first_call: Option<Value>,
-}
-
-#[derive(Serialize)]
-struct JsonGeo<'a> {
-    value: f64,
-    workloads: &'a [String],
-}
-
-#[derive(Serialize)]
-struct JsonGeomean<'a> {
-    wasm_native_integer: Option<JsonGeo<'a>>,
-    wasm_native_all: Option<JsonGeo<'a>>,
-    explicit_signals_all: Option<JsonGeo<'a>>,
-}
-
-#[derive(Serialize)]
-struct JsonTrapCost<'a> {
-    experiment: &'a str,
-    signals_p50: Value,
-    explicit_p50: Value,
-    extra_per_trap: Value,
-}
-
-#[derive(Serialize)]
-struct JsonBreakEven<'a> {
-    workload: &'a str,
-    signals_p50: Value,
-    explicit_p50: Value,
-    extra_per_call: Value,
-    traps_per_call: Option<f64>,
-    traps_per_second: Option<f64>,
-    never: Option<&'static str>,
-}
-
-#[derive(Serialize)]
-struct JsonCranelift {
-    compile: Vec<JsonJitSize>,
-    faults: Vec<JsonJitFault>,
-}
-
-#[derive(Serialize)]
-struct JsonJitSize {
-    n: u64,
-    samples: usize,
-    compile_p50: Option<Value>,
-    per_clif_inst: Option<Value>,
-    per_clif_inst_derived: bool,
-    code_bytes: Option<u64>,
-    exec_p50: Option<Value>,
-}
-
-#[derive(Serialize)]
-struct JsonJitFault {
-    fault: String,
-    vector: Option<u8>,
-    jit_p50: Option<Value>,
-    floor: String,
-    floor_p50: Option<Value>,
-    over_floor: Option<Value>,
-    ratio: Option<f64>,
-}
-
-#[derive(Serialize)]
-struct JsonWastScript<'a> {
-    script: &'a str,
-    config: &'a str,
-    passed: u64,
-    failed: u64,
-    unsupported: u64,
-    counted: bool,
-}
-
-#[derive(Serialize)]
-struct JsonWastCommand<'a> {
-    command: &'a str,
-    config: &'a str,
-    status: &'a str,
-    message: &'a str,
-}
-
-#[derive(Serialize)]
-struct JsonWast<'a> {
-    scripts: Vec<JsonWastScript<'a>>,
-    passed: u64,
-    failed: u64,
-    unsupported: u64,
-    not_passed: Vec<JsonWastCommand<'a>>,
-}
-
-fn json<'a>(run: &'a Run, view: &'a JitView, unit: Unit, k: f64) -> String {
-    let n = |v: u64| number(unit, v as f64 * k);
-    let nf = |v: f64| number(unit, v * k);
-    let nt = |t: Option<Timing>| t.map(|t| n(t.p50));
-    let no = |v: Option<u64>| v.map(n);
-    let r = |r: Option<Ratio>| r.map(|r| round4(r.value));
-    let ci = |r: Option<Ratio>| r.map(|r| [round4(r.low), round4(r.high)]);
-    let geo = |g: &'a Option<super::GeoValue>| {
-        g.as_ref().map(|g| JsonGeo {
-            value: round4(g.value),
-            workloads: &g.workloads,
-        })
-    };
-    let g = &view.geomean;
-    let mode = run.mode();
-    let doc = JsonView {
-        mode: mode.as_str(),
-        unit: unit.as_str(),
-        commit: run.commit().map(|(c, _)| c),
-        compute: view
-            .compute
-            .iter()
-            .map(|w| JsonWorkload {
-                workload: &w.name,
-                signals_p50: nt(w.signals),
-                explicit_p50: nt(w.explicit),
-                native_p50: nt(w.native),
-                samples: JsonSamples {
-                    signals: w.signals.map_or(0, |t| t.n),
-                    explicit: w.explicit.map_or(0, |t| t.n),
-                    native: w.native.map_or(0, |t| t.n),
-                },
-                wasm_native: r(w.wasm_native),
-                wasm_native_ci: ci(w.wasm_native),
-                explicit_signals: r(w.explicit_signals),
-                explicit_signals_ci: ci(w.explicit_signals),
-                soft_float: w.soft_float,
-                load: w
-                    .loads
-                    .iter()
-                    .map(|l| JsonLoad {
-                        config: &l.config,
-                        host_compile_ms: l.host_compile_ns.map(|ns| round4(ns as f64 / 1e6)),
-                        host_code_bytes: l.host_code_bytes,
-                        host_trap_sites: l.host_trap_sites,
-                        artifact_bytes: l.artifact_bytes,
-                        verify: no(l.verify_cycles),
-                        deserialize: no(l.deserialize_cycles),
-                        instantiate: no(l.instantiate_cycles),
-                        first_call: no(l.first_call_cycles),
-                    })
-                    .collect(),
-            })
-            .collect(),
-        geomean: JsonGeomean {
-            wasm_native_integer: geo(&g.wasm_native_integer),
-            wasm_native_all: geo(&g.wasm_native_all),
-            explicit_signals_all: geo(&g.explicit_signals_all),
-        },
-        trap_cost: view.trap_cost.as_ref().map(|c| JsonTrapCost {
-            experiment: &c.experiment,
-            signals_p50: n(c.signals_p50),
-            explicit_p50: n(c.explicit_p50),
-            extra_per_trap: nf(c.extra_per_trap()),
-        }),
-        break_even: view
-            .break_even
-            .iter()
-            .map(|b| {
-                let (traps_per_call, traps_per_second) = match b.crossover {
-                    Crossover::At {
-                        traps_per_call,
-                        traps_per_second,
-                    } => (
-                        Some(round4(traps_per_call)),
-                        traps_per_second.map(f64::round),
-                    ),
-                    _ => (None, None),
-                };
-                JsonBreakEven {
-                    workload: &b.workload,
-                    signals_p50: n(b.signals_p50),
-                    explicit_p50: n(b.explicit_p50),
-                    extra_per_call: nf(b.extra_per_call()),
-                    traps_per_call,
-                    traps_per_second,
-                    never: b.crossover.never_reason(),
-                }
-            })
-            .collect(),
-        cranelift: view.cranelift.as_ref().map(|c| JsonCranelift {
-            compile: c
-                .sizes
-                .iter()
-                .map(|s| JsonJitSize {
-                    n: s.n,
-                    samples: s.compile.map_or(0, |t| t.n),
-                    compile_p50: nt(s.compile),
-                    per_clif_inst: s.per_clif_inst.map(|v| match unit {
-                        Unit::Cycles => json!(round4(v)),
-                        Unit::Ns => nf(v),
-                    }),
-                    per_clif_inst_derived: s.per_clif_inst_derived,
-                    code_bytes: s.code_bytes,
-                    exec_p50: nt(s.exec),
-                })
-                .collect(),
-            faults: c
-                .faults
-                .iter()
-                .map(|f| {
-                    let both = f.jit.zip(f.raw);
-                    JsonJitFault {
-                        fault: format!("jit.trap.{}", f.kind),
-                        vector: f.vector,
-                        jit_p50: nt(f.jit),
-                        floor: f.raw_experiment.clone(),
-                        floor_p50: nt(f.raw),
-                        over_floor: both.map(|(j, r)| nf(j.p50 as f64 - r.p50 as f64)),
-                        ratio: both
-                            .filter(|(_, r)| r.p50 > 0)
-                            .map(|(j, r)| round4(j.p50 as f64 / r.p50 as f64)),
-                    }
-                })
-                .collect(),
-        }),
-        wast: view.wast.as_ref().map(|w| JsonWast {
-            scripts: w
-                .scripts
-                .iter()
-                .map(|s| JsonWastScript {
-                    script: &s.script,
-                    config: &s.config,
-                    passed: s.passed,
-                    failed: s.failed,
-                    unsupported: s.unsupported,
-                    counted: s.counted,
-                })
-                .collect(),
-            passed: w.passed,
-            failed: w.failed,
-            unsupported: w.unsupported,
-            not_passed: w
-                .not_passed
-                .iter()
-                .map(|c| JsonWastCommand {
-                    command: &c.command,
-                    config: &c.config,
-                    status: c.status,
-                    message: &c.message,
-                })
-                .collect(),
-        }),
-        notes: &view.notes,
-    };
-    let mut s = serde_json::to_string_pretty(&doc).expect("the JIT view always serializes");
-    s.push('\n');
-    s
-}
-
-fn csv(run: &Run, view: &JitView, unit: Unit, k: f64) -> String {
-    let mut t = Table::new(&[
-        ("section", Align::Left),
-        ("item", Align::Left),
-        ("config", Align::Left),
-        ("quantity", Align::Left),
-        ("value", Align::Left),
-        ("unit", Align::Left),
-        ("mode", Align::Left),
-    ]);
-    let mode = run.mode().as_str().to_string();
-    let u = unit.as_str();
-    let dur = |v: f64| unit.format(v * k);
-    let mut row = |section: &str, item: &str, config: &str, q: &str, value: String, unit: &str| {
-        t.push(vec![
-            section.into(),
-            item.into(),
-            config.into(),
-            q.into(),
-            value,
-            unit.into(),
-            mode.clone(),
-        ]);
-    };
-    for w in &view.compute {
-        for (config, timing) in [
-            (SIGNALS, w.signals),
-            (super::EXPLICIT, w.explicit),
-            (super::NATIVE, w.native),
-        ] {
-            if let Some(t) = timing {
-                row("compute", &w.name, config, "p50", dur(t.p50 as f64), u);
-                row(
-                    "compute",
-                    &w.name,
-                    config,
-                    "samples",
-                    t.n.to_string(),
-                    "samples",
-                );
-            }
-        }
-        if let Some(r) = w.wasm_native {
-            row(
-                "compute",
-                &w.name,
-                "",
-                "wasm_native",
-                format!("{:.4}", r.value),
-                "ratio",
-            );
-        }
-        if let Some(r) = w.explicit_signals {
-            row(
-                "compute",
-                &w.name,
-                "",
-                "explicit_signals",
-                format!("{:.4}", r.value),
-                "ratio",
-            );
-        }
-        if let Some(sf) = w.soft_float {
-            row(
-                "compute",
-                &w.name,
-                super::NATIVE,
-                "soft_float",
-                u8::from(sf).to_string(),
-                "bool",
-            );
-        }
-        for l in &w.loads {
-            let c = l.config.as_str();
-            let mut put = |q: &str, v: Option<String>, unit: &str| {
-                if let Some(v) = v {
-                    row("load", &w.name, c, q, v, unit);
-                }
             };
-            put(
-                "host_compile_ms",
-                l.host_compile_ns
-                    .map(|ns| format!("{:.4}", ns as f64 / 1e6)),
-                "ms",
-            );
-            put(
-                "host_code_bytes",
-                l.host_code_bytes.map(|v| v.to_string()),
-                "bytes",
-            );
-            put(
-                "host_trap_sites",
-                l.host_trap_sites.map(|v| v.to_string()),
-                "sites",
-            );
-            put(
-                "artifact_bytes",
-                l.artifact_bytes.map(|v| v.to_string()),
-                "bytes",
-            );
-            for (q, v) in [
-                ("verify", l.verify_cycles),
-                ("deserialize", l.deserialize_cycles),
-                ("instantiate", l.instantiate_cycles),
-                ("first_call", l.first_call_cycles),
+        for w in &self.compute {
+            for (config, p50, n) in [
+                (SIGNALS, w.signals_p50, w.samples.signals),
+                (EXPLICIT, w.explicit_p50, w.samples.explicit),
+                (NATIVE, w.native_p50, w.samples.native),
             ] {
-                put(q, v.map(|v| dur(v as f64)), u);
-            }
-        }
-    }
-    let g = &view.geomean;
-    for (item, q, v) in [
-        ("integer", "wasm_native", &g.wasm_native_integer),
-        ("all", "wasm_native", &g.wasm_native_all),
-        ("all", "explicit_signals", &g.explicit_signals_all),
-    ] {
-        if let Some(v) = v {
-            row("geomean", item, "", q, format!("{:.4}", v.value), "ratio");
-        }
-    }
-    if let Some(c) = &view.trap_cost {
-        row(
-            "trap_cost",
-            &c.experiment,
-            SIGNALS,
-            "p50",
-            dur(c.signals_p50 as f64),
-            u,
-        );
-        row(
-            "trap_cost",
-            &c.experiment,
-            super::EXPLICIT,
-            "p50",
-            dur(c.explicit_p50 as f64),
-            u,
-        );
-    }
-    for b in &view.break_even {
-        row(
-            "break_even",
-            &b.workload,
-            "",
-            "extra_per_call",
-            dur(b.extra_per_call()),
-            u,
-        );
-        match b.crossover {
-            Crossover::At {
-                traps_per_call,
-                traps_per_second,
-            } => {
-                row(
-                    "break_even",
-                    &b.workload,
-                    "",
-                    "traps_per_call",
-                    format!("{traps_per_call:.4}"),
-                    "traps",
-                );
-                if let Some(ps) = traps_per_second {
+                if let Some(p50) = p50 {
+                    row("compute", &w.workload, config, "p50", p50.to_string(), u);
                     row(
-                        "break_even",
-                        &b.workload,
-                        "",
-                        "traps_per_second",
-                        format!("{ps:.0}"),
-                        "traps/s",
+                        "compute",
+                        &w.workload,
+                        config,
+                        "samples",
+                        n.to_string(),
+                        "samples",
                     );
                 }
             }
-            never => row(
-                "break_even",
-                &b.workload,
-                "",
-                "traps_per_call",
-                "never".into(),
-                never.never_reason().unwrap_or_default(),
-            ),
-        }
-    }
-    if let Some(c) = &view.cranelift {
-        for s in &c.sizes {
-            let item = format!("n{}", s.n);
-            if let Some(t) = s.compile {
-                row("cranelift", &item, "", "compile_p50", dur(t.p50 as f64), u);
-                row(
-                    "cranelift",
-                    &item,
-                    "",
-                    "compile_samples",
-                    t.n.to_string(),
-                    "samples",
-                );
-            }
-            if let Some(v) = s.per_clif_inst {
-                row(
-                    "cranelift",
-                    &item,
-                    "",
-                    "per_clif_inst",
-                    format!("{:.1}", v * k),
-                    u,
-                );
-            }
-            if let Some(v) = s.code_bytes {
-                row("cranelift", &item, "", "code_bytes", v.to_string(), "bytes");
-            }
-            if let Some(t) = s.exec {
-                row("cranelift", &item, "", "exec_p50", dur(t.p50 as f64), u);
-            }
-        }
-        for f in &c.faults {
-            let item = format!("jit.trap.{}", f.kind);
-            if let Some(t) = f.jit {
-                row("jit_fault", &item, "", "p50", dur(t.p50 as f64), u);
-            }
-            if let Some(t) = f.raw {
-                row("jit_fault", &item, "", "floor_p50", dur(t.p50 as f64), u);
-            }
-        }
-    }
-    if let Some(w) = &view.wast {
-        for s in &w.scripts {
             for (q, v) in [
-                ("passed", s.passed),
-                ("failed", s.failed),
-                ("unsupported", s.unsupported),
+                ("wasm_native", w.wasm_native),
+                ("explicit_signals", w.explicit_signals),
             ] {
-                row("wast", &s.script, &s.config, q, v.to_string(), "commands");
+                if let Some(v) = v {
+                    row("compute", &w.workload, "", q, format!("{v:.4}"), "ratio");
+                }
+            }
+            if let Some(sf) = w.soft_float {
+                let v = u8::from(sf).to_string();
+                row("compute", &w.workload, NATIVE, "soft_float", v, "bool");
+            }
+            for l in &w.load {
+                let c = l.config.as_str();
+                let mut put = |q: &str, v: Option<String>, unit: &str| {
+                    if let Some(v) = v {
+                        row("load", &w.workload, c, q, v, unit);
+                    }
+                };
+                put(
+                    "host_compile_ms",
+                    l.host_compile_ms.map(|v| format!("{v:.4}")),
+                    "ms",
+                );
+                put(
+                    "host_code_bytes",
+                    l.host_code_bytes.map(|v| v.to_string()),
+                    "bytes",
+                );
+                put(
+                    "host_trap_sites",
+                    l.host_trap_sites.map(|v| v.to_string()),
+                    "sites",
+                );
+                put(
+                    "artifact_bytes",
+                    l.artifact_bytes.map(|v| v.to_string()),
+                    "bytes",
+                );
+                for (q, v) in [
+                    ("verify", l.verify),
+                    ("deserialize", l.deserialize),
+                    ("instantiate", l.instantiate),
+                    ("first_call", l.first_call),
+                ] {
+                    put(q, v.map(|v| v.to_string()), u);
+                }
             }
         }
-        for (q, v) in [
-            ("passed", w.passed),
-            ("failed", w.failed),
-            ("unsupported", w.unsupported),
+        let g = &self.geomean;
+        for (item, q, v) in [
+            ("integer", "wasm_native", &g.wasm_native_integer),
+            ("all", "wasm_native", &g.wasm_native_all),
+            ("all", "explicit_signals", &g.explicit_signals_all),
         ] {
-            row("wast", "total", "", q, v.to_string(), "commands");
+            if let Some(v) = v {
+                row("geomean", item, "", q, format!("{:.4}", v.value), "ratio");
+            }
         }
+        if let Some(c) = &self.trap_cost {
+            for (config, v) in [(SIGNALS, c.signals_p50), (EXPLICIT, c.explicit_p50)] {
+                row("trap_cost", &c.experiment, config, "p50", v.to_string(), u);
+            }
+        }
+        for b in &self.break_even {
+            let w = b.workload.as_str();
+            row(
+                "break_even",
+                w,
+                "",
+                "extra_per_call",
+                b.extra_per_call.to_string(),
+                u,
+            );
+            match b.traps_per_call {
+                Some(per_call) => {
+                    row(
+                        "break_even",
+                        w,
+                        "",
+                        "traps_per_call",
+                        format!("{per_call:.4}"),
+                        "traps",
+                    );
+                    if let Some(ps) = b.traps_per_second {
+                        row(
+                            "break_even",
+                            w,
+                            "",
+                            "traps_per_second",
+                            format!("{ps:.0}"),
+                            "traps/s",
+                        );
+                    }
+                }
+                None => row(
+                    "break_even",
+                    w,
+                    "",
+                    "traps_per_call",
+                    "never".into(),
+                    b.never.unwrap_or_default(),
+                ),
+            }
+        }
+        if let Some(c) = &self.cranelift {
+            for s in &c.compile {
+                let item = format!("n{}", s.n);
+                if let Some(p50) = s.compile_p50 {
+                    row("cranelift", &item, "", "compile_p50", p50.to_string(), u);
+                    let n = s.samples.to_string();
+                    row("cranelift", &item, "", "compile_samples", n, "samples");
+                }
+                if let Some(v) = s.per_clif_inst {
+                    let v = format!("{:.1}", v.value);
+                    row("cranelift", &item, "", "per_clif_inst", v, u);
+                }
+                if let Some(v) = s.code_bytes {
+                    row("cranelift", &item, "", "code_bytes", v.to_string(), "bytes");
+                }
+                if let Some(v) = s.exec_p50 {
+                    row("cranelift", &item, "", "exec_p50", v.to_string(), u);
+                }
+            }
+            for f in &c.faults {
+                if let Some(v) = f.jit_p50 {
+                    row("jit_fault", &f.fault, "", "p50", v.to_string(), u);
+                }
+                if let Some(v) = f.floor_p50 {
+                    row("jit_fault", &f.fault, "", "floor_p50", v.to_string(), u);
+                }
+            }
+        }
+        if let Some(w) = &self.wast {
+            for s in &w.scripts {
+                for (q, v) in [
+                    ("passed", s.passed),
+                    ("failed", s.failed),
+                    ("unsupported", s.unsupported),
+                ] {
+                    row("wast", &s.script, &s.config, q, v.to_string(), "commands");
+                }
+            }
+            for (q, v) in [
+                ("passed", w.passed),
+                ("failed", w.failed),
+                ("unsupported", w.unsupported),
+            ] {
+                row("wast", "total", "", q, v.to_string(), "commands");
+            }
+        }
+        t
     }
-    t.csv()
+}
+
+fn wast_sections(w: &Wast, doc: &mut Document) {
+    let mut t = Table::new(&[
+        ("script", Align::Left),
+        ("config", Align::Left),
+        ("passed", Align::Right),
+        ("failed", Align::Right),
+        ("unsupported", Align::Right),
+    ]);
+    let mut counted = false;
+    for s in &w.scripts {
+        counted |= s.counted;
+        t.push(vec![
+            format!("{}{}", s.script, if s.counted { "*" } else { "" }),
+            s.config.clone(),
+            s.passed.to_string(),
+            s.failed.to_string(),
+            s.unsupported.to_string(),
+        ]);
+    }
+    if !w.not_passed.is_empty() {
+        let mut np = Table::new(&[
+            ("command", Align::Left),
+            ("config", Align::Left),
+            ("status", Align::Left),
+            ("reason", Align::Left),
+        ]);
+        for c in &w.not_passed {
+            np.push(vec![
+                c.command.clone(),
+                c.config.clone(),
+                c.status.into(),
+                c.message.clone(),
+            ]);
+        }
+        doc.sections.push(Section {
+            title: ".wast commands that did not pass".into(),
+            label: "jit-wast-not-passed".into(),
+            table: np,
+            code_columns: 2,
+            footer: Vec::new(),
+        });
+    }
+    let star = if counted {
+        "; * counted from result records (the kernel's tally was lost)"
+    } else {
+        ""
+    };
+    doc.sections.push(Section {
+        title: format!(".wast conformance: commands per script and configuration{star}"),
+        label: "jit-wast".into(),
+        table: t,
+        code_columns: 2,
+        footer: vec![w.totals_line()],
+    });
 }

@@ -1,11 +1,12 @@
 use traplab_wire::{ExperimentResult, Metric, Status, TrapSignature};
 
-use super::render::{render, sig3};
+use super::render::render;
 use super::*;
 use crate::ingest::parse;
 use crate::mode::Unit;
 use crate::synth::{RunSpec, jsonl};
 use crate::table::Format;
+use crate::view::sig3;
 
 /// A run with a header (TSC 2 GHz) and no series; tests add their own.
 fn empty_run(mode: &str) -> Run {
@@ -425,4 +426,32 @@ fn geomean_ignores_non_positive_values() {
     assert_eq!(geomean(&[]), None);
     assert_eq!(geomean(&[0.0, f64::NAN]), None);
     assert!(close(geomean(&[2.0, 8.0]).unwrap(), 4.0));
+}
+
+/// JSON rows keep their keys whether or not a series has samples: a
+/// workload without a native twin, and a load entry with metrics but no
+/// samples, read `null` where the others read numbers.
+#[test]
+fn json_rows_keep_their_keys_without_samples() {
+    let mut run = empty_run("icount");
+    workload(&mut run, "fib", 1200, 1300, 1000, Some(false));
+    let e = "compute.lonely";
+    series(&mut run, e, SIGNALS, &[900; 5]);
+    metric(&mut run, "host_code_bytes", 512, &format!("{e} {EXPLICIT}"));
+    let v = analyze(&run);
+    let out = render(&run, &v, Format::Json, Unit::Cycles).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let compute = json["compute"].as_array().unwrap();
+    let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&compute[0]), keys(&compute[1]));
+    assert!(compute[1]["native_p50"].is_null());
+    assert!(compute[1]["wasm_native"].is_null());
+    assert_eq!(compute[1]["samples"]["native"], 0);
+    let loads = compute[1]["load"].as_array().unwrap();
+    assert_eq!(loads.len(), 2, "signals (samples) and explicit (a metric)");
+    assert_eq!(keys(&loads[0]), keys(&loads[1]));
+    assert_eq!(loads[0]["p50"], 900);
+    assert!(loads[1]["p50"].is_null());
+    assert_eq!(loads[1]["host_code_bytes"], 512);
+    assert_eq!(keys(&compute[0]["load"][0]), keys(&loads[0]));
 }

@@ -1,4 +1,4 @@
-//! Renderings of a [`PeersView`], all from the one tree: JSON is its serde
+//! Renderings of a [`PeersView`], all from the one tree ([`crate::view`]): JSON is its serde
 //! serialization (keys as in the struct definitions of `peers.rs`), CSV one
 //! row per panel row, and a [`Document`] (text, Markdown, LaTeX) with one
 //! table per panel.
@@ -13,25 +13,23 @@
 //! the host peer's own.
 
 use super::{Group, Panel, PeersView, Ratio, Row, Side, Stream};
-use crate::jit::render::sig3;
 use crate::mode::format_hz;
 use crate::stats::IntervalMethod;
 use crate::table::{Align, Document, Format, Section, Table};
-
-const DASH: &str = "–";
+use crate::view::{self, DASH, View, sig3};
 
 /// Render `view` in `format`.
 pub fn render(view: &PeersView, format: Format) -> String {
-    match format {
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(view).expect("the peers view serializes");
-            s.push('\n');
-            s
-        }
-        Format::Csv => csv(view),
-        Format::Table => document(view).text(),
-        Format::Md => document(view).markdown(),
-        Format::Latex => document(view).latex("tab:traplab"),
+    view::render(view, format)
+}
+
+impl View for PeersView {
+    fn document(&self) -> Document {
+        document(self)
+    }
+
+    fn csv(&self) -> Table {
+        csv(self)
     }
 }
 
@@ -209,7 +207,7 @@ fn group_name(g: Group) -> &'static str {
     }
 }
 
-fn csv(view: &PeersView) -> String {
+fn csv(view: &PeersView) -> Table {
     let mut cols: Vec<String> = ["mode", "group", "experiment", "config"]
         .map(String::from)
         .to_vec();
@@ -267,5 +265,5 @@ fn csv(view: &PeersView) -> String {
             t.push(row);
         }
     }
-    t.csv()
+    t
 }

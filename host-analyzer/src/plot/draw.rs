@@ -546,6 +546,13 @@ fn stacked<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The coordinates of [`log_rows_chart`]: log x with key points, one
+/// segment per row on y.
+type LogRowsCoord = Cartesian2d<
+    plotters::coord::combinators::WithKeyPoints<plotters::coord::combinators::LogCoord<f64>>,
+    plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordi32>,
+>;
+
 /// A chart of `n` labelled rows (top to bottom) over a log-scale x axis
 /// from `lo` to `hi`: the layout the box plots, dot plots and ratio bars
 /// share.
@@ -556,19 +563,7 @@ fn log_rows_chart<'a, DB: DrawingBackend>(
     labels: impl Iterator<Item = String>,
     (lo, hi): (f64, f64),
     n: i32,
-) -> Result<
-    ChartContext<
-        'a,
-        DB,
-        Cartesian2d<
-            plotters::coord::combinators::WithKeyPoints<
-                plotters::coord::combinators::LogCoord<f64>,
-            >,
-            plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordi32>,
-        >,
-    >,
-    DrawingAreaErrorKind<DB::ErrorType>,
-> {
+) -> Result<ChartContext<'a, DB, LogRowsCoord>, DrawingAreaErrorKind<DB::ErrorType>> {
     let ylab = label_area(area, s, labels);
     let mut builder = ChartBuilder::on(area);
     if let Some(caption) = caption {

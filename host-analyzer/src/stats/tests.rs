@@ -65,11 +65,20 @@ fn median_of_even_and_odd_lengths() {
 }
 
 #[test]
-fn quantile_sorted_uses_nearest_rank() {
+fn quantiles_use_nearest_rank_exactly_below_32768() {
     let v: Vec<u64> = (1..=10).collect();
-    assert_eq!(quantile_sorted(&v, 0.0), 1);
-    assert_eq!(quantile_sorted(&v, 0.5), 5);
-    assert_eq!(quantile_sorted(&v, 1.0), 10);
+    let q = Quantiles::of(&v).unwrap();
+    assert_eq!(q.at(0.0), 1);
+    assert_eq!(q.at(0.5), 5);
+    assert_eq!(q.at(0.25), 3);
+    assert_eq!(q.at(1.0), 10);
+    assert!(Quantiles::of(&[]).is_none());
+    // Above 32,768: within 0.01 %, and the same value describe() reports.
+    let big: Vec<u64> = (0..1000).map(|i| 1_000_003 + 977 * i).collect();
+    let q = Quantiles::of(&big).unwrap();
+    let exact = big[499] as f64;
+    assert!((q.at(0.5) as f64 - exact).abs() / exact < 1e-4);
+    assert_eq!(q.at(0.5), describe(&big).unwrap().p50);
 }
 
 #[test]
