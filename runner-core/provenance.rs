@@ -11,7 +11,7 @@ fn stamp_provenance(dir: &str) {
     let git = |args: &[&str]| {
         Command::new("git")
             .args(args)
-            .current_dir(&dir)
+            .current_dir(dir)
             .output()
             .ok()
             .filter(|o| o.status.success())

@@ -124,8 +124,10 @@ unsafe extern "C" fn front(signo: c_int, info: *mut libc::siginfo_t, context: *m
 pub fn install_front() -> Result<Vec<c_int>, String> {
     let mut unhandled = Vec::new();
     for signo in SIGNALS {
-        // SAFETY: sigaction with a null new action only reads the current.
+        // SAFETY: an all-zero sigaction is a valid value (no handler, no
+        // flags, empty mask) for sigaction to overwrite.
         let mut current: libc::sigaction = unsafe { core::mem::zeroed() };
+        // SAFETY: sigaction with a null new action only reads the current.
         if unsafe { libc::sigaction(signo, core::ptr::null(), &mut current) } != 0 {
             return Err(format!(
                 "sigaction({signo}) read: {}",

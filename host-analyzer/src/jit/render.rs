@@ -325,15 +325,9 @@ fn soft_float_text(w: &WorkloadRow) -> &'static str {
     }
 }
 
-/// CPU vector mnemonics (architectural constants).
+/// CPU vector mnemonics (the wire crate's table).
 fn vector_name(v: u8) -> String {
-    match v {
-        0 => "#DE".into(),
-        6 => "#UD".into(),
-        13 => "#GP".into(),
-        14 => "#PF".into(),
-        other => format!("vector {other}"),
-    }
+    traplab_wire::vector::mnemonic(v).to_string()
 }
 
 /// Load columns shared by the compute tables: compile ms … first call.

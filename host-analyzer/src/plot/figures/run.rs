@@ -255,16 +255,9 @@ pub(super) fn histogram(sorted: &[u64], k: f64, lo: f64, hi: f64, n: usize) -> V
         .collect()
 }
 
-/// CPU vector mnemonics for labels (architectural constants).
+/// CPU vector mnemonics for labels (the wire crate's table).
 fn vector_name(v: u8) -> String {
-    match v {
-        0 => "#DE".into(),
-        3 => "#BP".into(),
-        6 => "#UD".into(),
-        13 => "#GP".into(),
-        14 => "#PF".into(),
-        other => format!("vector {other}"),
-    }
+    traplab_wire::vector::mnemonic(v).to_string()
 }
 
 /// What raised a series' trap or floor, from its result record (observed,

@@ -232,7 +232,7 @@ pub fn protect_identity_page(
 ) -> Result<(), PagingError> {
     split_identity(va, frames)?;
     let rights = PageTableFlags::WRITABLE | PageTableFlags::NO_EXECUTE;
-    let flags = present_flags(va)? - rights | (prot.flags() & rights);
+    let flags = (present_flags(va)? - rights) | (prot.flags() & rights);
     set_flags(va, flags)
 }
 
