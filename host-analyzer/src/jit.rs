@@ -79,6 +79,7 @@ pub mod render;
 mod tests;
 
 use std::collections::HashMap;
+use traplab_wire::metric;
 
 use serde::Serialize;
 use traplab_wire::Status;
@@ -514,14 +515,14 @@ fn compute(run: &Run, metrics: &Metrics, method: IntervalMethod, view: &mut JitV
                 let m = |n: &str| metrics.get(n, &context);
                 Load {
                     config: config.to_string(),
-                    host_compile_ns: m("host_compile_ns"),
-                    host_code_bytes: m("host_code_bytes"),
-                    host_trap_sites: m("host_trap_sites"),
-                    artifact_bytes: m("artifact_bytes"),
-                    verify_cycles: m("verify_cycles"),
-                    deserialize_cycles: m("deserialize_cycles"),
-                    instantiate_cycles: m("instantiate_cycles"),
-                    first_call_cycles: m("first_call_cycles"),
+                    host_compile_ns: m(metric::HOST_COMPILE_NS),
+                    host_code_bytes: m(metric::HOST_CODE_BYTES),
+                    host_trap_sites: m(metric::HOST_TRAP_SITES),
+                    artifact_bytes: m(metric::ARTIFACT_BYTES),
+                    verify_cycles: m(metric::VERIFY_CYCLES),
+                    deserialize_cycles: m(metric::DESERIALIZE_CYCLES),
+                    instantiate_cycles: m(metric::INSTANTIATE_CYCLES),
+                    first_call_cycles: m(metric::FIRST_CALL_CYCLES),
                     timing: timing(find(config)),
                 }
             })
@@ -536,7 +537,7 @@ fn compute(run: &Run, metrics: &Metrics, method: IntervalMethod, view: &mut JitV
             wasm_native: ratio(n, s, method),
             explicit_signals: ratio(s, x, method),
             soft_float: metrics
-                .get("soft_float", &format!("{experiment} {NATIVE}"))
+                .get(metric::SOFT_FLOAT, &format!("{experiment} {NATIVE}"))
                 .map(|v| v != 0),
             loads,
         });
@@ -732,7 +733,7 @@ fn cranelift(run: &Run, metrics: &Metrics) -> Option<Cranelift> {
                 compile,
                 per_clif_inst: reported.map(|v| v as f64).or(derived),
                 per_clif_inst_derived: derived.is_some(),
-                code_bytes: metrics.get("code_bytes", &compile_name),
+                code_bytes: metrics.get(metric::CODE_BYTES, &compile_name),
                 exec: timing(first(&format!("{JIT_EXEC}{n}"))),
             }
         })
@@ -813,7 +814,11 @@ fn wast(run: &Run, metrics: &Metrics, notes: &mut Vec<String>) -> Option<Wast> {
         );
         let context = format!("{WAST}{script} {config}");
         let m = |n: &str| metrics.get(n, &context);
-        let reported = match (m("wast_passed"), m("wast_failed"), m("wast_unsupported")) {
+        let reported = match (
+            m(metric::WAST_PASSED),
+            m(metric::WAST_FAILED),
+            m(metric::WAST_UNSUPPORTED),
+        ) {
             (Some(p), Some(f), Some(u)) => Some((p, f, u)),
             _ => None,
         };

@@ -20,6 +20,7 @@
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use traplab_wire::metric;
 
 use crate::{Platform, emit};
 
@@ -74,8 +75,8 @@ pub fn contained<P: Platform, R>(
         let context = format!("{experiment} {config}");
         let heap = heap_after.saturating_sub(heap_before);
         let frames = frames_after.saturating_sub(frames_before);
-        emit::metric(p, "abandoned_heap_bytes", heap, "bytes", &context);
-        emit::metric(p, "abandoned_frames", frames, "frames", &context);
+        emit::metric(p, metric::ABANDONED_HEAP_BYTES, heap, "bytes", &context);
+        emit::metric(p, metric::ABANDONED_FRAMES, frames, "frames", &context);
     }
     Err(abandoned.message())
 }

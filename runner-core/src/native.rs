@@ -9,6 +9,7 @@
 //! ratio overstates native cost. On Linux the twins use the FPU.
 
 use alloc::format;
+use traplab_wire::metric;
 
 use traplab_compute::ComputeKernel;
 use traplab_suite::{Workload, WorkloadKind};
@@ -63,7 +64,7 @@ pub fn run_twin<P: Platform>(p: &P, workload: &Workload, opts: &Options) {
     }
     let context = format!("{} {CONFIG}", workload.name);
     let soft = kernel.uses_float && p.soft_float();
-    emit::metric(p, "soft_float", u64::from(soft), "bool", &context);
+    emit::metric(p, metric::SOFT_FLOAT, u64::from(soft), "bool", &context);
     emit::series(p, &workload.name, CONFIG, &series);
     emit::result(
         p,

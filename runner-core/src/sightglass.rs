@@ -27,6 +27,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use traplab_wire::metric;
 
 use traplab_suite::image::DataFile;
 use traplab_suite::{EngineVariant, Suite, Workload};
@@ -209,8 +210,12 @@ pub fn run<P: Platform>(
         p.log(note);
     }
     if let Some(outputs) = first_output {
-        for (stream, (text, bytes)) in ["stdout", "stderr"].into_iter().zip(outputs) {
-            emit::metric(p, &format!("{stream}_bytes"), bytes, "bytes", &context);
+        let streams = [
+            ("stdout", metric::STDOUT_BYTES),
+            ("stderr", metric::STDERR_BYTES),
+        ];
+        for ((stream, name), (text, bytes)) in streams.into_iter().zip(outputs) {
+            emit::metric(p, name, bytes, "bytes", &context);
             if !text.is_empty() {
                 p.log(format!("{context} {stream}: {}", text.trim_end()));
             }
@@ -425,12 +430,18 @@ fn prepare<P: Platform>(
     let t0 = P::stamp();
     let module = crate::wasm::deserialize(engine, bytes)?;
     let t1 = P::stamp();
-    emit::metric(p, "deserialize_cycles", t1 - t0, "cycles", context);
+    emit::metric(p, metric::DESERIALIZE_CYCLES, t1 - t0, "cycles", context);
     // Sightglass's compilation phase: Cranelift ran on the host, and the
     // manifest carries what it cost.
     if let Some(host) = &artifact.host {
-        emit::metric(p, "host_compile_ns", host.compile_ns, "ns", context);
-        emit::metric(p, "host_code_bytes", host.code_bytes, "bytes", context);
+        emit::metric(p, metric::HOST_COMPILE_NS, host.compile_ns, "ns", context);
+        emit::metric(
+            p,
+            metric::HOST_CODE_BYTES,
+            host.code_bytes,
+            "bytes",
+            context,
+        );
     }
     let linker = link(engine, &module)?;
     linker

@@ -11,6 +11,7 @@
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use traplab_wire::metric;
 
 use traplab_suite::{
     Artifact, CodeTarget, EngineVariant, Suite, TrapMode, Workload, WorkloadKind, test_hooks,
@@ -81,16 +82,34 @@ pub fn load<P: Platform>(
         .get_typed_func::<(i32, i32), i32>(&mut store, &workload.export)
         .map_err(|e| format!("export {}: {e:?}", workload.export))?;
     let t3 = P::stamp();
-    emit::metric(p, "verify_cycles", t1 - t0, "cycles", &context);
-    emit::metric(p, "deserialize_cycles", t2 - t1, "cycles", &context);
-    emit::metric(p, "instantiate_cycles", t3 - t2, "cycles", &context);
-    emit::metric(p, "artifact_bytes", bytes.len() as u64, "bytes", &context);
+    emit::metric(p, metric::VERIFY_CYCLES, t1 - t0, "cycles", &context);
+    emit::metric(p, metric::DESERIALIZE_CYCLES, t2 - t1, "cycles", &context);
+    emit::metric(p, metric::INSTANTIATE_CYCLES, t3 - t2, "cycles", &context);
+    emit::metric(
+        p,
+        metric::ARTIFACT_BYTES,
+        bytes.len() as u64,
+        "bytes",
+        &context,
+    );
     // What compiling it cost on the host, carried by the manifest, so one
     // stream holds every phase of the workload's life.
     if let Some(host) = &artifact.host {
-        emit::metric(p, "host_compile_ns", host.compile_ns, "ns", &context);
-        emit::metric(p, "host_code_bytes", host.code_bytes, "bytes", &context);
-        emit::metric(p, "host_trap_sites", host.trap_sites, "sites", &context);
+        emit::metric(p, metric::HOST_COMPILE_NS, host.compile_ns, "ns", &context);
+        emit::metric(
+            p,
+            metric::HOST_CODE_BYTES,
+            host.code_bytes,
+            "bytes",
+            &context,
+        );
+        emit::metric(
+            p,
+            metric::HOST_TRAP_SITES,
+            host.trap_sites,
+            "sites",
+            &context,
+        );
     }
     Ok(Loaded { store, func })
 }
@@ -266,7 +285,13 @@ pub fn run_workload<P: Platform>(
         if i == 0 && workload.kind == WorkloadKind::Compute {
             // The cold call: first touches of linear memory and code.
             let context = format!("{} {}", workload.name, config);
-            emit::metric(p, "first_call_cycles", outcome.cycles(), "cycles", &context);
+            emit::metric(
+                p,
+                metric::FIRST_CALL_CYCLES,
+                outcome.cycles(),
+                "cycles",
+                &context,
+            );
         }
         let problem = match (workload.kind, &outcome.result) {
             (WorkloadKind::Call | WorkloadKind::Compute | WorkloadKind::Sightglass, Ok(v))
@@ -371,10 +396,22 @@ pub fn check_heap_stability<P: Platform>(
     }
     let (after, frames_after) = p.memory_in_use().unwrap_or_default();
     let context = format!("{} {} x{traps}", workload.name, config);
-    emit::metric(p, "heap_used_before", before, "bytes", &context);
-    emit::metric(p, "heap_used_after", after, "bytes", &context);
-    emit::metric(p, "frames_in_use_before", frames_before, "frames", &context);
-    emit::metric(p, "frames_in_use_after", frames_after, "frames", &context);
+    emit::metric(p, metric::HEAP_USED_BEFORE, before, "bytes", &context);
+    emit::metric(p, metric::HEAP_USED_AFTER, after, "bytes", &context);
+    emit::metric(
+        p,
+        metric::FRAMES_IN_USE_BEFORE,
+        frames_before,
+        "frames",
+        &context,
+    );
+    emit::metric(
+        p,
+        metric::FRAMES_IN_USE_AFTER,
+        frames_after,
+        "frames",
+        &context,
+    );
     if failure.is_none() && (after != before || frames_after != frames_before) {
         failure = Some(format!(
             "over {traps} traps the heap went from {before} to {after} bytes and mapped frames from {frames_before} to {frames_after}"

@@ -168,6 +168,67 @@ pub const FLOOR_RING0: &str = "ring0";
 pub const FLOOR_RING3: &str = "ring3";
 
 /// Linux signal numbers (x86-64) a trap or floor experiment expects.
+/// Metric names (the `name` of [`Metric`] records): the one spelling the
+/// kernel, the peer and the analyzer share. The unit and the context a
+/// metric is written with are documented where it is written.
+pub mod metric {
+    pub const HOST_COMPILE_NS: &str = "host_compile_ns";
+    pub const HOST_CODE_BYTES: &str = "host_code_bytes";
+    pub const DESERIALIZE_CYCLES: &str = "deserialize_cycles";
+    pub const VERIFY_CYCLES: &str = "verify_cycles";
+    pub const SOFT_FLOAT: &str = "soft_float";
+    pub const INSTANTIATE_CYCLES: &str = "instantiate_cycles";
+    pub const HOST_TRAP_SITES: &str = "host_trap_sites";
+    pub const HEAP_USED_BEFORE: &str = "heap_used_before";
+    pub const HEAP_USED_AFTER: &str = "heap_used_after";
+    pub const FRAMES_IN_USE_BEFORE: &str = "frames_in_use_before";
+    pub const FRAMES_IN_USE_AFTER: &str = "frames_in_use_after";
+    pub const FIRST_CALL_CYCLES: &str = "first_call_cycles";
+    pub const ARTIFACT_BYTES: &str = "artifact_bytes";
+    pub const ABANDONED_HEAP_BYTES: &str = "abandoned_heap_bytes";
+    pub const ABANDONED_FRAMES: &str = "abandoned_frames";
+    pub const CAMPAIGN_CYCLES: &str = "campaign_cycles";
+    pub const CODE_BYTES: &str = "code_bytes";
+    pub const TIMER_LATENCY_CYCLES: &str = "timer_latency_cycles";
+    pub const TIMER_LATENCY_FIRST_CYCLES: &str = "timer_latency_first_cycles";
+    pub const TRIAL_ARENA_USED_AFTER: &str = "trial_arena_used_after";
+    pub const TRIAL_ARENA_USED_BEFORE: &str = "trial_arena_used_before";
+    pub const WAST_FAILED: &str = "wast_failed";
+    pub const WAST_PASSED: &str = "wast_passed";
+    pub const WAST_UNSUPPORTED: &str = "wast_unsupported";
+    pub const STDOUT_BYTES: &str = "stdout_bytes";
+    pub const STDERR_BYTES: &str = "stderr_bytes";
+    /// Every name above.
+    pub const ALL: [&str; 26] = [
+        HOST_COMPILE_NS,
+        HOST_CODE_BYTES,
+        DESERIALIZE_CYCLES,
+        VERIFY_CYCLES,
+        SOFT_FLOAT,
+        INSTANTIATE_CYCLES,
+        HOST_TRAP_SITES,
+        HEAP_USED_BEFORE,
+        HEAP_USED_AFTER,
+        FRAMES_IN_USE_BEFORE,
+        FRAMES_IN_USE_AFTER,
+        FIRST_CALL_CYCLES,
+        ARTIFACT_BYTES,
+        ABANDONED_HEAP_BYTES,
+        ABANDONED_FRAMES,
+        CAMPAIGN_CYCLES,
+        CODE_BYTES,
+        TIMER_LATENCY_CYCLES,
+        TIMER_LATENCY_FIRST_CYCLES,
+        TRIAL_ARENA_USED_AFTER,
+        TRIAL_ARENA_USED_BEFORE,
+        WAST_FAILED,
+        WAST_PASSED,
+        WAST_UNSUPPORTED,
+        STDOUT_BYTES,
+        STDERR_BYTES,
+    ];
+}
+
 /// x86 exception vectors and their mnemonics (Intel SDM vol. 3, table
 /// 6-1): the one copy the kernel's records, the analyzer's tables and
 /// figures and the conformance table all name vectors by.

@@ -235,3 +235,16 @@ fn vectors_have_one_set_of_mnemonics() {
     assert_eq!(mnemonic(0x1E), "#SX");
     assert_eq!(mnemonic(0x20), "vector");
 }
+
+#[test]
+fn metric_names_are_distinct_snake_case() {
+    let mut seen = std::collections::BTreeSet::new();
+    for name in crate::metric::ALL {
+        assert!(seen.insert(name), "{name} twice");
+        assert!(
+            name.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+            "{name}"
+        );
+    }
+}

@@ -44,6 +44,7 @@
 //! has the value `never` and the reason as its unit.
 
 use serde::Serialize;
+use traplab_wire::metric;
 
 use super::{Crossover, EXPLICIT, Geomean, JitView, NATIVE, Ratio, SIGNALS, Timing, Wast};
 use crate::ingest::Run;
@@ -644,7 +645,14 @@ impl JitReport {
             }
             if let Some(sf) = w.soft_float {
                 let v = u8::from(sf).to_string();
-                row("compute", &w.workload, NATIVE, "soft_float", v, "bool");
+                row(
+                    "compute",
+                    &w.workload,
+                    NATIVE,
+                    metric::SOFT_FLOAT,
+                    v,
+                    "bool",
+                );
             }
             for l in &w.load {
                 let c = l.config.as_str();
@@ -659,17 +667,17 @@ impl JitReport {
                     "ms",
                 );
                 put(
-                    "host_code_bytes",
+                    metric::HOST_CODE_BYTES,
                     l.host_code_bytes.map(|v| v.to_string()),
                     "bytes",
                 );
                 put(
-                    "host_trap_sites",
+                    metric::HOST_TRAP_SITES,
                     l.host_trap_sites.map(|v| v.to_string()),
                     "sites",
                 );
                 put(
-                    "artifact_bytes",
+                    metric::ARTIFACT_BYTES,
                     l.artifact_bytes.map(|v| v.to_string()),
                     "bytes",
                 );
@@ -752,7 +760,14 @@ impl JitReport {
                     row("cranelift", &item, "", "per_clif_inst", v, u);
                 }
                 if let Some(v) = s.code_bytes {
-                    row("cranelift", &item, "", "code_bytes", v.to_string(), "bytes");
+                    row(
+                        "cranelift",
+                        &item,
+                        "",
+                        metric::CODE_BYTES,
+                        v.to_string(),
+                        "bytes",
+                    );
                 }
                 if let Some(v) = s.exec_p50 {
                     row("cranelift", &item, "", "exec_p50", v.to_string(), u);

@@ -18,6 +18,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::str::FromStr;
+use traplab_wire::metric;
 
 use cranelift_codegen::Context;
 use cranelift_codegen::control::ControlPlane;
@@ -279,7 +280,12 @@ fn chain(isa: &OwnedTargetIsa, n: usize, opts: &Options) {
         "cycles",
         &compile_name,
     );
-    emit_metric("code_bytes", code.len() as u64, "bytes", &compile_name);
+    emit_metric(
+        metric::CODE_BYTES,
+        code.len() as u64,
+        "bytes",
+        &compile_name,
+    );
     emit_result(
         &compile_name,
         CONFIG,

@@ -19,6 +19,7 @@
 use alloc::format;
 use alloc::string::String;
 use core::sync::atomic::{AtomicU64, Ordering};
+use traplab_wire::metric;
 
 use crate::arch::cpu;
 use crate::arch::timer::{self, Spin, TrapFrame};
@@ -96,10 +97,15 @@ pub fn run(opts: &Options) {
     // latency includes translating the entry path (milliseconds); round 2
     // is the warm figure.
     if let Some(first) = outcome.latencies[0] {
-        super::emit_metric("timer_latency_first_cycles", first, "cycles", info.mode);
+        super::emit_metric(
+            metric::TIMER_LATENCY_FIRST_CYCLES,
+            first,
+            "cycles",
+            info.mode,
+        );
     }
     if let Some(warm) = outcome.latencies[1] {
-        super::emit_metric("timer_latency_cycles", warm, "cycles", info.mode);
+        super::emit_metric(metric::TIMER_LATENCY_CYCLES, warm, "cycles", info.mode);
     }
     // A check, not a series: no samples (the latencies are metrics).
     super::emit_result(EXPERIMENT, CONFIG, 0, None, None, outcome.failure);

@@ -18,6 +18,7 @@
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use traplab_wire::metric;
 
 use alloc::collections::BTreeMap;
 
@@ -237,9 +238,14 @@ fn run_script(engine: &Engine, suite: &Suite<'_>, script: &Script, variant: Engi
         }));
     }
     let context = format!("wast.{} {config}", script.name);
-    emit_metric("wast_passed", tally.passed, "commands", &context);
-    emit_metric("wast_failed", tally.failed, "commands", &context);
-    emit_metric("wast_unsupported", tally.unsupported, "commands", &context);
+    emit_metric(metric::WAST_PASSED, tally.passed, "commands", &context);
+    emit_metric(metric::WAST_FAILED, tally.failed, "commands", &context);
+    emit_metric(
+        metric::WAST_UNSUPPORTED,
+        tally.unsupported,
+        "commands",
+        &context,
+    );
 }
 
 fn run_command(

@@ -6,6 +6,7 @@
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+use traplab_wire::metric;
 
 use traplab_injectors::{CallEnd, Refused, Register, TargetFacts, TriggerPoint, classify, plan};
 use traplab_suite::{EngineVariant, Suite};
@@ -262,13 +263,33 @@ pub fn run(suite: &Suite<'_>, opts: &traplab_runner_core::Options) {
     drop(lives);
     timer::set_handler(None);
     let context = format!("{} {config}", spec.name);
-    emit_metric("campaign_cycles", elapsed, "cycles", &context);
-    emit_metric("trial_arena_used_before", arena_before, "bytes", &context);
-    emit_metric("trial_arena_used_after", arena_after, "bytes", &context);
-    emit_metric("heap_used_before", heap_before, "bytes", &context);
-    emit_metric("heap_used_after", heap_after, "bytes", &context);
-    emit_metric("frames_in_use_before", frames_before, "frames", &context);
-    emit_metric("frames_in_use_after", frames_after, "frames", &context);
+    emit_metric(metric::CAMPAIGN_CYCLES, elapsed, "cycles", &context);
+    emit_metric(
+        metric::TRIAL_ARENA_USED_BEFORE,
+        arena_before,
+        "bytes",
+        &context,
+    );
+    emit_metric(
+        metric::TRIAL_ARENA_USED_AFTER,
+        arena_after,
+        "bytes",
+        &context,
+    );
+    emit_metric(metric::HEAP_USED_BEFORE, heap_before, "bytes", &context);
+    emit_metric(metric::HEAP_USED_AFTER, heap_after, "bytes", &context);
+    emit_metric(
+        metric::FRAMES_IN_USE_BEFORE,
+        frames_before,
+        "frames",
+        &context,
+    );
+    emit_metric(
+        metric::FRAMES_IN_USE_AFTER,
+        frames_after,
+        "frames",
+        &context,
+    );
     for (outcome, n) in Outcome::ALL.iter().zip(counts) {
         emit_metric(
             &format!("outcome_{}", outcome.name()),
