@@ -3,7 +3,8 @@
 #
 # Installs what the tests need (QEMU and the GRUB image tools; as root,
 # else it says what to run) and fetches the Linux guest's kernel, checks
-# formatting, builds the kernel and the Linux peer (warnings in the
+# formatting and lints (clippy, warnings as errors), builds the kernel
+# and the Linux peer (warnings in the
 # workspace's crates fail those builds), then runs `cargo test` over the
 # host crates. The boot tests in harness/tests/ build the real kernel and
 # boot it in QEMU; the peer tests build the Linux peer and boot it in a
@@ -35,6 +36,17 @@ traplab_ensure_peer_build
 # Formatting first: it takes a second and fails before the long build.
 cargo fmt --all -- --check \
     || { echo "error: the code is not rustfmt-clean; run: cargo fmt --all" >&2; fail 1; }
+# Lints, warnings as errors: the host crates (tests included) and the
+# kernel for its own target. (The peer's build fails on rustc warnings in
+# the harness below; its clippy pass, `lint -p traplab-peer-linux --target
+# x86_64-unknown-linux-gnu`, is left to developers: a third check build of
+# wasmtime would cost CI minutes.)
+lint() {
+    cargo clippy --release --locked -q "$@" -- -D warnings \
+        || { echo "error: clippy or rustc warns (cargo clippy $*)" >&2; fail 1; }
+}
+lint --all-targets
+lint -p runner-kernel --target x86_64-unknown-none
 # The kernel and the peer, through the harness that builds them for every
 # run: a warning in a workspace crate fails here, named, before the tests.
 cargo build --release --locked -q -p traplab-harness || fail 2
