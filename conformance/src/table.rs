@@ -15,25 +15,16 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 
 use traplab_suite::image::InstantiationFailure;
-use traplab_suite::{Command, EngineVariant, Script, TrapMode};
+use traplab_suite::{Command, EngineVariant, Script};
 use traplab_wire::{ExperimentResult, Record, Status};
 
-/// The configurations the kernel runs scripts under (its `wast::VARIANTS`),
-/// in the order of the table's columns.
-pub const CONFIGS: [EngineVariant; 2] = [
-    EngineVariant {
-        trap_mode: TrapMode::Signals,
-        backtrace: false,
-    },
-    EngineVariant {
-        trap_mode: TrapMode::Explicit,
-        backtrace: false,
-    },
-];
+/// The configurations the kernel runs scripts under, in the order of the
+/// table's columns.
+pub const CONFIGS: [EngineVariant; 2] = Script::VARIANTS;
 
 /// The record name of `command` of `script`, as the kernel writes it.
 pub fn experiment_name(script: &Script, command: &Command) -> String {
-    format!("wast.{}:{}", script.name, command.line())
+    script.command_experiment(command)
 }
 
 /// The directive a command came from, for the table's `kind` column.

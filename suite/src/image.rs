@@ -20,7 +20,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::engine::{CodeTarget, TrapMode};
+use crate::engine::{CodeTarget, EngineVariant, TrapMode};
 
 pub const MAGIC: &[u8; 8] = b"TLSUITE1";
 const HEADER_LEN: usize = 8 + 4 + 32;
@@ -78,6 +78,32 @@ pub struct Script {
     /// File name, e.g. `traps.wast`.
     pub name: String,
     pub commands: Vec<Command>,
+}
+
+impl Script {
+    /// The engine configurations every platform runs scripts under, in
+    /// this order (the conformance table's columns): both trap modes,
+    /// backtraces off.
+    pub const VARIANTS: [EngineVariant; 2] = [
+        EngineVariant {
+            trap_mode: TrapMode::Signals,
+            backtrace: false,
+        },
+        EngineVariant {
+            trap_mode: TrapMode::Explicit,
+            backtrace: false,
+        },
+    ];
+
+    /// The script's name in a run's plan and in `only=`: `wast.<file>`.
+    pub fn experiment(&self) -> String {
+        alloc::format!("wast.{}", self.name)
+    }
+
+    /// The record name of one of its commands: `wast.<file>:<line>`.
+    pub fn command_experiment(&self, command: &Command) -> String {
+        alloc::format!("wast.{}:{}", self.name, command.line())
+    }
 }
 
 /// One script command, in order. `line` is 1-based in the source file.

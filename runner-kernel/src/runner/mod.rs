@@ -94,10 +94,10 @@ pub fn plan(opts: &Options, manifest: Option<&traplab_suite::Manifest>) -> Vec<P
             for script in manifest
                 .scripts
                 .iter()
-                .filter(|s| selected(opts, &format!("wast.{}", s.name)))
+                .filter(|s| selected(opts, &s.experiment()))
             {
                 plan.push(Planned {
-                    experiment: format!("wast.{}", script.name),
+                    experiment: script.experiment(),
                     config: variant.label().to_string(),
                     samples: script.commands.len() as u32,
                 });

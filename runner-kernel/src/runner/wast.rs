@@ -34,20 +34,12 @@ use super::{LabKernel, emit_metric};
 use crate::{exceptions, fault, report};
 use traplab_runner_core::{Options, Platform};
 
-/// Engine configurations scripts run under: both trap modes, backtraces off.
-pub const VARIANTS: [EngineVariant; 2] = [
-    EngineVariant {
-        trap_mode: TrapMode::Signals,
-        backtrace: false,
-    },
-    EngineVariant {
-        trap_mode: TrapMode::Explicit,
-        backtrace: false,
-    },
-];
+/// Engine configurations scripts run under (the suite's, shared with the
+/// host's conformance table).
+pub const VARIANTS: [EngineVariant; 2] = Script::VARIANTS;
 
 pub fn experiment_name(script: &Script, command: &Command) -> String {
-    format!("wast.{}:{}", script.name, command.line())
+    script.command_experiment(command)
 }
 
 /// What a script's commands share under one trap mode, as in wasmtime's
@@ -152,7 +144,7 @@ pub fn run(suite: &Suite<'_>, opts: &Options) {
             }
         };
         for script in &suite.manifest.scripts {
-            if !super::selected(opts, &format!("wast.{}", script.name)) {
+            if !super::selected(opts, &script.experiment()) {
                 continue;
             }
             run_script(&engine, suite, script, variant);
