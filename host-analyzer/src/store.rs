@@ -294,8 +294,34 @@ pub fn baseline_dir(results: &Path, name: &str) -> PathBuf {
 pub fn save_baseline(results: &Path, name: &str, run_dir: &Path) -> Result<PathBuf> {
     check_baseline_name(name)?;
     let dir = baseline_dir(results, name);
+    // Only the run's own files are replaced: a baseline folder also holds
+    // what people wrote and made from it (its README, summaries, figures),
+    // which must not vanish with the old run. What stays is named, since
+    // what was derived from the old run needs making again.
     if dir.exists() {
-        fs::remove_dir_all(&dir).with_context(|| format!("replacing {}", dir.display()))?;
+        for f in [RUN_FILE, META_FILE] {
+            let path = dir.join(f);
+            if path.exists() {
+                fs::remove_file(&path).with_context(|| format!("replacing {}", path.display()))?;
+            }
+        }
+        let peers = dir.join(PEERS_DIR);
+        if peers.exists() {
+            fs::remove_dir_all(&peers).with_context(|| format!("replacing {}", peers.display()))?;
+        }
+        let mut kept: Vec<String> = fs::read_dir(&dir)
+            .with_context(|| format!("listing {}", dir.display()))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        kept.sort();
+        if !kept.is_empty() {
+            eprintln!(
+                "{}: kept {} (not made from the run by ingest): regenerate what derives from the old run",
+                dir.display(),
+                kept.join(", ")
+            );
+        }
     }
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     for f in [RUN_FILE, META_FILE] {

@@ -557,3 +557,35 @@ fn jit_without_jit_data_is_bad_input_and_ns_needs_a_tsc() {
             "no TSC frequency in this run: no traps/s",
         ));
 }
+
+#[test]
+fn saving_a_baseline_again_keeps_what_people_wrote_beside_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let save = || {
+        traplab()
+            .args([
+                "ingest",
+                "good.jsonl",
+                "--save-baseline",
+                "main",
+                "--results",
+            ])
+            .arg(&results)
+            .assert()
+            .code(0)
+            .get_output()
+            .stderr
+            .clone()
+    };
+    save();
+    let baseline = results.join("baseline").join("main");
+    std::fs::write(baseline.join("README.md"), "how this baseline was made\n").unwrap();
+    let stderr = String::from_utf8(save()).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(baseline.join("README.md")).unwrap(),
+        "how this baseline was made\n"
+    );
+    assert!(baseline.join("run.jsonl").is_file());
+    assert!(stderr.contains("kept README.md"), "{stderr}");
+}
