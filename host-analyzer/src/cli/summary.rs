@@ -9,6 +9,7 @@ use super::{Outcome, emit, load_usable};
 use crate::mode::Unit;
 use crate::summary::{render, summarize};
 use crate::table::Format;
+use traplab_wire::Status;
 
 /// Summarize a run: latency percentiles per experiment and configuration.
 ///
@@ -37,5 +38,18 @@ pub fn run(args: SummaryArgs) -> Result<Outcome> {
     let loaded = load_usable(&args.run)?;
     let rows = summarize(&loaded.run);
     emit(&render(&loaded.run, &rows, args.format, args.unit)?)?;
+    // The table says which failed; why is in the result records. On
+    // stderr, so every format's output stays what it is.
+    for s in &loaded.run.series {
+        if let Some(r) = s.result.as_ref().filter(|r| r.status == Status::Failed) {
+            eprintln!(
+                "{}: {} {} failed: {}",
+                loaded.run.source,
+                s.experiment,
+                s.config,
+                r.message.as_deref().unwrap_or("(no message)")
+            );
+        }
+    }
     Ok(Outcome::Clean)
 }
