@@ -1,6 +1,7 @@
 //! A/B boots: two builds booted alternately (A, B, A, B…) under identical
 //! QEMU conditions, each side's boots pooled into one run (see [`crate::pool`])
-//! for `traplab compare`. Used by `traplab-ab` (and so
+//! and compared with the analyzer library (`traplab compare`'s own
+//! comparison, [`compare_report`]). Used by `traplab-ab` (and so
 //! `scripts/compare-commits.sh`) and by `traplab-validate`.
 //!
 //! Alternating matters under real-time TCG: the host's load drifts over
@@ -28,6 +29,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use traplab_analyzer::compare::{self, CompareOptions, CompareReport, CompareRow};
+use traplab_analyzer::ingest::Run;
+use traplab_analyzer::stats::Verdict;
+use traplab_analyzer::store;
+use traplab_analyzer::table::Format;
+use traplab_analyzer::view;
 use traplab_workloads::SuiteName;
 
 use crate::linux::GuestLaunch;
@@ -420,21 +427,12 @@ fn median_hz(mut rates: Vec<u64>) -> u64 {
     rates[rates.len() / 2]
 }
 
-/// One row of `traplab compare --format json`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    pub experiment: String,
-    pub config: String,
-    /// Ratio of medians, candidate / base.
-    pub ratio: f64,
-    /// `regressed`, `improved`, `unchanged` or `unsure`.
-    pub verdict: String,
-}
+/// One row of the analyzer's comparison (`traplab compare --format json`).
+pub type Row = CompareRow;
 
-impl Row {
-    pub fn label(&self) -> String {
-        format!("{} {}", self.experiment, self.config)
-    }
+/// `experiment config`, the row's name in messages.
+pub fn label(row: &Row) -> String {
+    format!("{} {}", row.experiment, row.config)
 }
 
 /// The analyzer's verdicts on an A/B outcome: on the pooled runs, and on
@@ -465,7 +463,10 @@ impl Verdicts {
     pub fn confirmed_regressions(&self) -> Vec<&Row> {
         self.pooled
             .iter()
-            .filter(|r| r.verdict == "regressed" && self.in_every_pair(r, "regressed"))
+            .filter(|r| {
+                r.verdict == Verdict::Regressed.as_str()
+                    && self.in_every_pair(r, Verdict::Regressed.as_str())
+            })
             .collect()
     }
 
@@ -474,7 +475,10 @@ impl Verdicts {
     pub fn unconfirmed_regressions(&self) -> Vec<&Row> {
         self.pooled
             .iter()
-            .filter(|r| r.verdict == "regressed" && !self.in_every_pair(r, "regressed"))
+            .filter(|r| {
+                r.verdict == Verdict::Regressed.as_str()
+                    && !self.in_every_pair(r, Verdict::Regressed.as_str())
+            })
             .collect()
     }
 
@@ -483,7 +487,10 @@ impl Verdicts {
     pub fn confirmed_improvements(&self) -> Vec<&Row> {
         self.pooled
             .iter()
-            .filter(|r| r.verdict == "improved" && self.in_every_pair(r, "improved"))
+            .filter(|r| {
+                r.verdict == Verdict::Improved.as_str()
+                    && self.in_every_pair(r, Verdict::Improved.as_str())
+            })
             .collect()
     }
 
@@ -504,7 +511,7 @@ impl Verdicts {
                 pair.iter().any(|p| {
                     p.experiment == row.experiment
                         && p.config == row.config
-                        && p.verdict == "regressed"
+                        && p.verdict == Verdict::Regressed.as_str()
                 })
             })
             .count();
@@ -512,69 +519,62 @@ impl Verdicts {
     }
 }
 
-/// The analyzer binary: `traplab` next to this executable.
-pub fn analyzer() -> Result<PathBuf> {
-    let exe = std::env::current_exe().context("locating this executable")?;
-    let traplab = exe.with_file_name("traplab");
-    if !traplab.is_file() {
+/// `traplab compare --threshold THRESHOLD BASE CAND` (threshold in percent)
+/// through the analyzer library: the comparison's tree, whose rows are the
+/// JSON format's and whose table is the default format's. Runs the
+/// `traplab compare` command would leave out (incomplete, damaged, of
+/// different suites) and runs it cannot compare are an error here, as its
+/// exit status 2 was.
+pub fn compare_report(base: &Path, cand: &Path, threshold: f64) -> Result<CompareReport> {
+    let failed = || format!("traplab compare {} {}", base.display(), cand.display());
+    if !(0.0..100.0).contains(&threshold) {
+        bail!("--threshold must be a percentage in [0, 100), got {threshold}");
+    }
+    let load = |role: &str, path: &Path| -> Result<Run> {
+        let run = store::load(path)?.run;
+        run.usable()?;
+        let status = store::stream_status(&run);
+        if !store::status_is_whole(status) {
+            bail!(
+                "left out: {role} {} ({status}, {} problem(s))",
+                run.source,
+                run.diagnostics.len()
+            );
+        }
+        Ok(run)
+    };
+    let base_run = load("BASE", base).with_context(failed)?;
+    let cand_run = load("CAND", cand).with_context(failed)?;
+    let suite = |run: &Run| run.header.as_ref().map(|h| h.config.suite.clone());
+    if let (Some(b), Some(c)) = (suite(&base_run), suite(&cand_run))
+        && b != c
+    {
         bail!(
-            "{} not found; build it with: cargo build --release -p traplab-analyzer",
-            traplab.display()
+            "{}: left out: CAND {} (suite {c}, BASE {} is suite {b})",
+            failed(),
+            cand_run.source,
+            base_run.source
         );
     }
-    Ok(traplab)
+    let options = CompareOptions {
+        threshold: threshold / 100.0,
+        ..CompareOptions::default()
+    };
+    let cmp = compare::compare(&base_run, &cand_run, options).with_context(failed)?;
+    Ok(compare::report(&cmp, &base_run, &cand_run))
 }
 
-/// Run `traplab compare BASE CAND` with `extra` arguments; returns its
-/// standard output. Exit status 1 ("something regressed") is an answer.
-pub fn run_compare(base: &Path, cand: &Path, threshold: f64, extra: &[&str]) -> Result<String> {
-    let traplab = analyzer()?;
-    let output = std::process::Command::new(&traplab)
-        .arg("compare")
-        .arg("--threshold")
-        .arg(threshold.to_string())
-        .args(extra)
-        .arg(base)
-        .arg(cand)
-        .output()
-        .with_context(|| format!("running {}", traplab.display()))?;
-    if !matches!(output.status.code(), Some(0 | 1)) {
-        bail!(
-            "traplab compare {} {} failed ({}): {}",
-            base.display(),
-            cand.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+/// The table `traplab compare BASE CAND` prints.
+pub fn compare_table(base: &Path, cand: &Path, threshold: f64) -> Result<String> {
+    Ok(view::render(
+        &compare_report(base, cand, threshold)?,
+        Format::Table,
+    ))
 }
 
-/// The rows of `traplab compare --format json`.
+/// The rows of `traplab compare BASE CAND`.
 pub fn compare_rows(base: &Path, cand: &Path, threshold: f64) -> Result<Vec<Row>> {
-    let json = run_compare(base, cand, threshold, &["--format", "json"])?;
-    parse_rows(&json)
-}
-
-fn parse_rows(json: &str) -> Result<Vec<Row>> {
-    let rows: Vec<serde_json::Value> =
-        serde_json::from_str(json).context("reading traplab compare's JSON")?;
-    rows.iter()
-        .map(|r| {
-            let text = |key: &str| {
-                r[key]
-                    .as_str()
-                    .map(String::from)
-                    .with_context(|| format!("compare row without {key}: {r}"))
-            };
-            Ok(Row {
-                experiment: text("experiment")?,
-                config: text("config")?,
-                ratio: r["ratio"].as_f64().unwrap_or(f64::NAN),
-                verdict: text("verdict")?,
-            })
-        })
-        .collect()
+    Ok(compare_report(base, cand, threshold)?.rows)
 }
 
 /// The analyzer's verdicts on `outcome` (which must have pooled runs).
@@ -603,14 +603,28 @@ pub fn verdicts(outcome: &Outcome, threshold: f64) -> Result<Verdicts> {
 
 #[cfg(test)]
 mod tests {
+    use traplab_analyzer::stats::IntervalMethod;
+    use traplab_analyzer::synth::{self, RunSpec};
+
     use super::*;
 
-    fn row(experiment: &str, verdict: &str) -> Row {
+    fn row(experiment: &str, verdict: &'static str) -> Row {
         Row {
             experiment: experiment.into(),
             config: "signals.bt_off".into(),
+            mode: "icount".into(),
+            base_n: 100,
+            cand_n: 100,
+            base_p50: 1000.0,
+            cand_p50: 1000.0,
+            unit: "cycles",
             ratio: 1.0,
-            verdict: verdict.into(),
+            ci_low: 1.0,
+            ci_high: 1.0,
+            confidence: 0.99,
+            method: IntervalMethod::Exact,
+            threshold: 0.05,
+            verdict,
         }
     }
 
@@ -723,17 +737,46 @@ mod tests {
         assert!(Side::parse("that").is_err());
     }
 
+    /// Two synthetic runs (the wire crate's own encoder) written to files.
+    fn runs(name: &str, cand: RunSpec) -> (PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("traplab-ab-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b) = (dir.join("a.jsonl"), dir.join("b.jsonl"));
+        std::fs::write(&a, synth::jsonl(&RunSpec::small("icount", 50))).unwrap();
+        std::fs::write(&b, synth::jsonl(&cand)).unwrap();
+        (a, b)
+    }
+
     #[test]
-    fn compare_json_rows_are_read() {
-        let json = r#"[{"experiment":"call.null","config":"signals.bt_off","mode":"icount","ratio":1.0,"verdict":"unchanged"}]"#;
-        assert_eq!(
-            parse_rows(json).unwrap(),
-            vec![Row {
-                experiment: "call.null".into(),
-                config: "signals.bt_off".into(),
-                ratio: 1.0,
-                verdict: "unchanged".into()
-            }]
-        );
+    fn the_analyzer_library_compares_the_files() {
+        let slower = RunSpec {
+            slowdown: 1.10,
+            ..RunSpec::small("icount", 50)
+        };
+        let (a, b) = runs("compare", slower);
+        let rows = compare_rows(&a, &b, 5.0).unwrap();
+        assert!(!rows.is_empty());
+        for r in &rows {
+            assert_eq!(r.verdict, "regressed", "{}", label(r));
+            assert!((r.ratio - 1.10).abs() < 0.01, "{}: {}", label(r), r.ratio);
+        }
+        let same = compare_rows(&a, &a, 5.0).unwrap();
+        assert!(same.iter().all(|r| r.verdict == "unchanged"));
+        let table = compare_table(&a, &b, 5.0).unwrap();
+        assert!(table.contains("regressed"), "{table}");
+        assert!(compare_rows(&a, &b, 100.0).is_err(), "a bad threshold");
+        std::fs::remove_dir_all(a.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn runs_of_other_suites_are_not_compared() {
+        let other = RunSpec {
+            suite: "quick".into(),
+            ..RunSpec::small("icount", 50)
+        };
+        let (a, b) = runs("suites", other);
+        let err = format!("{:#}", compare_rows(&a, &b, 5.0).unwrap_err());
+        assert!(err.contains("left out: CAND"), "{err}");
+        std::fs::remove_dir_all(a.parent().unwrap()).unwrap();
     }
 }

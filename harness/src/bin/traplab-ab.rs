@@ -151,9 +151,6 @@ fn run(args: Args) -> Result<i32> {
     if args.repeat == 0 {
         bail!("--repeat must be at least 1");
     }
-    if args.compare {
-        ab::analyzer()?;
-    }
     let (a, b) = (Side::parse(&args.a)?, Side::parse(&args.b)?);
     let mut builder = Builder::new(args.source.as_deref(), args.suite)?;
     // Before any build: a missing guest kernel is a setup error that should
@@ -333,7 +330,7 @@ fn judge_platform(
 /// cross pairs.
 fn compare(args: &Args, outcome: &Outcome, guest: bool) -> Result<Moved> {
     let (pa, pb) = outcome.pooled.as_ref().expect("pooled after success");
-    let table = ab::run_compare(pa, pb, args.threshold, &[])?;
+    let table = ab::compare_table(pa, pb, args.threshold)?;
     print!("{table}");
     let verdicts = ab::verdicts(outcome, args.threshold)?;
     let confirmed = verdicts.confirmed_regressions();
@@ -347,14 +344,14 @@ fn compare(args: &Args, outcome: &Outcome, guest: bool) -> Result<Moved> {
         for r in &confirmed {
             println!(
                 "  confirmed    {:<44} {}",
-                r.label(),
+                ab::label(r),
                 verdicts.pair_verdicts(r)
             );
         }
         for r in &unconfirmed {
             println!(
                 "  unconfirmed  {:<44} {}",
-                r.label(),
+                ab::label(r),
                 verdicts.pair_verdicts(r)
             );
         }

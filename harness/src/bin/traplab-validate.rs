@@ -109,12 +109,12 @@ fn judge(verdicts: &Verdicts) -> Judgement {
     let confirmed: Vec<String> = verdicts
         .confirmed_regressions()
         .iter()
-        .map(|r| r.label())
+        .map(|r| ab::label(r))
         .collect();
     let mut j = Judgement::default();
     for r in &verdicts.pooled {
-        let regressed = confirmed.contains(&r.label());
-        let label = format!("{} {}", r.experiment, r.config);
+        let regressed = confirmed.contains(&ab::label(r));
+        let label = ab::label(r);
         if regressed {
             j.regressed.push(label.clone());
         }
@@ -143,7 +143,7 @@ fn judge(verdicts: &Verdicts) -> Judgement {
             let verdict = if r.verdict == "regressed" && !regressed {
                 "regressed, not confirmed"
             } else {
-                &r.verdict
+                r.verdict
             };
             j.call_null.push(format!("{}: {verdict}", r.config));
         }
@@ -155,7 +155,6 @@ fn run(args: Args) -> Result<bool> {
     for profile in &args.profiles {
         qemu::check_profile_usable(profile)?;
     }
-    ab::analyzer()?;
     let started = Instant::now();
     let mut builder = Builder::new(Some(&args.source), args.suite)?;
     eprintln!(
