@@ -206,3 +206,36 @@ fn the_peer_on_the_host_runs_the_quick_suite_to_completion() {
     // line, for one) in the stream, where they could split a record.
     assert!(other.is_empty(), "lines that are not records: {other:#?}");
 }
+
+#[test]
+fn a_panic_in_a_host_call_on_the_host_peer_fails_its_experiment_and_the_run_goes_on() {
+    let a = artifacts();
+    // Only the panic (the suite's `contain.host_fault` is a fault wasmtime
+    // does not claim, which ends a Linux process): under each of the
+    // three configurations in turn, so the run goes on after each.
+    let target = Target::LinuxHost(HostLaunch {
+        peer: a.peer.clone(),
+        suite: build::suite(SuiteName::Contain).expect("building the contain suite"),
+        boot_args: format!("{OPTIONS} only=contain.host_panic"),
+    });
+    let (report, records, _) = run("host-contain", &target);
+    let r = results(&records);
+    for config in ["signals.bt_off", "signals.bt_on", "explicit.bt_off"] {
+        let panic = &r[&("contain.host_panic".to_string(), config.to_string())];
+        assert_eq!(panic.status, Status::Failed);
+        let message = panic.message.as_deref().unwrap_or_default();
+        assert!(
+            message.contains("contained: panic at") && message.contains("deliberate panic"),
+            "{message}"
+        );
+    }
+    let end = records
+        .iter()
+        .find_map(|r| match r {
+            Record::End(e) => Some(e.clone()),
+            _ => None,
+        })
+        .expect("an end record: the peer lived on");
+    assert_eq!((end.failed, end.contained_failures), (3, 3), "{end:?}");
+    assert_eq!(report.ending, Ending::Failed, "{report:?}");
+}
