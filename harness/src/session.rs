@@ -64,7 +64,7 @@ impl Ending {
     pub fn describe(self) -> &'static str {
         match self {
             Ending::Success => "complete: every experiment passed",
-            Ending::Failed => "finished, but the kernel reported failed experiments",
+            Ending::Failed => "finished, but the kernel (or peer) reported failed experiments",
             Ending::Setup => "bad setup: the kernel (or peer) refused its setup",
             Ending::Crashed => "kernel crash (fault, panic, or no end record)",
             Ending::TimedOut => "timed out; the capture is incomplete",
