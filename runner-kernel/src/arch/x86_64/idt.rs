@@ -12,8 +12,10 @@
 //!    calls [`exception_entry`], which hands an arch-neutral
 //!    [`ExceptionContext`] to `crate::exceptions::dispatch`.
 //!
-//! If dispatch returns, the common path restores the registers and `iretq`s
-//! (possibly to a new RIP). For a wasm trap it does not return: wasmtime
+//! If dispatch returns an action to resume with, the common path restores
+//! the registers and `iretq`s (possibly to a new RIP); if it returns
+//! `Action::Unhandled`, [`exception_entry`] hands the exception to the
+//! unhandled path (`crate::fault`), which reports it and ends the run. For a wasm trap it does not return: wasmtime
 //! resumes into its own entry trampoline and the frame is abandoned.
 //!
 //! The interrupt vectors have three stubs: the APIC timer
@@ -272,7 +274,8 @@ common_path!(/// Common path of the interrupt stubs.
     interrupt_common, interrupt_entry);
 
 /// Rust side of the entry path: read CR2, build the arch-neutral context,
-/// dispatch, and apply the decision to the saved frame.
+/// dispatch, and apply the decision to the saved frame (or, for a kernel
+/// fault, report it and end the run).
 extern "C" fn exception_entry(frame: &mut TrapFrame) {
     let vector = frame.vector as u8;
     let exception = Exception::from_vector(vector);
@@ -287,6 +290,7 @@ extern "C" fn exception_entry(frame: &mut TrapFrame) {
     match exceptions::dispatch(&ctx) {
         Action::Retry => {}
         Action::ResumeAt(rip) => frame.rip = rip,
+        Action::Unhandled => crate::fault::unexpected_exception(&ctx),
     }
 }
 
