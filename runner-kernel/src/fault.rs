@@ -40,7 +40,9 @@ fn during() -> String {
     )
 }
 
-/// Report an exception that no fixup, pager or handler took, and stop.
+/// The unhandled path: report an exception that no fixup, pager, handler
+/// or containment took (`exceptions::dispatch` answered
+/// `Action::Unhandled`), and stop. Called by the arch entry.
 pub fn unexpected_exception(ctx: &ExceptionContext) -> ! {
     let symbol = symbols::lookup(ctx.instruction_pointer)
         .map(|(name, offset)| format!("{name}+{offset:#x}"));

@@ -7,7 +7,8 @@
 //! code with a trap code, wasmtime does not return: it resumes into its entry
 //! trampoline and the embedder's call returns `Err(Trap)`; the exception
 //! frame is abandoned. If it returns, the exception was not a wasm trap and
-//! the dispatcher reports a kernel fault.
+//! the dispatcher tries containment, then answers `Action::Unhandled` (a
+//! kernel fault).
 
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
