@@ -71,10 +71,9 @@ impl CpuInfo {
             let r = __cpuid(0x4000_0000);
             regs_to_string(&[r.ebx, r.ecx, r.edx])
         });
-        let mut features: Vec<String> = FEATURE_NAMES
-            .iter()
+        let mut features: Vec<String> = feature_names()
             .filter(|name| detect_feature(name) == Some(true))
-            .map(|name| String::from(*name))
+            .map(String::from)
             .collect();
         if invariant_tsc {
             features.push(String::from("invariant_tsc"));
@@ -118,21 +117,9 @@ impl CpuInfo {
     }
 }
 
-/// Features wasmtime may ask about (its `detect_host_feature` names), in
-/// the order the run header lists them.
-const FEATURE_NAMES: [&str; 19] = [
-    "sse3",
-    "ssse3",
-    "sse4.1",
-    "sse4.2",
-    "popcnt",
-    "cmpxchg16b",
-    "lzcnt",
-    "bmi1",
-    "bmi2",
-    "avx",
-    "avx2",
-    "fma",
+/// Features wasmtime may ask about that no CPU profile names yet; the run
+/// header lists them after the profiles' own ([`feature_names`]).
+const MORE_FEATURE_NAMES: [&str; 7] = [
     "avxvnni",
     "avx512f",
     "avx512dq",
@@ -141,6 +128,16 @@ const FEATURE_NAMES: [&str; 19] = [
     "avx512vbmi",
     "avx512vnni",
 ];
+
+/// Features wasmtime may ask about (its `detect_host_feature` names), in
+/// the order the run header lists them: those CPU profiles are made of
+/// (`traplab_suite::cpu::ALL_FEATURES`), then the rest.
+fn feature_names() -> impl Iterator<Item = &'static str> {
+    traplab_suite::cpu::ALL_FEATURES
+        .iter()
+        .map(|f| f.name)
+        .chain(MORE_FEATURE_NAMES)
+}
 
 /// Answer wasmtime's "does the host have feature X" from CPUID. Features that
 /// need OS support (AVX and up) count only if the OS (the lab kernel's `enable_simd`,
