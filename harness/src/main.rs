@@ -302,6 +302,12 @@ fn run(args: Args) -> Result<i32> {
         (Some(s), None) => format!("{status_name} {s}"),
         (None, None) => format!("{who} killed at the time bound"),
     };
+    if report.reboots > 0 {
+        eprintln!(
+            "traplab-run: {} kernel crash(es) during campaign injections, each resumed by booting a fresh kernel at the next index (reboot records in the capture)",
+            report.reboots
+        );
+    }
     eprintln!(
         "traplab-run: {} ({} records{}, {status}, {:.1}s, {where_}) -> {}",
         report.ending.describe(),

@@ -20,7 +20,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use traplab_wire::{EndStatus, Record, Status, decode_line, exit};
+use traplab_wire::{
+    During, EndStatus, Injection, Outcome, Reboot, Record, Status, decode_line, encode_line, exit,
+};
 
 use crate::qemu::Launch;
 
@@ -96,6 +98,11 @@ pub struct RunReport {
     pub signal: Option<i32>,
     /// Whether the harness itself was interrupted (and stopped the child).
     pub harness_interrupted: bool,
+    /// Kernel crashes during a campaign that the harness resumed by booting
+    /// a fresh kernel at the next injection (each has a `reboot` record in
+    /// the capture). The other fields describe the last boot, except
+    /// `records`, `damaged_lines` and `elapsed`, which cover them all.
+    pub reboots: u32,
 }
 
 impl RunReport {
@@ -126,6 +133,10 @@ impl RunReport {
 
 /// Progress as the host sees it, for the live line.
 struct Progress {
+    /// Outcomes of the injections so far, indexed like [`Outcome::ALL`],
+    /// and the reboots after kernel crashes.
+    outcomes: [u64; 6],
+    reboots: u32,
     planned: usize,
     done: usize,
     samples: u64,
@@ -153,6 +164,34 @@ struct Follower {
     damaged: u64,
     /// Failed `setup.*` results: `experiment: message`.
     setup: Vec<String>,
+    /// What the harness needs to resume a campaign after a kernel crash.
+    campaign: CampaignWatch,
+    /// A reboot record waiting for the resumed boot's first injection
+    /// (which completes its `lost_ms`), and the lines held back meanwhile
+    /// so the record stands before the boot it introduces.
+    pending: Option<(Reboot, Vec<Vec<u8>>, Instant)>,
+    /// When the last line arrived (hang detection; a reboot's cost).
+    last_line: Instant,
+    /// Whether the last byte written to the capture ended a line.
+    at_line_start: bool,
+}
+
+/// The campaign of the current boot, as far as its stream tells.
+#[derive(Debug, Default, Clone)]
+struct CampaignWatch {
+    /// `campaign.<name>` of the header's plan (one campaign per suite),
+    /// its configuration and planned count.
+    experiment: Option<(String, String, u32)>,
+    /// Injections are under way in this boot (the kernel's first campaign
+    /// `progress` record arrived) and its result has not.
+    running: bool,
+    /// The first index of this boot and the last one reported.
+    first: Option<u32>,
+    last: Option<(u32, Injection)>,
+    /// This boot's fault or panic record: cause, during, words, site.
+    death: Option<(&'static str, During, String, Option<String>)>,
+    /// The end of the `injections=A..B` range the run was given.
+    until: Option<u32>,
 }
 
 impl Follower {
@@ -164,7 +203,13 @@ impl Follower {
             File::create(capture).with_context(|| format!("creating {}", capture.display()))?;
         Ok(Follower {
             out,
+            campaign: CampaignWatch::default(),
+            pending: None,
+            last_line: Instant::now(),
+            at_line_start: true,
             state: Progress {
+                outcomes: [0; 6],
+                reboots: 0,
                 planned: 0,
                 done: 0,
                 samples: 0,
@@ -182,69 +227,256 @@ impl Follower {
         })
     }
 
-    fn line(&mut self, line: &[u8]) -> Result<()> {
+    /// Write a line to the capture, or hold it while a reboot record
+    /// waits for its cost.
+    fn write(&mut self, line: &[u8]) -> Result<()> {
+        if let Some((_, held, _)) = &mut self.pending {
+            held.push(line.to_vec());
+            return Ok(());
+        }
         self.out.write_all(line)?;
         self.out.flush()?;
+        if let Some(&last) = line.last() {
+            self.at_line_start = last == b'\n';
+        }
+        Ok(())
+    }
+
+    /// Write the pending reboot record (its cost known, or not) and the
+    /// lines held behind it.
+    fn flush_reboot(&mut self, lost_ms: Option<u64>) -> Result<()> {
+        let Some((mut reboot, held, _)) = self.pending.take() else {
+            return Ok(());
+        };
+        reboot.lost_ms = lost_ms;
+        let mut line = encode_line(0, &Record::Reboot(reboot)).into_bytes();
+        line.push(b'\n');
+        self.write(&line)?;
+        for l in held {
+            self.write(&l)?;
+        }
+        Ok(())
+    }
+
+    /// The boot went down: if a campaign injection was in flight, the
+    /// reboot record for a boot that resumes at the next index (and the
+    /// boot options for it); `None` when there is nothing to resume (no
+    /// campaign running, its last index done, or the crash was in the
+    /// campaign's setup, which a fresh boot would only repeat).
+    fn resume_after(&mut self, cause: &'static str, boot: u32) -> Option<(Reboot, String)> {
+        let w = &self.campaign;
+        let (experiment, config, count) = w.experiment.clone()?;
+        if !w.running {
+            return None;
+        }
+        let end = w.end_index(count);
+        let death = w.death.clone();
+        let said = death.as_ref().and_then(|(_, d, _, _)| d.injection);
+        let index = said.or_else(|| w.last.as_ref().map(|(i, _)| i + 1).or(w.first))?;
+        if index >= end {
+            return None;
+        }
+        let name = experiment.trim_start_matches("campaign.").to_string();
+        let (cause, during, what, site) = death.unwrap_or((
+            cause,
+            During::new(),
+            match cause {
+                "hang" => "kernel hang: no record for the hang limit while the injection ran; QEMU stopped".to_string(),
+                _ => "QEMU ended without an end record (triple fault?)".to_string(),
+            },
+            None,
+        ));
+        let crash = Injection {
+            campaign: name.clone(),
+            index,
+            injector: during.injector.clone().unwrap_or_else(|| "unknown".into()),
+            target: during.target.clone().unwrap_or_else(|| "unknown".into()),
+            config,
+            trigger: "unknown".into(),
+            point: 0,
+            site: during.site.clone().unwrap_or_else(|| "unknown".into()),
+            fired: true,
+            outcome: Outcome::KernelCrash,
+            trap: None,
+            vector: None,
+            result: None,
+            detail: Some(what),
+            trap_cycles: None,
+            recovery_cycles: None,
+        };
+        let resume_at = index + 1;
+        // The kernel refuses an empty range; past the spec's count it
+        // clamps to nothing, which still finishes the campaign (its result
+        // and metrics) without running an index twice.
+        let range = if resume_at < end {
+            format!("{resume_at}..{end}")
+        } else if end == count {
+            format!("{end}..{}", end + 1)
+        } else {
+            return None;
+        };
+        Some((
+            Reboot {
+                boot,
+                crash,
+                cause: cause.to_string(),
+                site,
+                resume_at,
+                end,
+                lost_ms: None,
+            },
+            format!("only={experiment} injections={range}"),
+        ))
+    }
+
+    /// Start following a fresh boot that a reboot record introduces.
+    fn begin_boot(&mut self, reboot: Reboot) -> Result<()> {
+        if !self.at_line_start {
+            // The crashed boot's last line was cut off.
+            self.write(b"\n")?;
+        }
+        self.state.outcomes[outcome_slot(Outcome::KernelCrash)] += 1;
+        self.state.reboots += 1;
+        // The reboot's cost runs from the crashed boot's last line.
+        self.pending = Some((reboot, Vec::new(), self.last_line));
+        self.end = None;
+        self.campaign = CampaignWatch {
+            experiment: self.campaign.experiment.clone(),
+            until: self.campaign.until,
+            ..CampaignWatch::default()
+        };
+        Ok(())
+    }
+
+    fn line(&mut self, line: &[u8]) -> Result<()> {
+        self.last_line = Instant::now();
+        self.write(line)?;
         let text = String::from_utf8_lossy(line);
         // Boot noise (BIOS, GRUB) may share the first record's line.
         let Some(at) = text.find("{\"seq\":") else {
             return Ok(());
         };
-        let state = &mut self.state;
-        match decode_line(text[at..].trim_end_matches(['\r', '\n'])) {
-            Ok(frame) => {
-                self.records += 1;
-                match frame.record {
-                    Record::Header(h) => {
-                        state.planned = h.plan.len();
-                        state.injections_planned = h
-                            .plan
-                            .iter()
-                            .filter(|p| p.experiment.starts_with("campaign."))
-                            .map(|p| u64::from(p.samples))
-                            .sum();
-                    }
-                    Record::Injection(i) => {
-                        state.injections += 1;
-                        state.current = format!(
-                            "campaign.{} injection {}/{}",
-                            i.campaign, state.injections, state.injections_planned
-                        );
-                    }
-                    Record::Samples(s) => {
-                        state.samples += s.total.len() as u64;
-                        state.current = format!("{} {}", s.experiment, s.config);
-                    }
-                    Record::Result(r) => {
-                        if r.experiment.starts_with("setup.") && r.status == Status::Failed {
-                            self.setup.push(format!(
-                                "{}: {}",
-                                r.experiment,
-                                r.message.as_deref().unwrap_or("(no message)")
-                            ));
-                        }
-                        if !r.experiment.starts_with("setup.")
-                            && !r.experiment.starts_with("check.")
-                        {
-                            state.done += 1;
-                        }
-                        state.current = format!("{} {}", r.experiment, r.config);
-                    }
-                    Record::Progress(pr) => {
-                        let name = format!("{} {}", pr.experiment, pr.config);
-                        if pr.done == 0 || state.running.as_ref().is_none_or(|r| r.0 != name) {
-                            state.running_since = Instant::now();
-                        }
-                        state.running = Some((name, pr.done, pr.planned));
-                    }
-                    Record::End(e) => self.end = Some(e.status),
-                    _ => {}
+        let frame = match decode_line(text[at..].trim_end_matches(['\r', '\n'])) {
+            Ok(frame) => frame,
+            Err(_) => {
+                self.damaged += 1;
+                return Ok(());
+            }
+        };
+        self.records += 1;
+        let is_campaign =
+            |e: &str| self.campaign.experiment.as_ref().is_some_and(|(x, _, _)| x == e);
+        match &frame.record {
+            Record::Injection(i) => {
+                self.campaign.first.get_or_insert(i.index);
+                self.campaign.last = Some((i.index, i.clone()));
+                if let Some((_, _, crashed_at)) = &self.pending {
+                    // The resumed boot's first injection: what the reboot
+                    // cost is known.
+                    let ms = crashed_at.elapsed().as_millis() as u64;
+                    self.flush_reboot(Some(ms))?;
                 }
             }
-            Err(_) => self.damaged += 1,
+            Record::Progress(pr) if is_campaign(&pr.experiment) => {
+                self.campaign.running = true;
+                self.campaign.first.get_or_insert(pr.done);
+            }
+            Record::Result(r) if is_campaign(&r.experiment) => {
+                self.campaign.running = false;
+                // A resumed boot that ran nothing (the crash was at the
+                // last index) still finished the campaign.
+                self.flush_reboot(None)?;
+            }
+            Record::Fault(f) => {
+                let cr2 = f.cr2.map(|c| format!(", cr2 {c:#x}")).unwrap_or_default();
+                let sym = f.symbol.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+                self.campaign.death = Some((
+                    "fault",
+                    f.during.clone(),
+                    format!(
+                        "kernel fault {} (vector {}) at rip {:#x}{sym}{cr2}",
+                        f.exception, f.vector, f.rip
+                    ),
+                    f.symbol.clone(),
+                ));
+            }
+            Record::Panic(p) if self.campaign.death.is_none() => {
+                let loc = p.location.as_deref().map(|l| format!(" at {l}")).unwrap_or_default();
+                let origin = p.origin(4).map(|o| format!(" (in {o})")).unwrap_or_default();
+                self.campaign.death = Some((
+                    "panic",
+                    p.during.clone(),
+                    format!("kernel panic: {}{loc}{origin}", p.message),
+                    p.origin(1),
+                ));
+            }
+            _ => {}
+        }
+        let state = &mut self.state;
+        match frame.record {
+            Record::Header(h) => {
+                state.planned = h.plan.len();
+                state.injections_planned = h
+                    .plan
+                    .iter()
+                    .filter(|p| p.experiment.starts_with("campaign."))
+                    .map(|p| u64::from(p.samples))
+                    .sum();
+                if let Some(p) = h.plan.iter().find(|p| p.experiment.starts_with("campaign.")) {
+                    self.campaign.experiment =
+                        Some((p.experiment.clone(), p.config.clone(), p.samples));
+                }
+            }
+            Record::Injection(i) => {
+                state.outcomes[outcome_slot(i.outcome)] += 1;
+                state.injections += 1;
+                state.current = format!(
+                    "campaign.{} injection {}/{}",
+                    i.campaign, state.injections, state.injections_planned
+                );
+            }
+            Record::Samples(s) => {
+                state.samples += s.total.len() as u64;
+                state.current = format!("{} {}", s.experiment, s.config);
+            }
+            Record::Result(r) => {
+                if r.experiment.starts_with("setup.") && r.status == Status::Failed {
+                    self.setup.push(format!(
+                        "{}: {}",
+                        r.experiment,
+                        r.message.as_deref().unwrap_or("(no message)")
+                    ));
+                }
+                if !r.experiment.starts_with("setup.") && !r.experiment.starts_with("check.") {
+                    state.done += 1;
+                }
+                state.current = format!("{} {}", r.experiment, r.config);
+            }
+            Record::Progress(pr) => {
+                let name = format!("{} {}", pr.experiment, pr.config);
+                if pr.done == 0 || state.running.as_ref().is_none_or(|r| r.0 != name) {
+                    state.running_since = Instant::now();
+                }
+                state.running = Some((name, pr.done, pr.planned));
+            }
+            Record::End(e) => self.end = Some(e.status),
+            _ => {}
         }
         Ok(())
     }
+}
+
+impl CampaignWatch {
+    /// One past the last index this boot was to run: its `injections=`
+    /// range's end, else the spec's count.
+    fn end_index(&self, count: u32) -> u32 {
+        self.until.map_or(count, |u| u.min(count))
+    }
+}
+
+/// Where `o` is counted in [`Progress::outcomes`].
+fn outcome_slot(o: Outcome) -> usize {
+    Outcome::ALL.iter().position(|x| *x == o).unwrap_or(0)
 }
 
 /// Forward `reader`'s lines to a channel from a thread of their own, so the
@@ -280,6 +512,9 @@ enum Stopped {
     TimedOut,
     /// The harness received this signal ([`crate::child::interrupt`]).
     Interrupted(i32),
+    /// No line for the hang limit while campaign injections were under
+    /// way: the kernel hangs.
+    Hung,
 }
 
 /// Feed lines to `follower` until the stream closes, the time is up, or
@@ -291,6 +526,7 @@ fn pump(
     timeout: Duration,
     progress: bool,
     stop_at_end: bool,
+    hang_after: Option<Duration>,
 ) -> Result<Stopped> {
     loop {
         match rx.recv_timeout(Duration::from_millis(100)) {
@@ -312,25 +548,118 @@ fn pump(
         if started.elapsed() > timeout {
             return Ok(Stopped::TimedOut);
         }
+        if let Some(limit) = hang_after
+            && follower.campaign.running
+            && follower.last_line.elapsed() > limit
+        {
+            return Ok(Stopped::Hung);
+        }
     }
 }
 
+/// How long a campaign may go without a record while its injections are
+/// under way before the harness calls the kernel hung (each injection's
+/// call is bounded by the kernel's watchdog at 20× its clean duration,
+/// milliseconds; a boot's setup comes before the first injection and is
+/// not bounded by it).
+pub const HANG_AFTER: Duration = Duration::from_secs(60);
+
 /// Boot `launch`, capturing COM1 into `capture`. `progress` prints the live
-/// line (pass false when stderr is not a terminal).
+/// line (pass false when stderr is not a terminal). A kernel crash during a
+/// campaign injection is resumed by a fresh boot (see [`run_resuming`]).
 pub fn run(
     launch: &Launch,
     capture: &Path,
     timeout: Duration,
     progress: bool,
 ) -> Result<RunReport> {
+    run_resuming(launch, capture, timeout, progress, HANG_AFTER)
+}
+
+/// Boot `launch`; whenever the kernel goes down while a campaign injection
+/// is in flight — a fault or panic record, QEMU ending without an end
+/// record, or no record for `hang_after` (QEMU is then stopped) — write a
+/// `reboot` record (the crashed injection as outcome `kernel_crash`, its
+/// cause and symbolized site, and later what the reboot cost) and boot a
+/// fresh kernel with the same suite and options plus `only=campaign.<name>
+/// injections=<next>..<end>`, so the campaign completes every index. One
+/// capture holds every boot; `timeout` bounds them all together. Not
+/// resumed: a crash outside a campaign's injections (its setup included,
+/// which a fresh boot would repeat), a timeout, an interruption.
+pub fn run_resuming(
+    launch: &Launch,
+    capture: &Path,
+    timeout: Duration,
+    progress: bool,
+    hang_after: Duration,
+) -> Result<RunReport> {
     let iso = capture.with_extension("iso");
-    let result = launch
-        .command(&iso)
-        .and_then(|(cmd, described)| run_command(cmd, described, capture, timeout, progress));
+    let mut follower = Follower::new(capture)?;
+    follower.campaign.until = injections_until(&launch.boot_args);
+    let started = Instant::now();
+    let mut boot_launch = launch.clone();
+    let mut boot = 0;
+    let result = loop {
+        let report = boot_launch.command(&iso).and_then(|(cmd, described)| {
+            follow_command(
+                cmd,
+                described,
+                &mut follower,
+                started,
+                timeout,
+                progress,
+                Some(hang_after),
+            )
+        });
+        let (report, hung) = match report {
+            Ok(r) => r,
+            Err(e) => break Err(e),
+        };
+        let cause = match report.ending {
+            Ending::Crashed if hung => "hang",
+            Ending::Crashed if report.signal.is_none() => "died",
+            _ => break Ok(report),
+        };
+        boot += 1;
+        let Some((reboot, extra)) = follower.resume_after(cause, boot) else {
+            break Ok(report);
+        };
+        eprintln!(
+            "traplab-run: kernel crash at injection {} of campaign {} ({}); booting a fresh kernel at injection {}",
+            reboot.crash.index,
+            reboot.crash.campaign,
+            reboot.crash.detail.as_deref().unwrap_or(cause),
+            reboot.resume_at
+        );
+        follower.begin_boot(reboot)?;
+        boot_launch.boot_args = format!("{} {extra}", launch.boot_args);
+    };
+    // A reboot record whose boot never reached an injection.
+    let flushed = follower.flush_reboot(None);
     if crate::qemu::boots_iso(&launch.profile) {
         let _ = std::fs::remove_file(&iso);
     }
-    result
+    flushed?;
+    result.map(|mut r| {
+        r.reboots = follower.state.reboots;
+        r.records = follower.records;
+        r.damaged_lines = follower.damaged;
+        r.elapsed = started.elapsed();
+        r
+    })
+}
+
+/// The end of the last `injections=A..B` (or `injections=A`) in boot
+/// options, as the kernel reads them (the last one wins).
+fn injections_until(boot_args: &str) -> Option<u32> {
+    let value = boot_args
+        .split_whitespace()
+        .filter_map(|w| w.strip_prefix("injections="))
+        .next_back()?;
+    match value.split_once("..") {
+        Some((_, b)) => b.parse().ok(),
+        None => value.parse::<u32>().ok().map(|a| a.saturating_add(1)),
+    }
 }
 
 /// What runs the experiments: the lab kernel or the Linux guest in QEMU,
@@ -386,13 +715,38 @@ pub fn run_target(
 /// the report. The process is leashed ([`crate::child::leash`]): it dies
 /// with the calling thread.
 pub fn run_command(
-    mut cmd: Command,
+    cmd: Command,
     described: String,
     capture: &Path,
     timeout: Duration,
     progress: bool,
 ) -> Result<RunReport> {
     let mut follower = Follower::new(capture)?;
+    let (report, _) = follow_command(
+        cmd,
+        described,
+        &mut follower,
+        Instant::now(),
+        timeout,
+        progress,
+        None,
+    )?;
+    Ok(report)
+}
+
+/// [`run_command`] with the follower (and capture) of a run that may span
+/// several boots: `started` and `timeout` are the whole run's; with
+/// `hang_after`, a campaign silent that long is stopped as hung (the
+/// `bool`, with ending [`Ending::Crashed`]).
+fn follow_command(
+    mut cmd: Command,
+    described: String,
+    follower: &mut Follower,
+    started: Instant,
+    timeout: Duration,
+    progress: bool,
+    hang_after: Option<Duration>,
+) -> Result<(RunReport, bool)> {
     let program = cmd.get_program().to_string_lossy().into_owned();
     crate::child::leash(&mut cmd);
     let mut child = cmd
@@ -412,9 +766,12 @@ pub fn run_command(
     let stderr = child.stderr.take().expect("stderr is piped");
     let watcher = std::thread::spawn(move || watch_stderr(stderr));
 
-    let started = Instant::now();
-    let stopped = pump(&rx, &mut follower, started, timeout, progress, false)?;
-    if matches!(stopped, Stopped::TimedOut | Stopped::Interrupted(_)) {
+    follower.last_line = Instant::now();
+    let stopped = pump(&rx, follower, started, timeout, progress, false, hang_after)?;
+    if matches!(
+        stopped,
+        Stopped::TimedOut | Stopped::Interrupted(_) | Stopped::Hung
+    ) {
         let _ = child.kill();
     }
     // Drain what the reader already has (after a kill, the pipe closes).
@@ -437,6 +794,7 @@ pub fn run_command(
     let (ending, signal) = match stopped {
         Stopped::TimedOut => (Ending::TimedOut, None),
         Stopped::Interrupted(sig) => (Ending::Interrupted, Some(sig)),
+        Stopped::Hung => (Ending::Crashed, None),
         Stopped::Closed | Stopped::EndRecord => match (status.signal(), terminated_on) {
             // Killed from outside: whatever the stream says so far, the
             // run did not end by itself.
@@ -448,7 +806,7 @@ pub fn run_command(
             (None, None) => (classify(end, qemu_status, !follower.setup.is_empty()), None),
         },
     };
-    Ok(RunReport {
+    let report = RunReport {
         ending,
         qemu_status,
         end,
@@ -456,10 +814,12 @@ pub fn run_command(
         damaged_lines: follower.damaged,
         elapsed: started.elapsed(),
         qemu_args: described,
-        setup_problems: follower.setup,
+        setup_problems: follower.setup.clone(),
         signal,
         harness_interrupted: matches!(stopped, Stopped::Interrupted(_)),
-    })
+        reboots: follower.state.reboots,
+    };
+    Ok((report, stopped == Stopped::Hung))
 }
 
 /// Forward the child's standard error to ours, line by line, and return
@@ -556,13 +916,14 @@ pub fn capture_device(
             setup_problems: Vec::new(),
             signal: interrupted,
             harness_interrupted: interrupted.is_some(),
+            reboots: 0,
         });
     };
     let mut follower = Follower::new(capture)?;
     // The reader thread may stay blocked on the port after we stop; it
     // ends with the process.
     let (rx, _reader) = spawn_line_reader(port);
-    let stopped = pump(&rx, &mut follower, started, timeout, progress, true)?;
+    let stopped = pump(&rx, &mut follower, started, timeout, progress, true, None)?;
     if progress {
         eprintln!();
     }
@@ -593,6 +954,7 @@ pub fn capture_device(
         setup_problems: follower.setup,
         signal,
         harness_interrupted: signal.is_some(),
+        reboots: 0,
     })
 }
 
@@ -661,10 +1023,31 @@ fn plain_progress(p: &mut Progress, elapsed: Duration) {
     }
     p.last_plain = Instant::now();
     eprintln!(
-        "traplab-run: running {name}: {done} of {planned} iterations, {:.0} s in it, {:.0} s in all",
+        "traplab-run: running {name}: {done} of {planned} iterations, {:.0} s in it, {:.0} s in all{}",
         in_it.as_secs_f64(),
-        elapsed.as_secs_f64()
+        elapsed.as_secs_f64(),
+        campaign_tally(p)
     );
+}
+
+/// Outcomes so far and reboots, while a campaign reports injections:
+/// ` | trapped 12 contained 3 … kernel_crash 1, 1 reboot`.
+fn campaign_tally(p: &Progress) -> String {
+    if p.injections == 0 && p.reboots == 0 {
+        return String::new();
+    }
+    let counts: Vec<String> = Outcome::ALL
+        .iter()
+        .zip(p.outcomes)
+        .filter(|(_, n)| *n > 0)
+        .map(|(o, n)| format!("{} {n}", o.name()))
+        .collect();
+    format!(
+        " | {}, {} reboot{}",
+        counts.join(" "),
+        p.reboots,
+        if p.reboots == 1 { "" } else { "s" }
+    )
 }
 
 fn draw(p: &Progress, elapsed: Duration) {
@@ -695,8 +1078,11 @@ fn draw(p: &Progress, elapsed: Duration) {
     };
     let current: String = current.chars().take(56).collect();
     eprint!(
-        "\r\x1b[K[{}/{}] {current:<56} samples {:>8}  {secs:>6.1}s {eta}",
-        p.done, p.planned, p.samples
+        "\r\x1b[K[{}/{}] {current:<56} samples {:>8}  {secs:>6.1}s {eta}{}",
+        p.done,
+        p.planned,
+        p.samples,
+        campaign_tally(p)
     );
     let _ = std::io::stderr().flush();
 }

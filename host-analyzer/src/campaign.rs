@@ -10,22 +10,31 @@
 //!   `campaign` name, in stream order.
 //! - The `result` record of experiment `campaign.<name>`: the kernel writes
 //!   it when a campaign has finished. Without it the campaign did not finish.
-//! - A `fault` or `panic` record: the kernel died. The injection in flight
-//!   is counted as one [`Outcome::KernelCrash`] (the kernel never writes that
-//!   outcome: it is dead by then). Which injection: the record's `during`
-//!   string when it reads `campaign <name> injection <index> <injector>
-//!   <target>` (any prefix of that is used as far as it goes; the
-//!   `campaign.<name>/<config>` form names the campaign only); otherwise the
-//!   campaign of the last injection record, index last + 1, injector and
-//!   target `unknown` — but only while that campaign had not finished (no
-//!   result record yet). A kernel fault outside any campaign is not an
-//!   injection outcome; it still fails the verdict.
+//! - `reboot` records ([`traplab_wire::Reboot`], written by the host): a
+//!   boot went down during a campaign injection and a fresh kernel resumed
+//!   the campaign at the next index. The host's `kernel_crash` injection
+//!   record is an outcome like any other (ingest puts it among the
+//!   injections), its cause and site go into the crash tables, and the
+//!   campaign goes on: a resumed crash is not a problem.
+//! - A `fault` or `panic` record of the last boot: the kernel died and no
+//!   boot resumed. The injection in flight is counted as one
+//!   [`Outcome::KernelCrash`] (the kernel never writes that outcome: it is
+//!   dead by then). Which injection: the record's structured `during`
+//!   (campaign, injection index, injector, target, site); in streams from
+//!   before it, its text when it reads `campaign <name> injection <index>
+//!   <injector> <target>` (any prefix of that is used as far as it goes;
+//!   the `campaign.<name>/<config>` form names the campaign only);
+//!   otherwise the campaign of the last injection record, index last + 1,
+//!   injector and target `unknown` — but only while that campaign had not
+//!   finished (no result record yet). A kernel fault outside any campaign
+//!   is not an injection outcome; it still fails the verdict.
 //! - The stream's integrity (ingest's diagnostics, the end record).
 //!
 //! # Verdict
 //!
-//! A campaign run passes when: no kernel crash (and no kernel fault at
-//! all), an end record is present, the stream has no integrity errors (no
+//! A campaign run passes when: no kernel crash that ended the run (crashes
+//! the host resumed by a reboot are outcomes, not problems) and no kernel
+//! fault outside a campaign, an end record is present, the stream has no integrity errors (no
 //! lost, damaged or duplicated lines), and every campaign is complete: its
 //! result record arrived with status `ok`, and its injection indices are
 //! exactly `0..n` — no index missing, none twice. Anything else is a
@@ -48,6 +57,23 @@ mod tests;
 use std::collections::BTreeMap;
 
 use traplab_wire::{Injection, Outcome, Status};
+
+/// Theseus's fault-injection study (Boos et al., OSDI'20): of 617
+/// manifested faults, 69.4% were recovered. The reference figure the
+/// recovered share is shown beside.
+pub const THESEUS_RECOVERED_PCT: f64 = 69.4;
+pub const THESEUS_MANIFESTED: u64 = 617;
+
+/// The register a `bit_flip_register` injection flipped, from its site
+/// (`rsp bit 5`); `None` for other injectors, or a site not known (a
+/// crash the kernel could not report).
+pub fn flipped_register(i: &Injection) -> Option<&str> {
+    if i.injector != "bit_flip_register" {
+        return None;
+    }
+    let (reg, rest) = i.site.split_once(' ')?;
+    rest.starts_with("bit ").then_some(reg)
+}
 
 use crate::ingest::{Completion, Run};
 use crate::stats::{Distribution, describe};
@@ -134,6 +160,8 @@ pub struct InjectorView {
     pub trap: Vec<u64>,
     /// What the faults raised, with counts.
     pub raised: BTreeMap<Raised, u64>,
+    /// Per flipped register (`bit_flip_register`), in register order.
+    pub registers: BTreeMap<String, Tally>,
 }
 
 impl InjectorView {
@@ -179,6 +207,9 @@ impl Breakdown {
                     t.add(i);
                     v.targets.push((i.target.clone(), t));
                 }
+            }
+            if let Some(reg) = flipped_register(i) {
+                v.registers.entry(reg.to_string()).or_default().add(i);
             }
             if let Some(c) = i.recovery_cycles {
                 v.recovery.push(c);
@@ -228,8 +259,15 @@ pub struct Crash {
     pub target: String,
     /// `fault #PF (vector 14) at rip 0x… (sym), cr2 0x…` or `panic: …`.
     pub what: String,
-    /// The record's `during` string, verbatim.
+    /// The record's `during`, as text.
     pub during: String,
+    /// `fault`, `panic`, `hang` or `died` (no record: a triple fault).
+    pub cause: String,
+    /// Where: the fault's symbol, or the first frame of the panic outside
+    /// the panic machinery; `None` for a hang or a death without a record.
+    pub site: Option<String>,
+    /// Whether the host booted a fresh kernel and the campaign went on.
+    pub resumed: bool,
 }
 
 /// Whether a campaign's injection records are all there.
@@ -264,7 +302,15 @@ pub struct Campaign {
     /// Injection records in stream order, the crash (as a synthesized
     /// `kernel_crash` injection) last.
     pub injections: Vec<Injection>,
+    /// The kernel crash that ended the run during this campaign, with no
+    /// boot resuming it (a problem).
     pub crash: Option<Crash>,
+    /// Every kernel crash of the campaign: those the host resumed by a
+    /// reboot (in order), then `crash`.
+    pub crashes: Vec<Crash>,
+    /// Wall-clock milliseconds each reboot cost, where known
+    /// ([`traplab_wire::Reboot::lost_ms`]).
+    pub reboot_ms: Vec<u64>,
     /// Status and message of its `campaign.<name>` result record.
     pub result: Option<(Status, Option<String>)>,
     pub sequence: Sequence,
@@ -308,6 +354,22 @@ impl CampaignView {
         self.overall.total.count(Outcome::KernelCrash)
     }
 
+    /// Kernel crashes by site (symbol; `hang` or `unknown` without one),
+    /// most frequent first, over every campaign.
+    pub fn crash_sites(&self) -> Vec<(String, u64)> {
+        let mut by: BTreeMap<String, u64> = BTreeMap::new();
+        for k in self.campaigns.iter().flat_map(|c| &c.crashes) {
+            let site = k.site.clone().unwrap_or_else(|| match k.cause.as_str() {
+                "hang" => "(hang: no record)".to_string(),
+                _ => format!("({} without a site)", k.cause),
+            });
+            *by.entry(site).or_default() += 1;
+        }
+        let mut v: Vec<(String, u64)> = by.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v
+    }
+
     /// End record present, no integrity errors, every campaign complete.
     pub fn complete(&self) -> bool {
         self.end_record
@@ -330,6 +392,30 @@ pub struct During {
     pub target: Option<String>,
 }
 
+/// What a structured `during` names; an older stream's free text is read
+/// by [`parse_during`].
+pub fn read_during(d: &traplab_wire::During) -> During {
+    if let Some(text) = &d.text
+        && d.campaign.is_none()
+        && d.experiment.is_none()
+    {
+        return parse_during(text);
+    }
+    let campaign = d.campaign.clone().or_else(|| {
+        d.experiment
+            .as_deref()
+            .and_then(|e| e.strip_prefix(RESULT_PREFIX))
+            .map(str::to_string)
+    });
+    During {
+        campaign,
+        index: d.injection,
+        injector: d.injector.clone(),
+        target: d.target.clone(),
+    }
+}
+
+/// The grammar of `during` text in streams from before it was structured.
 pub fn parse_during(during: &str) -> During {
     let mut d = During::default();
     // The experiment/config form other experiments use: `campaign.<name>/<config>`.
@@ -360,8 +446,16 @@ pub fn parse_during(during: &str) -> During {
 /// A kernel death as found in the run: what it was and where.
 struct Death {
     what: String,
-    during: String,
+    during: traplab_wire::During,
     vector: Option<u8>,
+    cause: &'static str,
+    site: Option<String>,
+}
+
+/// The frame a panic came from: the first of its backtrace outside the
+/// panic machinery.
+pub fn panic_site(p: &traplab_wire::Panic) -> Option<String> {
+    p.origin(1)
 }
 
 fn deaths(run: &Run) -> Vec<Death> {
@@ -379,6 +473,8 @@ fn deaths(run: &Run) -> Vec<Death> {
             ),
             during: f.during.clone(),
             vector: Some(f.vector),
+            cause: "fault",
+            site: f.symbol.clone(),
         }
     });
     let panics = run.panics.iter().map(|p| {
@@ -397,6 +493,8 @@ fn deaths(run: &Run) -> Vec<Death> {
             ),
             during: p.during.clone(),
             vector: None,
+            cause: "panic",
+            site: panic_site(p),
         }
     });
     faults.chain(panics).collect()
@@ -433,10 +531,10 @@ pub fn analyze(run: &Run) -> CampaignView {
     }
 
     // Charge each kernel death to the injection in flight, if any.
-    let mut crashes: Vec<(Crash, Option<u8>)> = Vec::new();
+    let mut crashes: Vec<(Crash, (Option<u8>, Option<String>))> = Vec::new();
     let mut other_crashes = Vec::new();
     for d in deaths(run) {
-        let said = parse_during(&d.during);
+        let said = read_during(&d.during);
         let in_flight = said.campaign.clone().or_else(|| {
             // Nothing said: the campaign of the last record, while unfinished.
             run.injections
@@ -448,6 +546,7 @@ pub fn analyze(run: &Run) -> CampaignView {
             other_crashes.push(format!("{} during {}", d.what, d.during));
             continue;
         };
+        // A death after the campaign's last index resumed is the run's.
         if crashes.iter().any(|(c, _)| c.campaign == campaign) {
             // A second death record (a fault whose handler then panicked)
             // is the same crash.
@@ -473,9 +572,12 @@ pub fn analyze(run: &Run) -> CampaignView {
                 injector: said.injector.unwrap_or_else(|| UNKNOWN.into()),
                 target: said.target.unwrap_or_else(|| UNKNOWN.into()),
                 what: d.what,
-                during: d.during,
+                during: d.during.to_string(),
+                cause: d.cause.to_string(),
+                site: d.site,
+                resumed: false,
             },
-            d.vector,
+            (d.vector, d.during.site.clone()),
         ));
     }
 
@@ -496,7 +598,7 @@ pub fn analyze(run: &Run) -> CampaignView {
         let crash = crashes
             .iter()
             .find(|(c, _)| c.campaign == name)
-            .map(|(c, vector)| {
+            .map(|(c, (vector, site))| {
                 injections.push(Injection {
                     campaign: name.clone(),
                     index: c.index,
@@ -505,7 +607,7 @@ pub fn analyze(run: &Run) -> CampaignView {
                     config: configs.first().cloned().unwrap_or_else(|| UNKNOWN.into()),
                     trigger: UNKNOWN.into(),
                     point: 0,
-                    site: UNKNOWN.into(),
+                    site: site.clone().unwrap_or_else(|| UNKNOWN.into()),
                     fired: true,
                     outcome: Outcome::KernelCrash,
                     trap: None,
@@ -519,12 +621,39 @@ pub fn analyze(run: &Run) -> CampaignView {
             });
         let sequence = sequence(&injections);
         let breakdown = Breakdown::of(&injections);
+        let resumed = run
+            .reboots
+            .iter()
+            .filter(|r| r.reboot.crash.campaign == name);
+        let mut all_crashes: Vec<Crash> = resumed
+            .clone()
+            .map(|r| Crash {
+                campaign: name.clone(),
+                index: r.reboot.crash.index,
+                injector: r.reboot.crash.injector.clone(),
+                target: r.reboot.crash.target.clone(),
+                what: r.reboot.crash.detail.clone().unwrap_or_default(),
+                during: r
+                    .faults
+                    .first()
+                    .map(|f| f.during.to_string())
+                    .or_else(|| r.panics.first().map(|p| p.during.to_string()))
+                    .unwrap_or_default(),
+                cause: r.reboot.cause.clone(),
+                site: r.reboot.site.clone(),
+                resumed: true,
+            })
+            .collect();
+        all_crashes.extend(crash.clone());
+        let reboot_ms = resumed.filter_map(|r| r.reboot.lost_ms).collect();
         campaigns.push(Campaign {
             result: result_of(&name),
             name,
             configs,
             injections,
             crash,
+            crashes: all_crashes,
+            reboot_ms,
             sequence,
             breakdown,
         });
@@ -585,7 +714,7 @@ fn problems(run: &Run, view: &CampaignView) -> Vec<String> {
     for c in &view.campaigns {
         if let Some(k) = &c.crash {
             p.push(format!(
-                "campaign {}: kernel crash during injection {} ({} → {}): {}",
+                "campaign {}: kernel crash during injection {} ({} → {}), not resumed: {}",
                 c.name, k.index, k.injector, k.target, k.what
             ));
         }

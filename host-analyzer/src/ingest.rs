@@ -20,7 +20,7 @@ use std::fmt;
 use serde::Serialize;
 use traplab_wire::{
     End, EndStatus, ExperimentResult, Fault, Header, Injection, LineError, Log, Metric, Panic,
-    Platform, Record, SCHEMA_VERSION, Samples, SequenceProblem, SequenceTracker, Stamp, Status,
+    Platform, Reboot, Record, SCHEMA_VERSION, Samples, SequenceProblem, SequenceTracker, Stamp, Status,
     TRAP_STAGES, decode_line,
 };
 
@@ -128,9 +128,17 @@ pub struct Run {
     pub logs: Vec<Log>,
     pub faults: Vec<Fault>,
     pub panics: Vec<Panic>,
-    /// Fault-injection records, in stream order.
+    /// Fault-injection records, in stream order; the host's record of an
+    /// injection that took the kernel down ([`Reboot::crash`]) stands where
+    /// its reboot record does.
     pub injections: Vec<Injection>,
+    /// The end record of the last boot (the run's).
     pub end: Option<End>,
+    /// Boots that ended in a kernel crash during a campaign and were
+    /// followed by a fresh boot resuming it (one per `reboot` record the
+    /// host wrote), in order. Their fault and panic records are here, not
+    /// in [`Run::faults`]/[`Run::panics`], which hold the last boot's.
+    pub reboots: Vec<RebootSeen>,
     pub diagnostics: Vec<Diagnostic>,
     /// Lines in the input, noise included.
     pub lines: usize,
@@ -140,6 +148,21 @@ pub struct Run {
     pub noise_lines: usize,
     /// Set when the header names a schema this analyzer does not know.
     pub unknown_schema: Option<u32>,
+}
+
+/// A boot the host replaced after a kernel crash during a campaign, as
+/// the stream shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RebootSeen {
+    /// Line of the `reboot` record.
+    pub line: usize,
+    pub reboot: Reboot,
+    /// The crashed boot's fault and panic records.
+    pub faults: Vec<Fault>,
+    pub panics: Vec<Panic>,
+    /// The crashed boot's end record (absent after a hang or a triple
+    /// fault).
+    pub end: Option<End>,
 }
 
 /// Why a run cannot be analysed at all.
@@ -276,6 +299,15 @@ struct Parser {
     first_record_line: Option<usize>,
     /// CRC field of the accepted header line.
     header_check: Option<String>,
+    /// A `reboot` record arrived; the next boot's header is due.
+    awaiting_header: Option<usize>,
+    /// Warnings for the current boot's fault and panic records: kept
+    /// until the boot ends, since a reboot turns them into an outcome.
+    pending_deaths: Vec<(usize, String)>,
+    /// Samples values and (ok, failed) results of the current boot, for
+    /// its end record's counts when a run has several boots.
+    boot_samples: u64,
+    boot_results: (u32, u32),
 }
 
 impl Parser {
@@ -296,6 +328,10 @@ impl Parser {
             last_line: 0,
             first_record_line: None,
             header_check: None,
+            awaiting_header: None,
+            pending_deaths: Vec::new(),
+            boot_samples: 0,
+            boot_results: (0, 0),
         }
     }
 
@@ -315,7 +351,7 @@ impl Parser {
         }
         self.last_line = n;
         let Some(offset) = find(raw, RECORD_START) else {
-            if !self.started {
+            if !self.started || self.awaiting_header.is_some() {
                 // Boot noise: BIOS, GRUB, the kernel's early console.
                 self.run.noise_lines += 1;
             } else if self.ended.is_some() {
@@ -385,6 +421,23 @@ impl Parser {
     }
 
     fn frame(&mut self, n: usize, seq: u64, record: Record, check: &str) {
+        let record = match record {
+            Record::Reboot(r) => return self.reboot(n, r),
+            Record::Header(h) if self.awaiting_header.is_some() && seq == 0 => {
+                return self.resumed_header(n, h, check);
+            }
+            other => other,
+        };
+        if let Some(reboot_line) = self.awaiting_header.take() {
+            self.diag(
+                n,
+                Severity::Error,
+                format!(
+                    "the boot after the reboot record on line {reboot_line} starts with a {} record (seq {seq}), not its header",
+                    record.kind()
+                ),
+            );
+        }
         if let Some((end_line, _)) = self.ended {
             self.diag(
                 n,
@@ -455,7 +508,10 @@ impl Parser {
                 }
                 self.header(n, seq, h)
             }
-            Record::Samples(s) => self.samples(n, s),
+            Record::Samples(s) => {
+                self.boot_samples += s.total.len() as u64;
+                self.samples(n, s)
+            }
             Record::Result(r) => self.result(n, r),
             Record::Metric(m) => self.run.metrics.push(m),
             Record::Log(l) => self.run.logs.push(l),
@@ -469,14 +525,13 @@ impl Parser {
                     .error_code
                     .map(|c| format!(", error code {c:#x}"))
                     .unwrap_or_default();
-                self.diag(
+                self.pending_deaths.push((
                     n,
-                    Severity::Warning,
                     format!(
                         "kernel fault {} (vector {}) at {at}{code}{cr2} during {}",
                         f.exception, f.vector, f.during
                     ),
-                );
+                ));
                 self.run.faults.push(f);
             }
             Record::Panic(p) => {
@@ -485,9 +540,8 @@ impl Parser {
                     .as_deref()
                     .map(|l| format!(" at {l}"))
                     .unwrap_or_default();
-                self.diag(
+                self.pending_deaths.push((
                     n,
-                    Severity::Warning,
                     format!(
                         "kernel panic during {}: {}{loc}{}",
                         p.during,
@@ -496,7 +550,7 @@ impl Parser {
                             .map(|o| format!(" (in {o})"))
                             .unwrap_or_default()
                     ),
-                );
+                ));
                 self.run.panics.push(p);
             }
             Record::Injection(i) => self.run.injections.push(i),
@@ -505,6 +559,114 @@ impl Parser {
             Record::End(e) => {
                 self.ended = Some((n, seq));
                 self.run.end = Some(e);
+            }
+            Record::Reboot(_) => unreachable!("taken above"),
+        }
+    }
+
+    /// A `reboot` record: the boot so far went down during a campaign and
+    /// the host booted a fresh kernel that resumes it. Close the crashed
+    /// boot (its sequence gaps, its end record's seq), keep its deaths as
+    /// the reboot's, and expect the next boot's header.
+    fn reboot(&mut self, n: usize, r: Reboot) {
+        self.run.records += 1;
+        if !self.started {
+            self.first_record_line = Some(n);
+            self.started = true;
+        }
+        let want = self.run.reboots.len() as u32 + 1;
+        if r.boot != want {
+            self.diag(
+                n,
+                Severity::Error,
+                format!("reboot record names boot {}, expected boot {want}", r.boot),
+            );
+        }
+        self.resolve_gaps();
+        if let (Some((line, seq)), Some(end)) = (self.ended, &self.run.end)
+            && end.records != seq
+        {
+            self.diag(
+                line,
+                Severity::Error,
+                format!(
+                    "end record says {} records precede it, but its seq is {seq}",
+                    end.records
+                ),
+            );
+        }
+        self.pending_deaths.clear();
+        self.run.injections.push(r.crash.clone());
+        self.run.reboots.push(RebootSeen {
+            line: n,
+            reboot: r,
+            faults: std::mem::take(&mut self.run.faults),
+            panics: std::mem::take(&mut self.run.panics),
+            end: self.run.end.take(),
+        });
+        self.tracker = SequenceTracker::new();
+        self.seen.clear();
+        self.ended = None;
+        self.awaiting_header = Some(n);
+        self.boot_samples = 0;
+        self.boot_results = (0, 0);
+    }
+
+    /// The header of a boot that resumes a campaign: the same run (mode,
+    /// suite, kernel) or the streams do not belong together.
+    fn resumed_header(&mut self, n: usize, h: Header, check: &str) {
+        let _ = self.tracker.observe(0);
+        self.seen.insert(0, n);
+        self.run.records += 1;
+        self.awaiting_header = None;
+        let Some(first) = &self.run.header else {
+            self.header_check = Some(check.to_string());
+            return self.header(n, 0, h);
+        };
+        let same = first.config.mode == h.config.mode
+            && first.config.suite_sha256 == h.config.suite_sha256
+            && first.kernel.commit == h.kernel.commit
+            && first.platform == h.platform;
+        if !same {
+            self.diag(
+                n,
+                Severity::Error,
+                format!(
+                    "the resumed boot's header differs from the first boot's (mode {} vs {}, suite {} vs {}, kernel {} vs {}): not the same run",
+                    h.config.mode,
+                    first.config.mode,
+                    short(&h.config.suite_sha256),
+                    short(&first.config.suite_sha256),
+                    h.kernel.commit,
+                    first.kernel.commit
+                ),
+            );
+        }
+    }
+
+    /// Report the sequence gaps of the current boot that late records did
+    /// not fill.
+    fn resolve_gaps(&mut self) {
+        for (line, expected, got) in std::mem::take(&mut self.pending_gaps) {
+            let mut s = expected;
+            while s < got {
+                if self.seen.contains_key(&s) {
+                    s += 1;
+                    continue;
+                }
+                let start = s;
+                while s < got && !self.seen.contains_key(&s) {
+                    s += 1;
+                }
+                let problem = SequenceProblem::Gap {
+                    expected: start,
+                    got: s,
+                };
+                self.diag(
+                    line,
+                    Severity::Error,
+                    format!("{problem} (lost or corrupted lines)"),
+                );
             }
         }
     }
@@ -661,33 +823,28 @@ impl Parser {
             self.diag(n, Severity::Error, msg);
             return;
         }
+        let status = r.status;
         b.result = Some((n, r));
+        match status {
+            Status::Ok => self.boot_results.0 += 1,
+            Status::Failed => self.boot_results.1 += 1,
+            Status::Skipped => {}
+        }
     }
 
     fn finish(mut self, bytes: &[u8]) -> Run {
         let last = self.last_line.max(1);
         // Gaps the tracker saw may have been filled by late records.
-        for (line, expected, got) in std::mem::take(&mut self.pending_gaps) {
-            let mut s = expected;
-            while s < got {
-                if self.seen.contains_key(&s) {
-                    s += 1;
-                    continue;
-                }
-                let start = s;
-                while s < got && !self.seen.contains_key(&s) {
-                    s += 1;
-                }
-                let problem = SequenceProblem::Gap {
-                    expected: start,
-                    got: s,
-                };
-                self.diag(
-                    line,
-                    Severity::Error,
-                    format!("{problem} (lost or corrupted lines)"),
-                );
-            }
+        self.resolve_gaps();
+        for (line, message) in std::mem::take(&mut self.pending_deaths) {
+            self.diag(line, Severity::Warning, message);
+        }
+        if let Some(line) = self.awaiting_header {
+            self.diag(
+                line,
+                Severity::Warning,
+                "the boot after this reboot record sent nothing",
+            );
         }
         if self.run.records > 0 && self.run.header.is_none() {
             let line = self.first_record_line.unwrap_or(1);
@@ -703,6 +860,10 @@ impl Parser {
             let s = self.assemble(b);
             received_samples += s.total.len() as u64;
             self.run.series.push(s);
+        }
+        if !self.run.reboots.is_empty() {
+            // The end record counts its own boot only.
+            received_samples = self.boot_samples;
         }
         if self.run.records > 0 {
             self.check_end(last, received_samples);
@@ -820,6 +981,9 @@ impl Parser {
                 Status::Skipped => {}
             }
         }
+        if !self.run.reboots.is_empty() {
+            (ok, failed) = self.boot_results;
+        }
         if (end.ok, end.failed) != (ok, failed) {
             self.diag(
                 line,
@@ -913,6 +1077,11 @@ fn stage_order(name: &str) -> (Stamp, Stamp, bool) {
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The first 12 characters of a hash, for messages.
+fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
 }
 
 /// A short, escaped excerpt of a line for messages.

@@ -595,16 +595,22 @@ fn golden(target: &str) -> i64 {
 }
 
 /// The `during` of a fault in the middle of injection `index`.
-fn crash_during(spec: &CampaignSpec, index: u32) -> String {
+fn crash_during(spec: &CampaignSpec, index: u32) -> traplab_wire::During {
     let (injector, _) = CAMPAIGN_INJECTORS[index as usize % CAMPAIGN_INJECTORS.len()];
     let target = &spec.targets[(index as usize / CAMPAIGN_INJECTORS.len()) % spec.targets.len()];
     if spec.crash_names_injection {
-        format!(
-            "campaign {} injection {index} {injector} {target}",
-            spec.name
-        )
+        traplab_wire::During {
+            experiment: Some(format!("campaign.{}", spec.name)),
+            config: Some(spec.config.clone()),
+            campaign: Some(spec.name.clone()),
+            injection: Some(index),
+            injector: Some(injector.to_string()),
+            target: Some(target.clone()),
+            ..traplab_wire::During::new()
+        }
     } else {
-        format!("campaign.{}/{}", spec.name, spec.config)
+        // An older kernel's text.
+        traplab_wire::During::phase(&format!("campaign.{}/{}", spec.name, spec.config))
     }
 }
 

@@ -104,7 +104,7 @@ impl Platform for LinuxPeer {
         Ok(engine)
     }
 
-    fn set_during(&self, _what: &str) {
+    fn set_during(&self, _during: traplab_wire::During) {
         // A fault the peer does not expect ends the process the normal
         // Linux way (wasmtime hands it to the default disposition); the
         // stream then has no end record and the host reports a crash.

@@ -97,7 +97,7 @@ pub trait Platform {
     /// only the platform knows.
     fn engine(&self, variant: EngineVariant) -> wasmtime::Result<wasmtime::Engine>;
     /// Record what is running, for fault and panic reports.
-    fn set_during(&self, what: &str);
+    fn set_during(&self, during: traplab_wire::During);
     /// Send one record to the host.
     fn emit(&self, record: Record);
     /// `(heap bytes, mapped frames)` in use, where the platform can tell;

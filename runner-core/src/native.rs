@@ -30,7 +30,7 @@ pub fn twin(workload: &Workload) -> Option<&'static ComputeKernel> {
 /// Time the twin of `workload` (if it has one), checking every result.
 pub fn run_twin<P: Platform>(p: &P, workload: &Workload, opts: &Options) {
     let Some(kernel) = twin(workload) else { return };
-    p.set_during(&format!("{} {CONFIG}", workload.name));
+    p.set_during(traplab_wire::During::experiment(&workload.name, CONFIG));
     let expected = workload.expect_result.unwrap_or(kernel.golden);
     let mut pace = Pace::start(p, &workload.name, CONFIG, workload.kind, opts);
     let mut series = Series::plain(pace.samples() as usize);

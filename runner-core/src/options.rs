@@ -47,6 +47,13 @@ pub struct Options {
     /// `injections=A` for one): replays part of a campaign exactly, since
     /// an injection depends only on the spec and its index.
     pub injections: Option<(u32, u32)>,
+    /// Test only (`crash_at=N`): the kernel panics, outside any
+    /// containment, when campaign injection N starts — a known kernel
+    /// crash for the host's reboot-and-resume.
+    pub crash_at: Option<u32>,
+    /// Test only (`hang_at=N`): the kernel stops with interrupts masked
+    /// when campaign injection N starts — a known kernel hang.
+    pub hang_at: Option<u32>,
     /// Time budget per experiment and configuration in milliseconds of the
     /// platform's clock (`budget_ms=`, 0 = none): once spent, the
     /// experiment stops after its current iteration, skipping the rest of
@@ -76,6 +83,8 @@ impl Default for Options {
             variants: DEFAULT_VARIANTS.to_vec(),
             only: None,
             injections: None,
+            crash_at: None,
+            hang_at: None,
             budget_ms: 0,
         }
     }
@@ -172,6 +181,8 @@ pub fn parse(line: &str) -> (Options, Vec<String>) {
             "mode" => opts.mode = value,
             "qemu" => opts.qemu_args = Some(value),
             "only" => opts.only = Some(value),
+            "crash_at" => opts.crash_at = number(&mut problems),
+            "hang_at" => opts.hang_at = number(&mut problems),
             "injections" => {
                 let range = match value.split_once("..") {
                     Some((a, b)) => a.parse::<u32>().ok().zip(b.parse::<u32>().ok()),

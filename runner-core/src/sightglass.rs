@@ -132,7 +132,7 @@ pub fn run<P: Platform>(
     let tsc_hz = p.tsc_hz();
     let config = variant.label();
     let context = format!("{} {config}", workload.name);
-    p.set_during(&context);
+    p.set_during(traplab_wire::During::experiment(&workload.name, config));
     let instantiation_name = format!("{}{INSTANTIATION}", workload.name);
     let fail = |why: String| {
         emit::result(p, &workload.name, config, 0, None, None, Some(why));

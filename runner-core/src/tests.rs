@@ -88,7 +88,7 @@ impl Platform for Recorder {
     fn engine(&self, variant: EngineVariant) -> wasmtime::Result<wasmtime::Engine> {
         wasmtime::Engine::new(&engine_config(variant))
     }
-    fn set_during(&self, _: &str) {}
+    fn set_during(&self, _: traplab_wire::During) {}
     fn emit(&self, record: Record) {
         self.records.borrow_mut().push(record);
     }

@@ -262,7 +262,7 @@ pub fn run_workload<P: Platform>(
         return crate::sightglass::run(p, engine, suite, workload, variant, opts);
     }
     let config = variant.label();
-    p.set_during(&format!("{} {}", workload.name, config));
+    p.set_during(traplab_wire::During::experiment(&workload.name, config));
     let via_exception =
         variant.trap_mode == TrapMode::Signals && workload.kind == WorkloadKind::Trap;
     let expected = expectation(p, workload, variant);
@@ -374,7 +374,7 @@ pub fn check_heap_stability<P: Platform>(
         return;
     }
     let config = variant.label();
-    p.set_during(&format!("{NAME} {config}"));
+    p.set_during(traplab_wire::During::experiment(NAME, config));
     let mut loaded = match load(p, engine, suite, workload, variant) {
         Ok(l) => l,
         Err(why) => return emit::result(p, NAME, config, 0, None, None, Some(why)),

@@ -10,29 +10,32 @@ use core::panic::PanicInfo;
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use spin::Mutex;
 
-use traplab_wire::{EndStatus, Fault, Panic, Record, exit};
+use traplab_wire::{During, EndStatus, Fault, Panic, Record, exit};
 
 use crate::arch;
 use crate::exceptions::ExceptionContext;
 use crate::{report, symbols};
 
-/// What the kernel is doing, for fault records (`boot`, or
-/// `<experiment> <config>`).
-static DURING: Mutex<String> = Mutex::new(String::new());
+/// What the kernel is doing, for fault and panic records (nothing set:
+/// `boot`).
+static DURING: Mutex<During> = Mutex::new(During::new());
 
-pub fn set_during(what: &str) {
-    let mut during = DURING.lock();
-    during.clear();
-    during.push_str(what);
+pub fn set_during(what: During) {
+    *DURING.lock() = what;
 }
 
-fn during() -> String {
+/// What [`set_during`] last set (nothing set: [`During::new`]).
+pub fn current_during() -> During {
+    DURING.lock().clone()
+}
+
+fn during() -> During {
     // A fault while the lock is held must not deadlock the report.
     DURING.try_lock().map_or_else(
-        || String::from("unknown"),
+        || During::phase("unknown"),
         |d| {
             if d.is_empty() {
-                String::from("boot")
+                During::phase("boot")
             } else {
                 d.clone()
             }

@@ -305,6 +305,7 @@ pub enum Record {
     Injection(Injection),
     Progress(Progress),
     End(End),
+    Reboot(Reboot),
 }
 
 impl Record {
@@ -321,6 +322,7 @@ impl Record {
             Record::Injection(_) => "injection",
             Record::Progress(_) => "progress",
             Record::End(_) => "end",
+            Record::Reboot(_) => "reboot",
         }
     }
 }
@@ -537,6 +539,166 @@ pub struct Log {
     pub message: String,
 }
 
+/// What the kernel was doing when a [`Fault`] or [`Panic`] record was
+/// written: the experiment and configuration, or the campaign injection in
+/// flight, field by field so the host never parses text. Every field is
+/// optional; nothing set means `boot`.
+///
+/// Streams from before this struct carried free text (`boot`,
+/// `trap.oob_load signals.bt_off`, `campaign default injection 7 code_patch
+/// compute.fib`); such a `during` reads back with only [`During::text`]
+/// set, verbatim.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+#[serde(from = "DuringRepr")]
+pub struct During {
+    /// A phase outside any experiment (`boot`, `jit setup`), or the whole
+    /// free-text `during` of an older stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The experiment running (`trap.oob_load`, `campaign.default`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub experiment: Option<String>,
+    /// Its engine configuration label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+    /// The campaign (its spec's name) when one is running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
+    /// The injection index in flight (absent during the campaign's setup).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injection: Option<u32>,
+    /// That injection's injector (`bit_flip_register`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injector: Option<String>,
+    /// That injection's target workload (`compute.sha256`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// What that injection strikes, once chosen ([`Injection::site`]:
+    /// `rsp bit 5`, `text+0x1a4`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+}
+
+impl During {
+    /// Nothing known yet (reads as `boot`).
+    pub const fn new() -> During {
+        During {
+            text: None,
+            experiment: None,
+            config: None,
+            campaign: None,
+            injection: None,
+            injector: None,
+            target: None,
+            site: None,
+        }
+    }
+
+    /// A phase outside any experiment.
+    pub fn phase(text: &str) -> During {
+        During {
+            text: Some(String::from(text)),
+            ..During::new()
+        }
+    }
+
+    /// An experiment under a configuration.
+    pub fn experiment(experiment: &str, config: &str) -> During {
+        During {
+            experiment: Some(String::from(experiment)),
+            config: Some(String::from(config)),
+            ..During::new()
+        }
+    }
+
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        *self == During::new()
+    }
+}
+
+/// `during` as a human reads it: the old text forms, so messages did not
+/// change (`boot`, `trap.oob_load signals.bt_off`, `campaign default
+/// injection 7 code_patch compute.fib`).
+impl fmt::Display for During {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut words: Vec<&str> = Vec::new();
+        if let Some(t) = &self.text {
+            words.push(t);
+        }
+        let index;
+        if let Some(c) = &self.campaign {
+            words.push("campaign");
+            words.push(c);
+            match self.injection {
+                Some(i) => {
+                    index = alloc::format!("{i}");
+                    words.push("injection");
+                    words.push(&index);
+                    words.extend(self.injector.as_deref());
+                    words.extend(self.target.as_deref());
+                    words.extend(self.site.as_deref());
+                }
+                None => words.push("setup"),
+            }
+        } else {
+            words.extend(self.experiment.as_deref());
+            words.extend(self.config.as_deref());
+        }
+        if words.is_empty() {
+            return f.write_str("boot");
+        }
+        f.write_str(&words.join(" "))
+    }
+}
+
+/// What a `during` field may hold on the wire: today's object, or the
+/// free text of older streams.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum DuringRepr {
+    Text(String),
+    Fields(DuringFields),
+}
+
+#[derive(Deserialize)]
+struct DuringFields {
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    experiment: Option<String>,
+    #[serde(default)]
+    config: Option<String>,
+    #[serde(default)]
+    campaign: Option<String>,
+    #[serde(default)]
+    injection: Option<u32>,
+    #[serde(default)]
+    injector: Option<String>,
+    #[serde(default)]
+    target: Option<String>,
+    #[serde(default)]
+    site: Option<String>,
+}
+
+impl From<DuringRepr> for During {
+    fn from(r: DuringRepr) -> During {
+        match r {
+            DuringRepr::Text(t) => During::phase(&t),
+            DuringRepr::Fields(f) => During {
+                text: f.text,
+                experiment: f.experiment,
+                config: f.config,
+                campaign: f.campaign,
+                injection: f.injection,
+                injector: f.injector,
+                target: f.target,
+                site: f.site,
+            },
+        }
+    }
+}
+
 /// An exception the kernel did not expect (not a wasm trap, not a measured
 /// raw exception). The run ends right after it.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -554,15 +716,15 @@ pub struct Fault {
     pub cr2: Option<u64>,
     /// `function+0xoffset` from the kernel's embedded symbol table.
     pub symbol: Option<String>,
-    /// What the kernel was doing (experiment and config, or `boot`).
-    pub during: String,
+    /// What the kernel was doing.
+    pub during: During,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Panic {
     pub message: String,
     pub location: Option<String>,
-    pub during: String,
+    pub during: During,
     /// The calling frames, innermost first, as `function+0xoffset` (or the
     /// bare address when no symbol covers it), from the kernel's frame
     /// pointers. Absent in runs from kernels that did not report it.
@@ -624,9 +786,10 @@ pub enum Outcome {
     /// The call returned the golden value.
     Masked,
     /// The kernel itself went down. Never written by the kernel in an
-    /// `injection` record (it is dead by then): the analyzer assigns it to
-    /// the injection that was in flight when a `fault` or `panic` record
-    /// ended the run.
+    /// `injection` record (it is dead by then): the host writes it in the
+    /// [`Reboot`] record of the boot that resumes the campaign, and the
+    /// analyzer assigns a `fault` or `panic` record that ended a run
+    /// without a reboot to the injection that was in flight.
     KernelCrash,
 }
 
@@ -716,6 +879,39 @@ pub struct Progress {
     /// Iterations the experiment plans (warm-up plus timed samples); it
     /// may stop earlier on its time budget.
     pub planned: u32,
+}
+
+/// Written by the host (`traplab-run`), never by a kernel: the kernel of
+/// the boot before this record went down during a campaign injection (a
+/// fault or panic record, a hang, or QEMU ending without an end record),
+/// and the host booted a fresh kernel that resumes the campaign at
+/// `resume_at` with the same spec and seed. The records after it are that
+/// boot's own stream: a header with seq 0, its own sequence and end record.
+/// A reboot record stands outside every boot's sequence (its `seq` is 0).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Reboot {
+    /// The boot that follows, counting the first boot of the run as 0.
+    pub boot: u32,
+    /// The injection in flight when the kernel went down, as the host
+    /// records it: outcome [`Outcome::KernelCrash`], `detail` the fault or
+    /// panic in words with its symbolized origin (or the hang).
+    pub crash: Injection,
+    /// `fault`, `panic`, `hang` (no record for the host's hang limit while
+    /// an injection was in flight; the host stopped QEMU) or `died` (QEMU
+    /// ended by itself without an end record: a triple fault).
+    pub cause: String,
+    /// Where it went down: the fault's `function+0x…`, the first frame of
+    /// the panic's backtrace outside the panic machinery; absent for a hang
+    /// or a death without a record.
+    pub site: Option<String>,
+    /// The next boot runs injections `resume_at..end`.
+    pub resume_at: u32,
+    pub end: u32,
+    /// Wall-clock milliseconds from the crashed boot's last record to the
+    /// resumed boot's first injection record: what the reboot cost (noticing
+    /// the crash, a new QEMU, the kernel's boot and the campaign's setup).
+    /// Absent when the resumed boot never reached an injection.
+    pub lost_ms: Option<u64>,
 }
 
 /// Last record of a run.

@@ -201,7 +201,7 @@ fn panic_origin_skips_the_panic_machinery() {
     let panic = Panic {
         message: String::from("called `Option::unwrap()` on a `None` value"),
         location: None,
-        during: String::from("boot"),
+        during: During::phase("boot"),
         backtrace: [
             "__rustc::rust_begin_unwind+0x306",
             "core::panicking::panic_fmt+0x2c",
@@ -246,5 +246,51 @@ fn metric_names_are_distinct_snake_case() {
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
             "{name}"
         );
+    }
+}
+
+#[test]
+fn during_is_a_struct_on_the_wire_and_old_text_still_reads() {
+    let during = During {
+        campaign: Some("default".to_string()),
+        injection: Some(436),
+        injector: Some("bit_flip_register".to_string()),
+        target: Some("compute.sha256".to_string()),
+        ..During::new()
+    };
+    let json = serde_json::to_string(&during).unwrap();
+    assert_eq!(
+        json,
+        r#"{"campaign":"default","injection":436,"injector":"bit_flip_register","target":"compute.sha256"}"#
+    );
+    assert_eq!(serde_json::from_str::<During>(&json).unwrap(), during);
+    assert_eq!(
+        during.to_string(),
+        "campaign default injection 436 bit_flip_register compute.sha256"
+    );
+    // A stream from before the struct: the text, verbatim.
+    let old: During = serde_json::from_str(r#""campaign default injection 7""#).unwrap();
+    assert_eq!(old.text.as_deref(), Some("campaign default injection 7"));
+    assert_eq!(old.injection, None);
+    assert_eq!(old.to_string(), "campaign default injection 7");
+    assert_eq!(During::new().to_string(), "boot");
+    assert_eq!(
+        During::experiment("trap.oob_load", "signals.bt_off").to_string(),
+        "trap.oob_load signals.bt_off"
+    );
+    // Both forms inside a whole fault record.
+    let fault = |during: &str| {
+        format!(
+            r#"{{"type":"fault","vector":14,"exception":"PF","category":"invalid_address","rip":1,"rsp":2,"error_code":null,"cr2":null,"symbol":null,"during":{during}}}"#
+        )
+    };
+    for (text, want) in [
+        (r#""boot""#.to_string(), During::phase("boot")),
+        (json.clone(), during.clone()),
+    ] {
+        match serde_json::from_str::<Record>(&fault(&text)).unwrap() {
+            Record::Fault(f) => assert_eq!(f.during, want),
+            other => panic!("{other:?}"),
+        }
     }
 }

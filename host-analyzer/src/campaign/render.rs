@@ -31,8 +31,14 @@
 //!   missing), `result_message`, `complete`, `expected` (one past the
 //!   highest index), `missing_count`, `missing` (the first 100 missing
 //!   indices), `duplicates`, `kernel_crash` (`{index, injector, target,
-//!   what, during}` or `null`), `per_injector` (as above, for this
-//!   campaign).
+//!   what, during, cause, site, resumed}` or `null`: the crash that ended
+//!   the run), `kernel_crashes` (every crash, those the host resumed by a
+//!   reboot first, same shape), `reboot_ms` (what each reboot cost, wall
+//!   clock), `per_injector` (as above, for this campaign; each row also
+//!   has `registers`: `[{register, injected, fired, manifested,
+//!   recovered, outcomes}]` for `bit_flip_register`).
+//! - `crash_sites`: `[{site, count}]`, most frequent first, over every
+//!   campaign; `theseus_recovered_pct` (69.4, of 617 manifested faults).
 //! - `other_crashes`: kernel faults and panics not charged to an injection.
 //!
 //! # CSV
@@ -89,6 +95,8 @@ pub struct CampaignReport {
     pub trap: Option<Latency>,
     pub per_injector: Vec<InjectorRow>,
     pub campaigns: Vec<CampaignRow>,
+    pub crash_sites: Vec<CrashSite>,
+    pub theseus_recovered_pct: f64,
     pub other_crashes: Vec<String>,
     /// Run caption heading the document (JSON: `source`, `mode`, `unit`,
     /// `commit`).
@@ -237,6 +245,21 @@ pub struct InjectorRow {
     pub trap: Option<Latency>,
     pub raised: Vec<RaisedRow>,
     pub targets: Vec<TargetRow>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub registers: Vec<RegisterRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterRow {
+    pub register: String,
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CrashSite {
+    pub site: String,
+    pub count: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -255,6 +278,8 @@ pub struct CampaignRow {
     pub missing: Vec<u32>,
     pub duplicates: Vec<u32>,
     pub kernel_crash: Option<Crash>,
+    pub kernel_crashes: Vec<Crash>,
+    pub reboot_ms: Vec<u64>,
     pub per_injector: Vec<InjectorRow>,
 }
 
@@ -289,6 +314,14 @@ fn per_injector(b: &Breakdown, unit: Unit, k: f64) -> Vec<InjectorRow> {
                 .iter()
                 .map(|(t, tally)| TargetRow {
                     target: t.clone(),
+                    counts: tally.into(),
+                })
+                .collect(),
+            registers: v
+                .registers
+                .iter()
+                .map(|(r, tally)| RegisterRow {
+                    register: r.clone(),
                     counts: tally.into(),
                 })
                 .collect(),
@@ -330,9 +363,17 @@ pub fn report(run: &Run, view: &CampaignView, unit: Unit) -> Result<CampaignRepo
                 missing: c.sequence.missing.clone(),
                 duplicates: c.sequence.duplicates.clone(),
                 kernel_crash: c.crash.clone(),
+                kernel_crashes: c.crashes.clone(),
+                reboot_ms: c.reboot_ms.clone(),
                 per_injector: per_injector(&c.breakdown, unit, k),
             })
             .collect(),
+        crash_sites: view
+            .crash_sites()
+            .into_iter()
+            .map(|(site, count)| CrashSite { site, count })
+            .collect(),
+        theseus_recovered_pct: super::THESEUS_RECOVERED_PCT,
         other_crashes: view.other_crashes.clone(),
         caption: run_caption(run, unit),
     })
@@ -442,6 +483,92 @@ fn theseus_table(c: &CampaignRow) -> Table {
     t
 }
 
+/// Recovered share per injector, and per register for register flips,
+/// beside Theseus's figure.
+fn recovered_table(c: &CampaignRow) -> Table {
+    let mut t = Table::new(&[
+        ("injector", Align::Left),
+        ("register", Align::Left),
+        ("manifested", Align::Right),
+        ("recovered", Align::Right),
+        ("kernel crashes", Align::Right),
+        ("recovered share", Align::Right),
+        ("vs Theseus 69.4%", Align::Right),
+    ]);
+    let row = |injector: &str, register: &str, n: &Counts| {
+        let m = n.manifested;
+        vec![
+            injector.to_string(),
+            register.to_string(),
+            m.to_string(),
+            n.recovered.to_string(),
+            n.outcomes.kernel_crash.to_string(),
+            if m == 0 {
+                DASH.into()
+            } else {
+                format!("{:.1}%", pct(n.recovered, m))
+            },
+            if m == 0 {
+                DASH.into()
+            } else {
+                format!(
+                    "{:+.1} pp",
+                    pct(n.recovered, m) - super::THESEUS_RECOVERED_PCT
+                )
+            },
+        ]
+    };
+    for v in &c.per_injector {
+        t.push(row(&v.injector, "all", &v.counts));
+        for r in &v.registers {
+            t.push(row(&v.injector, &r.register, &r.counts));
+        }
+    }
+    t.push(row("all", "all", &c.totals.counts()));
+    t
+}
+
+/// The campaign's kernel crashes grouped by site.
+fn crash_table(c: &CampaignRow) -> Table {
+    let mut t = Table::new(&[
+        ("site", Align::Left),
+        ("cause", Align::Left),
+        ("crashes", Align::Right),
+        ("injections", Align::Left),
+        ("resumed", Align::Right),
+    ]);
+    let mut groups: Vec<(String, String, Vec<&Crash>)> = Vec::new();
+    for k in &c.kernel_crashes {
+        let site = k.site.clone().unwrap_or_else(|| DASH.into());
+        match groups
+            .iter_mut()
+            .find(|(s, cause, _)| *s == site && *cause == k.cause)
+        {
+            Some((_, _, v)) => v.push(k),
+            None => groups.push((site, k.cause.clone(), vec![k])),
+        }
+    }
+    groups.sort_by(|a, b| b.2.len().cmp(&a.2.len()).then_with(|| a.0.cmp(&b.0)));
+    for (site, cause, v) in groups {
+        let mut which: Vec<String> = v
+            .iter()
+            .take(5)
+            .map(|k| format!("{} ({} → {})", k.index, k.injector, k.target))
+            .collect();
+        if v.len() > 5 {
+            which.push("…".into());
+        }
+        t.push(vec![
+            site,
+            cause,
+            v.len().to_string(),
+            which.join(", "),
+            v.iter().filter(|k| k.resumed).count().to_string(),
+        ]);
+    }
+    t
+}
+
 fn latency_table(
     c: &CampaignRow,
     pick: fn(&InjectorRow) -> Option<Latency>,
@@ -526,9 +653,15 @@ fn completeness_table(view: &CampaignReport) -> Table {
             c.missing_count.to_string(),
             c.duplicates.len().to_string(),
             c.result.unwrap_or("missing").to_string(),
-            c.kernel_crash
-                .as_ref()
-                .map_or("none".into(), |k| format!("at injection {}", k.index)),
+            {
+                let resumed = c.kernel_crashes.iter().filter(|k| k.resumed).count();
+                match (&c.kernel_crash, resumed) {
+                    (None, 0) => "none".into(),
+                    (None, n) => format!("{n} resumed"),
+                    (Some(k), 0) => format!("at injection {}", k.index),
+                    (Some(k), n) => format!("{n} resumed, then at injection {}", k.index),
+                }
+            },
             if c.complete { "yes" } else { "no" }.into(),
         ]);
     }
@@ -584,6 +717,47 @@ impl View for CampaignReport {
                 code_columns: 1,
                 footer: Vec::new(),
             });
+            doc.sections.push(Section {
+                title: format!(
+                    "{name}: recovered share = (trapped + contained) / manifested, per injector and register, beside Theseus (OSDI'20: {}% of {} manifested faults recovered)",
+                    super::THESEUS_RECOVERED_PCT,
+                    super::THESEUS_MANIFESTED
+                ),
+                label: label("recovered"),
+                table: recovered_table(c),
+                code_columns: 2,
+                footer: Vec::new(),
+            });
+            if !c.kernel_crashes.is_empty() {
+                let mut footer = Vec::new();
+                let resumed = c.kernel_crashes.iter().filter(|k| k.resumed).count();
+                if resumed > 0 {
+                    let mut ms = c.reboot_ms.clone();
+                    ms.sort_unstable();
+                    footer.push(format!(
+                        "{resumed} crash(es) resumed by a reboot (the host booted a fresh kernel at the next index){}",
+                        if ms.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                "; a reboot cost median {:.1} s, max {:.1} s of wall clock ({:.1} s in all)",
+                                ms[ms.len() / 2] as f64 / 1000.0,
+                                ms[ms.len() - 1] as f64 / 1000.0,
+                                ms.iter().sum::<u64>() as f64 / 1000.0
+                            )
+                        }
+                    ));
+                }
+                doc.sections.push(Section {
+                    title: format!(
+                        "{name}: kernel crashes by site (fault symbol, or the panic's first frame outside the panic machinery)"
+                    ),
+                    label: label("crashes"),
+                    table: crash_table(c),
+                    code_columns: 2,
+                    footer,
+                });
+            }
             let raised = raised_table(c);
             if !raised.rows.is_empty() {
                 doc.sections.push(Section {
@@ -612,10 +786,16 @@ impl View for CampaignReport {
             },
         )];
         if self.problems.is_empty() {
-            footer.push(format!(
-                "verdict: pass: {} injection(s), zero kernel crashes, every record delivered",
-                self.totals.injections
-            ));
+            footer.push(match self.totals.counts().outcomes.kernel_crash {
+                0 => format!(
+                    "verdict: pass: {} injection(s), zero kernel crashes, every record delivered",
+                    self.totals.injections
+                ),
+                n => format!(
+                    "verdict: pass: {} injection(s), every record delivered; {n} kernel crash(es), each resumed by a reboot",
+                    self.totals.injections
+                ),
+            });
         } else {
             footer.push(format!(
                 "verdict: FAIL ({} problem(s))",

@@ -241,7 +241,7 @@ pub fn run(opts: &Options) {
     if !experiment_names().iter().any(|n| selected(opts, n)) {
         return;
     }
-    fault::set_during("jit setup");
+    fault::set_during(traplab_wire::During::phase("jit setup"));
     let isa = match isa() {
         Ok(isa) => isa,
         Err(why) => return emit_result("jit.setup", CONFIG, 0, None, None, Some(why)),
@@ -257,7 +257,7 @@ pub fn run(opts: &Options) {
 fn chain(isa: &OwnedTargetIsa, n: usize, opts: &Options) {
     let compile_name = format!("jit.compile.n{n}");
     let exec_name = format!("jit.exec.n{n}");
-    fault::set_during(&format!("{compile_name} {CONFIG}"));
+    fault::set_during(traplab_wire::During::experiment(&compile_name, CONFIG));
     let reps = compile_repetitions(n, opts.samples);
     let mut compile_series = Series::plain(reps as usize);
     let mut code = Vec::new();
@@ -298,7 +298,7 @@ fn chain(isa: &OwnedTargetIsa, n: usize, opts: &Options) {
     if !selected(opts, &exec_name) {
         return;
     }
-    fault::set_during(&format!("{exec_name} {CONFIG}"));
+    fault::set_during(traplab_wire::During::experiment(&exec_name, CONFIG));
     let exe = match Executable::map(&code) {
         Ok(e) => e,
         Err(why) => return emit_result(&exec_name, CONFIG, 0, None, None, Some(why)),
@@ -330,7 +330,7 @@ fn fault_site(isa: &OwnedTargetIsa, which: &str, vector: u8, opts: &Options) {
     if !selected(opts, &name) {
         return;
     }
-    fault::set_during(&format!("{name} {CONFIG}"));
+    fault::set_during(traplab_wire::During::experiment(&name, CONFIG));
     let expected = TrapSignature {
         trap: None,
         vector: Some(vector),

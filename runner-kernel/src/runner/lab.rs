@@ -83,8 +83,8 @@ impl Platform for LabKernel {
         super::wasm::engine(variant)
     }
 
-    fn set_during(&self, what: &str) {
-        fault::set_during(what);
+    fn set_during(&self, during: traplab_wire::During) {
+        fault::set_during(during);
     }
 
     fn emit(&self, record: Record) {

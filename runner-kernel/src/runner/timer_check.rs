@@ -77,7 +77,7 @@ pub fn run(opts: &Options) {
     if !super::selected(opts, EXPERIMENT) {
         return;
     }
-    crate::fault::set_during(&format!("{EXPERIMENT} {CONFIG}"));
+    crate::fault::set_during(traplab_wire::During::experiment(EXPERIMENT, CONFIG));
     let info = match timer::init() {
         Ok(info) => info,
         Err(reason) => {

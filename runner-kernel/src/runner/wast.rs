@@ -181,7 +181,7 @@ fn run_script(engine: &Engine, suite: &Suite<'_>, script: &Script, variant: Engi
     let mut tally = Tally::default();
     for command in &script.commands {
         let name = experiment_name(script, command);
-        fault::set_during(&format!("{name} {config}"));
+        fault::set_during(traplab_wire::During::experiment(&name, config));
         // Each command contained, like the suite's experiments: a panic or
         // unclaimed fault fails the command and the script goes on.
         let outcome = LabKernel

@@ -10,7 +10,7 @@ use traplab_wire::metric;
 
 use traplab_injectors::{CallEnd, Refused, Register, TargetFacts, TriggerPoint, classify, plan};
 use traplab_suite::{EngineVariant, Suite};
-use traplab_wire::{Injection, Outcome, Record};
+use traplab_wire::{During, Injection, Outcome, Progress, Record};
 
 use super::experiment;
 use super::machine::KernelMachine;
@@ -36,7 +36,12 @@ pub fn run(suite: &Suite<'_>, opts: &traplab_runner_core::Options) {
     }
     let spec = &campaign.spec;
     let config = spec.config.as_str();
-    fault::set_during(&format!("campaign {} setup", spec.name));
+    fault::set_during(During {
+        experiment: Some(name.clone()),
+        config: Some(config.to_string()),
+        campaign: Some(spec.name.clone()),
+        ..During::new()
+    });
     let fail = |why: String| emit_result(&name, config, 0, None, None, Some(why));
     if let Err(e) = spec.validate() {
         return fail(format!("invalid spec: {e}"));
@@ -120,16 +125,47 @@ pub fn run(suite: &Suite<'_>, opts: &traplab_runner_core::Options) {
     let (first, end) = opts.injections.map_or((0, spec.count), |(a, b)| {
         (a.min(spec.count), b.min(spec.count))
     });
+    // The host's live line: where the campaign is, at its start and about
+    // once a second of the kernel's clock (virtual time under icount, so
+    // the stream stays reproducible).
+    let progress = |index: u32| {
+        report::emit(Record::Progress(Progress {
+            experiment: name.clone(),
+            config: config.to_string(),
+            done: index,
+            planned: end,
+        }))
+    };
+    let progress_every = cpu::tsc_hz().max(1);
+    progress(first);
+    let mut last_progress = cpu::stamp();
     for index in first..end {
         let (planned, mut rng) = plan(spec, index);
         let ispec = &spec.injectors[planned.injector];
         let target = &targets[planned.target];
-        fault::set_during(&format!(
-            "campaign {} injection {index} {} {}",
-            spec.name,
-            ispec.kind.name(),
-            target.workload.name
-        ));
+        fault::set_during(During {
+            experiment: Some(name.clone()),
+            config: Some(config.to_string()),
+            campaign: Some(spec.name.clone()),
+            injection: Some(index),
+            injector: Some(ispec.kind.name().to_string()),
+            target: Some(target.workload.name.clone()),
+            ..During::new()
+        });
+        if cpu::stamp().wrapping_sub(last_progress) >= progress_every {
+            progress(index);
+            last_progress = cpu::stamp();
+        }
+        // Test-only boot options: a kernel crash (a panic outside any
+        // containment) or a kernel hang (interrupts masked, so neither the
+        // watchdog nor anything else ends it) at a known injection, for the
+        // host's reboot-and-resume.
+        if opts.crash_at == Some(index) {
+            panic!("crash_at={index}: kernel crash forced at injection {index} (test option)");
+        }
+        if opts.hang_at == Some(index) {
+            cpu::halt_forever();
+        }
         let mut live = lives[planned.target]
             .take()
             .expect("an instance is ready between trials");
@@ -141,6 +177,12 @@ pub fn run(suite: &Suite<'_>, opts: &traplab_runner_core::Options) {
         };
         let mut injector = traplab_injectors::injector(ispec.kind);
         let site = injector.arm(&facts, &mut rng);
+        if let Some(s) = &site {
+            fault::set_during(During {
+                site: Some(s.describe()),
+                ..fault::current_during()
+            });
+        }
         let mut trial = Trial {
             injector,
             machine: KernelMachine {
