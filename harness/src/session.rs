@@ -364,8 +364,12 @@ impl Follower {
             }
         };
         self.records += 1;
-        let is_campaign =
-            |e: &str| self.campaign.experiment.as_ref().is_some_and(|(x, _, _)| x == e);
+        let is_campaign = |e: &str| {
+            self.campaign
+                .experiment
+                .as_ref()
+                .is_some_and(|(x, _, _)| x == e)
+        };
         match &frame.record {
             Record::Injection(i) => {
                 self.campaign.first.get_or_insert(i.index);
@@ -389,7 +393,11 @@ impl Follower {
             }
             Record::Fault(f) => {
                 let cr2 = f.cr2.map(|c| format!(", cr2 {c:#x}")).unwrap_or_default();
-                let sym = f.symbol.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+                let sym = f
+                    .symbol
+                    .as_deref()
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default();
                 self.campaign.death = Some((
                     "fault",
                     f.during.clone(),
@@ -401,8 +409,15 @@ impl Follower {
                 ));
             }
             Record::Panic(p) if self.campaign.death.is_none() => {
-                let loc = p.location.as_deref().map(|l| format!(" at {l}")).unwrap_or_default();
-                let origin = p.origin(4).map(|o| format!(" (in {o})")).unwrap_or_default();
+                let loc = p
+                    .location
+                    .as_deref()
+                    .map(|l| format!(" at {l}"))
+                    .unwrap_or_default();
+                let origin = p
+                    .origin(4)
+                    .map(|o| format!(" (in {o})"))
+                    .unwrap_or_default();
                 self.campaign.death = Some((
                     "panic",
                     p.during.clone(),
@@ -422,7 +437,11 @@ impl Follower {
                     .filter(|p| p.experiment.starts_with("campaign."))
                     .map(|p| u64::from(p.samples))
                     .sum();
-                if let Some(p) = h.plan.iter().find(|p| p.experiment.starts_with("campaign.")) {
+                if let Some(p) = h
+                    .plan
+                    .iter()
+                    .find(|p| p.experiment.starts_with("campaign."))
+                {
                     self.campaign.experiment =
                         Some((p.experiment.clone(), p.config.clone(), p.samples));
                 }

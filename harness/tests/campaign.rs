@@ -190,3 +190,144 @@ fn the_smoke_campaign_ends_with_the_kernel_alive_and_sensible_outcomes() {
         "icount runs of one seed agree injection for injection"
     );
 }
+
+/// Boot the smoke campaign under icount with extra boot options, resuming
+/// kernel crashes with a short hang limit; the report and the records.
+fn boot_resuming(
+    name: &str,
+    kernel: &Path,
+    suite: &Path,
+    extra: &str,
+) -> (Ending, u32, Vec<Record>) {
+    let launch = Launch {
+        kernel: kernel.to_path_buf(),
+        suite: Some(suite.to_path_buf()),
+        profile: "icount".to_string(),
+        boot_args: format!("only=campaign. heap_traps=0 {extra}"),
+    };
+    let capture = scratch(&format!("{name}.jsonl"));
+    let report = session::run_resuming(
+        &launch,
+        &capture,
+        Duration::from_secs(600),
+        false,
+        Duration::from_secs(5),
+    )
+    .expect("running QEMU");
+    let text = std::fs::read_to_string(&capture).unwrap();
+    let run = traplab_analyzer::ingest::parse(name, text.as_bytes());
+    assert_eq!(run.error_count(), 0, "{:?}", run.diagnostics);
+    assert!(
+        run.diagnostics.is_empty(),
+        "a run with reboots is clean: {:?}",
+        run.diagnostics
+    );
+    let records = text
+        .lines()
+        .filter_map(|l| {
+            l.find("{\"seq\":").map(|at| {
+                decode_line(&l[at..])
+                    .expect("every line passes its check")
+                    .record
+            })
+        })
+        .collect();
+    (report.ending, report.reboots, records)
+}
+
+#[test]
+fn a_kernel_crash_or_hang_mid_campaign_is_an_outcome_and_a_fresh_boot_resumes_at_the_next_index() {
+    let kernel = build::kernel(0).expect("building runner-kernel");
+    let suite = build::suite_with_campaign(
+        SuiteName::Quick,
+        &traplab_suite::cpu::QEMU_MAX,
+        Path::new(SPEC),
+    )
+    .expect("building the campaign suite");
+    let count = traplab_workloads::campaign::load_spec(&traplab_workloads::campaign::spec_path(
+        Path::new(SPEC),
+    ))
+    .unwrap()
+    .spec
+    .count;
+    // A panic outside containment at 40, a hang with interrupts masked at
+    // 90 (no record: the harness stops QEMU after its hang limit).
+    let options = "crash_at=40 hang_at=90";
+    let (ending, reboots, records) = boot_resuming("resumed-a", &kernel, &suite, options);
+    assert_eq!(
+        ending,
+        Ending::Success,
+        "the last boot completes the campaign"
+    );
+    assert_eq!(reboots, 2);
+    let reboot_records: Vec<&traplab_wire::Reboot> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Reboot(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        reboot_records
+            .iter()
+            .map(|r| (r.boot, r.crash.index, r.cause.as_str(), r.resume_at))
+            .collect::<Vec<_>>(),
+        [(1, 40, "panic", 41), (2, 90, "hang", 91)]
+    );
+    let panic = reboot_records[0];
+    assert!(
+        panic
+            .site
+            .as_deref()
+            .is_some_and(|s| s.contains("campaign::run")),
+        "the panic's origin is symbolized: {panic:?}"
+    );
+    assert_ne!(
+        panic.crash.site, "unknown",
+        "the site armed before the crash: {panic:?}"
+    );
+    assert!(panic.lost_ms.is_some(), "what the reboot cost: {panic:?}");
+    // Every index exactly once, the crashes among them, in order.
+    let all = injections(&records)
+        .into_iter()
+        .chain(reboot_records.iter().map(|r| r.crash.clone()))
+        .collect::<Vec<_>>();
+    let mut indices: Vec<u32> = all.iter().map(|i| i.index).collect();
+    indices.sort_unstable();
+    assert_eq!(indices, (0..count).collect::<Vec<_>>());
+    let crashed: Vec<u32> = all
+        .iter()
+        .filter(|i| i.outcome == Outcome::KernelCrash)
+        .map(|i| i.index)
+        .collect();
+    assert_eq!(crashed, [40, 90]);
+    // Three boots, one header each; the last boot's result closes the
+    // campaign.
+    let headers = records
+        .iter()
+        .filter(|r| matches!(r, Record::Header(_)))
+        .count();
+    assert_eq!(headers, 3);
+    let Some(Record::End(end)) = records.last() else {
+        panic!("no end record")
+    };
+    assert_eq!(end.status, EndStatus::Complete);
+
+    // Deterministic mode: the same records per index, crashes included.
+    let (ending, reboots, again) = boot_resuming("resumed-b", &kernel, &suite, options);
+    assert_eq!((ending, reboots), (Ending::Success, 2));
+    let by_index = |records: &[Record]| {
+        let mut v: Vec<Injection> = injections(records);
+        v.extend(records.iter().filter_map(|r| match r {
+            Record::Reboot(r) => Some(r.crash.clone()),
+            _ => None,
+        }));
+        v.sort_by_key(|i| i.index);
+        v
+    };
+    let (first, second) = (by_index(&records), by_index(&again));
+    assert_eq!(first.len(), second.len());
+    for (a, b) in first.iter().zip(&second) {
+        assert_eq!(a, b, "icount runs agree record for record");
+    }
+}

@@ -20,8 +20,8 @@ use std::fmt;
 use serde::Serialize;
 use traplab_wire::{
     End, EndStatus, ExperimentResult, Fault, Header, Injection, LineError, Log, Metric, Panic,
-    Platform, Reboot, Record, SCHEMA_VERSION, Samples, SequenceProblem, SequenceTracker, Stamp, Status,
-    TRAP_STAGES, decode_line,
+    Platform, Reboot, Record, SCHEMA_VERSION, Samples, SequenceProblem, SequenceTracker, Stamp,
+    Status, TRAP_STAGES, decode_line,
 };
 
 use crate::mode::Mode;

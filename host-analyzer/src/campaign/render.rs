@@ -520,7 +520,7 @@ fn recovered_table(c: &CampaignRow) -> Table {
     };
     for v in &c.per_injector {
         t.push(row(&v.injector, "all", &v.counts));
-        for r in &v.registers {
+        for r in v.registers.iter().filter(|r| r.counts.manifested > 0) {
             t.push(row(&v.injector, &r.register, &r.counts));
         }
     }

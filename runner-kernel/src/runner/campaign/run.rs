@@ -156,16 +156,6 @@ pub fn run(suite: &Suite<'_>, opts: &traplab_runner_core::Options) {
             progress(index);
             last_progress = cpu::stamp();
         }
-        // Test-only boot options: a kernel crash (a panic outside any
-        // containment) or a kernel hang (interrupts masked, so neither the
-        // watchdog nor anything else ends it) at a known injection, for the
-        // host's reboot-and-resume.
-        if opts.crash_at == Some(index) {
-            panic!("crash_at={index}: kernel crash forced at injection {index} (test option)");
-        }
-        if opts.hang_at == Some(index) {
-            cpu::halt_forever();
-        }
         let mut live = lives[planned.target]
             .take()
             .expect("an instance is ready between trials");
@@ -182,6 +172,16 @@ pub fn run(suite: &Suite<'_>, opts: &traplab_runner_core::Options) {
                 site: Some(s.describe()),
                 ..fault::current_during()
             });
+        }
+        // Test-only boot options: a kernel crash (a panic outside any
+        // containment) or a kernel hang (interrupts masked, so neither the
+        // watchdog nor anything else ends it) at a known injection, for the
+        // host's reboot-and-resume.
+        if opts.crash_at == Some(index) {
+            panic!("crash_at={index}: kernel crash forced at injection {index} (test option)");
+        }
+        if opts.hang_at == Some(index) {
+            cpu::halt_forever();
         }
         let mut trial = Trial {
             injector,
