@@ -118,7 +118,7 @@ fn kernel_crash_mid_campaign_is_counted_once_and_exits_1() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains(
-            "campaign default: kernel crash during injection 41 (bit_flip_register → compute.sieve): kernel fault #PF",
+            "campaign default: kernel crash during injection 41 (bit_flip_register → compute.sieve), not resumed: kernel fault #PF",
         ))
         .stdout(predicate::str::contains("verdict: FAIL"))
         .stderr(predicate::str::contains(
@@ -334,4 +334,46 @@ fn a_real_kernel_campaign_capture_passes_and_adds_up() {
     let table = stdout_of(&["campaign", "campaign_smoke_icount.jsonl"], 0);
     assert!(table.contains("icount"), "the mode is named:\n{table}");
     assert!(table.contains("IntegerDivisionByZero"), "{table}");
+}
+
+/// A real capture (`harness/tests/campaign.rs`, smoke campaign under
+/// icount with `crash_at=40 hang_at=90`): three boots joined by the
+/// host's reboot records.
+#[test]
+fn crashes_resumed_by_reboots_are_outcomes_and_the_run_is_clean() {
+    traplab()
+        .args(["validate", "campaign_reboot_icount.jsonl"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("clean"));
+    let v = json_of(&["campaign", "campaign_reboot_icount.jsonl"], 0);
+    assert_eq!(v["verdict"], "pass", "{}", v["problems"]);
+    assert_eq!(v["injections"], 132);
+    assert_eq!(v["outcomes"]["kernel_crash"], 2);
+    let c = &v["campaigns"][0];
+    assert!(c["kernel_crash"].is_null(), "no crash ended the run");
+    let crashes = c["kernel_crashes"].as_array().unwrap();
+    let summary: Vec<(u64, &str, bool)> = crashes
+        .iter()
+        .map(|k| {
+            (
+                k["index"].as_u64().unwrap(),
+                k["cause"].as_str().unwrap(),
+                k["resumed"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(summary, [(40, "panic", true), (90, "hang", true)]);
+    assert_eq!(c["reboot_ms"].as_array().unwrap().len(), 2);
+    assert!(
+        v["crash_sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["site"]
+                .as_str()
+                .is_some_and(|s| s.contains("campaign::run"))),
+        "{}",
+        v["crash_sites"]
+    );
 }

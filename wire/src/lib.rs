@@ -652,6 +652,13 @@ impl fmt::Display for During {
     }
 }
 
+/// Free text, as older streams carried it (see [`During::text`]).
+impl From<&str> for During {
+    fn from(text: &str) -> During {
+        During::phase(text)
+    }
+}
+
 /// What a `during` field may hold on the wire: today's object, or the
 /// free text of older streams.
 #[derive(Deserialize)]
