@@ -531,7 +531,9 @@ pub fn analyze(run: &Run) -> CampaignView {
     }
 
     // Charge each kernel death to the injection in flight, if any.
-    let mut crashes: Vec<(Crash, (Option<u8>, Option<String>))> = Vec::new();
+    // Each crash with the vector and site its synthesized record carries.
+    type Charged = (Crash, (Option<u8>, Option<String>));
+    let mut crashes: Vec<Charged> = Vec::new();
     let mut other_crashes = Vec::new();
     for d in deaths(run) {
         let said = read_during(&d.during);

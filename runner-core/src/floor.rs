@@ -30,7 +30,7 @@ pub fn run<P: Platform>(p: &P, config: &str, experiments: &[FloorExperiment], op
         if !opts.selects(experiment.name) {
             continue;
         }
-        p.set_during(traplab_wire::During::experiment(&experiment.name, config));
+        p.set_during(traplab_wire::During::experiment(experiment.name, config));
         let raises = u64::from(experiment.expected.is_some());
         let mut series = Series::plain(opts.samples as usize);
         let mut failure: Option<String> = None;
