@@ -8,7 +8,7 @@
 //! | 0 | success: every experiment passed |
 //! | 1 | an experiment failed (for a comparison: a regression) |
 //! | 2 | bad setup or usage: nothing was measured, or the kernel/peer refused its setup (`setup.*` results) |
-//! | 3 | kernel crash: a fault or panic record, or QEMU ended by itself with no end record |
+//! | 3 | kernel crash: a fault or panic record, or QEMU ended by itself with no end record (a crash during a campaign injection is resumed by a fresh boot instead, and the last boot decides) |
 //! | 4 | timeout: stopped after the time bound; the capture is partial |
 //! | 5 | interrupted: QEMU, the peer or the harness was stopped by a signal (Ctrl-C, `kill`); the capture is partial |
 //!
@@ -29,7 +29,9 @@ pub const FAILED: u8 = 1;
 /// peer reported in its stream (`setup.*` results).
 pub const SETUP: u8 = 2;
 /// The kernel crashed: a fault or panic record, or QEMU ended by itself
-/// without an end record (triple fault).
+/// without an end record (triple fault). Not for a crash during a
+/// campaign injection: `session::run_resuming` boots a fresh kernel at the
+/// next index, and the last boot's ending is the run's.
 pub const CRASH: u8 = 3;
 /// The run was stopped at its time bound; the capture is partial.
 pub const TIMEOUT: u8 = 4;
