@@ -53,6 +53,9 @@ pub struct Options {
     /// its warm-up, but always takes at least one timed sample (see
     /// [`crate::pace`]).
     pub budget_ms: u64,
+    /// Experiments that get one profiled call after their samples
+    /// (`profile=PREFIX[:CONFIG]`, see [`crate::profile`]).
+    pub profile: Option<crate::profile::ProfileSpec>,
 }
 
 /// Every variant but explicit checks with backtraces (`EngineVariant::ALL`
@@ -77,6 +80,7 @@ impl Default for Options {
             only: None,
             injections: None,
             budget_ms: 0,
+            profile: None,
         }
     }
 }
@@ -172,6 +176,12 @@ pub fn parse(line: &str) -> (Options, Vec<String>) {
             "mode" => opts.mode = value,
             "qemu" => opts.qemu_args = Some(value),
             "only" => opts.only = Some(value),
+            "profile" => match crate::profile::ProfileSpec::parse(&value) {
+                Some(spec) => opts.profile = Some(spec),
+                None => problems.push(format!(
+                    "profile={value}: expected EXPERIMENT_PREFIX or EXPERIMENT_PREFIX:CONFIG"
+                )),
+            },
             "injections" => {
                 let range = match value.split_once("..") {
                     Some((a, b)) => a.parse::<u32>().ok().zip(b.parse::<u32>().ok()),
