@@ -420,8 +420,25 @@ pub fn profile(call: &TracedCall, image: &mut KernelImage, mode: &str, bound: u6
         }
     }
 
+    // Exception entries: the stack pointer drops by at least an
+    // exception frame (SS, RSP, RFLAGS, CS, RIP) while execution jumps
+    // elsewhere (a `sub rsp` in a prologue falls through to the next
+    // instruction; a call pushes 8 bytes).
+    let raised_at = |i: usize| -> bool {
+        let (a, b) = (&call.steps[i], &call.steps[i + 1]);
+        let falls_through = b.rip > a.rip && b.rip <= a.rip + 15;
+        b.rsp + 40 <= a.rsp && !falls_through
+    };
+    let mut exceptions = vec![0; n_stages];
+    for i in 0..call.steps.len().saturating_sub(1) {
+        if let Some(s) = stage_of(i).filter(|_| raised_at(i)) {
+            exceptions[s] += 1;
+        }
+    }
     let stages = (0..n_stages)
         .map(|k| StageCount {
+            exceptions: exceptions[k],
+            run_median: None,
             stage: names.get(k).cloned().unwrap_or_else(|| format!("stage{k}")),
             instructions: (stamp_steps[k + 1] - stamp_steps[k]) as u64,
             stamp_delta: (stamps.len() == stamp_steps.len())

@@ -77,8 +77,14 @@ pub struct StageRow {
     pub stage: String,
     pub instructions: u64,
     pub stamp_delta: Option<u64>,
-    /// Whether the stepped count equals the stamps' difference; `null`
-    /// outside icount, where the stamps count time, not instructions.
+    /// Instructions that raised an exception in the stage.
+    pub exceptions: u64,
+    /// The stage's median in the run without the stepper.
+    pub run_median: Option<f64>,
+    /// Whether the stepped count equals the stamps' difference, up to the
+    /// instructions that raised an exception (`StageCount::agrees`);
+    /// `null` outside icount, where the stamps count time, not
+    /// instructions.
     pub agrees: Option<bool>,
 }
 
@@ -108,7 +114,9 @@ pub fn build(profiles: &[Profile], top: usize) -> ProfileView {
                     stage: s.stage.clone(),
                     instructions: s.instructions,
                     stamp_delta: s.stamp_delta,
-                    agrees: (p.mode == "icount").then(|| s.stamp_delta == Some(s.instructions)),
+                    exceptions: s.exceptions,
+                    run_median: s.run_median,
+                    agrees: (p.mode == "icount").then(|| s.agrees()),
                 })
                 .collect(),
             outside_stamps: p.outside_stamps,
@@ -160,12 +168,17 @@ impl View for ProfileView {
                 ("stage", Align::Left),
                 ("instructions", Align::Right),
                 ("stamps", Align::Right),
+                ("raised", Align::Right),
+                ("run median", Align::Right),
             ]);
             for s in &p.stages {
                 stages.push(vec![
                     s.stage.clone(),
                     s.instructions.to_string(),
                     opt(s.stamp_delta),
+                    s.exceptions.to_string(),
+                    s.run_median
+                        .map_or_else(|| DASH.to_string(), |m| format!("{m:.0}")),
                 ]);
             }
             let staged: u64 = p.stages.iter().map(|s| s.instructions).sum();

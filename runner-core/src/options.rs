@@ -53,8 +53,8 @@ pub struct Options {
     /// its warm-up, but always takes at least one timed sample (see
     /// [`crate::pace`]).
     pub budget_ms: u64,
-    /// Experiments that get one profiled call after their samples
-    /// (`profile=PREFIX[:CONFIG]`, see [`crate::profile`]).
+    /// The experiment that gets one profiled call after its samples
+    /// (`profile=EXPERIMENT[:CONFIG]`, see [`crate::profile`]).
     pub profile: Option<crate::profile::ProfileSpec>,
 }
 
@@ -179,7 +179,7 @@ pub fn parse(line: &str) -> (Options, Vec<String>) {
             "profile" => match crate::profile::ProfileSpec::parse(&value) {
                 Some(spec) => opts.profile = Some(spec),
                 None => problems.push(format!(
-                    "profile={value}: expected EXPERIMENT_PREFIX or EXPERIMENT_PREFIX:CONFIG"
+                    "profile={value}: expected EXPERIMENT or EXPERIMENT:CONFIG"
                 )),
             },
             "injections" => {

@@ -4,7 +4,7 @@
 //! experiment it belongs to.
 //!
 //! A profiled call is one extra call after an experiment's timed samples
-//! (`profile=PREFIX[:CONFIG]`): it never enters a series, because under a
+//! (`profile=EXPERIMENT[:CONFIG]`): it never enters a series, because under a
 //! real-time clock a single-stepped call takes seconds, and the samples
 //! before it are untouched by the stepper. The two marks are functions
 //! with fixed symbol names, so the stepper can break on them without any
@@ -17,28 +17,30 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::Options;
 
-/// Which experiments get one profiled call (`profile=`).
+/// Which experiment gets one profiled call (`profile=EXPERIMENT[:CONFIG]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfileSpec {
-    /// Experiments whose name starts with this.
-    pub prefix: String,
-    /// Only in this configuration (label such as `signals.bt_off`); every
-    /// configuration when absent.
+    /// The experiment's exact name (a profiling harness boots once per
+    /// profiled experiment: a stepped call slows QEMU's icount mode for the
+    /// rest of the boot, so nothing measured should follow it).
+    pub experiment: String,
+    /// Only in this configuration (label such as `signals.bt_off`, or
+    /// `ring0` for the floor); every configuration when absent.
     pub config: Option<String>,
 }
 
 impl ProfileSpec {
-    /// `PREFIX[:CONFIG]`.
+    /// `EXPERIMENT[:CONFIG]`.
     pub fn parse(value: &str) -> Option<ProfileSpec> {
-        let (prefix, config) = match value.split_once(':') {
-            Some((p, c)) => (p, Some(c)),
+        let (experiment, config) = match value.split_once(':') {
+            Some((e, c)) => (e, Some(c)),
             None => (value, None),
         };
-        if prefix.is_empty() || config.is_some_and(str::is_empty) {
+        if experiment.is_empty() || config.is_some_and(str::is_empty) {
             return None;
         }
         Some(ProfileSpec {
-            prefix: prefix.into(),
+            experiment: experiment.into(),
             config: config.map(Into::into),
         })
     }
@@ -48,8 +50,7 @@ impl Options {
     /// Whether `experiment` under `config` gets a profiled call.
     pub fn profiles(&self, experiment: &str, config: &str) -> bool {
         self.profile.as_ref().is_some_and(|spec| {
-            experiment.starts_with(spec.prefix.as_str())
-                && spec.config.as_deref().is_none_or(|c| c == config)
+            spec.experiment == experiment && spec.config.as_deref().is_none_or(|c| c == config)
         })
     }
 }

@@ -350,7 +350,13 @@ pub fn run_workload<P: Platform>(
         // One more call, outside the series, for the instruction profiler.
         crate::profile::begin(&format!("{} {config}", workload.name));
         let outcome = timed_call(p, &mut loaded, (workload.args[0], workload.args[1]));
-        crate::profile::end(outcome.stamps());
+        let s = outcome.stamps();
+        // Trap stamps are only taken by an exception.
+        if via_exception {
+            crate::profile::end(s);
+        } else {
+            crate::profile::end(&[s[0], s[s.len() - 1]]);
+        }
     }
     emit::series(p, &workload.name, config, &series);
     emit::result(

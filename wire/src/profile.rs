@@ -46,6 +46,28 @@ pub struct StageCount {
     /// The difference of the two stamps the platform took: under icount
     /// the same count, which checks the profiler.
     pub stamp_delta: Option<u64>,
+    /// The stage's median in a run of the same build and experiment
+    /// without the stepper (`traplab-profile` boots one first); under
+    /// icount it matches `instructions` as the stamps do.
+    #[serde(default)]
+    pub run_median: Option<f64>,
+    /// Instructions in the stage that raised an exception (the step after
+    /// them is an exception entry).
+    #[serde(default)]
+    pub exceptions: u64,
+}
+
+impl StageCount {
+    /// Whether the stepped count agrees with the stamps under icount. An
+    /// instruction that raises an exception was stepped (the CPU ran it
+    /// and raised from it), but QEMU's icount leaves it out when the
+    /// exception comes while it executes (a memory access, a division)
+    /// and counts it when it comes from translation (`ud2`): so each such
+    /// instruction may be missing from the stamps' difference.
+    pub fn agrees(&self) -> bool {
+        self.stamp_delta
+            .is_some_and(|d| d <= self.instructions && self.instructions - d <= self.exceptions)
+    }
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]

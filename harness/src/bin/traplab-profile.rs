@@ -11,10 +11,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use traplab_analyzer::ingest::{self, Series};
+use traplab_analyzer::stats;
 use traplab_harness::profile::{self, KernelImage};
 use traplab_harness::qemu::{self, Launch};
 use traplab_harness::{build, child, exit, preflight, session};
 use traplab_suite::EngineVariant;
+use traplab_wire::Status;
 use traplab_workloads::SuiteName;
 
 /// Profile one call of each selected experiment, instruction by instruction.
@@ -121,96 +124,143 @@ fn run(args: &Args) -> Result<u8> {
         None => build::suite_for(args.suite, &traplab_workloads::cpu_profile("qemu-max")?)?,
     };
     preflight::check_suite_image(&suite)?;
-    // The run holds only what is profiled; a wasm configuration also
-    // narrows the engines (the floor's `ring0` is not one).
-    let configs = config
-        .filter(|c| EngineVariant::from_label(c).is_some())
-        .map(|c| format!(" configs={c}"))
-        .unwrap_or_default();
-    let launch = Launch {
+    let launch = |boot_args: String| Launch {
         kernel: kernel.clone(),
-        suite: Some(suite),
+        suite: Some(suite.clone()),
         profile: args.profile.clone(),
-        boot_args: format!(
-            "samples={} warmup={} heap_traps=0 only={prefix}{configs} profile={}",
-            args.samples, args.warmup, args.spec
-        ),
+        boot_args,
     };
-    let port = profile::free_port()?;
-    let (mut cmd, described) = launch.command(&args.out.join("boot.iso"))?;
-    // Paused at the first instruction until the stepper has set its
-    // breakpoint and continues.
-    cmd.args(["-gdb", &format!("tcp:127.0.0.1:{port}"), "-S"]);
-    let trace = args.out.join("trace.txt");
-    let mut image = KernelImage::open(&kernel)?;
-    let mut stepper = profile::start_stepper(
-        &image,
-        &kernel,
-        port,
-        &trace,
-        &args.out.join("gdb.log"),
-        args.bound,
-    )?;
-    eprintln!(
-        "traplab-profile: stepping {} under {} (about 1.5 ms per instruction)",
-        args.spec, args.profile
-    );
-    let started = Instant::now();
-    let report = session::run_command(
-        cmd,
-        described,
+
+    // 1. The selected experiments without the stepper: which ran and
+    // passed, and their stage medians beside the profiles.
+    let report = session::run(
+        &launch(format!(
+            "samples={} warmup={} heap_traps=0 only={prefix}{}",
+            args.samples,
+            args.warmup,
+            configs_option(config)
+        )),
         &capture,
         Duration::from_secs(args.timeout),
         false,
     )?;
-    // The stepper ends when QEMU does; give it a moment to write.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while stepper.try_wait()?.is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = stepper.kill();
-    let _ = stepper.wait();
     eprintln!(
-        "traplab-profile: {} ({} records, {:.1}s) -> {}",
+        "traplab-profile: run without the stepper: {} ({} records) -> {}",
         report.ending.describe(),
         report.records,
-        started.elapsed().as_secs_f64(),
         capture.display()
     );
-    let (calls, complete) = profile::read_trace(&trace).with_context(|| {
-        format!(
-            "the stepper wrote no trace; see {}",
-            args.out.join("gdb.log").display()
-        )
-    })?;
-    if !complete {
-        eprintln!("traplab-profile: the stepper did not see the guest finish; see gdb.log");
-    }
-    if calls.is_empty() {
+    let bytes =
+        std::fs::read(&capture).with_context(|| format!("reading {}", capture.display()))?;
+    let run = ingest::parse(&capture.display().to_string(), &bytes);
+    let targets: Vec<&Series> = run
+        .series
+        .iter()
+        .filter(|s| s.experiment.starts_with(prefix) && config.is_none_or(|c| c == s.config))
+        .filter(|s| s.result.as_ref().is_some_and(|r| r.status == Status::Ok))
+        .collect();
+    if targets.is_empty() {
         eprintln!(
-            "traplab-profile: nothing was profiled: no experiment matched {:?}, or its samples failed (see the capture)",
-            args.spec
+            "traplab-profile: nothing to profile: no experiment matching {:?} ran and passed (see {})",
+            args.spec,
+            capture.display()
         );
         return Ok(exit::FAILED.max(report.ending.exit_code() as u8));
     }
+
+    // 2. One boot per profiled experiment × configuration, the profiled
+    // call the last thing measured in it (see runner-core's profile.rs).
+    let stepped = args.out.join("stepped");
+    std::fs::create_dir_all(&stepped).with_context(|| format!("creating {}", stepped.display()))?;
+    let mut image = KernelImage::open(&kernel)?;
     let dir = profile::profile_dir(&args.out);
-    let mut disagree = 0;
-    for call in &calls {
-        let p = profile::profile(call, &mut image, qemu::mode(&args.profile), args.bound);
+    let mut worst = exit::SUCCESS;
+    for series in targets {
+        let name = format!("{}@{}", series.experiment, series.config);
+        let trace = stepped.join(format!("{name}.trace"));
+        let boot = launch(format!(
+            "samples=1 warmup={} heap_traps=0 only={}{} profile={}:{}",
+            args.warmup,
+            series.experiment,
+            configs_option(Some(&series.config)),
+            series.experiment,
+            series.config
+        ));
+        let port = profile::free_port()?;
+        let (mut cmd, described) = boot.command(&stepped.join("boot.iso"))?;
+        // Paused at the first instruction until the stepper has set its
+        // breakpoint and continues.
+        cmd.args(["-gdb", &format!("tcp:127.0.0.1:{port}"), "-S"]);
+        let log = stepped.join(format!("{name}.gdb.log"));
+        let mut stepper = profile::start_stepper(&image, &kernel, port, &trace, &log, args.bound)?;
+        let started = Instant::now();
+        let report = session::run_command(
+            cmd,
+            described,
+            &stepped.join(format!("{name}.jsonl")),
+            Duration::from_secs(args.timeout),
+            false,
+        )?;
+        // The stepper ends when QEMU does; give it a moment to write.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while stepper.try_wait()?.is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = stepper.kill();
+        let _ = stepper.wait();
+        if let Some(sig) = child::interrupt() {
+            eprintln!(
+                "traplab-profile: interrupted by {}",
+                child::signal_name(sig)
+            );
+            return Ok(exit::INTERRUPTED);
+        }
+        let calls = match profile::read_trace(&trace) {
+            Ok((calls, _)) => calls,
+            Err(e) => {
+                eprintln!("traplab-profile: {name}: {e:#} (see {})", log.display());
+                worst = worst.max(exit::FAILED);
+                continue;
+            }
+        };
+        let [call] = calls.as_slice() else {
+            eprintln!(
+                "traplab-profile: {name}: expected one profiled call, the stepper saw {} ({}; see {})",
+                calls.len(),
+                report.ending.describe(),
+                log.display()
+            );
+            worst = worst.max(exit::FAILED);
+            continue;
+        };
+        let mut p = profile::profile(call, &mut image, qemu::mode(&args.profile), args.bound);
+        for stage in &mut p.stages {
+            let values = match series.stages.iter().find(|s| s.name == stage.stage) {
+                Some(s) => &s.values,
+                None if p.stamps.len() == 2 => &series.total,
+                None => continue,
+            };
+            stage.run_median = (!values.is_empty()).then(|| stats::median(values));
+        }
         let path = profile::write(&dir, &p)?;
         let stages: Vec<String> = p
             .stages
             .iter()
-            .map(|s| match s.stamp_delta {
-                Some(d) if d != s.instructions && args.profile == "icount" => {
-                    disagree += 1;
-                    format!("{} {} (stamps say {d})", s.stage, s.instructions)
+            .map(|s| {
+                let mut line = format!("{} {}", s.stage, s.instructions);
+                if args.profile == "icount" && !s.agrees() {
+                    worst = worst.max(exit::FAILED);
+                    line.push_str(&format!(
+                        " (stamps say {}: the profile is wrong)",
+                        s.stamp_delta
+                            .map_or_else(|| "nothing".into(), |d| d.to_string())
+                    ));
                 }
-                _ => format!("{} {}", s.stage, s.instructions),
+                line
             })
             .collect();
         eprintln!(
-            "traplab-profile: {} {}: {} instructions{}; {} -> {}",
+            "traplab-profile: {} {}: {} instructions{} ({:.0}s); {} -> {}",
             p.experiment,
             p.config,
             p.instructions,
@@ -219,15 +269,19 @@ fn run(args: &Args) -> Result<u8> {
             } else {
                 ""
             },
+            started.elapsed().as_secs_f64(),
             stages.join(", "),
             path.display()
         );
     }
-    if disagree > 0 {
-        eprintln!(
-            "traplab-profile: {disagree} stage(s) disagree with the kernel's icount stamps: the profile is wrong"
-        );
-        return Ok(exit::FAILED);
-    }
-    Ok(report.ending.exit_code() as u8)
+    Ok(worst.max(report.ending.exit_code() as u8))
+}
+
+/// `configs=` for a wasm configuration label (the floor's `ring0` is
+/// not an engine configuration and needs none).
+fn configs_option(config: Option<&str>) -> String {
+    config
+        .filter(|c| EngineVariant::from_label(c).is_some())
+        .map(|c| format!(" configs={c}"))
+        .unwrap_or_default()
 }

@@ -23,7 +23,8 @@ use crate::view;
 /// wasm and wasmtime's trampolines.
 ///
 /// `json` is the view: {profiles: [{experiment, config, mode,
-/// instructions, truncated, stages: [{stage, instructions, stamp_delta,
+/// instructions, truncated, stages: [{stage, instructions, stamp_delta, exceptions,
+/// run_median,
 /// agrees}], outside_stamps, functions: [{function, self_instructions,
 /// total_instructions, self_by_stage}], functions_omitted}]}. `csv` has one
 /// row per stage and per function.
