@@ -25,6 +25,7 @@ pub mod iso;
 pub mod linux;
 pub mod pool;
 pub mod preflight;
+pub mod profile;
 pub mod qemu;
 pub mod session;
 pub mod symbols;

@@ -18,6 +18,7 @@ pub mod jit;
 pub mod mode;
 pub mod peers;
 pub mod plot;
+pub mod profile;
 pub mod stats;
 pub mod store;
 pub mod summary;

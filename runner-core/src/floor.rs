@@ -78,6 +78,16 @@ pub fn run<P: Platform>(p: &P, config: &str, experiments: &[FloorExperiment], op
                 series.total.push(t1 - t0);
             }
         }
+        if failure.is_none() && opts.profiles(experiment.name, config) {
+            // One more round trip, outside the series, for the instruction
+            // profiler.
+            (experiment.prepare)();
+            crate::profile::begin(&format!("{} {config}", experiment.name));
+            let t0 = P::stamp();
+            (experiment.raise)();
+            let t1 = P::stamp();
+            crate::profile::end(&[t0, t1]);
+        }
         emit::series(p, experiment.name, config, &series);
         emit::result(
             p,

@@ -46,6 +46,7 @@ pub mod native;
 pub mod options;
 pub mod pace;
 pub mod plan;
+pub mod profile;
 pub mod sightglass;
 pub mod stream;
 pub mod wasi;

@@ -60,6 +60,9 @@ pub struct Options {
     /// its warm-up, but always takes at least one timed sample (see
     /// [`crate::pace`]).
     pub budget_ms: u64,
+    /// The experiment that gets one profiled call after its samples
+    /// (`profile=EXPERIMENT[:CONFIG]`, see [`crate::profile`]).
+    pub profile: Option<crate::profile::ProfileSpec>,
 }
 
 /// Every variant but explicit checks with backtraces (`EngineVariant::ALL`
@@ -86,6 +89,7 @@ impl Default for Options {
             crash_at: None,
             hang_at: None,
             budget_ms: 0,
+            profile: None,
         }
     }
 }
@@ -183,6 +187,12 @@ pub fn parse(line: &str) -> (Options, Vec<String>) {
             "only" => opts.only = Some(value),
             "crash_at" => opts.crash_at = number(&mut problems),
             "hang_at" => opts.hang_at = number(&mut problems),
+            "profile" => match crate::profile::ProfileSpec::parse(&value) {
+                Some(spec) => opts.profile = Some(spec),
+                None => problems.push(format!(
+                    "profile={value}: expected EXPERIMENT or EXPERIMENT:CONFIG"
+                )),
+            },
             "injections" => {
                 let range = match value.split_once("..") {
                     Some((a, b)) => a.parse::<u32>().ok().zip(b.parse::<u32>().ok()),

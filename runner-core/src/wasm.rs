@@ -346,6 +346,18 @@ pub fn run_workload<P: Platform>(
     if let Some(note) = pace.finish(series.total.len()) {
         p.log(note);
     }
+    if failure.is_none() && opts.profiles(&workload.name, config) {
+        // One more call, outside the series, for the instruction profiler.
+        crate::profile::begin(&format!("{} {config}", workload.name));
+        let outcome = timed_call(p, &mut loaded, (workload.args[0], workload.args[1]));
+        let s = outcome.stamps();
+        // Trap stamps are only taken by an exception.
+        if via_exception {
+            crate::profile::end(s);
+        } else {
+            crate::profile::end(&[s[0], s[s.len() - 1]]);
+        }
+    }
     emit::series(p, &workload.name, config, &series);
     emit::result(
         p,

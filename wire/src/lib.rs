@@ -171,6 +171,8 @@ pub const FLOOR_RING3: &str = "ring3";
 /// Metric names (the `name` of [`Metric`] records): the one spelling the
 /// kernel, the peer and the analyzer share. The unit and the context a
 /// metric is written with are documented where it is written.
+pub mod profile;
+
 pub mod metric {
     pub const HOST_COMPILE_NS: &str = "host_compile_ns";
     pub const HOST_CODE_BYTES: &str = "host_code_bytes";

@@ -18,6 +18,7 @@ pub mod ingest;
 pub mod jit;
 pub mod peers;
 pub mod plot;
+pub mod profile;
 pub mod report;
 pub mod summary;
 pub mod validate;
@@ -53,6 +54,7 @@ pub enum Command {
     Peers(peers::PeersArgs),
     History(history::HistoryArgs),
     Plot(plot::PlotArgs),
+    Profile(profile::ProfileArgs),
     Report(report::ReportArgs),
 }
 
@@ -91,6 +93,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Peers(a) => peers::run(a),
         Command::History(a) => history::run(a),
         Command::Plot(a) => plot::run(a),
+        Command::Profile(a) => profile::run(a),
         Command::Report(a) => report::run(a),
     }
 }
