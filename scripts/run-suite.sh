@@ -65,6 +65,14 @@ options:
                       only=campaign. so the kernel runs the campaign alone,
                       store the run, print `traplab campaign RUN`
                       (default timeout 1800 s)
+  --profile SPEC      after the run, profile one call of each experiment SPEC
+                      selects (EXPERIMENT[:CONFIG], a name or prefix; repeatable;
+                      "traps" = one trap of each vector class, #PF #UD #DE,
+                      under signals.bt_off and signals.bt_on): every
+                      instruction stepped under icount through QEMU's gdb stub
+                      (needs gdb: apt-get install -y gdb), into the run's
+                      folder (profile/), shown by `traplab profile RUN` and in
+                      the report with flame graphs (about 5-10 s per call)
   -h, --help          this text
 
 Re-running does not redo work: cargo, the kernel's symbol table and the
@@ -81,7 +89,7 @@ platform's ending printed as it finishes.
 USAGE
 }
 
-sightglass=() wast=()
+sightglass=() wast=() profile_specs=()
 suite=default samples=1000 heap_traps=100000 accel=tcg deterministic=0 iso=0 out="" timeout=600 boot_args="" report=1
 campaign="" timeout_given=0 peers=0 host_peer=1 cpu_profile="" budget_s="" budget=()
 need() { [ $# -ge 2 ] || { echo "error: $1 needs a value (see --help)" >&2; exit 2; }; }
@@ -105,6 +113,15 @@ while [ $# -gt 0 ]; do
             # (traplab-wast expands folders).
             while [ $# -gt 1 ] && [ "${2#-}" = "$2" ]; do wast+=("$2"); shift; done ;;
         --campaign) need "$@"; campaign=$2; shift ;;
+        --profile) need "$@"
+            if [ "$2" = traps ]; then
+                for trap in trap.oob_load trap.unreachable trap.div_s_zero; do
+                    profile_specs+=("$trap:signals.bt_off" "$trap:signals.bt_on")
+                done
+            else
+                profile_specs+=("$2")
+            fi
+            shift ;;
         --peers) peers=1 ;;
         --no-host-peer) host_peer=0 ;;
         -h|--help) usage; exit 0 ;;
@@ -211,6 +228,7 @@ run_child() {
 traplab_ensure_rust
 traplab_ensure_qemu
 [ "$profile" = iso ] && traplab_ensure_grub
+[ ${#profile_specs[@]} -gt 0 ] && traplab_ensure_gdb
 # The Linux guest's kernel (exports TRAPLAB_LINUX_KERNEL for traplab-run).
 if [ "$peers" = 1 ]; then
     traplab_ensure_linux_guest
@@ -388,6 +406,26 @@ elif [ "$peers" = 1 ]; then
         "$bin/traplab" peers "$peers_run" || echo "warning: traplab peers failed (see above)" >&2
     else
         echo "note: this analyzer has no 'peers' command; compare the platforms by hand, e.g. traplab summary $peers_run@linux-guest" >&2
+    fi
+fi
+
+# Instruction profiles (--profile): boots of their own under icount (one
+# without the stepper, one stepped per profiled call), same kernel and
+# suite, into the run's folder, where the report finds them.
+if [ ${#profile_specs[@]} -gt 0 ]; then
+    if [ -z "$folder" ] || [ "$interrupted" = 1 ]; then
+        echo "note: no profiles: the run is not stored" >&2
+    else
+        [ -z "$out" ] || folder=$out
+        image_args=()
+        [ ${#suite_args[@]} -gt 0 ] && [ "${suite_args[0]}" = --suite-image ] && image_args=("${suite_args[@]}")
+        for spec in "${profile_specs[@]}"; do
+            pstatus=0
+            run_child "$bin/traplab-profile" "$spec" --out "$folder" --suite "$suite" "${image_args[@]}" || pstatus=$?
+            [ "$pstatus" -gt "$status" ] && status=$pstatus
+            [ "$interrupted" = 1 ] && break
+        done
+        [ -d "$folder/profile" ] && { "$bin/traplab" profile "$folder" --top 15 || true; }
     fi
 fi
 

@@ -28,6 +28,8 @@ traplab_ensure_rust
 traplab_ensure_qemu
 # The GRUB image test boots the multiboot2 path from a real ISO.
 traplab_ensure_grub
+# The profiler's boot test steps the kernel through QEMU's gdb stub.
+traplab_ensure_gdb
 # The peer tests boot the Linux peer in a Linux guest (Debian's cloud
 # kernel, fetched into ~/.cache/traplab/linux/ once; exports
 # TRAPLAB_LINUX_KERNEL) and link it statically.

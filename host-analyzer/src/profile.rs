@@ -279,10 +279,11 @@ impl View for ProfileView {
     }
 }
 
-/// Draw `profile` as a flame graph (SVG) into `dir`, named after it.
+/// Draw `profile` as a flame graph (SVG) into `dir`:
+/// `flame-<experiment>@<config>.svg`.
 pub fn flame_graph(profile: &Profile, dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join(format!("{}.svg", profile.file_stem()));
+    let path = dir.join(format!("flame-{}.svg", profile.file_stem()));
     let mut opts = inferno::flamegraph::Options::default();
     opts.title = format!("{} {}", profile.experiment, profile.config);
     opts.subtitle = Some(format!(

@@ -56,6 +56,12 @@ traplab_ensure_qemu() {
     traplab_ensure_packages qemu-system-x86_64:qemu-system-x86
 }
 
+# The instruction profiler (traplab-profile, run-suite.sh --profile) steps
+# QEMU's gdb stub with Debian's gdb (and its embedded Python).
+traplab_ensure_gdb() {
+    traplab_ensure_packages gdb:gdb
+}
+
 # GRUB images (scripts/build-iso.sh, the iso profile): grub-mkrescue from
 # grub-common, GRUB's BIOS modules from grub-pc-bin (without them the image
 # does not boot on a PC), and the ISO 9660 and FAT tools grub-mkrescue runs.

@@ -1,9 +1,10 @@
 //! `traplab-profile`: every instruction of one call of an experiment, from
 //! the call to `Err` (or `Ok`) back in the runner, stepped in QEMU through
 //! its gdb stub and folded into stacks, functions and stages (see
-//! `traplab_harness::profile`). Writes the run's own capture and one
-//! profile per profiled experiment × configuration into `--out`; `traplab
-//! profile DIR` renders them (tables, flame graphs).
+//! `traplab_harness::profile`). Writes one profile per profiled experiment
+//! × configuration into `--out`'s `profile/`; `traplab profile DIR`
+//! renders them (tables, flame graphs), and `traplab report` shows them
+//! with the run whose folder holds them.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,9 +31,11 @@ struct Args {
     /// Each selected experiment × configuration gets one profiled call,
     /// after its samples and outside them.
     spec: String,
-    /// Directory for the capture (`run.jsonl`), the stepper's trace and the
-    /// profiles (`profile/<experiment>@<config>.json`, `.folded`). Must not
-    /// hold a run already.
+    /// Folder whose `profile/` receives the profiles
+    /// (`<experiment>@<config>.json`, `.folded`), the run without the
+    /// stepper (`measured-<spec>.jsonl`) and the stepped boots (`stepped/`:
+    /// capture, trace and gdb log of each). A stored run's folder is fine:
+    /// its own files are not touched. Nothing is ever overwritten.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// QEMU profile: icount (default; the stage counts are then checked
@@ -103,15 +106,20 @@ fn run(args: &Args) -> Result<u8> {
             qemu::binary()
         );
     }
-    let capture = args.out.join("run.jsonl");
+    // Everything goes into OUT/profile/, so a stored run's folder can take
+    // the profiles of its build beside it (run-suite.sh --profile).
+    let dir = profile::profile_dir(&args.out);
+    let spec_name = args.spec.replace(['/', ':'], "@");
+    let capture = dir.join(format!("measured-{spec_name}.jsonl"));
     if capture.exists() {
         bail!(
-            "{} already holds a run; choose another --out (a stored run is never overwritten)",
+            "{} exists: {} was profiled into {} already (a stored profile is never overwritten)",
+            capture.display(),
+            args.spec,
             args.out.display()
         );
     }
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let kernel = match &args.kernel {
         Some(k) => {
             qemu::exists(k)?;
@@ -170,13 +178,19 @@ fn run(args: &Args) -> Result<u8> {
 
     // 2. One boot per profiled experiment × configuration, the profiled
     // call the last thing measured in it (see runner-core's profile.rs).
-    let stepped = args.out.join("stepped");
+    let stepped = dir.join("stepped");
     std::fs::create_dir_all(&stepped).with_context(|| format!("creating {}", stepped.display()))?;
     let mut image = KernelImage::open(&kernel)?;
-    let dir = profile::profile_dir(&args.out);
     let mut worst = exit::SUCCESS;
     for series in targets {
         let name = format!("{}@{}", series.experiment, series.config);
+        if dir.join(format!("{name}.json")).exists() {
+            eprintln!(
+                "traplab-profile: {name} is profiled in {} already; kept",
+                dir.display()
+            );
+            continue;
+        }
         let trace = stepped.join(format!("{name}.trace"));
         let boot = launch(format!(
             "samples=1 warmup={} heap_traps=0 only={}{} profile={}:{}",

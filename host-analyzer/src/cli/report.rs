@@ -18,9 +18,11 @@ use crate::jit;
 use crate::mode::Unit;
 use crate::peers;
 use crate::plot::{self, Figure, figures};
+use crate::profile;
 use crate::store;
 use crate::summary::{render, summarize};
 use crate::table::Format;
+use crate::view;
 
 /// Write a Markdown report with tables, figures and LaTeX snippets.
 ///
@@ -79,6 +81,7 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
             let suffix = format!("-{}", s.meta.mode);
             run_section(&mut md, &loaded.run, args.unit, &args.out, &suffix)?;
             peers_section(&mut md, &s.dir, &args.out, &suffix)?;
+            profiles_section(&mut md, &s.dir, &args.out)?;
         }
     } else {
         let loaded = load_usable(&args.input)?;
@@ -95,6 +98,7 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
         };
         if let Some(dir) = folder {
             peers_section(&mut md, dir, &args.out, "")?;
+            profiles_section(&mut md, dir, &args.out)?;
         }
     }
     let path = args.out.join("report.md");
@@ -188,6 +192,43 @@ fn peers_section(md: &mut String, dir: &Path, out: &Path, suffix: &str) -> Resul
     if let Some(mut f) = figures::for_peers(&view) {
         f.name.push_str(suffix);
         figures_section(md, &[f], &out.join("figures"), out)?;
+    }
+    Ok(())
+}
+
+/// The instruction profiles kept in a run's folder (`<run>/profile/`,
+/// from `traplab-profile --out RUN` or `run-suite.sh --profile`): their
+/// stage and function tables and a flame graph each.
+fn profiles_section(md: &mut String, dir: &Path, out: &Path) -> Result<()> {
+    let folder = dir.join("profile");
+    if !folder.is_dir() {
+        return Ok(());
+    }
+    md.push_str("\n### Instruction profiles\n\n");
+    let profiles = match profile::load(&[folder]) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = writeln!(
+                md,
+                "The run's profile/ folder holds no usable profile: {e:#}\n"
+            );
+            return Ok(());
+        }
+    };
+    md.push_str(
+        "Every instruction of one call, stepped in QEMU (traplab-profile); each stage \
+         beside the difference of the call's own stamps and the median of a run \
+         of the same build without the stepper.\n\n",
+    );
+    md.push_str(&view::render(&profile::build(&profiles, 10), Format::Md));
+    for p in &profiles {
+        let svg = profile::flame_graph(p, &out.join("figures"))?;
+        let rel = svg.strip_prefix(out).unwrap_or(&svg).display().to_string();
+        let _ = writeln!(
+            md,
+            "\n![flame graph of {} {}]({rel})\n\n*{} {}: every instruction of one call ({}, {} instructions), by call stack; width is instructions.*\n",
+            p.experiment, p.config, p.experiment, p.config, p.mode, p.instructions
+        );
     }
     Ok(())
 }
