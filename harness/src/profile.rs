@@ -438,7 +438,7 @@ pub fn profile(call: &TracedCall, image: &mut KernelImage, mode: &str, bound: u6
     let stages = (0..n_stages)
         .map(|k| StageCount {
             exceptions: exceptions[k],
-            run_median: None,
+            run: None,
             stage: names.get(k).cloned().unwrap_or_else(|| format!("stage{k}")),
             instructions: (stamp_steps[k + 1] - stamp_steps[k]) as u64,
             stamp_delta: (stamps.len() == stamp_steps.len())

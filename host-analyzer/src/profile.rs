@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
-use traplab_wire::profile::Profile;
+use traplab_wire::profile::{Profile, RunStage};
 
 use crate::table::{Align, Document, Section, Table};
 use crate::view::{DASH, View};
@@ -79,8 +79,8 @@ pub struct StageRow {
     pub stamp_delta: Option<u64>,
     /// Instructions that raised an exception in the stage.
     pub exceptions: u64,
-    /// The stage's median in the run without the stepper.
-    pub run_median: Option<f64>,
+    /// The stage in the run without the stepper.
+    pub run: Option<RunStage>,
     /// Whether the stepped count equals the stamps' difference, up to the
     /// instructions that raised an exception (`StageCount::agrees`);
     /// `null` outside icount, where the stamps count time, not
@@ -115,7 +115,7 @@ pub fn build(profiles: &[Profile], top: usize) -> ProfileView {
                     instructions: s.instructions,
                     stamp_delta: s.stamp_delta,
                     exceptions: s.exceptions,
-                    run_median: s.run_median,
+                    run: s.run,
                     agrees: (p.mode == "icount").then(|| s.agrees()),
                 })
                 .collect(),
@@ -169,7 +169,7 @@ impl View for ProfileView {
                 ("instructions", Align::Right),
                 ("stamps", Align::Right),
                 ("raised", Align::Right),
-                ("run median", Align::Right),
+                ("run p50 (min–max)", Align::Right),
             ]);
             for s in &p.stages {
                 stages.push(vec![
@@ -177,8 +177,10 @@ impl View for ProfileView {
                     s.instructions.to_string(),
                     opt(s.stamp_delta),
                     s.exceptions.to_string(),
-                    s.run_median
-                        .map_or_else(|| DASH.to_string(), |m| format!("{m:.0}")),
+                    s.run.map_or_else(
+                        || DASH.to_string(),
+                        |r| format!("{:.0} ({}–{})", r.median, r.min, r.max),
+                    ),
                 ]);
             }
             let staged: u64 = p.stages.iter().map(|s| s.instructions).sum();

@@ -35,12 +35,29 @@ pub fn run<P: Platform>(p: &P, config: &str, experiments: &[FloorExperiment], op
         let mut series = Series::plain(opts.samples as usize);
         let mut failure: Option<String> = None;
         let mut observed = None;
-        for i in 0..opts.warmup + opts.samples {
+        // A profiled round trip (see crate::profile) is one more iteration
+        // of the same loop, so the instructions between its stamps are the
+        // measured ones; it is checked like the others but not recorded.
+        let profiled = opts.profiles(experiment.name, config);
+        let label = if profiled {
+            format!("{} {config}", experiment.name)
+        } else {
+            String::new()
+        };
+        let iterations = opts.warmup + opts.samples + u32::from(profiled);
+        for i in 0..iterations {
+            let profiling = profiled && i == opts.warmup + opts.samples;
             (experiment.prepare)();
             let (before, _) = p.faults();
+            if profiling {
+                crate::profile::begin(&label);
+            }
             let t0 = P::stamp();
             (experiment.raise)();
             let t1 = P::stamp();
+            if profiling {
+                crate::profile::end(&[t0, t1]);
+            }
             let (after, fault) = p.faults();
             if raises == 0 {
                 if after != before {
@@ -74,19 +91,9 @@ pub fn run<P: Platform>(p: &P, config: &str, experiments: &[FloorExperiment], op
                 }
                 observed = Some(seen);
             }
-            if i >= opts.warmup {
+            if i >= opts.warmup && !profiling {
                 series.total.push(t1 - t0);
             }
-        }
-        if failure.is_none() && opts.profiles(experiment.name, config) {
-            // One more round trip, outside the series, for the instruction
-            // profiler.
-            (experiment.prepare)();
-            crate::profile::begin(&format!("{} {config}", experiment.name));
-            let t0 = P::stamp();
-            (experiment.raise)();
-            let t1 = P::stamp();
-            crate::profile::end(&[t0, t1]);
         }
         emit::series(p, experiment.name, config, &series);
         emit::result(

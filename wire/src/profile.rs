@@ -46,11 +46,14 @@ pub struct StageCount {
     /// The difference of the two stamps the platform took: under icount
     /// the same count, which checks the profiler.
     pub stamp_delta: Option<u64>,
-    /// The stage's median in a run of the same build and experiment
-    /// without the stepper (`traplab-profile` boots one first); under
-    /// icount it matches `instructions` as the stamps do.
+    /// The stage in a run of the same build and experiment without the
+    /// stepper (`traplab-profile` boots one first). Under icount a call's
+    /// count depends only on the state it starts from: the allocator's
+    /// free lists make consecutive calls differ by tens of instructions in
+    /// a repeating pattern, so the profiled call falls within the run's
+    /// range, not necessarily on its median.
     #[serde(default)]
-    pub run_median: Option<f64>,
+    pub run: Option<RunStage>,
     /// Instructions in the stage that raised an exception (the step after
     /// them is an exception entry).
     #[serde(default)]
@@ -68,6 +71,15 @@ impl StageCount {
         self.stamp_delta
             .is_some_and(|d| d <= self.instructions && self.instructions - d <= self.exceptions)
     }
+}
+
+/// A stage's values in a run without the stepper.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+pub struct RunStage {
+    pub samples: u64,
+    pub median: f64,
+    pub min: u64,
+    pub max: u64,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]

@@ -19,6 +19,7 @@ use traplab_harness::qemu::{self, Launch};
 use traplab_harness::{build, child, exit, preflight, session};
 use traplab_suite::EngineVariant;
 use traplab_wire::Status;
+use traplab_wire::profile::RunStage;
 use traplab_workloads::SuiteName;
 
 /// Profile one call of each selected experiment, instruction by instruction.
@@ -254,7 +255,12 @@ fn run(args: &Args) -> Result<u8> {
                 None if p.stamps.len() == 2 => &series.total,
                 None => continue,
             };
-            stage.run_median = (!values.is_empty()).then(|| stats::median(values));
+            stage.run = (!values.is_empty()).then(|| RunStage {
+                samples: values.len() as u64,
+                median: stats::median(values),
+                min: values.iter().copied().min().unwrap_or_default(),
+                max: values.iter().copied().max().unwrap_or_default(),
+            });
         }
         let path = profile::write(&dir, &p)?;
         let stages: Vec<String> = p
