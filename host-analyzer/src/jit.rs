@@ -79,7 +79,7 @@ pub mod render;
 mod tests;
 
 use std::collections::HashMap;
-use traplab_wire::metric;
+use traplab_wire::{config, metric};
 
 use serde::Serialize;
 use traplab_wire::Status;
@@ -90,11 +90,9 @@ use crate::stats::{
 };
 
 /// The wasm configuration whose numbers are "the wasm figure".
-pub const SIGNALS: &str = "signals.bt_off";
+pub const SIGNALS: &str = config::SIGNALS_BT_OFF;
 /// Explicit bounds checks, no exceptions: the software baseline.
-pub const EXPLICIT: &str = "explicit.bt_off";
-/// The native twin compiled into the kernel.
-pub const NATIVE: &str = "native";
+pub const EXPLICIT: &str = config::EXPLICIT_BT_OFF;
 /// The trap experiment whose round trips price one trap each way.
 pub const TRAP_COST_EXPERIMENT: &str = "trap.oob_load";
 /// Confidence of the ratio intervals.
@@ -504,7 +502,7 @@ fn compute(run: &Run, metrics: &Metrics, method: IntervalMethod, view: &mut JitV
         // metrics, signals first.
         let mut configs: Vec<&str> = vec![SIGNALS, EXPLICIT];
         for s in run.series.iter().filter(|s| s.experiment == experiment) {
-            if s.config != NATIVE && !configs.contains(&s.config.as_str()) {
+            if s.config != config::NATIVE && !configs.contains(&s.config.as_str()) {
                 configs.push(&s.config);
             }
         }
@@ -528,7 +526,7 @@ fn compute(run: &Run, metrics: &Metrics, method: IntervalMethod, view: &mut JitV
             })
             .filter(|l| find(&l.config).is_some() || l.has_metrics())
             .collect();
-        let [s, x, n] = [SIGNALS, EXPLICIT, NATIVE].map(|c| (find(c), timing(find(c))));
+        let [s, x, n] = [SIGNALS, EXPLICIT, config::NATIVE].map(|c| (find(c), timing(find(c))));
         view.compute.push(Workload {
             name: name.to_string(),
             signals: s.1,
@@ -537,7 +535,10 @@ fn compute(run: &Run, metrics: &Metrics, method: IntervalMethod, view: &mut JitV
             wasm_native: ratio(n, s, method),
             explicit_signals: ratio(s, x, method),
             soft_float: metrics
-                .get(metric::SOFT_FLOAT, &format!("{experiment} {NATIVE}"))
+                .get(
+                    metric::SOFT_FLOAT,
+                    &format!("{experiment} {}", config::NATIVE),
+                )
                 .map(|v| v != 0),
             loads,
         });

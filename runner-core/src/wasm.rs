@@ -496,7 +496,7 @@ pub fn run_suite<P: Platform>(p: &P, suite: &Suite<'_>, opts: &Options) -> bool 
         .filter(|w| opts.selects(&w.name))
         .filter(|w| crate::native::twin(w).is_some())
     {
-        let (name, config) = (workload.name.as_str(), crate::native::CONFIG);
+        let (name, config) = (workload.name.as_str(), traplab_wire::config::NATIVE);
         if let Err(why) = contained(p, name, config, || {
             crate::native::run_twin(p, workload, opts)
         }) {

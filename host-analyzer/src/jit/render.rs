@@ -44,9 +44,9 @@
 //! has the value `never` and the reason as its unit.
 
 use serde::Serialize;
-use traplab_wire::metric;
+use traplab_wire::{config, metric};
 
-use super::{Crossover, EXPLICIT, Geomean, JitView, NATIVE, Ratio, SIGNALS, Timing, Wast};
+use super::{Crossover, EXPLICIT, Geomean, JitView, Ratio, SIGNALS, Timing, Wast};
 use crate::ingest::Run;
 use crate::mode::{Unit, UnitError};
 use crate::summary::run_caption;
@@ -621,7 +621,7 @@ impl JitReport {
             for (config, p50, n) in [
                 (SIGNALS, w.signals_p50, w.samples.signals),
                 (EXPLICIT, w.explicit_p50, w.samples.explicit),
-                (NATIVE, w.native_p50, w.samples.native),
+                (config::NATIVE, w.native_p50, w.samples.native),
             ] {
                 if let Some(p50) = p50 {
                     row("compute", &w.workload, config, "p50", p50.to_string(), u);
@@ -648,7 +648,7 @@ impl JitReport {
                 row(
                     "compute",
                     &w.workload,
-                    NATIVE,
+                    config::NATIVE,
                     metric::SOFT_FLOAT,
                     v,
                     "bool",

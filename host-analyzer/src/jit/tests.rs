@@ -1,4 +1,4 @@
-use traplab_wire::{ExperimentResult, Metric, Status, TrapSignature};
+use traplab_wire::{ExperimentResult, Metric, Status, TrapSignature, config};
 
 use super::render::render;
 use super::*;
@@ -41,9 +41,14 @@ fn workload(run: &mut Run, name: &str, s: u64, x: u64, n: u64, soft: Option<bool
     let e = format!("compute.{name}");
     series(run, &e, SIGNALS, &[s; 5]);
     series(run, &e, EXPLICIT, &[x; 5]);
-    series(run, &e, NATIVE, &[n; 5]);
+    series(run, &e, config::NATIVE, &[n; 5]);
     if let Some(soft) = soft {
-        metric(run, "soft_float", u64::from(soft), &format!("{e} {NATIVE}"));
+        metric(
+            run,
+            "soft_float",
+            u64::from(soft),
+            &format!("{e} {}", config::NATIVE),
+        );
     }
 }
 

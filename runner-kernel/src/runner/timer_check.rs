@@ -26,7 +26,7 @@ use crate::arch::timer::{self, Spin, TrapFrame};
 use traplab_runner_core::Options;
 
 pub const EXPERIMENT: &str = "check.timer_interrupt";
-pub const CONFIG: &str = "ring0";
+const CONFIG: &str = traplab_wire::config::RING0;
 
 /// Deadline distance in TSC cycles: arming and entering the loop take a
 /// small part of it, and it costs next to nothing (under a millisecond).
