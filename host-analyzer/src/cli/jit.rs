@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::{Outcome, emit, load_usable};
+use super::{Exit, emit, load_usable};
 use crate::jit::{analyze, render::render};
 use crate::mode::Unit;
 use crate::table::Format;
@@ -43,7 +43,7 @@ pub struct JitArgs {
     pub unit: Unit,
 }
 
-pub fn run(args: JitArgs) -> Result<Outcome> {
+pub fn run(args: JitArgs) -> Result<Exit> {
     let loaded = load_usable(&args.run)?;
     let view = analyze(&loaded.run);
     if view.is_empty() {
@@ -53,5 +53,5 @@ pub fn run(args: JitArgs) -> Result<Outcome> {
         );
     }
     emit(&render(&loaded.run, &view, args.format, args.unit)?)?;
-    Ok(Outcome::Clean)
+    Ok(Exit::Clean)
 }

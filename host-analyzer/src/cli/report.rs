@@ -10,7 +10,7 @@ use clap::Args;
 use traplab_wire::Platform;
 
 use super::plot::is_results_folder;
-use super::{Outcome, emit, load_usable};
+use super::{Exit, emit, load_usable};
 use crate::campaign;
 use crate::history;
 use crate::ingest::Run;
@@ -50,7 +50,7 @@ pub struct ReportArgs {
     pub threshold: f64,
 }
 
-pub fn run(args: ReportArgs) -> Result<Outcome> {
+pub fn run(args: ReportArgs) -> Result<Exit> {
     let figs_dir = args.out.join("figures");
     let tables_dir = args.out.join("tables");
     fs::create_dir_all(&tables_dir)
@@ -100,7 +100,7 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     let path = args.out.join("report.md");
     fs::write(&path, md).with_context(|| format!("writing {}", path.display()))?;
     emit(&format!("{}\n", path.display()))?;
-    Ok(Outcome::Clean)
+    Ok(Exit::Clean)
 }
 
 fn write_tex(path: &Path, tex: &str) -> Result<()> {
