@@ -46,6 +46,8 @@ use alloc::vec::Vec;
 use core::fmt;
 use serde::{Deserialize, Serialize};
 
+pub mod symbols;
+
 /// Version of the record schema. Bump it whenever a field changes meaning or
 /// a required field is added; readers refuse versions they do not know.
 pub const SCHEMA_VERSION: u32 = 1;
