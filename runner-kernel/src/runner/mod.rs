@@ -15,6 +15,8 @@ pub mod campaign;
 pub mod jit;
 pub mod lab;
 pub mod raw;
+pub mod scenario;
+pub mod session;
 pub mod timer_check;
 pub mod wasm;
 pub mod wast;
