@@ -7,7 +7,8 @@
 //! cargo run -p traplab-analyzer --example jit_fixture -- /tmp/jit-run.jsonl /tmp/wast-run.jsonl
 //! ```
 //!
-//! Keeps what `traplab jit` reads, trimmed so the fixture stays small: four
+//! Keeps what `traplab jit` and `traplab wast` read, trimmed so the fixture
+//! stays small: four
 //! compute workloads (two integer, two with soft-float twins), the
 //! out-of-bounds trap that prices the break-even, the raw floors of the
 //! JIT faults, every in-kernel Cranelift series, and a few `.wast` commands

@@ -24,3 +24,4 @@ pub mod summary;
 pub mod synth;
 pub mod table;
 pub mod view;
+pub mod wast;

@@ -21,6 +21,7 @@ pub mod plot;
 pub mod report;
 pub mod summary;
 pub mod validate;
+pub mod wast;
 
 /// Analyze traplab runs: the JSON Lines a traplab kernel streams over its
 /// serial line.
@@ -49,6 +50,7 @@ pub enum Command {
     Compare(compare::CompareArgs),
     Ingest(ingest::IngestArgs),
     Jit(jit::JitArgs),
+    Wast(wast::WastArgs),
     Campaign(campaign::CampaignArgs),
     Peers(peers::PeersArgs),
     History(history::HistoryArgs),
@@ -87,6 +89,7 @@ pub fn run(cli: Cli) -> Result<Exit> {
         Command::Compare(a) => compare::run(a),
         Command::Ingest(a) => ingest::run(a),
         Command::Jit(a) => jit::run(a),
+        Command::Wast(a) => wast::run(a),
         Command::Campaign(a) => campaign::run(a),
         Command::Peers(a) => peers::run(a),
         Command::History(a) => history::run(a),
