@@ -11,7 +11,8 @@ use std::path::Path;
 use traplab_suite::TrapMode;
 use traplab_suite::image::{Manifest, pack_with_scripts};
 use traplab_workloads::WASMTIME_VERSION;
-use traplab_workloads::compile::{into_anyhow, kernel_engine};
+use traplab_workloads::compile::kernel_engine;
+use traplab_workloads::contract::into_anyhow;
 use wasmtime::Engine;
 
 use crate::script::{ConvertedScript, ModuleArtifact, ScriptError, convert, one_line};

@@ -2,7 +2,7 @@
 //! QEMU conditions, each side's boots pooled into one run (see [`crate::pool`])
 //! and compared with the analyzer library (`traplab compare`'s own
 //! comparison, [`compare_report`]). Used by `traplab-ab` (and so
-//! `scripts/compare-commits.sh`) and by `traplab-validate`.
+//! `scripts/compare-commits.sh`) and by `traplab-sensitivity`.
 //!
 //! Alternating matters under real-time TCG: the host's load drifts over
 //! minutes (other processes, frequency scaling), and booting all of A and
@@ -275,9 +275,9 @@ pub struct Plan {
     pub progress: bool,
 }
 
-/// The outcome of [`run`].
+/// What [`run`] booted: the worst ending and every capture.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub struct Boots {
     /// The worst ending of any boot.
     pub worst: Ending,
     /// Every boot's capture, in boot order.
@@ -289,7 +289,7 @@ pub struct Outcome {
 /// Boot `a` and `b` alternately `plan.repeat` times each, writing
 /// `out/a-<i>.jsonl`, `out/b-<i>.jsonl` and, if every boot succeeded, the
 /// pooled `out/a.jsonl` and `out/b.jsonl`.
-pub fn run(a: &Artifacts, b: &Artifacts, plan: &Plan, out: &Path) -> Result<Outcome> {
+pub fn run(a: &Artifacts, b: &Artifacts, plan: &Plan, out: &Path) -> Result<Boots> {
     Ok(run_with_guest(a, b, None, plan, out)?.0)
 }
 
@@ -304,7 +304,7 @@ pub fn run_with_guest(
     guest: Option<&Guest>,
     plan: &Plan,
     out: &Path,
-) -> Result<(Outcome, Option<Outcome>)> {
+) -> Result<(Boots, Option<Boots>)> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let lab = |artifacts: &Artifacts| {
         Target::LabKernel(Launch {
@@ -391,9 +391,9 @@ struct Lane {
 impl Lane {
     /// The outcome, with `dir/a.jsonl` and `dir/b.jsonl` pooled if every
     /// boot succeeded.
-    fn finish(self) -> Result<Outcome> {
+    fn finish(self) -> Result<Boots> {
         if self.worst != Ending::Success {
-            return Ok(Outcome {
+            return Ok(Boots {
                 worst: self.worst,
                 captures: self.captures,
                 pooled: None,
@@ -412,7 +412,7 @@ impl Lane {
         }
         let b = pooled.pop().expect("two sides");
         let a = pooled.pop().expect("two sides");
-        Ok(Outcome {
+        Ok(Boots {
             worst: self.worst,
             captures: self.captures,
             pooled: Some((a, b)),
@@ -578,7 +578,7 @@ pub fn compare_rows(base: &Path, cand: &Path, threshold: f64) -> Result<Vec<Row>
 }
 
 /// The analyzer's verdicts on `outcome` (which must have pooled runs).
-pub fn verdicts(outcome: &Outcome, threshold: f64) -> Result<Verdicts> {
+pub fn verdicts(outcome: &Boots, threshold: f64) -> Result<Verdicts> {
     let (a, b) = outcome
         .pooled
         .as_ref()

@@ -183,10 +183,11 @@ pub fn kernel_from(source: &Path, dispatch_delay_cycles: u64, out: &Path) -> Res
     if fresh(out, &key) {
         return Ok(out.to_path_buf());
     }
-    let count = symbols::embed(&built, out)?;
+    let (patched, count) = symbols::embed(&built)?;
     if count == 0 {
         bail!("{}: no function symbols found to embed", built.display());
     }
+    write_atomically(out, &patched)?;
     remember(out, &key)?;
     Ok(out.to_path_buf())
 }

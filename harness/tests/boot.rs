@@ -185,7 +185,7 @@ fn the_kernel_code_is_read_only() {
     assert_eq!(fault.error_code.map(|e| e & 0b11), Some(0b11), "{fault:?}");
     let symbol = fault.symbol.expect("the faulting function is named");
     assert!(
-        symbol.starts_with("runner_kernel::deliberate_code_write+0x"),
+        symbol.starts_with("runner_kernel::runner::scenario::deliberate_code_write+0x"),
         "{symbol}"
     );
 }
@@ -217,7 +217,7 @@ fn kernel_fault_yields_fault_record_and_distinct_exit_code() {
     assert_eq!(fault.cr2, Some(0x10));
     let symbol = fault.symbol.expect("the faulting function is named");
     assert!(
-        symbol.starts_with("runner_kernel::deliberate_kernel_fault+0x"),
+        symbol.starts_with("runner_kernel::runner::scenario::deliberate_kernel_fault+0x"),
         "{symbol}"
     );
     let Some(Record::End(end)) = records.last() else {
@@ -252,7 +252,7 @@ fn panic_yields_panic_record_and_end() {
             .position(|f| f.starts_with(name))
             .unwrap_or_else(|| panic!("{name} not in the backtrace {:?}", panic.backtrace))
     };
-    assert!(at("runner_kernel::test_scenario+0x") < at("kernel_entry+0x"));
+    assert!(at("runner_kernel::runner::scenario::test_scenario+0x") < at("kernel_entry+0x"));
     assert!(matches!(records.last(), Some(Record::End(e)) if e.status == EndStatus::Panic));
 }
 

@@ -7,11 +7,11 @@
 //! cargo run -p traplab-analyzer --example jit_fixture -- /tmp/jit-run.jsonl /tmp/wast-run.jsonl
 //! ```
 //!
-//! Keeps what `traplab jit` reads, trimmed so the fixture stays small: four
-//! compute workloads (two integer, two with soft-float twins), the
-//! out-of-bounds trap that prices the break-even, the raw floors of the
-//! JIT faults, every in-kernel Cranelift series, and a few `.wast` commands
-//! of two scripts (every unsupported one among them). Series keep their
+//! Keeps what `traplab jit` and `traplab wast` read, trimmed so the fixture
+//! stays small: four compute workloads (two integer, two with soft-float
+//! twins), the out-of-bounds trap that prices the break-even, the raw
+//! floors of the JIT faults, every in-kernel Cranelift series, and a few
+//! `.wast` commands of two scripts (every unsupported one among them). Series keep their
 //! first [`KEEP`] samples; the `.wast` tallies are recounted for the kept
 //! commands and the end record for the kept records, and every line is
 //! re-framed by the wire crate's encoder, so the fixture validates clean.

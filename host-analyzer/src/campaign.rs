@@ -56,7 +56,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-use traplab_wire::{Injection, Outcome, Status};
+use traplab_wire::{Injection, InjectorKind, Outcome, Status};
 
 /// Theseus's fault-injection study (Boos et al., OSDI'20): of 617
 /// manifested faults, 69.4% were recovered. The reference figure the
@@ -84,16 +84,14 @@ pub const RESULT_PREFIX: &str = "campaign.";
 /// Injector and target name used when a crash record does not say.
 pub const UNKNOWN: &str = "unknown";
 
-/// Injector names in the order tables list them (the `injectors` crate's
-/// `InjectorKind::ALL`); names not listed here follow in first-seen order.
-pub const INJECTORS: [&str; 6] = [
-    "noop",
-    "page_revoke",
-    "code_patch",
-    "divisor_zero",
-    "bit_flip_memory",
-    "bit_flip_register",
-];
+/// Where tables and figures list the injector named `name`: in
+/// [`InjectorKind::ALL`] order, a name this reader does not know after them.
+pub fn injector_rank(name: &str) -> usize {
+    InjectorKind::ALL
+        .iter()
+        .position(|k| k.name() == name)
+        .unwrap_or(InjectorKind::ALL.len())
+}
 
 /// Counts of a set of injections.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -174,7 +172,7 @@ impl InjectorView {
     }
 }
 
-/// Tables over a set of injections: per injector (in [`INJECTORS`] order)
+/// Tables over a set of injections: per injector (in [`injector_rank`] order)
 /// and in total.
 #[derive(Debug, Clone, Default)]
 pub struct Breakdown {
@@ -238,10 +236,7 @@ impl Breakdown {
             if v.injector == UNKNOWN {
                 usize::MAX
             } else {
-                INJECTORS
-                    .iter()
-                    .position(|&k| k == v.injector)
-                    .unwrap_or(INJECTORS.len())
+                injector_rank(&v.injector)
             }
         });
         b

@@ -10,7 +10,7 @@
 //! `ring3` (the row's config reads `ring0 vs ring3`).
 
 use serde::Serialize;
-use traplab_wire::{FLOOR_RING0, FLOOR_RING3, Platform};
+use traplab_wire::{Platform, config};
 
 use crate::ingest::{Run, Series};
 use crate::mode::{Mode, Unit};
@@ -138,8 +138,8 @@ pub fn compare(
     let cross = base.platform() != cand.platform();
     let counterpart = |run: &'_ Run, s: &Series| -> Option<usize> {
         let other = match s.config.as_str() {
-            FLOOR_RING0 => FLOOR_RING3,
-            FLOOR_RING3 => FLOOR_RING0,
+            config::RING0 => config::RING3,
+            config::RING3 => config::RING0,
             _ => return None,
         };
         (cross && s.experiment.starts_with("raw."))

@@ -1,10 +1,10 @@
 //! The JIT-performance view of a run: how fast the code Cranelift produced
 //! runs in the kernel next to its native twin, what explicit bounds checks
 //! cost on the hot path and at which trap rate they start to pay, how fast
-//! the kernel's own Cranelift compiles and traps, and how the `.wast`
-//! conformance scripts fared. Pure: a [`Run`] in, a [`JitView`] out, in
-//! cycles; [`render`] turns it into the one serializable tree every
-//! format is rendered from.
+//! the kernel's own Cranelift compiles and traps. Pure: a [`Run`] in, a
+//! [`JitView`] out, in cycles; [`render`] turns it into the one
+//! serializable tree every format is rendered from. (How the `.wast`
+//! conformance scripts fared is another view: [`crate::wast`].)
 //!
 //! # What it reads
 //!
@@ -21,8 +21,6 @@
 //! - `jit.compile.nN` / `jit.exec.nN` (config `cranelift`) with metrics
 //!   `cycles_per_clif_inst` and `code_bytes` (context `jit.compile.nN`), and
 //!   `jit.trap.<kind>` beside the raw floors `raw.<kind>` (config `ring0`).
-//! - `wast.<file>:<line>` results and the per-script tallies
-//!   `wast_passed|failed|unsupported` (context `"wast.<file> <config>"`).
 //!
 //! Every figure is a p50 (HdrHistogram, as in `summary`); ratios are ratios
 //! of those p50s, with a 99 % percentile-bootstrap interval of the ratio of
@@ -63,26 +61,22 @@
 //! rate) or when `Tsig ≤ Texp` (signal traps are not dearer: signals win at
 //! any rate).
 //!
-//! # In-kernel Cranelift and `.wast`
+//! # In-kernel Cranelift
 //!
 //! Per generated-function size N: compile p50, the kernel's
 //! `cycles_per_clif_inst` (compile p50 / N when the metric is missing),
 //! code bytes and the p50 of running the function. Faults in JIT code are
 //! shown beside the raw exception of the same kind (`raw.pf`, `raw.ud`,
-//! `raw.de`): the wasm-free floor. `.wast` tallies come from the kernel's
-//! per-script metrics, or are counted from the result records when the
-//! metrics were lost; totals count (command, configuration) pairs like
-//! `traplab-wast` does.
+//! `raw.de`): the wasm-free floor.
 
 pub mod render;
 #[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
-use traplab_wire::metric;
+use traplab_wire::{config, metric};
 
 use serde::Serialize;
-use traplab_wire::Status;
 
 use crate::ingest::{Run, Series};
 use crate::stats::{
@@ -90,11 +84,9 @@ use crate::stats::{
 };
 
 /// The wasm configuration whose numbers are "the wasm figure".
-pub const SIGNALS: &str = "signals.bt_off";
+pub const SIGNALS: &str = config::SIGNALS_BT_OFF;
 /// Explicit bounds checks, no exceptions: the software baseline.
-pub const EXPLICIT: &str = "explicit.bt_off";
-/// The native twin compiled into the kernel.
-pub const NATIVE: &str = "native";
+pub const EXPLICIT: &str = config::EXPLICIT_BT_OFF;
 /// The trap experiment whose round trips price one trap each way.
 pub const TRAP_COST_EXPERIMENT: &str = "trap.oob_load";
 /// Confidence of the ratio intervals.
@@ -104,7 +96,6 @@ const COMPUTE: &str = "compute.";
 const JIT_COMPILE: &str = "jit.compile.n";
 const JIT_EXEC: &str = "jit.exec.n";
 const JIT_TRAP: &str = "jit.trap.";
-const WAST: &str = "wast.";
 
 /// p50 and sample count of one series, cycles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -305,49 +296,6 @@ pub struct Cranelift {
     pub faults: Vec<JitFault>,
 }
 
-/// Tally of one script under one configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct WastScript {
-    /// File name, e.g. `int_div.wast`.
-    pub script: String,
-    pub config: String,
-    pub passed: u64,
-    pub failed: u64,
-    pub unsupported: u64,
-    /// Counted from result records because the kernel's tally was missing.
-    pub counted: bool,
-}
-
-/// A command that did not pass.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct WastCommand {
-    /// `wast.<file>:<line>`.
-    pub command: String,
-    pub config: String,
-    /// `failed` or `unsupported`.
-    pub status: &'static str,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Wast {
-    pub scripts: Vec<WastScript>,
-    pub passed: u64,
-    pub failed: u64,
-    pub unsupported: u64,
-    pub not_passed: Vec<WastCommand>,
-}
-
-impl Wast {
-    /// The closing line, as `traplab-wast` prints it.
-    pub fn totals_line(&self) -> String {
-        format!(
-            "{} passed, {} failed, {} unsupported",
-            self.passed, self.failed, self.unsupported
-        )
-    }
-}
-
 /// Everything the `jit` command shows, in cycles.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JitView {
@@ -357,8 +305,6 @@ pub struct JitView {
     pub break_even: Vec<BreakEven>,
     /// `None` when the run has no `jit.*` series.
     pub cranelift: Option<Cranelift>,
-    /// `None` when the run has no `.wast` results.
-    pub wast: Option<Wast>,
     /// Observations worth a reader's attention (odd ratios, shared modules,
     /// missing metrics), in the order the sections appear.
     pub notes: Vec<String>,
@@ -367,7 +313,7 @@ pub struct JitView {
 impl JitView {
     /// Whether the run holds any JIT-performance data at all.
     pub fn is_empty(&self) -> bool {
-        self.compute.is_empty() && self.cranelift.is_none() && self.wast.is_none()
+        self.compute.is_empty() && self.cranelift.is_none()
     }
 }
 
@@ -484,7 +430,14 @@ pub fn analyze(run: &Run) -> JitView {
     compute(run, &metrics, method, &mut view);
     break_even(run, &mut view);
     view.cranelift = cranelift(run, &metrics);
-    view.wast = wast(run, &metrics, &mut view.notes);
+    if run
+        .series
+        .iter()
+        .any(|s| crate::wast::is_wast(&s.experiment))
+    {
+        view.notes
+            .push("this run's .wast conformance results are in `traplab wast`".to_string());
+    }
     view
 }
 
@@ -504,7 +457,7 @@ fn compute(run: &Run, metrics: &Metrics, method: IntervalMethod, view: &mut JitV
         // metrics, signals first.
         let mut configs: Vec<&str> = vec![SIGNALS, EXPLICIT];
         for s in run.series.iter().filter(|s| s.experiment == experiment) {
-            if s.config != NATIVE && !configs.contains(&s.config.as_str()) {
+            if s.config != config::NATIVE && !configs.contains(&s.config.as_str()) {
                 configs.push(&s.config);
             }
         }
@@ -528,7 +481,7 @@ fn compute(run: &Run, metrics: &Metrics, method: IntervalMethod, view: &mut JitV
             })
             .filter(|l| find(&l.config).is_some() || l.has_metrics())
             .collect();
-        let [s, x, n] = [SIGNALS, EXPLICIT, NATIVE].map(|c| (find(c), timing(find(c))));
+        let [s, x, n] = [SIGNALS, EXPLICIT, config::NATIVE].map(|c| (find(c), timing(find(c))));
         view.compute.push(Workload {
             name: name.to_string(),
             signals: s.1,
@@ -537,7 +490,10 @@ fn compute(run: &Run, metrics: &Metrics, method: IntervalMethod, view: &mut JitV
             wasm_native: ratio(n, s, method),
             explicit_signals: ratio(s, x, method),
             soft_float: metrics
-                .get(metric::SOFT_FLOAT, &format!("{experiment} {NATIVE}"))
+                .get(
+                    metric::SOFT_FLOAT,
+                    &format!("{experiment} {}", config::NATIVE),
+                )
                 .map(|v| v != 0),
             loads,
         });
@@ -760,108 +716,4 @@ fn cranelift(run: &Run, metrics: &Metrics) -> Option<Cranelift> {
         })
         .collect();
     Some(Cranelift { sizes, faults })
-}
-
-fn wast(run: &Run, metrics: &Metrics, notes: &mut Vec<String>) -> Option<Wast> {
-    // (script, config) in first-seen order, from results and metrics alike.
-    let mut keys: Vec<(String, String)> = Vec::new();
-    let mut push = |k: (String, String)| {
-        if !keys.contains(&k) {
-            keys.push(k);
-        }
-    };
-    for s in &run.series {
-        if let Some(script) = s
-            .experiment
-            .strip_prefix(WAST)
-            .and_then(|r| r.rsplit_once(':'))
-            .map(|(script, _)| script)
-        {
-            push((script.to_string(), s.config.clone()));
-        }
-    }
-    for m in &run.metrics {
-        if m.name.starts_with("wast_")
-            && let Some((script, config)) = m
-                .context
-                .strip_prefix(WAST)
-                .and_then(|c| c.rsplit_once(' '))
-        {
-            push((script.to_string(), config.to_string()));
-        }
-    }
-    if keys.is_empty() {
-        return None;
-    }
-    let mut wast = Wast::default();
-    for (script, config) in keys {
-        let prefix = format!("{WAST}{script}:");
-        let results: Vec<&Series> = run
-            .series
-            .iter()
-            .filter(|s| s.config == config && s.experiment.starts_with(&prefix))
-            .collect();
-        let count = |status: Status| {
-            results
-                .iter()
-                .filter(|s| s.result.as_ref().is_some_and(|r| r.status == status))
-                .count() as u64
-        };
-        let counted = (
-            count(Status::Ok),
-            count(Status::Failed),
-            count(Status::Skipped),
-        );
-        let context = format!("{WAST}{script} {config}");
-        let m = |n: &str| metrics.get(n, &context);
-        let reported = match (
-            m(metric::WAST_PASSED),
-            m(metric::WAST_FAILED),
-            m(metric::WAST_UNSUPPORTED),
-        ) {
-            (Some(p), Some(f), Some(u)) => Some((p, f, u)),
-            _ => None,
-        };
-        if let Some(r) = reported
-            && r != counted
-        {
-            notes.push(format!(
-                "{script} {config}: the kernel counted {} passed, {} failed, {} unsupported but the result records say {}, {}, {} (records lost?); the kernel's count is shown",
-                r.0, r.1, r.2, counted.0, counted.1, counted.2
-            ));
-        }
-        let (passed, failed, unsupported) = reported.unwrap_or(counted);
-        wast.passed += passed;
-        wast.failed += failed;
-        wast.unsupported += unsupported;
-        wast.scripts.push(WastScript {
-            script,
-            config: config.clone(),
-            passed,
-            failed,
-            unsupported,
-            counted: reported.is_none(),
-        });
-        for s in results {
-            let Some(r) = &s.result else { continue };
-            let status = match r.status {
-                Status::Ok => continue,
-                Status::Failed => "failed",
-                Status::Skipped => "unsupported",
-            };
-            let message = r.message.as_deref().unwrap_or_default();
-            wast.not_passed.push(WastCommand {
-                command: s.experiment.clone(),
-                config: config.clone(),
-                status,
-                // The kernel prefixes skipped commands' reasons with the
-                // status itself.
-                message: message
-                    .strip_prefix("unsupported: ")
-                    .unwrap_or(message)
-                    .to_string(),
-            });
-        }
-    }
-    Some(wast)
 }

@@ -25,3 +25,4 @@ pub mod summary;
 pub mod synth;
 pub mod table;
 pub mod view;
+pub mod wast;

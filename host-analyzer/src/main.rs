@@ -19,7 +19,7 @@ fn main() -> ExitCode {
         }
     };
     match run(cli) {
-        Ok(outcome) => ExitCode::from(outcome.code()),
+        Ok(exit) => ExitCode::from(exit.code()),
         Err(e) => {
             eprintln!("traplab: error: {e:#}");
             ExitCode::from(2)

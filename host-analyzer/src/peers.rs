@@ -9,8 +9,8 @@
 //!   (`signals.bt_off`, `signals.bt_on`, `explicit.bt_off` first, in that
 //!   order);
 //! - `call.null` under each configuration: the cost of a call that returns;
-//! - every floor `raw.X`: the lab kernel's under [`FLOOR_RING0`] (raised and
-//!   resumed in ring 0) beside Linux's under [`FLOOR_RING3`] (a signal
+//! - every floor `raw.X`: the lab kernel's under [`config::RING0`] (raised and
+//!   resumed in ring 0) beside Linux's under [`config::RING3`] (a signal
 //!   raised by the peer's own code in ring 3, resumed by its handler);
 //!   `raw.syscall` (a trivial system call, no signal) is Linux's only,
 //!   `raw.pf_demand` the lab kernel's only.
@@ -45,7 +45,7 @@ pub mod render;
 mod tests;
 
 use serde::Serialize;
-use traplab_wire::{ExperimentResult, FLOOR_RING0, FLOOR_RING3, Platform, signal};
+use traplab_wire::{ExperimentResult, Platform, config, signal};
 
 use crate::ingest::{Run, Series};
 use crate::mode::Mode;
@@ -56,7 +56,11 @@ use crate::summary::status_str;
 
 /// Configurations of the wasm rows, in the order rows list them; others
 /// found in the streams follow.
-pub const CONFIGS: [&str; 3] = ["signals.bt_off", "signals.bt_on", "explicit.bt_off"];
+pub const CONFIGS: [&str; 3] = [
+    config::SIGNALS_BT_OFF,
+    config::SIGNALS_BT_ON,
+    config::EXPLICIT_BT_OFF,
+];
 /// The call that returns: the call overhead on each platform.
 pub const CALL: &str = "call.null";
 /// Confidence level of the ratio intervals.
@@ -459,9 +463,9 @@ fn panel<'a>(
     wasm_rows(CALL, Group::Call, &mut rows);
     for floor in experiments(&all, RAW) {
         let sides = [
-            find_in(runs[0], &floor, FLOOR_RING0),
-            find_in(runs[1], &floor, FLOOR_RING3),
-            find_in(runs[2], &floor, FLOOR_RING3),
+            find_in(runs[0], &floor, config::RING0),
+            find_in(runs[1], &floor, config::RING3),
+            find_in(runs[2], &floor, config::RING3),
         ];
         rows.push(row(Group::Floor, &floor, None, sides, method));
     }

@@ -8,9 +8,9 @@
 //! Real captured runs replace them as fixtures once they exist.
 
 use traplab_wire::{
-    Cpu, End, EndStatus, ExperimentResult, FLOOR_RING0, FLOOR_RING3, Fault, Header, Injection,
-    KernelBuild, MAX_BATCH, Memory, Metric, Outcome, Planned, Platform, Record, RunConfig,
-    SCHEMA_VERSION, Samples, Stage, Status, TRAP_STAGES, TrapSignature, Tsc, Unit, encode_line,
+    Cpu, End, EndStatus, ExperimentResult, Fault, Header, Injection, InjectorKind, KernelBuild,
+    MAX_BATCH, Memory, Metric, Outcome, Planned, Platform, Record, RunConfig, SCHEMA_VERSION,
+    Samples, Stage, Status, TRAP_STAGES, TrapSignature, Trigger, Tsc, Unit, config, encode_line,
     signal,
 };
 
@@ -93,7 +93,7 @@ pub fn peer_series(platform: Platform) -> Vec<SeriesSpec> {
     const TRAPS: [Shape; 9] = [
         (
             "trap.oob_load",
-            "signals.bt_off",
+            config::SIGNALS_BT_OFF,
             7_176.0,
             41_000.0,
             9_800.0,
@@ -101,16 +101,23 @@ pub fn peer_series(platform: Platform) -> Vec<SeriesSpec> {
         ),
         (
             "trap.oob_load",
-            "signals.bt_on",
+            config::SIGNALS_BT_ON,
             20_100.0,
             58_000.0,
             16_500.0,
             Some(14),
         ),
-        ("trap.oob_load", "explicit.bt_off", 312.0, 330.0, 95.0, None),
+        (
+            "trap.oob_load",
+            config::EXPLICIT_BT_OFF,
+            312.0,
+            330.0,
+            95.0,
+            None,
+        ),
         (
             "trap.unreachable",
-            "signals.bt_off",
+            config::SIGNALS_BT_OFF,
             19_318.0,
             52_000.0,
             10_200.0,
@@ -118,7 +125,7 @@ pub fn peer_series(platform: Platform) -> Vec<SeriesSpec> {
         ),
         (
             "trap.unreachable",
-            "signals.bt_on",
+            config::SIGNALS_BT_ON,
             31_000.0,
             69_000.0,
             17_000.0,
@@ -126,7 +133,7 @@ pub fn peer_series(platform: Platform) -> Vec<SeriesSpec> {
         ),
         (
             "trap.unreachable",
-            "explicit.bt_off",
+            config::EXPLICIT_BT_OFF,
             330.0,
             345.0,
             98.0,
@@ -134,7 +141,7 @@ pub fn peer_series(platform: Platform) -> Vec<SeriesSpec> {
         ),
         (
             "trap.div_u_zero",
-            "signals.bt_off",
+            config::SIGNALS_BT_OFF,
             8_900.0,
             44_000.0,
             10_400.0,
@@ -142,7 +149,7 @@ pub fn peer_series(platform: Platform) -> Vec<SeriesSpec> {
         ),
         (
             "trap.div_u_zero",
-            "signals.bt_on",
+            config::SIGNALS_BT_ON,
             21_500.0,
             61_000.0,
             17_200.0,
@@ -150,7 +157,7 @@ pub fn peer_series(platform: Platform) -> Vec<SeriesSpec> {
         ),
         (
             "trap.div_u_zero",
-            "explicit.bt_off",
+            config::EXPLICIT_BT_OFF,
             340.0,
             352.0,
             101.0,
@@ -158,9 +165,23 @@ pub fn peer_series(platform: Platform) -> Vec<SeriesSpec> {
         ),
     ];
     const CALLS: [Shape; 3] = [
-        ("call.null", "signals.bt_off", 104.0, 112.0, 31.0, None),
-        ("call.null", "signals.bt_on", 105.0, 113.0, 31.0, None),
-        ("call.null", "explicit.bt_off", 104.0, 111.0, 30.0, None),
+        (
+            "call.null",
+            config::SIGNALS_BT_OFF,
+            104.0,
+            112.0,
+            31.0,
+            None,
+        ),
+        ("call.null", config::SIGNALS_BT_ON, 105.0, 113.0, 31.0, None),
+        (
+            "call.null",
+            config::EXPLICIT_BT_OFF,
+            104.0,
+            111.0,
+            30.0,
+            None,
+        ),
     ];
     const FLOORS: [Shape; 7] = [
         ("raw.pf", "", 1_450.0, 9_600.0, 2_300.0, Some(14)),
@@ -172,7 +193,7 @@ pub fn peer_series(platform: Platform) -> Vec<SeriesSpec> {
         ("raw.syscall", "", 0.0, 1_900.0, 180.0, None),
     ];
     let lab = platform == Platform::LabKernel;
-    let floor = if lab { FLOOR_RING0 } else { FLOOR_RING3 };
+    let floor = if lab { config::RING0 } else { config::RING3 };
     TRAPS
         .iter()
         .chain(&CALLS)
@@ -225,7 +246,7 @@ pub fn default_series() -> Vec<SeriesSpec> {
     vec![
         s(
             "trap.oob_load",
-            "signals.bt_off",
+            config::SIGNALS_BT_OFF,
             7176.0,
             0.05,
             true,
@@ -233,16 +254,23 @@ pub fn default_series() -> Vec<SeriesSpec> {
         ),
         s(
             "trap.oob_load",
-            "signals.bt_on",
+            config::SIGNALS_BT_ON,
             20_100.0,
             0.06,
             true,
             Some(14),
         ),
-        s("trap.oob_load", "explicit.bt_off", 312.0, 0.08, false, None),
+        s(
+            "trap.oob_load",
+            config::EXPLICIT_BT_OFF,
+            312.0,
+            0.08,
+            false,
+            None,
+        ),
         s(
             "trap.unreachable",
-            "signals.bt_off",
+            config::SIGNALS_BT_OFF,
             19_318.0,
             0.05,
             true,
@@ -250,15 +278,22 @@ pub fn default_series() -> Vec<SeriesSpec> {
         ),
         s(
             "trap.unreachable",
-            "explicit.bt_off",
+            config::EXPLICIT_BT_OFF,
             330.0,
             0.08,
             false,
             None,
         ),
-        s("call.null", "signals.bt_off", 104.0, 0.04, false, None),
-        s("raw.pf", "ring0", 1_450.0, 0.04, false, Some(14)),
-        s("raw.ud", "ring0", 4_300.0, 0.04, false, Some(6)),
+        s(
+            "call.null",
+            config::SIGNALS_BT_OFF,
+            104.0,
+            0.04,
+            false,
+            None,
+        ),
+        s("raw.pf", config::RING0, 1_450.0, 0.04, false, Some(14)),
+        s("raw.ud", config::RING0, 4_300.0, 0.04, false, Some(6)),
     ]
 }
 
@@ -527,7 +562,7 @@ impl CampaignSpec {
             seed: 1,
             count,
             targets: vec!["compute.sieve".into(), "compute.divmix".into()],
-            config: "signals.bt_off".into(),
+            config: config::SIGNALS_BT_OFF.into(),
             crash_at: None,
             crash_names_injection: true,
         }
@@ -537,12 +572,12 @@ impl CampaignSpec {
 /// Injectors round-robin, with their trigger, as a campaign spec listing
 /// each once would plan them.
 const CAMPAIGN_INJECTORS: [(&str, &str); 6] = [
-    ("noop", "sync"),
-    ("page_revoke", "sync"),
-    ("code_patch", "sync"),
-    ("divisor_zero", "sync"),
-    ("bit_flip_memory", "sync"),
-    ("bit_flip_register", "async"),
+    (InjectorKind::Noop.name(), Trigger::Sync.name()),
+    (InjectorKind::PageRevoke.name(), Trigger::Sync.name()),
+    (InjectorKind::CodePatch.name(), Trigger::Sync.name()),
+    (InjectorKind::DivisorZero.name(), Trigger::Sync.name()),
+    (InjectorKind::BitFlipMemory.name(), Trigger::Sync.name()),
+    (InjectorKind::BitFlipRegister.name(), Trigger::Async.name()),
 ];
 
 /// One way an injection can end: weight, outcome, vector, trap code.
@@ -551,29 +586,29 @@ type Ending = (u32, Outcome, Option<u8>, Option<&'static str>);
 fn endings(injector: &str) -> &'static [Ending] {
     const PF: Option<u8> = Some(14);
     const OOB: Option<&str> = Some("MemoryOutOfBounds");
-    match injector {
-        "page_revoke" => &[
+    match InjectorKind::from_name(injector) {
+        Some(InjectorKind::PageRevoke) => &[
             (82, Outcome::Trapped, PF, OOB),
             (18, Outcome::Masked, None, None),
         ],
-        "code_patch" => &[
+        Some(InjectorKind::CodePatch) => &[
             (70, Outcome::Contained, Some(6), None),
             (5, Outcome::Trapped, Some(6), Some("UnreachableCodeReached")),
             (3, Outcome::Hang, None, None),
             (22, Outcome::Masked, None, None),
         ],
-        "divisor_zero" => &[
+        Some(InjectorKind::DivisorZero) => &[
             (80, Outcome::Trapped, Some(0), Some("IntegerDivisionByZero")),
             (8, Outcome::Trapped, Some(6), Some("IntegerDivisionByZero")),
             (12, Outcome::Masked, None, None),
         ],
-        "bit_flip_memory" => &[
+        Some(InjectorKind::BitFlipMemory) => &[
             (62, Outcome::Masked, None, None),
             (28, Outcome::Corrupted, None, None),
             (6, Outcome::Trapped, PF, OOB),
             (4, Outcome::Hang, None, None),
         ],
-        "bit_flip_register" => &[
+        Some(InjectorKind::BitFlipRegister) => &[
             (48, Outcome::Masked, None, None),
             (17, Outcome::Corrupted, None, None),
             (14, Outcome::Trapped, PF, OOB),
@@ -660,19 +695,25 @@ pub fn campaign_records(spec: &CampaignSpec, header: Header) -> Vec<Record> {
             })
             .unwrap_or(&table[0]);
         // An async deadline after the call returned never fires.
-        let fired = !(trigger == "async" && outcome == Outcome::Masked && rng.uniform() < 0.2);
-        let point = if trigger == "async" {
+        let fired = !(trigger == Trigger::Async.name()
+            && outcome == Outcome::Masked
+            && rng.uniform() < 0.2);
+        let point = if trigger == Trigger::Async.name() {
             lognormal(&mut rng, 400_000.0, 0.5)
         } else {
             rng.next_u64() % 2
         };
         let offset = (rng.next_u64() % 64) * 0x1000;
-        let site = match injector {
-            "noop" => "-".to_string(),
-            "page_revoke" => format!("linear+{offset:#x}"),
-            "code_patch" => format!("text+{:#x}", rng.next_u64() % 0x3000),
-            "divisor_zero" => format!("divisor[{}] linear+0x10000", rng.next_u64() % 16),
-            "bit_flip_memory" => format!("linear+{:#x} bit {}", offset + 0x40, rng.next_u64() % 8),
+        let site = match InjectorKind::from_name(injector) {
+            Some(InjectorKind::Noop) => "-".to_string(),
+            Some(InjectorKind::PageRevoke) => format!("linear+{offset:#x}"),
+            Some(InjectorKind::CodePatch) => format!("text+{:#x}", rng.next_u64() % 0x3000),
+            Some(InjectorKind::DivisorZero) => {
+                format!("divisor[{}] linear+0x10000", rng.next_u64() % 16)
+            }
+            Some(InjectorKind::BitFlipMemory) => {
+                format!("linear+{:#x} bit {}", offset + 0x40, rng.next_u64() % 8)
+            }
             _ => format!(
                 "{} bit {}",
                 ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r12"]

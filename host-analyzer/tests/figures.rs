@@ -233,7 +233,7 @@ fn jit_subset(keep: fn(&str) -> bool) -> String {
 }
 
 #[test]
-fn report_of_a_run_with_wast_results_has_the_jit_tables() {
+fn report_of_a_run_with_wast_results_has_the_wast_tables() {
     // Results without samples: the report has the tables and no figures.
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("report");
@@ -245,12 +245,20 @@ fn report_of_a_run_with_wast_results_has_the_jit_tables() {
         .code(0);
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("The run is clean"), "{md}");
-    assert!(md.contains("### JIT performance"), "{md}");
+    assert!(!md.contains("### JIT performance"), "{md}");
+    assert!(md.contains("### .wast conformance"), "{md}");
     assert!(md.contains("10 passed, 0 failed, 12 unsupported"), "{md}");
-    assert!(md.contains("LaTeX: `tables/jit.tex`"), "{md}");
-    let tex = std::fs::read_to_string(out.join("tables/jit.tex")).unwrap();
-    assert!(tex.contains("\\label{tab:traplab:jit-wast}"), "{tex}");
+    assert!(md.contains("LaTeX: `tables/wast.tex`"), "{md}");
+    let tex = std::fs::read_to_string(out.join("tables/wast.tex")).unwrap();
+    assert!(tex.contains("\\label{tab:traplab:wast}"), "{tex}");
     assert!(tex.contains("\\par\\smallskip 10 passed"), "{tex}");
+    // `traplab jit` once showed these: it now says where they are.
+    traplab()
+        .args(["jit", "-"])
+        .write_stdin(jit_subset(|e| e.starts_with("wast.")))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("its .wast results: traplab wast"));
 }
 
 #[test]

@@ -26,6 +26,9 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use traplab_wire::config;
+pub use traplab_wire::{InjectorKind, Trigger};
+
 use crate::machine::Register;
 
 /// A whole campaign.
@@ -77,74 +80,14 @@ pub struct InjectorSpec {
     pub targets: Option<Vec<String>>,
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum InjectorKind {
-    /// Changes nothing: the baseline every other injector is read against.
-    Noop,
-    /// Unmap a page of the instance's linear memory.
-    PageRevoke,
-    /// Overwrite an instruction of the compiled code with `ud2`.
-    CodePatch,
-    /// Zero an entry of the target's divisor table.
-    DivisorZero,
-    /// Flip one bit of linear memory.
-    BitFlipMemory,
-    /// Flip one bit of a register of the interrupted wasm code (async).
-    BitFlipRegister,
-}
-
-impl InjectorKind {
-    pub const ALL: [InjectorKind; 6] = [
-        InjectorKind::Noop,
-        InjectorKind::PageRevoke,
-        InjectorKind::CodePatch,
-        InjectorKind::DivisorZero,
-        InjectorKind::BitFlipMemory,
-        InjectorKind::BitFlipRegister,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            InjectorKind::Noop => "noop",
-            InjectorKind::PageRevoke => "page_revoke",
-            InjectorKind::CodePatch => "code_patch",
-            InjectorKind::DivisorZero => "divisor_zero",
-            InjectorKind::BitFlipMemory => "bit_flip_memory",
-            InjectorKind::BitFlipRegister => "bit_flip_register",
-        }
-    }
-
-    /// Triggers this injector can use: a register exists only in an
-    /// interrupted context.
-    pub fn supports(self, trigger: Trigger) -> bool {
-        !(self == InjectorKind::BitFlipRegister && trigger == Trigger::Sync)
-    }
-}
-
-/// When an injection fires.
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum Trigger {
-    /// Between calls: after `k` clean calls on a fresh instance, before
-    /// the observed call.
-    Sync,
-    /// From a LAPIC timer interrupt at a seeded point inside the observed
-    /// call.
-    Async,
-}
-
-impl Trigger {
-    pub fn name(self) -> &'static str {
-        match self {
-            Trigger::Sync => "sync",
-            Trigger::Async => "async",
-        }
-    }
+/// Whether `kind` can fire on `trigger`: a register exists only in an
+/// interrupted context, so `bit_flip_register` is async only.
+pub fn supports(kind: InjectorKind, trigger: Trigger) -> bool {
+    !(kind == InjectorKind::BitFlipRegister && trigger == Trigger::Sync)
 }
 
 fn default_config() -> String {
-    "signals.bt_off".to_string()
+    config::SIGNALS_BT_OFF.to_string()
 }
 fn default_watchdog_factor() -> u32 {
     20
@@ -204,7 +147,7 @@ impl CampaignSpec {
             return err(format!("args.{name}: not one of the targets"));
         }
         for (i, injector) in self.injectors.iter().enumerate() {
-            if !injector.kind.supports(injector.trigger) {
+            if !supports(injector.kind, injector.trigger) {
                 return err(format!(
                     "injectors[{i}]: {} needs an interrupted context; use trigger = \"async\"",
                     injector.kind.name()
@@ -262,7 +205,7 @@ impl CampaignSpec {
         let mut injectors = vec![];
         for kind in InjectorKind::ALL {
             for trigger in [Trigger::Sync, Trigger::Async] {
-                if kind.supports(trigger) {
+                if supports(kind, trigger) {
                     injectors.push(InjectorSpec {
                         kind,
                         trigger,

@@ -36,8 +36,8 @@ use traplab_runner_core::stream::Stream;
 use traplab_runner_core::{Abandoned, FaultSeen, Options, Platform, emit};
 use traplab_suite::{CodeTarget, EngineVariant, Suite, engine_config};
 use traplab_wire::{
-    EndStatus, FLOOR_RING3, Header, KernelBuild, Memory, Planned, Record, RunConfig,
-    SCHEMA_VERSION, Stamp, Tsc, exit, signal,
+    EndStatus, Header, KernelBuild, Memory, Planned, Record, RunConfig, SCHEMA_VERSION, Stamp, Tsc,
+    config, exit, signal,
 };
 
 /// The peer as a platform of the runner core.
@@ -316,7 +316,7 @@ fn run(peer: &LinuxPeer, suite_path: &str, words: &str) -> EndStatus {
         return EndStatus::Failed;
     }
     signals::as_floor(|| {
-        traplab_runner_core::floor::run(peer, FLOOR_RING3, &floor::experiments(), &opts)
+        traplab_runner_core::floor::run(peer, config::RING3, &floor::experiments(), &opts)
     });
     match &suite {
         Ok(suite) => {
@@ -406,7 +406,7 @@ fn plan(opts: &Options, manifest: Option<&traplab_suite::Manifest>) -> Vec<Plann
         .filter(|f| opts.selects(f.name))
         .map(|f| Planned {
             experiment: f.name.to_string(),
-            config: FLOOR_RING3.to_string(),
+            config: config::RING3.to_string(),
             samples: opts.samples,
         })
         .collect();

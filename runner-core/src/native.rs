@@ -17,8 +17,7 @@ use traplab_suite::{Workload, WorkloadKind};
 use crate::emit::{self, Series};
 use crate::pace::{Iteration, Pace};
 use crate::{Options, Platform};
-
-pub const CONFIG: &str = "native";
+use traplab_wire::config::NATIVE as CONFIG;
 
 /// The twin of a compute workload, if the platform links one.
 pub fn twin(workload: &Workload) -> Option<&'static ComputeKernel> {

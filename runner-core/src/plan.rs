@@ -6,7 +6,7 @@ use alloc::string::ToString;
 use alloc::vec::Vec;
 
 use traplab_suite::Manifest;
-use traplab_wire::Planned;
+use traplab_wire::{Planned, config};
 
 use crate::{Options, native, pace, wasm};
 
@@ -39,7 +39,7 @@ pub fn suite(opts: &Options, manifest: &Manifest) -> Vec<Planned> {
         .iter()
         .filter(|w| native::twin(w).is_some())
     {
-        add(&workload.name, native::CONFIG, workload.kind);
+        add(&workload.name, config::NATIVE, workload.kind);
     }
     plan
 }

@@ -157,7 +157,7 @@ fn host_fault() {
 }
 
 /// What one call produced.
-pub struct Outcome {
+pub struct CallReport {
     pub result: Result<i32, Option<String>>,
     /// The fault raised during the call, if exactly one was.
     pub fault: Option<FaultSeen>,
@@ -170,7 +170,7 @@ pub struct Outcome {
     stamps_taken: usize,
 }
 
-impl Outcome {
+impl CallReport {
     pub fn stamps(&self) -> &[u64] {
         &self.stamps[..self.stamps_taken]
     }
@@ -184,7 +184,7 @@ impl Outcome {
 /// restored afterwards (on the lab kernel a trap leaves through wasmtime's
 /// trampoline, not `iretq`, so the gate's IF clearing would otherwise
 /// stick).
-pub fn timed_call<P: Platform>(p: &P, loaded: &mut Loaded, args: (i32, i32)) -> Outcome {
+pub fn timed_call<P: Platform>(p: &P, loaded: &mut Loaded, args: (i32, i32)) -> CallReport {
     let interrupts = p.mask_interrupts();
     let (before, _) = p.faults();
     let t0 = P::stamp();
@@ -199,7 +199,7 @@ pub fn timed_call<P: Platform>(p: &P, loaded: &mut Loaded, args: (i32, i32)) -> 
     }
     let stamps_taken = P::TRAP_STAMPS.len() + 2;
     stamps[stamps_taken - 1] = t4;
-    Outcome {
+    CallReport {
         result: result.map_err(|e| e.downcast_ref::<Trap>().map(|t| format!("{t:?}"))),
         fault: (after == before + 1).then_some(last),
         faults: after - before,
@@ -508,7 +508,7 @@ pub fn run_suite<P: Platform>(p: &P, suite: &Suite<'_>, opts: &Options) -> bool 
         .filter(|w| opts.selects(&w.name))
         .filter(|w| crate::native::twin(w).is_some())
     {
-        let (name, config) = (workload.name.as_str(), crate::native::CONFIG);
+        let (name, config) = (workload.name.as_str(), traplab_wire::config::NATIVE);
         if let Err(why) = contained(p, name, config, || {
             crate::native::run_twin(p, workload, opts)
         }) {

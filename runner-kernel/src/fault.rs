@@ -235,3 +235,34 @@ fn panic(info: &PanicInfo) -> ! {
     report::end(EndStatus::Panic, true);
     arch::exit::exit(exit::KERNEL_FAULT)
 }
+
+/// The end of a run that went wrong before the heap exists (unusable boot
+/// information): no records can be built yet, so `runner-kernel: ` and the
+/// message as plain text on the emergency writer, then the fault exit.
+pub fn before_heap(message: core::fmt::Arguments<'_>) -> ! {
+    arch::serial::emergency_write(b"runner-kernel: ");
+    let mut buf = [0u8; 192];
+    arch::serial::emergency_write(format_no_alloc(&mut buf, message).as_bytes());
+    arch::serial::emergency_write(b"\n");
+    arch::exit::exit(exit::KERNEL_FAULT)
+}
+
+/// Format into a stack buffer, cut at its end.
+fn format_no_alloc<'a>(buf: &'a mut [u8], args: core::fmt::Arguments<'_>) -> &'a str {
+    struct Cursor<'b> {
+        buf: &'b mut [u8],
+        len: usize,
+    }
+    impl core::fmt::Write for Cursor<'_> {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            let n = s.len().min(self.buf.len() - self.len);
+            self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+            self.len += n;
+            Ok(())
+        }
+    }
+    let mut cursor = Cursor { buf, len: 0 };
+    let _ = core::fmt::write(&mut cursor, args);
+    let len = cursor.len;
+    core::str::from_utf8(&buf[..len]).unwrap_or("")
+}

@@ -12,6 +12,7 @@
 //! model) than the kernel build, and their defaults follow those features.
 
 use serde::{Deserialize, Serialize};
+use traplab_wire::config;
 use wasmtime::Config;
 
 /// The kernel's Rust target, which artifacts are compiled for.
@@ -150,10 +151,10 @@ impl EngineVariant {
     /// Configuration label used in records, e.g. `signals.bt_off`.
     pub fn label(self) -> &'static str {
         match (self.trap_mode, self.backtrace) {
-            (TrapMode::Signals, false) => "signals.bt_off",
-            (TrapMode::Signals, true) => "signals.bt_on",
-            (TrapMode::Explicit, false) => "explicit.bt_off",
-            (TrapMode::Explicit, true) => "explicit.bt_on",
+            (TrapMode::Signals, false) => config::SIGNALS_BT_OFF,
+            (TrapMode::Signals, true) => config::SIGNALS_BT_ON,
+            (TrapMode::Explicit, false) => config::EXPLICIT_BT_OFF,
+            (TrapMode::Explicit, true) => config::EXPLICIT_BT_ON,
         }
     }
 }
@@ -227,4 +228,19 @@ pub fn engine_config(variant: EngineVariant) -> Config {
         None
     });
     config
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants_are_labelled_in_the_wire_order() {
+        // The runners plan `EngineVariant::ALL`; the analyzer reads
+        // `config::ENGINE`: one list, one order.
+        assert_eq!(EngineVariant::ALL.map(EngineVariant::label), config::ENGINE);
+        for v in EngineVariant::ALL {
+            assert_eq!(EngineVariant::from_label(v.label()), Some(v));
+        }
+    }
 }

@@ -46,6 +46,8 @@ use alloc::vec::Vec;
 use core::fmt;
 use serde::{Deserialize, Serialize};
 
+pub mod symbols;
+
 /// Version of the record schema. Bump it whenever a field changes meaning or
 /// a required field is added; readers refuse versions they do not know.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -160,14 +162,35 @@ fn lab_kernel() -> String {
     String::from(Platform::LabKernel.name())
 }
 
-/// Configuration label of the raw-exception floor on the lab kernel:
-/// exceptions raised and resumed in ring 0.
-pub const FLOOR_RING0: &str = "ring0";
-/// Configuration label of the floor on a Linux peer: signals raised by the
-/// peer's own code in ring 3, resumed by advancing RIP in the handler.
-pub const FLOOR_RING3: &str = "ring3";
+/// Configuration labels (the `config` of samples, results and progress
+/// records): the one spelling the runners write and the analyzer reads.
+pub mod config {
+    /// Signals-based traps (guard pages, CPU exceptions), no backtrace.
+    pub const SIGNALS_BT_OFF: &str = "signals.bt_off";
+    /// Signals-based traps with a wasm backtrace captured on every trap.
+    pub const SIGNALS_BT_ON: &str = "signals.bt_on";
+    /// Explicit checks in the compiled code, no exception, no backtrace.
+    pub const EXPLICIT_BT_OFF: &str = "explicit.bt_off";
+    /// Explicit checks with a wasm backtrace on every trap.
+    pub const EXPLICIT_BT_ON: &str = "explicit.bt_on";
+    /// Every engine configuration, in the order the runners plan them.
+    pub const ENGINE: [&str; 4] = [
+        SIGNALS_BT_OFF,
+        SIGNALS_BT_ON,
+        EXPLICIT_BT_OFF,
+        EXPLICIT_BT_ON,
+    ];
+    /// A compute workload's native twin: the same Rust compiled into the
+    /// runner.
+    pub const NATIVE: &str = "native";
+    /// Kernel code without wasm on the lab kernel: the raw-exception floor
+    /// (exceptions raised and resumed in ring 0) and the timer check.
+    pub const RING0: &str = "ring0";
+    /// The floor on a Linux peer: signals raised by the peer's own code in
+    /// ring 3, resumed by advancing RIP in the handler.
+    pub const RING3: &str = "ring3";
+}
 
-/// Linux signal numbers (x86-64) a trap or floor experiment expects.
 /// Metric names (the `name` of [`Metric`] records): the one spelling the
 /// kernel, the peer and the analyzer share. The unit and the context a
 /// metric is written with are documented where it is written.
@@ -832,6 +855,86 @@ impl Outcome {
     }
 }
 
+/// A fault-injection mechanism: the `kind` of a campaign spec's injector
+/// and the `injector` of an [`Injection`] record (`injectors` decides and
+/// classifies; the kernel acts).
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum InjectorKind {
+    /// Changes nothing: the baseline every other injector is read against.
+    Noop,
+    /// Unmap a page of the instance's linear memory.
+    PageRevoke,
+    /// Overwrite an instruction of the compiled code with `ud2`.
+    CodePatch,
+    /// Zero an entry of the target's divisor table.
+    DivisorZero,
+    /// Flip one bit of linear memory.
+    BitFlipMemory,
+    /// Flip one bit of a register of the interrupted wasm code (async).
+    BitFlipRegister,
+}
+
+impl InjectorKind {
+    /// Every injector, in the order tables list them.
+    pub const ALL: [InjectorKind; 6] = [
+        InjectorKind::Noop,
+        InjectorKind::PageRevoke,
+        InjectorKind::CodePatch,
+        InjectorKind::DivisorZero,
+        InjectorKind::BitFlipMemory,
+        InjectorKind::BitFlipRegister,
+    ];
+
+    /// The name used in specs, on the wire and in reports.
+    pub const fn name(self) -> &'static str {
+        match self {
+            InjectorKind::Noop => "noop",
+            InjectorKind::PageRevoke => "page_revoke",
+            InjectorKind::CodePatch => "code_patch",
+            InjectorKind::DivisorZero => "divisor_zero",
+            InjectorKind::BitFlipMemory => "bit_flip_memory",
+            InjectorKind::BitFlipRegister => "bit_flip_register",
+        }
+    }
+
+    /// The injector named `name`.
+    pub fn from_name(name: &str) -> Option<InjectorKind> {
+        InjectorKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// When an injection fires: the `trigger` of a spec's injector and of an
+/// [`Injection`] record.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// Between calls: after `k` clean calls on a fresh instance, before
+    /// the observed call.
+    Sync,
+    /// From a LAPIC timer interrupt at a seeded point inside the observed
+    /// call.
+    Async,
+}
+
+impl Trigger {
+    /// Both triggers.
+    pub const ALL: [Trigger; 2] = [Trigger::Sync, Trigger::Async];
+
+    /// The name used in specs, on the wire and in reports.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Trigger::Sync => "sync",
+            Trigger::Async => "async",
+        }
+    }
+
+    /// The trigger named `name`.
+    pub fn from_name(name: &str) -> Option<Trigger> {
+        Trigger::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
 /// One fault injected into a running wasm workload and what came of it.
 ///
 /// Times are TSC cycles. `trap_cycles`: from the exception (or the
@@ -844,14 +947,14 @@ pub struct Injection {
     pub campaign: String,
     /// 0-based; with the campaign's seed it reproduces this injection.
     pub index: u32,
-    /// `noop`, `page_revoke`, `code_patch`, `divisor_zero`,
-    /// `bit_flip_memory`, `bit_flip_register`.
+    /// An [`InjectorKind`] name (text, so a stream from a newer kernel with
+    /// an injector this reader lacks still reads).
     pub injector: String,
     /// Workload name, e.g. `compute.sieve`.
     pub target: String,
-    /// Engine configuration label, e.g. `signals.bt_off`.
+    /// Engine configuration label, one of [`config::ENGINE`].
     pub config: String,
-    /// `sync` or `async`.
+    /// A [`Trigger`] name.
     pub trigger: String,
     /// Sync: clean calls made on the fresh instance before injecting.
     /// Async: TSC cycles from the start of the call to the timer deadline.

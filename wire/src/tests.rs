@@ -294,3 +294,30 @@ fn during_is_a_struct_on_the_wire_and_old_text_still_reads() {
         }
     }
 }
+
+#[test]
+fn injector_and_trigger_names_are_their_serde_names() {
+    // Specs are read through serde, records written with `name()`: one
+    // spelling only if the two agree.
+    for kind in InjectorKind::ALL {
+        let json = serde_json::to_string(&kind).unwrap();
+        assert_eq!(json, alloc::format!("\"{}\"", kind.name()));
+        assert_eq!(InjectorKind::from_name(kind.name()), Some(kind));
+    }
+    for trigger in Trigger::ALL {
+        let json = serde_json::to_string(&trigger).unwrap();
+        assert_eq!(json, alloc::format!("\"{}\"", trigger.name()));
+        assert_eq!(Trigger::from_name(trigger.name()), Some(trigger));
+    }
+    assert_eq!(InjectorKind::from_name("bit_flip"), None);
+}
+
+#[test]
+fn configuration_labels_are_distinct() {
+    let mut all = config::ENGINE.to_vec();
+    all.extend([config::NATIVE, config::RING0, config::RING3]);
+    let mut sorted = all.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), all.len());
+}

@@ -18,8 +18,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use traplab_suite::{EngineVariant, TrapMode, engine_config};
 use traplab_workloads::KERNELS;
-use traplab_workloads::compile::into_anyhow;
 use traplab_workloads::compute::build_module;
+use traplab_workloads::contract::into_anyhow;
 use wasmtime::{Engine, Instance, Module, Store};
 
 struct Options {

@@ -21,8 +21,8 @@ use traplab_suite::EngineVariant;
 use traplab_suite::image::{Campaign, CampaignTarget};
 use wasmtime::{Instance, Module, Store};
 
-use crate::compile::into_anyhow;
 use crate::compute::{self, DIVISORS_EXPORT};
+use crate::contract::into_anyhow;
 
 /// The directory of the shipped campaign specs, relative to the workspace
 /// root.

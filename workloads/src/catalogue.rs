@@ -30,7 +30,7 @@ pub const VECTOR_PAGE_FAULT: u8 = 0x0E;
 
 /// The export every workload provides. Its type is always
 /// `(i32, i32) -> i32` so the kernel can call any workload through one
-/// `TypedFunc<(i32, i32), i32>`; [`crate::compile::check_contract`] enforces it.
+/// `TypedFunc<(i32, i32), i32>`; [`crate::contract::check_contract`] enforces it.
 pub const EXPORT: &str = "run";
 
 /// A WAT source and where it lives, for error messages.

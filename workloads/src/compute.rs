@@ -16,7 +16,7 @@ use traplab_suite::{EngineVariant, TrapMode, engine_config};
 use wasmparser::{ExternalKind, Operator, Parser, Payload, TypeRef, ValType};
 use wasmtime::{Engine, Instance, Module, Store};
 
-use crate::compile::{check_exports, into_anyhow};
+use crate::contract::{check_exports, into_anyhow};
 
 /// The cargo package that builds the compute module.
 pub const PACKAGE: &str = "traplab-compute-wasm";

@@ -6,9 +6,10 @@
 //! - [`compute`]: the compute workloads: the kernels of `traplab-compute`,
 //!   built as one wasm module by cargo (`traplab-compute-wasm`) and checked
 //!   against their golden results.
-//! - [`compile`]: the workload contract check, wasm → Cranelift artifacts
-//!   (one per trap mode, with host compile facts) →
-//!   [`traplab_suite::image::pack`].
+//! - [`contract`]: the workload contract check and wasmtime errors as
+//!   `anyhow` errors, under every builder below.
+//! - [`compile`]: wasm → Cranelift artifacts (one per trap mode, with host
+//!   compile facts) → [`traplab_suite::image::pack`].
 //! - [`campaign`]: fault-injection campaign specs (TOML), resolved against
 //!   the suite's compute workloads into the manifest.
 //! - [`sightglass`]: sightglass-ABI benchmarks (both layouts, their input
@@ -24,6 +25,7 @@ pub mod campaign;
 pub mod catalogue;
 pub mod compile;
 pub mod compute;
+pub mod contract;
 pub mod sightglass;
 pub mod sightglass_tests;
 

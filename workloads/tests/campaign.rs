@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use traplab_injectors::spec::supports;
 use traplab_injectors::{InjectorKind, Trigger};
 use traplab_suite::Suite;
 use traplab_workloads::KERNELS;
@@ -75,7 +76,7 @@ fn the_shipped_specs_parse_and_cover_every_injector_and_trigger() {
             .collect();
         for kind in InjectorKind::ALL {
             for trigger in [Trigger::Sync, Trigger::Async] {
-                if kind.supports(trigger) {
+                if supports(kind, trigger) {
                     assert!(
                         used.contains(&(kind.name(), trigger.name())),
                         "{name}: {kind:?} {trigger:?}"

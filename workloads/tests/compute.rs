@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use traplab_suite::{EngineVariant, TrapMode, engine_config};
-use traplab_workloads::compile::{check_exports, into_anyhow};
 use traplab_workloads::compute::{self, build_module, check_golden, check_module, run_on};
+use traplab_workloads::contract::{check_exports, into_anyhow};
 use traplab_workloads::{KERNELS, SuiteName};
 use wasmparser::{Operator, Parser, Payload};
 use wasmtime::{Engine, Module};

@@ -10,7 +10,8 @@
 //! failing the run instead of being silently turned into a trap.
 
 use traplab_suite::{EngineVariant, TrapMode, engine_config};
-use traplab_workloads::compile::{into_anyhow, wasm_bytes};
+use traplab_workloads::compile::wasm_bytes;
+use traplab_workloads::contract::into_anyhow;
 use traplab_workloads::{EXPORT, Expectation, WORKLOADS};
 use wasmtime::{Engine, Instance, Module, Store, Trap};
 

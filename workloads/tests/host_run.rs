@@ -8,7 +8,8 @@
 use std::collections::HashSet;
 
 use traplab_suite::{EngineVariant, TrapMode, WorkloadKind, engine_config};
-use traplab_workloads::compile::{into_anyhow, wasm_bytes};
+use traplab_workloads::compile::wasm_bytes;
+use traplab_workloads::contract::into_anyhow;
 use traplab_workloads::{
     CONTAIN_WORKLOADS, EXPORT, Expectation, SuiteName, WORKLOADS, WorkloadSpec,
 };
@@ -124,7 +125,7 @@ fn test_hook_workloads_keep_the_contract_and_other_imports_are_refused() {
              (func (export "run") (param i32 i32) (result i32) i32.const 0))"#,
     )
     .unwrap();
-    let error = traplab_workloads::compile::check_contract(&other).unwrap_err();
+    let error = traplab_workloads::contract::check_contract(&other).unwrap_err();
     assert!(format!("{error:#}").contains("imports env.f"), "{error:#}");
 }
 

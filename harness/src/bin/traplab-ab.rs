@@ -1,7 +1,7 @@
 //! `traplab-ab`: boot two builds alternately (A, B, A, B…) under identical
 //! QEMU conditions and pool each side's boots into one run, ready for
 //! `traplab compare A B`. `scripts/compare-commits.sh` uses it with two git
-//! worktrees; `scripts/validate-compare.sh` with the dispatch-delay knob.
+//! worktrees; `scripts/compare-sensitivity.sh` with the dispatch-delay knob.
 //!
 //! A side is one of:
 //!
@@ -44,7 +44,7 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 use clap::Parser;
-use traplab_harness::ab::{self, Builder, Guest, Outcome, Plan, Side};
+use traplab_harness::ab::{self, Boots, Builder, Guest, Plan, Side};
 use traplab_harness::{Ending, linux, qemu};
 use traplab_workloads::SuiteName;
 
@@ -245,7 +245,7 @@ fn run(args: Args) -> Result<i32> {
 /// `boots.txt`: every lab-kernel boot's capture, one per line, followed on
 /// its line by `<TAB>linux-guest=GUEST` for the Linux guest's boot of the
 /// same round and side when the guest ran.
-fn boot_list(lab: &Outcome, guest: Option<&Outcome>) -> String {
+fn boot_list(lab: &Boots, guest: Option<&Boots>) -> String {
     lab.captures
         .iter()
         .enumerate()
@@ -257,7 +257,7 @@ fn boot_list(lab: &Outcome, guest: Option<&Outcome>) -> String {
 }
 
 /// Without `--peers`: the lab kernel alone, as ever.
-fn lab_only(args: &Args, outcome: &Outcome, list: &str) -> Result<i32> {
+fn lab_only(args: &Args, outcome: &Boots, list: &str) -> Result<i32> {
     if outcome.worst != Ending::Success {
         eprintln!(
             "traplab-ab: not every boot succeeded ({}); the captures are kept, nothing pooled",
@@ -303,12 +303,7 @@ impl Moved {
 
 /// One platform of a `--peers` comparison: its table and verdict, or why
 /// it was not compared (`None`).
-fn judge_platform(
-    args: &Args,
-    name: &str,
-    outcome: &Outcome,
-    guest: bool,
-) -> Result<Option<Moved>> {
+fn judge_platform(args: &Args, name: &str, outcome: &Boots, guest: bool) -> Result<Option<Moved>> {
     if outcome.pooled.is_none() {
         println!(
             "not compared: not every boot succeeded ({}); the captures are kept",
@@ -328,7 +323,7 @@ fn judge_platform(
 
 /// Print `traplab compare` of the pooled runs and the confirmation by the
 /// cross pairs.
-fn compare(args: &Args, outcome: &Outcome, guest: bool) -> Result<Moved> {
+fn compare(args: &Args, outcome: &Boots, guest: bool) -> Result<Moved> {
     let (pa, pb) = outcome.pooled.as_ref().expect("pooled after success");
     let table = ab::compare_table(pa, pb, args.threshold)?;
     print!("{table}");
@@ -402,8 +397,8 @@ fn summary(lab: Option<Moved>, linux: Option<Moved>) -> String {
 mod tests {
     use super::*;
 
-    fn outcome(dir: &str, repeat: usize) -> Outcome {
-        Outcome {
+    fn outcome(dir: &str, repeat: usize) -> Boots {
+        Boots {
             worst: Ending::Success,
             captures: (1..=repeat)
                 .flat_map(|i| ["a", "b"].map(|s| PathBuf::from(format!("{dir}/{s}-{i}.jsonl"))))

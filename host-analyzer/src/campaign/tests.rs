@@ -63,7 +63,7 @@ fn a_finished_campaign_passes_and_every_injection_is_counted_once() {
         .iter()
         .map(|v| v.injector.as_str())
         .collect();
-    assert_eq!(names, INJECTORS);
+    assert_eq!(names, InjectorKind::ALL.map(InjectorKind::name));
     assert!(view.overall.injectors.iter().all(|v| v.targets.len() == 2));
     // The no-op baseline never manifests and never needs recovery.
     let noop = &view.overall.injectors[0];

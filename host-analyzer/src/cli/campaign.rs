@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::{Outcome, emit, load_usable};
+use super::{Exit, emit, load_usable};
 use crate::campaign::{analyze, render::render};
 use crate::mode::Unit;
 use crate::plot::{self, figures};
@@ -53,7 +53,7 @@ pub struct CampaignArgs {
     pub plot: Option<PathBuf>,
 }
 
-pub fn run(args: CampaignArgs) -> Result<Outcome> {
+pub fn run(args: CampaignArgs) -> Result<Exit> {
     let loaded = load_usable(&args.run)?;
     let view = analyze(&loaded.run);
     if view.is_empty() {
@@ -71,8 +71,8 @@ pub fn run(args: CampaignArgs) -> Result<Outcome> {
         }
     }
     Ok(if view.pass() {
-        Outcome::Clean
+        Exit::Clean
     } else {
-        Outcome::Findings
+        Exit::Findings
     })
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::{Outcome, RESULTS_ENV, default_results, emit, load_usable};
+use super::{Exit, RESULTS_ENV, default_results, emit, load_usable};
 use crate::compare::{CompareOptions, compare, render};
 use crate::store;
 use crate::table::Format;
@@ -82,7 +82,7 @@ fn suite(run: &crate::ingest::Run) -> Option<&str> {
     run.header.as_ref().map(|h| h.config.suite.as_str())
 }
 
-pub fn run(args: CompareArgs) -> Result<Outcome> {
+pub fn run(args: CompareArgs) -> Result<Exit> {
     if !(args.threshold >= 0.0 && args.threshold < 100.0) {
         bail!(
             "--threshold must be a percentage in [0, 100), got {}",
@@ -126,7 +126,7 @@ pub fn run(args: CompareArgs) -> Result<Outcome> {
     if !out.is_empty() {
         out.push("nothing compared".to_string());
         emit(&(out.join("\n") + "\n"))?;
-        return Ok(Outcome::BadInput);
+        return Ok(Exit::BadInput);
     }
     let options = CompareOptions {
         threshold: args.threshold / 100.0,
@@ -136,8 +136,8 @@ pub fn run(args: CompareArgs) -> Result<Outcome> {
     let cmp = compare(&base.run, &cand.run, options)?;
     emit(&render(&cmp, &base.run, &cand.run, args.format))?;
     Ok(if cmp.any_regressed() {
-        Outcome::Findings
+        Exit::Findings
     } else {
-        Outcome::Clean
+        Exit::Clean
     })
 }

@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use clap::Args;
 use traplab_wire::Platform;
 
-use super::{Outcome, emit};
+use super::{Exit, emit};
 use crate::history::{self, History};
 use crate::store::{self, Meta};
 use crate::table::Format;
@@ -152,7 +152,7 @@ pub fn load_selected(
     Ok((history::build(&runs, threshold_pct / 100.0), left_out))
 }
 
-pub fn run(args: HistoryArgs) -> Result<Outcome> {
+pub fn run(args: HistoryArgs) -> Result<Exit> {
     let sel = Selection {
         include_incomplete: args.include_incomplete,
         suite: args.suite.clone(),
@@ -172,5 +172,5 @@ pub fn run(args: HistoryArgs) -> Result<Outcome> {
         args.format,
     );
     emit(&text)?;
-    Ok(Outcome::Clean)
+    Ok(Exit::Clean)
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use traplab_wire::Platform;
 
-use super::{Outcome, RESULTS_ENV, default_results, emit, load_usable};
+use super::{Exit, RESULTS_ENV, default_results, emit, load_usable};
 use crate::store::{self, Loaded, Meta, PeerMeta};
 
 /// Store a captured run under the results folder.
@@ -116,7 +116,7 @@ fn load_peer(platform: Platform, file: &Path) -> Result<Loaded> {
     }
 }
 
-pub fn run(args: IngestArgs) -> Result<Outcome> {
+pub fn run(args: IngestArgs) -> Result<Exit> {
     if let Some(name) = &args.save_baseline {
         store::check_baseline_name(name)?;
     }
@@ -150,7 +150,7 @@ pub fn run(args: IngestArgs) -> Result<Outcome> {
             eprintln!("saved as baseline {name:?} ({})", b.display());
         }
         emit(&format!("{}\n", dir.display()))?;
-        return Ok(Outcome::Clean);
+        return Ok(Exit::Clean);
     }
     let mut peers: Vec<(Platform, Loaded)> = Vec::new();
     if !args.peers.is_empty() {
@@ -195,7 +195,7 @@ pub fn run(args: IngestArgs) -> Result<Outcome> {
         eprintln!("saved as baseline {name:?} ({})", b.display());
     }
     emit(&text)?;
-    Ok(Outcome::Clean)
+    Ok(Exit::Clean)
 }
 
 fn hostname() -> Option<String> {

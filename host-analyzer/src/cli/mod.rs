@@ -22,6 +22,7 @@ pub mod profile;
 pub mod report;
 pub mod summary;
 pub mod validate;
+pub mod wast;
 
 /// Analyze traplab runs: the JSON Lines a traplab kernel streams over its
 /// serial line.
@@ -50,6 +51,7 @@ pub enum Command {
     Compare(compare::CompareArgs),
     Ingest(ingest::IngestArgs),
     Jit(jit::JitArgs),
+    Wast(wast::WastArgs),
     Campaign(campaign::CampaignArgs),
     Peers(peers::PeersArgs),
     History(history::HistoryArgs),
@@ -58,10 +60,10 @@ pub enum Command {
     Report(report::ReportArgs),
 }
 
-/// What a successful command found; `main` maps it to the exit code
-/// (ordered by severity: the worst of several wins).
+/// What a successful command found, as the exit status it earns; `main`
+/// maps it to the code (ordered by severity: the worst of several wins).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Outcome {
+pub enum Exit {
     /// Exit 0.
     Clean,
     /// Exit 1: problems in a run, or a regression.
@@ -71,24 +73,25 @@ pub enum Outcome {
     BadInput,
 }
 
-impl Outcome {
+impl Exit {
     /// The exit status in the project's scheme (harness/src/exit.rs).
     pub fn code(self) -> u8 {
         match self {
-            Outcome::Clean => 0,
-            Outcome::Findings => 1,
-            Outcome::BadInput => 2,
+            Exit::Clean => 0,
+            Exit::Findings => 1,
+            Exit::BadInput => 2,
         }
     }
 }
 
-pub fn run(cli: Cli) -> Result<Outcome> {
+pub fn run(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Validate(a) => validate::run(a),
         Command::Summary(a) => summary::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Ingest(a) => ingest::run(a),
         Command::Jit(a) => jit::run(a),
+        Command::Wast(a) => wast::run(a),
         Command::Campaign(a) => campaign::run(a),
         Command::Peers(a) => peers::run(a),
         Command::History(a) => history::run(a),

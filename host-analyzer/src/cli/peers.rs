@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use clap::Args;
 
-use super::{Outcome, emit, load_usable};
+use super::{Exit, emit, load_usable};
 use crate::ingest::Run;
 use crate::peers::{self, Input, PeersView};
 use crate::plot::{self, figures};
@@ -85,7 +85,7 @@ pub fn draw(view: &PeersView, dir: &Path) -> Result<Vec<PathBuf>> {
     }
 }
 
-pub fn run(args: PeersArgs) -> Result<Outcome> {
+pub fn run(args: PeersArgs) -> Result<Exit> {
     let view = view(&args.runs)?;
     emit(&peers::render::render(&view, args.format))?;
     if let Some(dir) = &args.plot {
@@ -93,5 +93,5 @@ pub fn run(args: PeersArgs) -> Result<Outcome> {
             eprintln!("wrote {}", f.display());
         }
     }
-    Ok(Outcome::Clean)
+    Ok(Exit::Clean)
 }

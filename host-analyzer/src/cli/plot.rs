@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Result;
 use clap::Args;
 
-use super::{Outcome, emit, load_usable};
+use super::{Exit, emit, load_usable};
 use crate::mode::Unit;
 use crate::plot::{self, figures};
 use crate::store::RUN_FILE;
@@ -61,7 +61,7 @@ pub fn draw_all(input: &Path, out: &Path, unit: Unit, threshold: f64) -> Result<
     Ok(files)
 }
 
-pub fn run(args: PlotArgs) -> Result<Outcome> {
+pub fn run(args: PlotArgs) -> Result<Exit> {
     let start = Instant::now();
     let files = draw_all(&args.input, &args.out, args.unit, args.threshold)?;
     let mut text: String = files.iter().map(|f| format!("{}\n", f.display())).collect();
@@ -71,5 +71,5 @@ pub fn run(args: PlotArgs) -> Result<Outcome> {
         files.len(),
         start.elapsed().as_secs_f64()
     );
-    Ok(Outcome::Clean)
+    Ok(Exit::Clean)
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use super::{Outcome, emit};
+use super::{Exit, emit};
 use crate::profile;
 use crate::table::Format;
 use crate::view;
@@ -44,7 +44,7 @@ pub struct ProfileArgs {
     pub flamegraph: Option<PathBuf>,
 }
 
-pub fn run(args: ProfileArgs) -> Result<Outcome> {
+pub fn run(args: ProfileArgs) -> Result<Exit> {
     let profiles = profile::load(&args.paths)?;
     let v = profile::build(&profiles, args.top);
     emit(&view::render(&v, args.format))?;
@@ -55,8 +55,8 @@ pub fn run(args: ProfileArgs) -> Result<Outcome> {
         }
     }
     Ok(if v.disagreements() > 0 {
-        Outcome::Findings
+        Exit::Findings
     } else {
-        Outcome::Clean
+        Exit::Clean
     })
 }

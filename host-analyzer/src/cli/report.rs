@@ -10,7 +10,7 @@ use clap::Args;
 use traplab_wire::Platform;
 
 use super::plot::is_results_folder;
-use super::{Outcome, emit, load_usable};
+use super::{Exit, emit, load_usable};
 use crate::campaign;
 use crate::history;
 use crate::ingest::Run;
@@ -23,11 +23,13 @@ use crate::store;
 use crate::summary::{render, summarize};
 use crate::table::Format;
 use crate::view;
+use crate::wast;
 
 /// Write a Markdown report with tables, figures and LaTeX snippets.
 ///
 /// Writes `<out>/report.md` (summary and stage tables, the tables of
-/// `traplab jit` when the run has compute, jit or wast experiments, those
+/// `traplab jit` when the run has compute or jit experiments, those of
+/// `traplab wast` when it has `.wast` results, those
 /// of `traplab campaign` when it has fault injections, a "Ring 0 vs Linux"
 /// section — the table and figure of `traplab peers` — when the run folder
 /// (or the folder of a `run.jsonl` given) holds peer streams, problems found in the data, every figure
@@ -52,7 +54,7 @@ pub struct ReportArgs {
     pub threshold: f64,
 }
 
-pub fn run(args: ReportArgs) -> Result<Outcome> {
+pub fn run(args: ReportArgs) -> Result<Exit> {
     let figs_dir = args.out.join("figures");
     let tables_dir = args.out.join("tables");
     fs::create_dir_all(&tables_dir)
@@ -104,7 +106,7 @@ pub fn run(args: ReportArgs) -> Result<Outcome> {
     let path = args.out.join("report.md");
     fs::write(&path, md).with_context(|| format!("writing {}", path.display()))?;
     emit(&format!("{}\n", path.display()))?;
-    Ok(Outcome::Clean)
+    Ok(Exit::Clean)
 }
 
 fn write_tex(path: &Path, tex: &str) -> Result<()> {
@@ -133,6 +135,16 @@ fn run_section(md: &mut String, run: &Run, unit: Unit, out: &Path, suffix: &str)
             &jit::render::render(run, &view, Format::Latex, unit)?,
         )?;
         let _ = writeln!(md, "\nLaTeX: `tables/jit{suffix}.tex`.\n");
+    }
+    let conformance = wast::analyze(run);
+    if !conformance.is_empty() {
+        md.push_str("\n### .wast conformance\n\n");
+        md.push_str(&wast::render::render(run, &conformance, Format::Md));
+        write_tex(
+            &out.join("tables").join(format!("wast{suffix}.tex")),
+            &wast::render::render(run, &conformance, Format::Latex),
+        )?;
+        let _ = writeln!(md, "\nLaTeX: `tables/wast{suffix}.tex`.\n");
     }
     let faults = campaign::analyze(run);
     if !faults.is_empty() {

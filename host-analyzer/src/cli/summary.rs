@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use super::{Outcome, emit, load_usable};
+use super::{Exit, emit, load_usable};
 use crate::mode::Unit;
 use crate::summary::{render, summarize};
 use crate::table::Format;
@@ -34,7 +34,7 @@ pub struct SummaryArgs {
     pub unit: Unit,
 }
 
-pub fn run(args: SummaryArgs) -> Result<Outcome> {
+pub fn run(args: SummaryArgs) -> Result<Exit> {
     let loaded = load_usable(&args.run)?;
     let rows = summarize(&loaded.run);
     emit(&render(&loaded.run, &rows, args.format, args.unit)?)?;
@@ -51,5 +51,5 @@ pub fn run(args: SummaryArgs) -> Result<Outcome> {
             );
         }
     }
-    Ok(Outcome::Clean)
+    Ok(Exit::Clean)
 }

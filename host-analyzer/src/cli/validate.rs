@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use super::{Outcome, emit};
+use super::{Exit, emit};
 use crate::ingest::{Run, Severity};
 use crate::store;
 
@@ -28,8 +28,8 @@ pub struct ValidateArgs {
     pub runs: Vec<PathBuf>,
 }
 
-pub fn run(args: ValidateArgs) -> Result<Outcome> {
-    let mut outcome = Outcome::Clean;
+pub fn run(args: ValidateArgs) -> Result<Exit> {
+    let mut exit = Exit::Clean;
     for path in &args.runs {
         let loaded = match store::load(path) {
             Ok(l) => l,
@@ -37,7 +37,7 @@ pub fn run(args: ValidateArgs) -> Result<Outcome> {
                 // Reported, and the other files are still checked.
                 eprintln!("traplab: error: {e:#}");
                 emit(&format!("{}: unreadable\n", path.display()))?;
-                outcome = outcome.max(Outcome::BadInput);
+                exit = exit.max(Exit::BadInput);
                 continue;
             }
         };
@@ -51,10 +51,10 @@ pub fn run(args: ValidateArgs) -> Result<Outcome> {
         text.push('\n');
         emit(&text)?;
         if !run.diagnostics.is_empty() || run.header.is_none() {
-            outcome = outcome.max(Outcome::Findings);
+            exit = exit.max(Exit::Findings);
         }
     }
-    Ok(outcome)
+    Ok(exit)
 }
 
 /// `FILE: clean: …` or `FILE: 2 errors, 1 warning: …`.

@@ -1,3 +1,5 @@
+use traplab_wire::{Record, Status};
+
 use super::*;
 use crate::synth::{RunSpec, lines};
 

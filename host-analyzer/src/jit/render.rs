@@ -32,9 +32,6 @@
 //! - `cranelift`: `{compile: [{n, samples, compile_p50, per_clif_inst,
 //!   per_clif_inst_derived, code_bytes, exec_p50}], faults: [{fault, vector,
 //!   jit_p50, floor, floor_p50, over_floor, ratio}]}` or `null`.
-//! - `wast`: `{scripts: [{script, config, passed, failed, unsupported,
-//!   counted}], passed, failed, unsupported, not_passed: [{command, config,
-//!   status, message}]}` or `null`.
 //! - `notes`: array of strings, the observations printed under the tables.
 //!
 //! # CSV
@@ -44,9 +41,9 @@
 //! has the value `never` and the reason as its unit.
 
 use serde::Serialize;
-use traplab_wire::metric;
+use traplab_wire::{config, metric};
 
-use super::{Crossover, EXPLICIT, Geomean, JitView, NATIVE, Ratio, SIGNALS, Timing, Wast};
+use super::{Crossover, EXPLICIT, Geomean, JitView, Ratio, SIGNALS, Timing};
 use crate::ingest::Run;
 use crate::mode::{Unit, UnitError};
 use crate::summary::run_caption;
@@ -75,7 +72,6 @@ pub struct JitReport {
     pub trap_cost: Option<TrapCostRow>,
     pub break_even: Vec<BreakEvenRow>,
     pub cranelift: Option<CraneliftRows>,
-    pub wast: Option<Wast>,
     pub notes: Vec<String>,
     /// Run caption (provenance, mode, clock) heading the document; in JSON
     /// the top-level `mode`, `unit` and `commit` say it.
@@ -294,7 +290,6 @@ pub fn report(run: &Run, view: &JitView, unit: Unit) -> Result<JitReport, UnitEr
                 })
                 .collect(),
         }),
-        wast: view.wast.clone(),
         notes: view.notes.clone(),
         caption: run_caption(run, unit),
         has_tsc: run.tsc_hz().is_some(),
@@ -398,9 +393,6 @@ impl View for JitReport {
         }
         if let Some(c) = &self.cranelift {
             self.cranelift_sections(c, &mut doc);
-        }
-        if let Some(w) = &self.wast {
-            wast_sections(w, &mut doc);
         }
         doc.notes = self.notes.clone();
         doc
@@ -621,7 +613,7 @@ impl JitReport {
             for (config, p50, n) in [
                 (SIGNALS, w.signals_p50, w.samples.signals),
                 (EXPLICIT, w.explicit_p50, w.samples.explicit),
-                (NATIVE, w.native_p50, w.samples.native),
+                (config::NATIVE, w.native_p50, w.samples.native),
             ] {
                 if let Some(p50) = p50 {
                     row("compute", &w.workload, config, "p50", p50.to_string(), u);
@@ -648,7 +640,7 @@ impl JitReport {
                 row(
                     "compute",
                     &w.workload,
-                    NATIVE,
+                    config::NATIVE,
                     metric::SOFT_FLOAT,
                     v,
                     "bool",
@@ -782,80 +774,6 @@ impl JitReport {
                 }
             }
         }
-        if let Some(w) = &self.wast {
-            for s in &w.scripts {
-                for (q, v) in [
-                    ("passed", s.passed),
-                    ("failed", s.failed),
-                    ("unsupported", s.unsupported),
-                ] {
-                    row("wast", &s.script, &s.config, q, v.to_string(), "commands");
-                }
-            }
-            for (q, v) in [
-                ("passed", w.passed),
-                ("failed", w.failed),
-                ("unsupported", w.unsupported),
-            ] {
-                row("wast", "total", "", q, v.to_string(), "commands");
-            }
-        }
         t
     }
-}
-
-fn wast_sections(w: &Wast, doc: &mut Document) {
-    let mut t = Table::new(&[
-        ("script", Align::Left),
-        ("config", Align::Left),
-        ("passed", Align::Right),
-        ("failed", Align::Right),
-        ("unsupported", Align::Right),
-    ]);
-    let mut counted = false;
-    for s in &w.scripts {
-        counted |= s.counted;
-        t.push(vec![
-            format!("{}{}", s.script, if s.counted { "*" } else { "" }),
-            s.config.clone(),
-            s.passed.to_string(),
-            s.failed.to_string(),
-            s.unsupported.to_string(),
-        ]);
-    }
-    if !w.not_passed.is_empty() {
-        let mut np = Table::new(&[
-            ("command", Align::Left),
-            ("config", Align::Left),
-            ("status", Align::Left),
-            ("reason", Align::Left),
-        ]);
-        for c in &w.not_passed {
-            np.push(vec![
-                c.command.clone(),
-                c.config.clone(),
-                c.status.into(),
-                c.message.clone(),
-            ]);
-        }
-        doc.sections.push(Section {
-            title: ".wast commands that did not pass".into(),
-            label: "jit-wast-not-passed".into(),
-            table: np,
-            code_columns: 2,
-            footer: Vec::new(),
-        });
-    }
-    let star = if counted {
-        "; * counted from result records (the kernel's tally was lost)"
-    } else {
-        ""
-    };
-    doc.sections.push(Section {
-        title: format!(".wast conformance: commands per script and configuration{star}"),
-        label: "jit-wast".into(),
-        table: t,
-        code_columns: 2,
-        footer: vec![w.totals_line()],
-    });
 }

@@ -1,4 +1,4 @@
-use traplab_wire::{ExperimentResult, Metric, Status, TrapSignature};
+use traplab_wire::{ExperimentResult, Metric, Status, TrapSignature, config};
 
 use super::render::render;
 use super::*;
@@ -41,9 +41,14 @@ fn workload(run: &mut Run, name: &str, s: u64, x: u64, n: u64, soft: Option<bool
     let e = format!("compute.{name}");
     series(run, &e, SIGNALS, &[s; 5]);
     series(run, &e, EXPLICIT, &[x; 5]);
-    series(run, &e, NATIVE, &[n; 5]);
+    series(run, &e, config::NATIVE, &[n; 5]);
     if let Some(soft) = soft {
-        metric(run, "soft_float", u64::from(soft), &format!("{e} {NATIVE}"));
+        metric(
+            run,
+            "soft_float",
+            u64::from(soft),
+            &format!("{e} {}", config::NATIVE),
+        );
     }
 }
 
@@ -309,63 +314,7 @@ fn cranelift_sizes_sort_numerically_and_faults_meet_their_floor() {
 }
 
 #[test]
-fn wast_prefers_the_kernel_tally_counts_results_without_it_and_lists_what_did_not_pass() {
-    let mut run = empty_run("tcg");
-    for (line, status) in [
-        (1, Status::Ok),
-        (2, Status::Ok),
-        (3, Status::Failed),
-        (4, Status::Skipped),
-    ] {
-        for config in [SIGNALS, EXPLICIT] {
-            let msg = match status {
-                Status::Failed => Some("returned [1], expected [2]"),
-                Status::Skipped => Some("unsupported: register"),
-                Status::Ok => None,
-            };
-            result(
-                &mut run,
-                &format!("wast.a.wast:{line}"),
-                config,
-                status,
-                None,
-                msg,
-            );
-        }
-    }
-    metric(&mut run, "wast_passed", 2, "wast.a.wast signals.bt_off");
-    metric(&mut run, "wast_failed", 1, "wast.a.wast signals.bt_off");
-    metric(
-        &mut run,
-        "wast_unsupported",
-        1,
-        "wast.a.wast signals.bt_off",
-    );
-    let w = analyze(&run).wast.unwrap();
-    assert_eq!(w.scripts.len(), 2);
-    assert!(!w.scripts[0].counted);
-    assert!(
-        w.scripts[1].counted,
-        "explicit.bt_off has no tally: counted"
-    );
-    assert_eq!(w.totals_line(), "4 passed, 2 failed, 2 unsupported");
-    assert_eq!(w.not_passed.len(), 4);
-    assert_eq!(w.not_passed[1].status, "unsupported");
-    assert_eq!(w.not_passed[1].message, "register");
-    // A tally that disagrees with the records is shown, with a note.
-    let tally = run
-        .metrics
-        .iter_mut()
-        .find(|m| m.name == "wast_passed")
-        .unwrap();
-    tally.value = 3;
-    let v = analyze(&run);
-    assert_eq!(v.wast.unwrap().passed, 5);
-    assert!(v.notes.iter().any(|n| n.contains("records lost?")));
-}
-
-#[test]
-fn a_run_without_compute_jit_or_wast_is_empty_and_never_breaks_rendering() {
+fn a_run_without_compute_or_jit_is_empty_and_never_breaks_rendering() {
     let run = parse("t", jsonl(&RunSpec::small("tcg", 20)).as_bytes());
     let v = analyze(&run);
     assert!(v.is_empty());

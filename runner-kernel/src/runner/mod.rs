@@ -15,6 +15,8 @@ pub mod campaign;
 pub mod jit;
 pub mod lab;
 pub mod raw;
+pub mod scenario;
+pub mod session;
 pub mod timer_check;
 pub mod wasm;
 pub mod wast;
@@ -26,7 +28,7 @@ use alloc::vec::Vec;
 pub use traplab_runner_core::emit::Series;
 use traplab_runner_core::floor;
 use traplab_runner_core::{Options, emit};
-use traplab_wire::{Planned, TrapSignature};
+use traplab_wire::{Planned, TrapSignature, config};
 
 use crate::exceptions;
 pub use lab::LabKernel;
@@ -70,7 +72,7 @@ pub fn plan(opts: &Options, manifest: Option<&traplab_suite::Manifest>) -> Vec<P
         }
     };
     for raw in &raw::RAW_EXPERIMENTS {
-        add(raw.name, raw::RAW_CONFIG);
+        add(raw.name, config::RING0);
     }
     for name in jit::experiment_names() {
         add(&name, "cranelift");
@@ -114,7 +116,7 @@ pub fn selectable(opts: &Options, manifest: Option<&traplab_suite::Manifest>) ->
     if selected(opts, timer_check::EXPERIMENT) {
         all.push(Planned {
             experiment: timer_check::EXPERIMENT.to_string(),
-            config: timer_check::CONFIG.to_string(),
+            config: config::RING0.to_string(),
             samples: 0,
         });
     }
@@ -124,7 +126,7 @@ pub fn selectable(opts: &Options, manifest: Option<&traplab_suite::Manifest>) ->
 /// Run the raw-exception floor experiments (the runner core's loop over
 /// this kernel's raising code).
 pub fn run_raw(opts: &Options) {
-    floor::run(&LabKernel, raw::RAW_CONFIG, &raw::RAW_EXPERIMENTS, opts);
+    floor::run(&LabKernel, config::RING0, &raw::RAW_EXPERIMENTS, opts);
 }
 
 /// Checks that the Theseus-style API refuses a second handler for a
@@ -154,7 +156,7 @@ pub fn check_double_registration() {
     }
     emit_result(
         "check.double_registration_refused",
-        raw::RAW_CONFIG,
+        config::RING0,
         0,
         None,
         None,

@@ -69,6 +69,3 @@ pub const RAW_EXPERIMENTS: [FloorExperiment; 6] = [
         raise: touch_demand_page,
     },
 ];
-
-/// Configuration label of raw experiments.
-pub const RAW_CONFIG: &str = "ring0";

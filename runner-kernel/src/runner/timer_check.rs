@@ -26,7 +26,7 @@ use crate::arch::timer::{self, Spin, TrapFrame};
 use traplab_runner_core::Options;
 
 pub const EXPERIMENT: &str = "check.timer_interrupt";
-pub const CONFIG: &str = "ring0";
+const CONFIG: &str = traplab_wire::config::RING0;
 
 /// Deadline distance in TSC cycles: arming and entering the loop take a
 /// small part of it, and it costs next to nothing (under a millisecond).
@@ -111,15 +111,16 @@ pub fn run(opts: &Options) {
     super::emit_result(EXPERIMENT, CONFIG, 0, None, None, outcome.failure);
 }
 
-struct Outcome {
+/// What the rounds found: the latencies measured and the first failure.
+struct Rounds {
     /// Handler entry TSC minus deadline, rounds 1 and 2.
     latencies: [Option<u64>; 2],
     failure: Option<String>,
 }
 
 /// The three rounds, stopping at the first failure.
-fn check() -> Outcome {
-    let mut outcome = Outcome {
+fn check() -> Rounds {
+    let mut outcome = Rounds {
         latencies: [None; 2],
         failure: None,
     };
@@ -127,7 +128,7 @@ fn check() -> Outcome {
     let unexpected_before = timer::unexpected_interrupts();
     let runs_before = RUNS.load(Ordering::Acquire);
     let runs = || RUNS.load(Ordering::Acquire) - runs_before;
-    let fail = |outcome: Outcome, why: String| Outcome {
+    let fail = |outcome: Rounds, why: String| Rounds {
         failure: Some(why),
         ..outcome
     };

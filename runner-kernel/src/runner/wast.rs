@@ -152,8 +152,8 @@ pub fn run(suite: &Suite<'_>, opts: &Options) {
     }
 }
 
-/// A command's outcome: status, expected and observed trap, message.
-type Outcome = (
+/// A command's verdict: status, expected and observed trap, message.
+type CommandVerdict = (
     Status,
     Option<TrapSignature>,
     Option<TrapSignature>,
@@ -246,7 +246,7 @@ fn run_command(
     script: &Script,
     command: &Command,
     mode: TrapMode,
-) -> Outcome {
+) -> CommandVerdict {
     let ok = (Status::Ok, None, None, None);
     let failed = |why: String| (Status::Failed, None, None, Some(why));
     match command {

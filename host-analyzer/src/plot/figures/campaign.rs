@@ -11,10 +11,7 @@ pub const OUTCOME_COLORS: [usize; 6] = [0, 2, 1, 3, 4, 7];
 
 /// Palette index of an injector, fixed across figures.
 fn injector_color(injector: &str) -> usize {
-    crate::campaign::INJECTORS
-        .iter()
-        .position(|&k| k == injector)
-        .unwrap_or(crate::campaign::INJECTORS.len())
+    crate::campaign::injector_rank(injector)
 }
 
 fn outcome_bar(label: String, t: &crate::campaign::Tally) -> ShareBar {

@@ -1,5 +1,7 @@
-//! `traplab-validate`: show that `traplab compare` raises no false alarm
-//! and catches a known slowdown (`scripts/validate-compare.sh`).
+//! `traplab-sensitivity`: how well `traplab compare` detects a slowdown:
+//! no false alarm, and the smallest known slowdown it catches
+//! (`scripts/compare-sensitivity.sh`). Not to be confused with `traplab
+//! validate`, which checks a stream's integrity.
 //!
 //! For each QEMU profile asked for (default: `icount` and `tcg`):
 //!
@@ -18,7 +20,7 @@
 //! A row counts as regressed when the analyzer says so for the pooled runs
 //! and for every pair of an A boot and a B boot (`ab::Verdicts`). Prints one
 //! table per profile and the smallest N detected, and writes them to
-//! `OUT/validation.md`. Exit 0 when no control ever regressed and
+//! `OUT/sensitivity.md`. Exit 0 when no control ever regressed and
 //! A/A raised no alarm; 1 otherwise; 2 on bad setup.
 
 use std::fmt::Write as _;
@@ -31,20 +33,22 @@ use anyhow::{Result, bail};
 use clap::Parser;
 use traplab_harness::ab::{self, Artifacts, Builder, Plan, Side, Verdicts};
 use traplab_harness::{Ending, qemu};
+use traplab_suite::{EngineVariant, TrapMode};
+use traplab_wire::config;
 use traplab_workloads::SuiteName;
 
-/// Validate regression detection: A/A (no false alarm) and the
+/// Measure compare's sensitivity: A/A (no false alarm) and the
 /// dispatch-delay knob (a known slowdown is caught).
 #[derive(Debug, Parser)]
-#[command(name = "traplab-validate", version, about, long_about)]
+#[command(name = "traplab-sensitivity", version, about, long_about)]
 struct Args {
-    /// The checkout to validate (a worktree pinned at one commit).
+    /// The checkout to measure (a worktree pinned at one commit).
     #[arg(long, value_name = "DIR")]
     source: PathBuf,
     /// Folder for captures and the report (created).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// QEMU profiles to validate, comma-separated.
+    /// QEMU profiles to measure under, comma-separated.
     #[arg(long, default_value = "icount,tcg", value_delimiter = ',')]
     profiles: Vec<String>,
     /// Dispatch delays to try, in cycles, comma-separated.
@@ -80,7 +84,7 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
-            eprintln!("traplab-validate: error: {e:#}");
+            eprintln!("traplab-sensitivity: error: {e:#}");
             ExitCode::from(2)
         }
     }
@@ -119,19 +123,20 @@ fn judge(verdicts: &Verdicts) -> Judgement {
             j.regressed.push(label.clone());
         }
         let trap = r.experiment.starts_with("trap.");
-        if trap && r.config.starts_with("signals.") {
+        let mode = EngineVariant::from_label(&r.config).map(|v| v.trap_mode);
+        if trap && mode == Some(TrapMode::Signals) {
             j.traps.1 += 1;
             j.traps.0 += regressed as usize;
-            if r.config == "signals.bt_off" && r.experiment != "trap.stack_overflow" {
+            if r.config == config::SIGNALS_BT_OFF && r.experiment != "trap.stack_overflow" {
                 j.traps_bt_off.1 += 1;
                 j.traps_bt_off.0 += regressed as usize;
             }
-            if r.experiment == "trap.unreachable" && r.config == "signals.bt_off" {
+            if r.experiment == "trap.unreachable" && r.config == config::SIGNALS_BT_OFF {
                 j.unreachable_ratio = Some(r.ratio);
             }
         }
         let control = r.experiment == "call.null"
-            || (trap && r.config.starts_with("explicit."))
+            || (trap && mode == Some(TrapMode::Explicit))
             || r.experiment.starts_with("compute.");
         if control {
             j.controls += 1;
@@ -158,7 +163,7 @@ fn run(args: Args) -> Result<bool> {
     let started = Instant::now();
     let mut builder = Builder::new(Some(&args.source), args.suite)?;
     eprintln!(
-        "traplab-validate: building the kernel and {} delay variants",
+        "traplab-sensitivity: building the kernel and {} delay variants",
         args.delays.len()
     );
     let base = builder.build(&Side::This, "a")?;
@@ -213,7 +218,7 @@ fn run(args: Args) -> Result<bool> {
                 qemu::mode(profile),
                 name.replace([' ', '/', '(', ')'], "")
             ));
-            eprintln!("traplab-validate: {profile}: {name}");
+            eprintln!("traplab-sensitivity: {profile}: {name}");
             let outcome = ab::run(&base, b, &plan, &out)?;
             if outcome.pooled.is_none() {
                 bail!(
@@ -282,7 +287,7 @@ fn run(args: Args) -> Result<bool> {
         "Wall time: {:.0} s.",
         started.elapsed().as_secs_f64()
     );
-    std::fs::write(args.out.join("validation.md"), &report)?;
+    std::fs::write(args.out.join("sensitivity.md"), &report)?;
     println!("{report}");
     Ok(clean)
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Validate regression detection: a commit against itself raises no alarm,
-# and a known slowdown (the dispatch-delay knob) is caught.
+# How well `traplab compare` detects a slowdown: a commit against itself
+# raises no alarm, and a known slowdown (the dispatch-delay knob) is caught.
+# (`traplab validate` is another job: a stream's integrity.)
 #
 # Plumbing only: a git worktree pins the commit (so edits made here while
-# the validation runs cannot reach one side only); traplab-validate
+# the runs cannot reach one side only); traplab-sensitivity
 # (harness) builds the kernel and its delay variants, boots A/A and
 # A/delay pairs in each mode, asks traplab compare, and writes the tables.
 set -euo pipefail
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 usage() {
     cat <<'USAGE'
-usage: scripts/validate-compare.sh [COMMIT] [options]
+usage: scripts/compare-sensitivity.sh [COMMIT] [options]
 
 For COMMIT (default HEAD), in deterministic (icount) and real-time (tcg)
 QEMU modes:
@@ -22,7 +23,7 @@ QEMU modes:
      is large enough; call.null, the explicit-check traps and the compute
      workloads (no exception) must never be.
 Prints a table per mode with the smallest N detected and writes it to
-target/traplab/validate/<commit>-<profiles>/validation.md.
+target/traplab/sensitivity/<commit>-<profiles>/sensitivity.md.
 
 options:
   --profiles LIST     QEMU profiles, comma-separated          (default: icount,tcg)
@@ -74,6 +75,6 @@ profiles=icount,tcg
 for ((i = 0; i < ${#args[@]}; i += 2)); do
     [ "${args[i]}" = --profiles ] && profiles=${args[i+1]}
 done
-out="$CARGO_TARGET_DIR/traplab/validate/${sha:0:12}-${profiles//,/-}"
+out="$CARGO_TARGET_DIR/traplab/sensitivity/${sha:0:12}-${profiles//,/-}"
 rm -rf "$out"
-exec "$CARGO_TARGET_DIR/release/traplab-validate" --source "$wt" --out "$out" "${args[@]}"
+exec "$CARGO_TARGET_DIR/release/traplab-sensitivity" --source "$wt" --out "$out" "${args[@]}"
