@@ -30,7 +30,7 @@ use std::process::{Child, Command, Stdio};
 use anyhow::{Context, Result, bail};
 use object::{Object, ObjectSection, ObjectSymbol, SectionKind, SymbolKind};
 use traplab_wire::Stamp;
-use traplab_wire::profile::{FoldedStack, FunctionCount, Profile, StageCount};
+use traplab_wire::profile::{CrateCount, FoldedStack, FunctionCount, Profile, StageCount};
 
 use crate::workspace_root;
 
@@ -38,10 +38,7 @@ use crate::workspace_root;
 /// about five minutes of stepping (gdb takes ~1.5 ms per step).
 pub const DEFAULT_BOUND: u64 = 200_000;
 
-/// The name of code outside the kernel image: the workload's compiled
-/// wasm and wasmtime's trampolines, loaded from the suite image at run
-/// time.
-pub const JIT_CODE: &str = "[jit code]";
+pub use traplab_wire::profile::JIT_CODE;
 
 /// A free TCP port on the loopback interface for QEMU's gdb stub.
 pub fn free_port() -> Result<u16> {
@@ -188,7 +185,7 @@ pub struct KernelImage {
     functions: Vec<Function>,
     code: Vec<(u64, Vec<u8>)>,
     dwarf: addr2line::Loader,
-    inline_cache: HashMap<u64, Vec<String>>,
+    inline_cache: HashMap<u64, Vec<(String, String)>>,
 }
 
 /// A Rust symbol demangled without its hash; `;` would split a folded
@@ -256,27 +253,46 @@ impl KernelImage {
     /// inlined into it there. The kernel's debug info is line tables only,
     /// which name an inlined function without its path, so those names
     /// carry their crate from the source file instead (`next [core]`).
-    fn frames_at(&mut self, pc: u64) -> &[String] {
+    ///
+    /// Each with its crate, from the source file the debug info names
+    /// (`[jit code]` outside the image).
+    fn frames_at(&mut self, pc: u64) -> &[(String, String)] {
         if !self.inline_cache.contains_key(&pc) {
-            let mut inlined: Vec<String> = Vec::new();
+            let mut inlined: Vec<(String, String)> = Vec::new();
             if let Ok(mut frames) = self.dwarf.find_frames(pc) {
                 while let Ok(Some(frame)) = frames.next() {
                     let Some(name) = frame.function.as_ref().and_then(|f| f.raw_name().ok()) else {
                         continue;
                     };
                     let file = frame.location.as_ref().and_then(|l| l.file).unwrap_or("");
-                    inlined.push(format!("{} [{}]", display_name(&name), crate_of(file)));
+                    inlined.push((display_name(&name), crate_of(file)));
                 }
             }
             // find_frames lists innermost first; its last frame is the
             // physical function, which the symbol names better.
-            inlined.pop();
-            let mut names = vec![
-                self.function(pc)
-                    .map_or_else(|| JIT_CODE.to_string(), |f| f.name.clone()),
-            ];
-            names.extend(inlined.into_iter().rev());
-            self.inline_cache.insert(pc, names);
+            let outer = inlined.pop();
+            let physical = match (self.function(pc), outer) {
+                (None, _) => (JIT_CODE.to_string(), JIT_CODE.to_string()),
+                (Some(f), Some((_, krate))) if krate != "?" => (f.name.clone(), krate),
+                // No source file (assembly such as the IDT stubs): the
+                // symbol's first path segment.
+                (Some(f), _) => {
+                    let path = f.name.trim_start_matches('<');
+                    let krate = path.split("::").next().unwrap_or("?");
+                    // Workspace crates by their folder, as from a source
+                    // path (`traplab_runner_core` lives in runner-core/).
+                    let krate = krate.strip_prefix("traplab_").unwrap_or(krate);
+                    (f.name.clone(), krate.replace('-', "_"))
+                }
+            };
+            let mut frames = vec![physical];
+            frames.extend(
+                inlined
+                    .into_iter()
+                    .rev()
+                    .map(|(name, krate)| (format!("{name} [{krate}]"), krate)),
+            );
+            self.inline_cache.insert(pc, frames);
         }
         &self.inline_cache[&pc]
     }
@@ -287,10 +303,10 @@ impl KernelImage {
 /// the workspace member's (`runner-kernel/src/…`).
 fn crate_of(file: &str) -> String {
     let parts: Vec<&str> = file.split('/').collect();
-    if let Some(i) = parts.iter().position(|p| *p == "library") {
-        if let Some(name) = parts.get(i + 1) {
-            return name.to_string();
-        }
+    if let Some(i) = parts.iter().position(|p| *p == "library")
+        && let Some(name) = parts.get(i + 1)
+    {
+        return name.replace('-', "_");
     }
     if let Some(i) = parts.iter().rposition(|p| *p == "src")
         && i > 0
@@ -301,10 +317,14 @@ fn crate_of(file: &str) -> String {
             Some(j) if dir[j + 1..].starts_with(|c: char| c.is_ascii_digit()) => &dir[..j],
             _ => dir,
         };
-        return name.to_string();
+        return name.replace('-', "_");
     }
     String::from("?")
 }
+
+/// Crates whose code runs on behalf of its caller: the standard library
+/// (inlined helpers, `memcpy`) and the global allocator's shim.
+const STANDARD: [&str; 5] = ["core", "alloc", "std", "compiler_builtins", "?"];
 
 /// A physical frame while rebuilding stacks.
 struct Frame {
@@ -365,6 +385,8 @@ pub fn profile(call: &TracedCall, image: &mut KernelImage, mode: &str, bound: u6
         names_id.insert(name.to_string(), (table.len() - 1) as u32);
         (table.len() - 1) as u32
     };
+    let mut crate_of_id: HashMap<u32, String> = HashMap::new();
+    let mut crates: HashMap<String, (u64, Vec<u64>)> = HashMap::new();
     let mut folded: HashMap<Vec<u32>, u64> = HashMap::new();
     let mut self_count: HashMap<u32, (u64, Vec<u64>)> = HashMap::new();
     let mut total_count: HashMap<u32, u64> = HashMap::new();
@@ -397,14 +419,36 @@ pub fn profile(call: &TracedCall, image: &mut KernelImage, mode: &str, bound: u6
             }),
         }
         let mut ids: Vec<u32> = Vec::new();
+        let mut owner: Option<&str> = None;
         for frame in &stack {
-            for name in image.frames_at(frame.pc) {
-                ids.push(intern(name));
+            for (name, krate) in image.frames_at(frame.pc) {
+                let id = intern(name);
+                crate_of_id.entry(id).or_insert_with(|| krate.clone());
+                ids.push(id);
             }
         }
+        // The instruction's owner: the innermost frame outside the
+        // standard library (an inlined `checked_sub` in the allocator is
+        // the allocator's cost, a `memcpy` its caller's).
+        for id in ids.iter().rev() {
+            let krate = crate_of_id[id].as_str();
+            owner.get_or_insert(krate);
+            if !STANDARD.contains(&krate) {
+                owner = Some(krate);
+                break;
+            }
+        }
+        let owner = owner.expect("every frame has a crate").to_string();
         *folded.entry(ids.clone()).or_default() += 1;
         let leaf = *ids.last().expect("every frame has a name");
         let stage = stage_of(i);
+        let by_crate = crates
+            .entry(owner)
+            .or_insert_with(|| (0, vec![0; n_stages]));
+        by_crate.0 += 1;
+        if let Some(s) = stage {
+            by_crate.1[s] += 1;
+        }
         let entry = self_count
             .entry(leaf)
             .or_insert_with(|| (0, vec![0; n_stages]));
@@ -454,6 +498,7 @@ pub fn profile(call: &TracedCall, image: &mut KernelImage, mode: &str, bound: u6
                 .unwrap_or((0, vec![0; n_stages]));
             FunctionCount {
                 function: table[id as usize].clone(),
+                krate: crate_of_id[&id].clone(),
                 self_instructions: own,
                 total_instructions: total,
                 self_by_stage: by_stage,
@@ -467,6 +512,15 @@ pub fn profile(call: &TracedCall, image: &mut KernelImage, mode: &str, bound: u6
             &b.function,
         ))
     });
+    let mut crates: Vec<CrateCount> = crates
+        .into_iter()
+        .map(|(krate, (instructions, by_stage))| CrateCount {
+            krate,
+            instructions,
+            by_stage,
+        })
+        .collect();
+    crates.sort_by(|a, b| (b.instructions, &a.krate).cmp(&(a.instructions, &b.krate)));
     let mut folded: Vec<FoldedStack> = folded
         .into_iter()
         .map(|(ids, n)| FoldedStack {
@@ -489,6 +543,7 @@ pub fn profile(call: &TracedCall, image: &mut KernelImage, mode: &str, bound: u6
         stamps,
         stages,
         outside_stamps: outside,
+        crates,
         functions,
         folded,
     }

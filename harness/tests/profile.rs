@@ -38,7 +38,7 @@ fn profile(spec: &str) -> (PathBuf, Vec<Profile>) {
         .status()
         .expect("running traplab-profile");
     assert!(status.success(), "traplab-profile {spec}: {status}");
-    let profiles = view::load(&[out.clone()]).expect("reading the profiles");
+    let profiles = view::load(std::slice::from_ref(&out)).expect("reading the profiles");
     (out, profiles)
 }
 

@@ -66,6 +66,10 @@ pub struct ProfileSummary {
     pub truncated: bool,
     pub stages: Vec<StageRow>,
     pub outside_stamps: u64,
+    /// Every instruction by the crate that owns it (the innermost frame
+    /// outside the standard library): who a trap's cost belongs to (the
+    /// platform's kernel, its allocator, wasmtime, the workload's code).
+    pub crates: Vec<CrateRow>,
     /// The `top` functions by self instructions.
     pub functions: Vec<FunctionRow>,
     /// Functions left out of `functions`.
@@ -86,6 +90,17 @@ pub struct StageRow {
     /// `null` outside icount, where the stamps count time, not
     /// instructions.
     pub agrees: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CrateRow {
+    /// A crate name (`talc`, `wasmtime`, `runner_kernel`, …), or `[jit
+    /// code]`.
+    #[serde(rename = "crate")]
+    pub krate: String,
+    pub instructions: u64,
+    /// Per stage, in the order of `stages`.
+    pub by_stage: Vec<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -120,6 +135,15 @@ pub fn build(profiles: &[Profile], top: usize) -> ProfileView {
                 })
                 .collect(),
             outside_stamps: p.outside_stamps,
+            crates: p
+                .crates
+                .iter()
+                .map(|c| CrateRow {
+                    krate: c.krate.clone(),
+                    instructions: c.instructions,
+                    by_stage: c.by_stage.clone(),
+                })
+                .collect(),
             functions: p
                 .functions
                 .iter()
@@ -202,6 +226,23 @@ impl View for ProfileView {
                     "{staged} between the first and last stamp; {} around them (the runner's bookkeeping)",
                     p.outside_stamps
                 )],
+            });
+            let mut columns = vec![("crate", Align::Left), ("instructions", Align::Right)];
+            columns.extend(p.stages.iter().map(|s| (s.stage.as_str(), Align::Right)));
+            let mut crates = Table::new(&columns);
+            for c in &p.crates {
+                let mut row = vec![c.krate.clone(), c.instructions.to_string()];
+                row.extend(c.by_stage.iter().map(u64::to_string));
+                crates.push(row);
+            }
+            doc.sections.push(Section {
+                title: format!(
+                    "{name}: instructions by owning crate (innermost frame outside the standard library), all and per stage"
+                ),
+                label: format!("profile-crates-{}-{}", p.experiment, p.config),
+                table: crates,
+                code_columns: 1,
+                footer: Vec::new(),
             });
             let mut columns = vec![
                 ("function", Align::Left),

@@ -8,6 +8,11 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
+/// The name of code outside the kernel image: the workload's compiled
+/// wasm and wasmtime's trampolines, loaded from the suite image at run
+/// time.
+pub const JIT_CODE: &str = "[jit code]";
+
 /// One stepped call.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Profile {
@@ -30,6 +35,11 @@ pub struct Profile {
     /// runner's own bookkeeping around the call (masking interrupts,
     /// reading the fault counters, formatting the trap).
     pub outside_stamps: u64,
+    /// Every instruction by the crate that owns it: the innermost frame
+    /// outside the standard library (an inlined `checked_sub` in the
+    /// allocator is the allocator's), most first.
+    #[serde(default)]
+    pub crates: Vec<CrateCount>,
     /// Every function that executed, by instructions in it and under it.
     pub functions: Vec<FunctionCount>,
     /// Folded stacks (`outer;…;inner`), as flame-graph tools read them.
@@ -83,11 +93,25 @@ pub struct RunStage {
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct CrateCount {
+    /// A crate (`talc`, `wasmtime`, `runner_kernel`, …; `-` spelled `_`),
+    /// or `[jit code]`.
+    #[serde(rename = "crate")]
+    pub krate: String,
+    pub instructions: u64,
+    /// Per stage, in the order of `Profile::stages`.
+    pub by_stage: Vec<u64>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct FunctionCount {
     /// Demangled name without its hash; inlined functions count as
     /// themselves. `[jit code]` for code outside the kernel image (the
     /// workload's compiled wasm and wasmtime's trampolines).
     pub function: String,
+    /// Its crate, from its source file (`[jit code]` outside the image).
+    #[serde(default, rename = "crate")]
+    pub krate: String,
     /// Instructions executed in this function itself.
     pub self_instructions: u64,
     /// Instructions executed while it was on the stack.
