@@ -38,7 +38,7 @@ options (as scripts/run-suite.sh where the name is the same):
   --deterministic     QEMU -icount: exact, byte-identical boots
   --timeout S         kill a boot after S seconds              (default: 600)
   --boot-args "..."   extra kernel options for both sides
-  --threshold PCT     smallest change that counts, for traplab compare (default: 5)
+  --threshold PCT     smallest change that counts, for traplab compare (default: 5; 0, any change, with --deterministic)
   --out DIR           keep the captures and the pooled runs in DIR
                       (default: target/traplab/compare/<A>-<B>/)
   --peers             also boot each commit's Linux peer (traplab-peer built

@@ -525,9 +525,11 @@ impl Verdicts {
 /// `traplab compare` command would leave out (incomplete, damaged, of
 /// different suites) and runs it cannot compare are an error here, as its
 /// exit status 2 was.
-pub fn compare_report(base: &Path, cand: &Path, threshold: f64) -> Result<CompareReport> {
+pub fn compare_report(base: &Path, cand: &Path, threshold: Option<f64>) -> Result<CompareReport> {
     let failed = || format!("traplab compare {} {}", base.display(), cand.display());
-    if !(0.0..100.0).contains(&threshold) {
+    if let Some(threshold) = threshold
+        && !(0.0..100.0).contains(&threshold)
+    {
         bail!("--threshold must be a percentage in [0, 100), got {threshold}");
     }
     let load = |role: &str, path: &Path| -> Result<Run> {
@@ -556,6 +558,7 @@ pub fn compare_report(base: &Path, cand: &Path, threshold: f64) -> Result<Compar
             base_run.source
         );
     }
+    let threshold = threshold.unwrap_or_else(|| compare::default_threshold(&base_run.mode()));
     let options = CompareOptions {
         threshold: threshold / 100.0,
         ..CompareOptions::default()
@@ -565,7 +568,7 @@ pub fn compare_report(base: &Path, cand: &Path, threshold: f64) -> Result<Compar
 }
 
 /// The table `traplab compare BASE CAND` prints.
-pub fn compare_table(base: &Path, cand: &Path, threshold: f64) -> Result<String> {
+pub fn compare_table(base: &Path, cand: &Path, threshold: Option<f64>) -> Result<String> {
     Ok(view::render(
         &compare_report(base, cand, threshold)?,
         Format::Table,
@@ -573,12 +576,12 @@ pub fn compare_table(base: &Path, cand: &Path, threshold: f64) -> Result<String>
 }
 
 /// The rows of `traplab compare BASE CAND`.
-pub fn compare_rows(base: &Path, cand: &Path, threshold: f64) -> Result<Vec<Row>> {
+pub fn compare_rows(base: &Path, cand: &Path, threshold: Option<f64>) -> Result<Vec<Row>> {
     Ok(compare_report(base, cand, threshold)?.rows)
 }
 
 /// The analyzer's verdicts on `outcome` (which must have pooled runs).
-pub fn verdicts(outcome: &Boots, threshold: f64) -> Result<Verdicts> {
+pub fn verdicts(outcome: &Boots, threshold: Option<f64>) -> Result<Verdicts> {
     let (a, b) = outcome
         .pooled
         .as_ref()
@@ -754,17 +757,20 @@ mod tests {
             ..RunSpec::small("icount", 50)
         };
         let (a, b) = runs("compare", slower);
-        let rows = compare_rows(&a, &b, 5.0).unwrap();
+        let rows = compare_rows(&a, &b, Some(5.0)).unwrap();
         assert!(!rows.is_empty());
         for r in &rows {
             assert_eq!(r.verdict, "regressed", "{}", label(r));
             assert!((r.ratio - 1.10).abs() < 0.01, "{}: {}", label(r), r.ratio);
         }
-        let same = compare_rows(&a, &a, 5.0).unwrap();
+        let same = compare_rows(&a, &a, Some(5.0)).unwrap();
         assert!(same.iter().all(|r| r.verdict == "unchanged"));
-        let table = compare_table(&a, &b, 5.0).unwrap();
+        let table = compare_table(&a, &b, Some(5.0)).unwrap();
         assert!(table.contains("regressed"), "{table}");
-        assert!(compare_rows(&a, &b, 100.0).is_err(), "a bad threshold");
+        assert!(
+            compare_rows(&a, &b, Some(100.0)).is_err(),
+            "a bad threshold"
+        );
         std::fs::remove_dir_all(a.parent().unwrap()).unwrap();
     }
 
@@ -775,7 +781,7 @@ mod tests {
             ..RunSpec::small("icount", 50)
         };
         let (a, b) = runs("suites", other);
-        let err = format!("{:#}", compare_rows(&a, &b, 5.0).unwrap_err());
+        let err = format!("{:#}", compare_rows(&a, &b, Some(5.0)).unwrap_err());
         assert!(err.contains("left out: CAND"), "{err}");
         std::fs::remove_dir_all(a.parent().unwrap()).unwrap();
     }

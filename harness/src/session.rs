@@ -14,7 +14,7 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -617,6 +617,17 @@ pub fn run_resuming(
     follower.campaign.until = injections_until(&launch.boot_args);
     let started = Instant::now();
     let mut boot_launch = launch.clone();
+    // Every boot of the run boots the same suite bytes: a build of the
+    // same suite elsewhere (a parallel test, a second run) replaces the
+    // file by rename, and suite images are not byte-identical across
+    // builds (they record compile times), so a resumed boot could load a
+    // different image. A hard link keeps this run's (a copy where the
+    // capture's file system differs).
+    let pinned = match &launch.suite {
+        Some(suite) => Some(pin(suite, &capture.with_extension("suite.img"))?),
+        None => None,
+    };
+    boot_launch.suite.clone_from(&pinned);
     let mut boot = 0;
     let result = loop {
         let report = boot_launch.command(&iso).and_then(|(cmd, described)| {
@@ -658,6 +669,9 @@ pub fn run_resuming(
     if crate::qemu::boots_iso(&launch.profile) {
         let _ = std::fs::remove_file(&iso);
     }
+    if let Some(pinned) = &pinned {
+        let _ = std::fs::remove_file(pinned);
+    }
     flushed?;
     result.map(|mut r| {
         r.reboots = follower.state.reboots;
@@ -666,6 +680,17 @@ pub fn run_resuming(
         r.elapsed = started.elapsed();
         r
     })
+}
+
+/// `suite` under the name `at`, for the length of one run (see
+/// [`run_resuming`]).
+fn pin(suite: &Path, at: &Path) -> Result<PathBuf> {
+    let _ = std::fs::remove_file(at);
+    if std::fs::hard_link(suite, at).is_err() {
+        std::fs::copy(suite, at)
+            .with_context(|| format!("copying {} to {}", suite.display(), at.display()))?;
+    }
+    Ok(at.to_path_buf())
 }
 
 /// The end of the last `injections=A..B` (or `injections=A`) in boot

@@ -28,6 +28,16 @@ pub struct CompareOptions {
     pub seed: u64,
 }
 
+/// The smallest change of a median that counts, in percent, when the user
+/// names none. Real-time modes compare medians of noisy samples: 5 %.
+/// Deterministic modes count instructions, and two boots of one build are
+/// byte-identical, so every change is real: 0, any change at all (a
+/// 21-instruction detour in the dispatcher is 0.4 % of a trap with
+/// backtraces and must not pass as `unchanged`).
+pub fn default_threshold(mode: &Mode) -> f64 {
+    if mode.is_deterministic() { 0.0 } else { 5.0 }
+}
+
 impl Default for CompareOptions {
     fn default() -> Self {
         CompareOptions {

@@ -242,6 +242,57 @@ fn compare_icount_identical_runs_is_unchanged_with_zero_width() {
 }
 
 #[test]
+fn compare_in_icount_flags_any_change_by_default_and_a_threshold_still_applies() {
+    // A 21-instruction detour on every sample of one trap with backtraces:
+    // 0.1 % of it, invisible to a 5 % threshold, but an exact count.
+    let text = std::fs::read_to_string(fixtures().join("icount.jsonl")).unwrap();
+    let marker = r#""experiment":"trap.oob_load","config":"signals.bt_on","unit":"cycles""#;
+    let slower: Vec<String> = text
+        .lines()
+        .map(|line| {
+            if !line.contains(marker) {
+                return line.to_string();
+            }
+            let covered = &line[..line.len() - ",\"crc\":\"xxxxxxxx\"}".len()];
+            let start = covered.find("\"total\":[").unwrap() + "\"total\":[".len();
+            let end = start + covered[start..].find(']').unwrap();
+            let total: Vec<String> = covered[start..end]
+                .split(',')
+                .map(|v| (v.parse::<u64>().unwrap() + 21).to_string())
+                .collect();
+            let covered = format!(
+                "{}{}{}",
+                &covered[..start],
+                total.join(","),
+                &covered[end..]
+            );
+            format!(
+                "{covered},\"crc\":\"{:08x}\"}}",
+                crc32fast::hash(covered.as_bytes())
+            )
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let cand = dir.path().join("detour.jsonl");
+    std::fs::write(&cand, slower.join("\n") + "\n").unwrap();
+    let cand = cand.to_str().unwrap();
+    let out = stdout_of(&["compare", "icount.jsonl", cand, "--format", "csv"], 1);
+    let regressed: Vec<&str> = out.lines().filter(|l| l.contains("regressed")).collect();
+    assert_eq!(regressed.len(), 1, "{out}");
+    assert!(
+        regressed[0].starts_with("trap.oob_load,signals.bt_on"),
+        "{out}"
+    );
+    assert!(
+        out.contains("7 unchanged") || out.lines().filter(|l| l.contains("unchanged")).count() == 7,
+        "{out}"
+    );
+    // A threshold given is a threshold: 0.1 % is under 5 %.
+    let out = stdout_of(&["compare", "icount.jsonl", cand, "--threshold", "5"], 0);
+    assert!(out.contains("0 regressed"), "{out}");
+}
+
+#[test]
 fn compare_refuses_different_modes() {
     traplab()
         .args(["compare", "good.jsonl", "icount.jsonl"])

@@ -91,8 +91,10 @@ struct Args {
     #[arg(long)]
     compare: bool,
     /// Threshold of the comparison, percent.
-    #[arg(long, default_value_t = 5.0)]
-    threshold: f64,
+    /// Default: 5 in real-time modes, 0 (any change) under icount, where
+    /// counts are exact.
+    #[arg(long, value_name = "PCT")]
+    threshold: Option<f64>,
     /// Build `this` and `delay:N` sides from the checkout at DIR instead of
     /// this workspace (a worktree pinned at one commit, so edits made here
     /// while a long validation runs cannot leak into one side only).

@@ -72,8 +72,10 @@ struct Args {
     )]
     boot_args: String,
     /// Threshold of `traplab compare`, percent.
-    #[arg(long, default_value_t = 5.0)]
-    threshold: f64,
+    /// Default: 5 in real-time modes, 0 (any change) under icount, where
+    /// counts are exact.
+    #[arg(long, value_name = "PCT")]
+    threshold: Option<f64>,
     /// Kill a boot after this many seconds.
     #[arg(long, default_value_t = 300)]
     timeout: u64,
@@ -178,11 +180,14 @@ fn run(args: Args) -> Result<bool> {
     let _ = writeln!(report, "# Validation of `traplab compare`\n");
     let _ = writeln!(
         report,
-        "Source: `{}`; suite `{}`; boot options `{}`; threshold {}%.\n",
+        "Source: `{}`; suite `{}`; boot options `{}`; threshold {}.\n",
         args.source.display(),
         args.suite.name(),
         args.boot_args,
-        args.threshold
+        args.threshold.map_or_else(
+            || "compare's default (5 % real-time, any change under icount)".to_string(),
+            |t| format!("{t}%")
+        )
     );
     let mut clean = true;
     for profile in &args.profiles {

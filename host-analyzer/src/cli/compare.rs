@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use clap::Args;
 
 use super::{Exit, RESULTS_ENV, default_results, emit, load_usable};
-use crate::compare::{CompareOptions, compare, render};
+use crate::compare::{CompareOptions, compare, default_threshold, render};
 use crate::store;
 use crate::table::Format;
 
@@ -50,9 +50,11 @@ pub struct CompareArgs {
     /// Results folder holding the baselines.
     #[arg(long, value_name = "DIR", env = RESULTS_ENV, default_value_os_t = default_results())]
     pub results: PathBuf,
-    /// Smallest change of the median that counts, in percent.
-    #[arg(long, value_name = "PCT", default_value_t = 5.0)]
-    pub threshold: f64,
+    /// Smallest change of the median that counts, in percent. Default: 5
+    /// in real-time modes; 0 (any change) in deterministic modes (icount),
+    /// where counts are exact and an A/A comparison is identical.
+    #[arg(long, value_name = "PCT")]
+    pub threshold: Option<f64>,
     /// Confidence level of the interval, in (0, 1).
     #[arg(long, value_name = "LEVEL", default_value_t = 0.99)]
     pub confidence: f64,
@@ -83,11 +85,10 @@ fn suite(run: &crate::ingest::Run) -> Option<&str> {
 }
 
 pub fn run(args: CompareArgs) -> Result<Exit> {
-    if !(args.threshold >= 0.0 && args.threshold < 100.0) {
-        bail!(
-            "--threshold must be a percentage in [0, 100), got {}",
-            args.threshold
-        );
+    if let Some(t) = args.threshold
+        && !(0.0..100.0).contains(&t)
+    {
+        bail!("--threshold must be a percentage in [0, 100), got {t}");
     }
     if !(args.confidence > 0.0 && args.confidence < 1.0) {
         bail!(
@@ -128,8 +129,11 @@ pub fn run(args: CompareArgs) -> Result<Exit> {
         emit(&(out.join("\n") + "\n"))?;
         return Ok(Exit::BadInput);
     }
+    let threshold = args
+        .threshold
+        .unwrap_or_else(|| default_threshold(&base.run.mode()));
     let options = CompareOptions {
-        threshold: args.threshold / 100.0,
+        threshold: threshold / 100.0,
         confidence: args.confidence,
         ..Default::default()
     };
