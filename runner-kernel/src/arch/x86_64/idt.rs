@@ -291,7 +291,12 @@ extern "C" fn exception_entry(frame: &mut TrapFrame) {
     // first, adding two instructions to every resumed exception (the raw
     // floor's, the JIT's); this way the resume path is the one the
     // baselines measured, and only `Retry` pays for the third outcome.
-    let action = exceptions::dispatch(&ctx);
+    // During an isolated call (`super::pks`) the handlers run with the
+    // protection keys open: wasmtime's trap handler takes its code
+    // registry's lock, which lives on the heap. Put back on `iretq`, so
+    // code resumed in place stays isolated. Without PKS: a load and a
+    // branch.
+    let action = super::pks::writable(|| exceptions::dispatch(&ctx));
     if let Action::ResumeAt(rip) = action {
         frame.rip = rip;
     } else if action == Action::Unhandled {
@@ -333,13 +338,16 @@ interrupt_stub!(/// every other vector from 0x20 up
 extern "C" fn interrupt_entry(frame: &mut TrapFrame) {
     const TIMER: u64 = super::timer::TIMER_VECTOR as u64;
     const SPURIOUS: u64 = super::timer::SPURIOUS_VECTOR as u64;
-    match frame.vector {
+    // An interrupt during an isolated call (a campaign's timer: trigger
+    // and watchdog) runs kernel code whose state is on the kernel stack
+    // and heap: open the protection keys for it (`super::pks`).
+    super::pks::writable(|| match frame.vector {
         TIMER => super::timer::interrupt(frame),
         // An interrupt withdrawn before delivery: the APIC set no
         // in-service bit, so there is nothing to acknowledge.
         SPURIOUS => {}
         _ => super::lapic::unexpected_interrupt(),
-    }
+    })
 }
 
 /// One 16-byte gate descriptor.
