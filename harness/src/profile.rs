@@ -287,10 +287,10 @@ impl KernelImage {
 /// the workspace member's (`runner-kernel/src/…`).
 fn crate_of(file: &str) -> String {
     let parts: Vec<&str> = file.split('/').collect();
-    if let Some(i) = parts.iter().position(|p| *p == "library") {
-        if let Some(name) = parts.get(i + 1) {
-            return name.to_string();
-        }
+    if let Some(i) = parts.iter().position(|p| *p == "library")
+        && let Some(name) = parts.get(i + 1)
+    {
+        return name.to_string();
     }
     if let Some(i) = parts.iter().rposition(|p| *p == "src")
         && i > 0

@@ -364,6 +364,8 @@ pub fn isolate_kernel() -> Result<(), &'static str> {
     })
     .map_err(|_| "tagging kernel memory failed (out of frames for page-table splits)")?;
     crate::arch::pks::enable()?;
+    // Exceptions during an isolated call enter with the keys opened.
+    crate::arch::idt::use_isolated_stubs();
     DONE.store(true, Ordering::Relaxed);
     Ok(())
 }

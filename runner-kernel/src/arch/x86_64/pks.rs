@@ -25,7 +25,10 @@
 //! handler read-locks its code registry, whose lock word is on the heap)
 //! and the page mapper. A fault is thus caught where the wild store
 //! happens; what runs after it (the handler, the landing) is the
-//! kernel's own code. Without PKS each of these pays a load and a branch.
+//! kernel's own code. Exceptions do so through twin entry stubs
+//! (`super::idt::use_isolated_stubs`, loaded with isolation), so the
+//! plain exception path is untouched; the interrupt entry and the page
+//! mapper pay a load and a branch without PKS.
 
 use core::arch::asm;
 use core::arch::x86_64::{__cpuid, __cpuid_count};
