@@ -331,3 +331,70 @@ fn a_kernel_crash_or_hang_mid_campaign_is_an_outcome_and_a_fresh_boot_resumes_at
         assert_eq!(a, b, "icount runs agree record for record");
     }
 }
+
+/// Trial isolation (`isolation = "pks"`, `injectors/campaigns/smoke-pks.toml`):
+/// a store from inside the observed call into a kernel-heap block — what a
+/// store through a flipped register does — is a contained page fault,
+/// the block stays intact and the kernel runs on; without isolation the
+/// same store lands. Traps and contained faults keep their outcomes, and
+/// noops stay masked, under isolation.
+#[test]
+fn under_pks_isolation_a_wild_write_into_the_kernel_heap_is_a_contained_fault() {
+    let kernel = build::kernel(0).expect("building runner-kernel");
+    let wild = |spec: &str| {
+        let suite = build::suite_with_campaign(
+            SuiteName::Quick,
+            &traplab_suite::cpu::QEMU_MAX,
+            Path::new(spec),
+        )
+        .expect("building the campaign suite");
+        let (ending, reboots, records) = boot_resuming(
+            &format!("wild-{spec}"),
+            &kernel,
+            &suite,
+            "wild_write_at=5 injections=0..24",
+        );
+        assert_eq!(
+            (ending, reboots),
+            (Ending::Success, 0),
+            "{spec}: no kernel crash"
+        );
+        injections(&records)
+    };
+    let isolated = wild("smoke-pks");
+    assert_eq!(isolated.len(), 24);
+    let hit = &isolated[5];
+    let detail = hit.detail.as_deref().unwrap_or("");
+    assert_eq!(hit.outcome, Outcome::Contained, "{hit:?}");
+    assert_eq!(hit.vector, Some(14), "a page fault: {hit:?}");
+    assert!(
+        detail.contains("write blocked by trial isolation")
+            && detail.contains("the kernel-heap block is intact"),
+        "{hit:?}"
+    );
+    for i in &isolated {
+        match i.injector.as_str() {
+            "noop" => assert_eq!(i.outcome, Outcome::Masked, "{i:?}"),
+            "divisor_zero" => assert_eq!(i.outcome, Outcome::Trapped, "{i:?}"),
+            _ => {}
+        }
+        if i.index != 5 {
+            assert!(
+                !i.detail
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("trial isolation"),
+                "only the forced store hits isolated memory: {i:?}"
+            );
+        }
+    }
+    let plain = wild(SPEC);
+    assert!(
+        plain[5]
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("the kernel-heap block was overwritten")),
+        "without isolation the store lands: {:?}",
+        plain[5]
+    );
+}

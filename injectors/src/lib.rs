@@ -35,6 +35,7 @@ pub mod spec;
 pub use machine::{Machine, Refused, Register, TargetFacts};
 pub use outcome::{CallEnd, classify};
 pub use plan::{Planned, TriggerPoint, plan};
+pub use spec::Isolation;
 pub use spec::{CampaignSpec, InjectorKind, InjectorSpec, SpecError, Trigger};
 pub use traplab_wire::Outcome;
 

@@ -58,6 +58,39 @@ pub struct CampaignSpec {
     /// arguments). Smaller problems make more injections per minute.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub args: BTreeMap<String, [i32; 2]>,
+    /// How each trial's observed call is fenced off from kernel memory
+    /// beyond the trial stack and arena every campaign has. Left out of
+    /// the manifest when `none`, so specs without it serialize as before.
+    #[serde(default, skip_serializing_if = "Isolation::is_none")]
+    pub isolation: Isolation,
+}
+
+/// Trial isolation: what keeps a wild write of the observed call (a store
+/// through a flipped register) out of the kernel's memory.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// No more than every campaign has: the trial stack and the trial
+    /// arena (`runner-kernel`'s `mm`).
+    #[default]
+    None,
+    /// Supervisor protection keys: the kernel heap, the page-frame pool
+    /// (page tables) and the kernel stack carry a key that is
+    /// write-disabled while the observed call runs, so a store there
+    /// faults (and is contained) instead of landing.
+    Pks,
+}
+
+impl Isolation {
+    pub fn is_none(&self) -> bool {
+        *self == Isolation::None
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Isolation::None => "none",
+            Isolation::Pks => "pks",
+        }
+    }
 }
 
 /// One injector of a campaign and how it is triggered.
@@ -226,6 +259,7 @@ impl CampaignSpec {
             watchdog_factor: default_watchdog_factor(),
             sync_calls: default_sync_calls(),
             args: BTreeMap::new(),
+            isolation: Isolation::None,
         }
     }
 }

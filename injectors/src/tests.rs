@@ -212,6 +212,29 @@ fn spec_reads_from_json_with_defaults_and_refuses_unknown_fields() {
 }
 
 #[test]
+fn isolation_defaults_to_none_and_stays_out_of_the_manifest_then() {
+    let text = r#"{"name":"x","seed":7,"count":5,"targets":["compute.sieve"],
+        "injectors":[{"kind":"noop","trigger":"sync"}]}"#;
+    let s: CampaignSpec = serde_json::from_str(text).unwrap();
+    assert_eq!(s.isolation, Isolation::None);
+    // Specs without the field serialize (and so hash) as before it existed.
+    assert!(!serde_json::to_string(&s).unwrap().contains("isolation"));
+    let pks: CampaignSpec =
+        serde_json::from_str(&text.replace("\"count\"", "\"isolation\":\"pks\",\"count\""))
+            .unwrap();
+    assert_eq!(pks.isolation, Isolation::Pks);
+    assert_eq!(pks.isolation.name(), "pks");
+    let back: CampaignSpec = serde_json::from_str(&serde_json::to_string(&pks).unwrap()).unwrap();
+    assert_eq!(back, pks);
+    assert!(
+        serde_json::from_str::<CampaignSpec>(
+            &text.replace("\"count\"", "\"isolation\":\"mpk\",\"count\"")
+        )
+        .is_err()
+    );
+}
+
+#[test]
 fn noop_changes_nothing() {
     let mut m = SimulatedMachine::new();
     let before = (m.memory.clone(), m.text.clone());

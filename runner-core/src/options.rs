@@ -54,6 +54,12 @@ pub struct Options {
     /// Test only (`hang_at=N`): the kernel stops with interrupts masked
     /// when campaign injection N starts — a known kernel hang.
     pub hang_at: Option<u32>,
+    /// Test only (`wild_write_at=N`): during campaign injection N's
+    /// observed call, just before the wasm call, the trial stores to a
+    /// block on the kernel heap, as a store through a flipped register
+    /// could: under trial isolation a contained fault, without it a
+    /// changed block (the injection's detail says which).
+    pub wild_write_at: Option<u32>,
     /// Time budget per experiment and configuration in milliseconds of the
     /// platform's clock (`budget_ms=`, 0 = none): once spent, the
     /// experiment stops after its current iteration, skipping the rest of
@@ -88,6 +94,7 @@ impl Default for Options {
             injections: None,
             crash_at: None,
             hang_at: None,
+            wild_write_at: None,
             budget_ms: 0,
             profile: None,
         }
@@ -187,6 +194,7 @@ pub fn parse(line: &str) -> (Options, Vec<String>) {
             "only" => opts.only = Some(value),
             "crash_at" => opts.crash_at = number(&mut problems),
             "hang_at" => opts.hang_at = number(&mut problems),
+            "wild_write_at" => opts.wild_write_at = number(&mut problems),
             "profile" => match crate::profile::ProfileSpec::parse(&value) {
                 Some(spec) => opts.profile = Some(spec),
                 None => problems.push(format!(

@@ -47,6 +47,9 @@ fn during() -> During {
 /// or containment took (`exceptions::dispatch` answered
 /// `Action::Unhandled`), and stop. Called by the arch entry.
 pub fn unexpected_exception(ctx: &ExceptionContext) -> ! {
+    // Reporting writes the heap: during an isolated trial the protection
+    // keys are closed, and this path never returns to the call.
+    arch::pks::open();
     let symbol = symbols::lookup(ctx.instruction_pointer)
         .map(|(name, offset)| format!("{name}+{offset:#x}"));
     report::emit_emergency(Record::Fault(Fault {
@@ -220,6 +223,9 @@ fn panic(info: &PanicInfo) -> ! {
         // `abandon` returns, and the panic is the kernel's.
         unsafe { arch::gate::abandon() }
     }
+    // Not contained: the kernel's own panic, reported from here (an
+    // isolated trial's closed protection keys must not stop the report).
+    arch::pks::open();
     if PANICKING.swap(true, Ordering::AcqRel) {
         arch::serial::emergency_write(b"\nrunner-kernel: panic while panicking; giving up\n");
         arch::exit::exit(exit::KERNEL_FAULT);

@@ -285,6 +285,12 @@ pub fn init(boot: &BootInfo, reserved: &[(u64, u64)]) -> MemoryStats {
             }
         });
     }
+    // The heap and the frame pool together are exactly these ranges: what
+    // `isolate_kernel` tags.
+    for (slot, range) in KERNEL_RAM.iter().zip(&free[..count]) {
+        slot[0].store(range.0, Ordering::Relaxed);
+        slot[1].store(range.1, Ordering::Relaxed);
+    }
     let free = &mut free[..count];
     let largest = free
         .iter_mut()
@@ -316,6 +322,62 @@ pub fn init(boot: &BootInfo, reserved: &[(u64, u64)]) -> MemoryStats {
         usable_bytes,
         heap_bytes,
     }
+}
+
+/// The identity-mapped RAM the kernel manages (the heap and the frame
+/// pool, from which page tables come), recorded by [`init`]; `(0, 0)`
+/// slots are unused.
+static KERNEL_RAM: [[AtomicU64; 2]; 64] = [const { [AtomicU64::new(0), AtomicU64::new(0)] }; 64];
+
+/// Trial isolation (a campaign's `isolation = "pks"`): tag the kernel's
+/// heap, its frame pool (page tables, and the identity-map view of every
+/// frame mapped elsewhere) and its stack and boot page tables with the
+/// protection key an isolated call cannot write (`arch::pks`), then turn
+/// PKS on. Wasm memories, the trial arena and the trial stack are mapped
+/// outside the identity map and keep key 0, as do the kernel's statics
+/// and the IST stacks (the CPU pushes exception frames there during an
+/// isolated call). Once; with every key open outside isolated calls, the
+/// tags change nothing else.
+pub fn isolate_kernel() -> Result<(), &'static str> {
+    static DONE: AtomicBool = AtomicBool::new(false);
+    if DONE.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    if !crate::arch::pks::supported() {
+        return Err("the CPU has no supervisor protection keys (CPUID.7.0:ECX[31])");
+    }
+    let (stack_start, stack_end) = crate::arch::boot::stack_and_boot_tables();
+    with_vm(|vm| {
+        let mut tag = |start: u64, end: u64| {
+            paging::set_identity_key(start, end, crate::arch::pks::KERNEL_KEY, &mut vm.frames)
+        };
+        for range in &KERNEL_RAM {
+            let (start, end) = (
+                range[0].load(Ordering::Relaxed),
+                range[1].load(Ordering::Relaxed),
+            );
+            if end > start {
+                tag(start, end)?;
+            }
+        }
+        tag(stack_start, stack_end)
+    })
+    .map_err(|_| "tagging kernel memory failed (out of frames for page-table splits)")?;
+    crate::arch::pks::enable()?;
+    // Exceptions during an isolated call enter with the keys opened.
+    crate::arch::idt::use_isolated_stubs();
+    DONE.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Whether `addr` lies in memory [`isolate_kernel`] tagged: a contained
+/// fault there is a write the isolation stopped.
+pub fn is_isolated_kernel_memory(addr: u64) -> bool {
+    let (stack_start, stack_end) = crate::arch::boot::stack_and_boot_tables();
+    (stack_start..stack_end).contains(&addr)
+        || KERNEL_RAM
+            .iter()
+            .any(|r| (r[0].load(Ordering::Relaxed)..r[1].load(Ordering::Relaxed)).contains(&addr))
 }
 
 /// Call `out` with the parts of `[start, end)` not covered by `reserved`.
@@ -389,7 +451,10 @@ fn with_vm<R>(f: impl FnOnce(&mut Vm) -> R) -> R {
     // The mapper's trees and lists are kernel state: never in the trial
     // arena, where a flipped pointer in wasm code could reach them.
     let arena = IN_TRIAL.swap(false, Ordering::Relaxed);
-    let result = f(VM.lock().as_mut().expect("mm::init ran"));
+    // The mapper writes the heap (its trees) and the frame pool (page
+    // tables, zeroed frames): legitimately, also during an isolated
+    // trial (a `memory.grow`), so it opens the protection keys.
+    let result = crate::arch::pks::writable(|| f(VM.lock().as_mut().expect("mm::init ran")));
     IN_TRIAL.store(arena, Ordering::Relaxed);
     result
 }

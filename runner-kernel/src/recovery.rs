@@ -202,3 +202,34 @@ pub fn contain_on<R, F: FnOnce() -> R>(stack_top: Option<u64>, f: F) -> Option<R
     };
     entered.and(slot.1)
 }
+
+/// [`contain_on`] with the kernel's heap, frame pool and stack
+/// write-disabled while `f` runs (`gate::enter_isolated`, supervisor
+/// protection keys): a store `f` makes there through a corrupted pointer
+/// faults and is contained rather than landing. `f` runs on `stack_top`
+/// (outside the tagged memory); faults must be routed to
+/// `gate::isolated_landing_address` (the armed [`Containment`]'s landing).
+///
+/// The slot `f` is moved from and its result written to is boxed, not on
+/// the kernel stack, which the call may read but not write: called under
+/// `mm::in_trial_arena` (as the campaign does) the box lies in the trial
+/// arena. `f` itself may read what it borrows from the kernel stack and
+/// write through it only to memory outside the tagged ranges.
+pub fn contain_isolated_on<R, F: FnOnce() -> R>(stack_top: u64, f: F) -> Option<R> {
+    let mut slot: alloc::boxed::Box<(Option<F>, Option<R>)> =
+        alloc::boxed::Box::new((Some(f), None));
+    extern "sysv64" fn trampoline<R, F: FnOnce() -> R>(slot: i64, _: i64) -> i64 {
+        // SAFETY: `slot` is the box below, live for the whole call.
+        let slot = unsafe { &mut *(slot as *mut (Option<F>, Option<R>)) };
+        if let Some(f) = slot.0.take() {
+            slot.1 = Some(f());
+        }
+        0
+    }
+    let entry = trampoline::<R, F> as *const () as usize;
+    let arg = &raw mut *slot as i64;
+    // SAFETY: `trampoline` is System V `(i64, i64) -> i64`; the stack is
+    // the caller's promise; the slot is outside the kernel stack.
+    let entered = unsafe { gate::enter_isolated(entry, arg, 0, stack_top & !15) };
+    entered.and(slot.1.take())
+}

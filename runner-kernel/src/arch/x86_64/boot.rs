@@ -168,6 +168,7 @@ boot_gdt_pointer:
 
     .section .bss
     .balign 4096
+    .global boot_pml4
 boot_pml4: .skip 4096
 boot_pdpt: .skip 4096
 boot_pd:   .skip 4 * 4096
@@ -192,6 +193,19 @@ boot_stack_top:
 
 unsafe extern "C" {
     static boot_stack_guard: u8;
+    static boot_pml4: u8;
+    static boot_stack_top: u8;
+}
+
+/// `[start, end)` of the boot page tables, the kernel stack's guard page
+/// and the kernel stack (contiguous in `.bss`, page aligned): what trial
+/// isolation tags besides the heap and the frame pool.
+pub fn stack_and_boot_tables() -> (u64, u64) {
+    // Only the addresses of the assembly's symbols are used.
+    (
+        &raw const boot_pml4 as u64,
+        &raw const boot_stack_top as u64,
+    )
 }
 
 /// Address of the 4 KiB guard page right below the kernel stack.

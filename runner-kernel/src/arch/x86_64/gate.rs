@@ -77,6 +77,105 @@ extern "sysv64" fn gate(f: usize, a: i64, b: i64, stack_top: u64) -> i64 {
     )
 }
 
+/// 1 while an isolated gated call ([`enter_isolated`]) is in progress:
+/// [`abandon`] must leave through its landing pad, which opens the
+/// protection keys before the kernel stack is written again.
+static ISOLATED: AtomicU8 = AtomicU8::new(0);
+
+/// [`gate`] with the kernel's memory write-disabled while `f` runs
+/// (`super::pks`): PKRS is loaded with `PKRS_CLOSED` after the last push
+/// to the kernel stack and before the switch to `stack_top` (which must
+/// not be 0: the kernel stack itself is closed), and set back to 0 on
+/// both ways out before anything writes the kernel stack again. A twin
+/// of [`gate`] rather than a flag in it, so the plain gate (the `jit.*`
+/// and containment baselines) runs exactly the instructions it did.
+#[unsafe(naked)]
+extern "sysv64" fn gate_isolated(f: usize, a: i64, b: i64, stack_top: u64) -> i64 {
+    naked_asm!(
+        "push rbp",
+        "mov rbp, rsp",
+        "push rbx",
+        "push r12",
+        "push r13",
+        "push r14",
+        "push r15",
+        "pushfq",
+        "mov qword ptr [rip + {saved}], rsp",
+        "mov byte ptr [rip + {trapped}], 0",
+        "mov byte ptr [rip + {isolated}], 1",
+        "mov rsp, rcx",
+        "mov r11, rdi",
+        "mov rdi, rsi",
+        "mov rsi, rdx",
+        // Close: from here the kernel stack, heap and frame pool are
+        // read-only to everything the call runs.
+        "mov ecx, {msr}",
+        "mov eax, dword ptr [rip + {closed}]",
+        "mov edx, dword ptr [rip + {closed} + 4]",
+        "wrmsr",
+        "call r11",
+        "2:",
+        // Open before the kernel stack is written (the pops only read
+        // it; the caller's code writes). RAX holds the result.
+        "mov r11, rax",
+        "mov ecx, {msr}",
+        "xor eax, eax",
+        "xor edx, edx",
+        "wrmsr",
+        "mov rax, r11",
+        "mov byte ptr [rip + {isolated}], 0",
+        "mov rsp, qword ptr [rip + {saved}]",
+        "mov qword ptr [rip + {saved}], 0",
+        "popfq",
+        "pop r15",
+        "pop r14",
+        "pop r13",
+        "pop r12",
+        "pop rbx",
+        "pop rbp",
+        "ret",
+        ".global traplab_gate_landing_isolated",
+        "traplab_gate_landing_isolated:",
+        "cmp qword ptr [rip + {saved}], 0",
+        "je 4f",
+        "mov byte ptr [rip + {trapped}], 1",
+        "jmp 2b",
+        "4:",
+        "ud2",
+        saved = sym SAVED_RSP,
+        trapped = sym TRAPPED,
+        isolated = sym ISOLATED,
+        closed = sym super::pks::PKRS_CLOSED,
+        msr = const 0x6E1,
+    )
+}
+
+unsafe extern "C" {
+    fn traplab_gate_landing_isolated();
+}
+
+/// Where the dispatcher resumes a fault of an isolated gated call.
+pub fn isolated_landing_address() -> u64 {
+    traplab_gate_landing_isolated as *const () as u64
+}
+
+/// [`enter`] with the kernel's memory write-disabled while `f` runs (see
+/// [`gate_isolated`]); a fault routed to [`isolated_landing_address`] or
+/// [`abandon`] makes it return `None`.
+///
+/// # Safety
+/// As for [`enter`]; besides, `stack_top` is a mapped stack outside the
+/// memory `crate::mm::isolate_kernel` tagged, `super::pks::enable` ran,
+/// and `f` writes no tagged memory except through `super::pks::writable`.
+pub unsafe fn enter_isolated(f: usize, a: i64, b: i64, stack_top: u64) -> Option<i64> {
+    assert!(
+        stack_top != 0 && super::pks::enabled(),
+        "an isolated call needs its own stack and PKS on"
+    );
+    let result = gate_isolated(f, a, b, stack_top);
+    (TRAPPED.load(Ordering::Relaxed) == 0).then_some(result)
+}
+
 /// Whether a gated call ([`enter`], [`call`]) is in progress.
 pub fn active() -> bool {
     SAVED_RSP.load(Ordering::Acquire) != 0
@@ -118,6 +217,13 @@ pub unsafe fn enter(f: usize, a: i64, b: i64, stack_top: u64) -> Option<i64> {
 pub unsafe fn abandon() {
     if !active() {
         return;
+    }
+    if ISOLATED.load(Ordering::Relaxed) != 0 {
+        // SAFETY: an isolated gate is in progress; its landing opens the
+        // keys, then restores its stack pointer, registers and flags.
+        unsafe {
+            core::arch::asm!("jmp {landing}", landing = sym traplab_gate_landing_isolated, options(noreturn))
+        }
     }
     // SAFETY: a gate is in progress; the landing restores its stack
     // pointer, registers and flags.

@@ -77,7 +77,7 @@ pub struct TrapFrame {
 /// One entry stub. `$pad` is `"push 0"` for vectors without a CPU error
 /// code (so every frame has the same layout) and `""` for the others.
 macro_rules! stub {
-    ($(#[$doc:meta])* $name:ident, $vector:expr, $pad:literal) => {
+    ($(#[$doc:meta])* $name:ident, $vector:expr, $pad:literal, $common:path) => {
         $(#[$doc])*
         #[unsafe(naked)]
         pub extern "C" fn $name() {
@@ -96,7 +96,7 @@ macro_rules! stub {
                 "jmp {common}",
                 stamp = sym STUB_TSC,
                 vector = const $vector,
-                common = sym exception_common,
+                common = sym $common,
             )
         }
     };
@@ -104,118 +104,139 @@ macro_rules! stub {
 
 /// Stub for a vector for which the CPU pushes no error code.
 macro_rules! stub_without_error_code {
-    ($(#[$doc:meta])* $name:ident, $vector:expr) => {
-        stub!($(#[$doc])* $name, $vector, "push 0");
+    ($(#[$doc:meta])* $name:ident, $vector:expr, $common:path) => {
+        stub!($(#[$doc])* $name, $vector, "push 0", $common);
     };
 }
 
 /// Stub for a vector for which the CPU pushes an error code.
 macro_rules! stub_with_error_code {
-    ($(#[$doc:meta])* $name:ident, $vector:expr) => {
-        stub!($(#[$doc])* $name, $vector, "");
+    ($(#[$doc:meta])* $name:ident, $vector:expr, $common:path) => {
+        stub!($(#[$doc])* $name, $vector, "", $common);
     };
 }
 
-stub_without_error_code!(/// exception 0x00, #DE
-    divide_error_handler, 0x00);
-stub_without_error_code!(/// exception 0x01, #DB
-    debug_handler, 0x01);
-stub_without_error_code!(/// exception 0x02, NMI (IST)
-    nmi_handler, 0x02);
-stub_without_error_code!(/// exception 0x03, #BP
-    breakpoint_handler, 0x03);
-stub_without_error_code!(/// exception 0x04, #OF
-    overflow_handler, 0x04);
-stub_without_error_code!(/// exception 0x05, #BR
-    bound_range_handler, 0x05);
-stub_without_error_code!(/// exception 0x06, #UD
-    invalid_opcode_handler, 0x06);
-stub_without_error_code!(/// exception 0x07, #NM
-    device_not_available_handler, 0x07);
-stub_with_error_code!(/// exception 0x08, #DF (IST; error code is always 0)
-    double_fault_handler, 0x08);
-stub_without_error_code!(/// exception 0x09, coprocessor segment overrun (reserved since the 486)
-    coprocessor_segment_overrun_handler, 0x09);
-stub_with_error_code!(/// exception 0x0A, #TS
-    invalid_tss_handler, 0x0A);
-stub_with_error_code!(/// exception 0x0B, #NP
-    segment_not_present_handler, 0x0B);
-stub_with_error_code!(/// exception 0x0C, #SS
-    stack_segment_handler, 0x0C);
-stub_with_error_code!(/// exception 0x0D, #GP
-    general_protection_handler, 0x0D);
-stub_with_error_code!(/// exception 0x0E, #PF
-    page_fault_handler, 0x0E);
-stub_without_error_code!(/// exception 0x0F, reserved
-    reserved_0f_handler, 0x0F);
-stub_without_error_code!(/// exception 0x10, #MF
-    x87_floating_point_handler, 0x10);
-stub_with_error_code!(/// exception 0x11, #AC
-    alignment_check_handler, 0x11);
-stub_without_error_code!(/// exception 0x12, #MC (IST)
-    machine_check_handler, 0x12);
-stub_without_error_code!(/// exception 0x13, #XM
-    simd_floating_point_handler, 0x13);
-stub_without_error_code!(/// exception 0x14, #VE
-    virtualization_handler, 0x14);
-stub_with_error_code!(/// exception 0x15, #CP
-    control_protection_handler, 0x15);
-stub_without_error_code!(/// exception 0x16, reserved
-    reserved_16_handler, 0x16);
-stub_without_error_code!(/// exception 0x17, reserved
-    reserved_17_handler, 0x17);
-stub_without_error_code!(/// exception 0x18, reserved
-    reserved_18_handler, 0x18);
-stub_without_error_code!(/// exception 0x19, reserved
-    reserved_19_handler, 0x19);
-stub_without_error_code!(/// exception 0x1A, reserved
-    reserved_1a_handler, 0x1A);
-stub_without_error_code!(/// exception 0x1B, reserved
-    reserved_1b_handler, 0x1B);
-stub_without_error_code!(/// exception 0x1C, #HV
-    hypervisor_injection_handler, 0x1C);
-stub_with_error_code!(/// exception 0x1D, #VC
-    vmm_communication_handler, 0x1D);
-stub_with_error_code!(/// exception 0x1E, #SX
-    security_handler, 0x1E);
-stub_without_error_code!(/// exception 0x1F, reserved
-    reserved_1f_handler, 0x1F);
+/// The 32 exception entry stubs and [`STUBS`], their table, jumping to
+/// `$common`: once for the plain common path, once (module [`isolated`])
+/// for the isolated one.
+macro_rules! exception_stubs {
+    ($common:path) => {
+        stub_without_error_code!(/// exception 0x00, #DE
+            divide_error_handler, 0x00, $common);
+        stub_without_error_code!(/// exception 0x01, #DB
+            debug_handler, 0x01, $common);
+        stub_without_error_code!(/// exception 0x02, NMI (IST)
+            nmi_handler, 0x02, $common);
+        stub_without_error_code!(/// exception 0x03, #BP
+            breakpoint_handler, 0x03, $common);
+        stub_without_error_code!(/// exception 0x04, #OF
+            overflow_handler, 0x04, $common);
+        stub_without_error_code!(/// exception 0x05, #BR
+            bound_range_handler, 0x05, $common);
+        stub_without_error_code!(/// exception 0x06, #UD
+            invalid_opcode_handler, 0x06, $common);
+        stub_without_error_code!(/// exception 0x07, #NM
+            device_not_available_handler, 0x07, $common);
+        stub_with_error_code!(/// exception 0x08, #DF (IST; error code is always 0)
+            double_fault_handler, 0x08, $common);
+        stub_without_error_code!(/// exception 0x09, coprocessor segment overrun (reserved since the 486)
+            coprocessor_segment_overrun_handler, 0x09, $common);
+        stub_with_error_code!(/// exception 0x0A, #TS
+            invalid_tss_handler, 0x0A, $common);
+        stub_with_error_code!(/// exception 0x0B, #NP
+            segment_not_present_handler, 0x0B, $common);
+        stub_with_error_code!(/// exception 0x0C, #SS
+            stack_segment_handler, 0x0C, $common);
+        stub_with_error_code!(/// exception 0x0D, #GP
+            general_protection_handler, 0x0D, $common);
+        stub_with_error_code!(/// exception 0x0E, #PF
+            page_fault_handler, 0x0E, $common);
+        stub_without_error_code!(/// exception 0x0F, reserved
+            reserved_0f_handler, 0x0F, $common);
+        stub_without_error_code!(/// exception 0x10, #MF
+            x87_floating_point_handler, 0x10, $common);
+        stub_with_error_code!(/// exception 0x11, #AC
+            alignment_check_handler, 0x11, $common);
+        stub_without_error_code!(/// exception 0x12, #MC (IST)
+            machine_check_handler, 0x12, $common);
+        stub_without_error_code!(/// exception 0x13, #XM
+            simd_floating_point_handler, 0x13, $common);
+        stub_without_error_code!(/// exception 0x14, #VE
+            virtualization_handler, 0x14, $common);
+        stub_with_error_code!(/// exception 0x15, #CP
+            control_protection_handler, 0x15, $common);
+        stub_without_error_code!(/// exception 0x16, reserved
+            reserved_16_handler, 0x16, $common);
+        stub_without_error_code!(/// exception 0x17, reserved
+            reserved_17_handler, 0x17, $common);
+        stub_without_error_code!(/// exception 0x18, reserved
+            reserved_18_handler, 0x18, $common);
+        stub_without_error_code!(/// exception 0x19, reserved
+            reserved_19_handler, 0x19, $common);
+        stub_without_error_code!(/// exception 0x1A, reserved
+            reserved_1a_handler, 0x1A, $common);
+        stub_without_error_code!(/// exception 0x1B, reserved
+            reserved_1b_handler, 0x1B, $common);
+        stub_without_error_code!(/// exception 0x1C, #HV
+            hypervisor_injection_handler, 0x1C, $common);
+        stub_with_error_code!(/// exception 0x1D, #VC
+            vmm_communication_handler, 0x1D, $common);
+        stub_with_error_code!(/// exception 0x1E, #SX
+            security_handler, 0x1E, $common);
+        stub_without_error_code!(/// exception 0x1F, reserved
+            reserved_1f_handler, 0x1F, $common);
 
-/// The entry stubs in vector order.
-const STUBS: [extern "C" fn(); 32] = [
-    divide_error_handler,
-    debug_handler,
-    nmi_handler,
-    breakpoint_handler,
-    overflow_handler,
-    bound_range_handler,
-    invalid_opcode_handler,
-    device_not_available_handler,
-    double_fault_handler,
-    coprocessor_segment_overrun_handler,
-    invalid_tss_handler,
-    segment_not_present_handler,
-    stack_segment_handler,
-    general_protection_handler,
-    page_fault_handler,
-    reserved_0f_handler,
-    x87_floating_point_handler,
-    alignment_check_handler,
-    machine_check_handler,
-    simd_floating_point_handler,
-    virtualization_handler,
-    control_protection_handler,
-    reserved_16_handler,
-    reserved_17_handler,
-    reserved_18_handler,
-    reserved_19_handler,
-    reserved_1a_handler,
-    reserved_1b_handler,
-    hypervisor_injection_handler,
-    vmm_communication_handler,
-    security_handler,
-    reserved_1f_handler,
-];
+        /// The entry stubs in vector order.
+        pub(super) const STUBS: [extern "C" fn(); 32] = [
+            divide_error_handler,
+            debug_handler,
+            nmi_handler,
+            breakpoint_handler,
+            overflow_handler,
+            bound_range_handler,
+            invalid_opcode_handler,
+            device_not_available_handler,
+            double_fault_handler,
+            coprocessor_segment_overrun_handler,
+            invalid_tss_handler,
+            segment_not_present_handler,
+            stack_segment_handler,
+            general_protection_handler,
+            page_fault_handler,
+            reserved_0f_handler,
+            x87_floating_point_handler,
+            alignment_check_handler,
+            machine_check_handler,
+            simd_floating_point_handler,
+            virtualization_handler,
+            control_protection_handler,
+            reserved_16_handler,
+            reserved_17_handler,
+            reserved_18_handler,
+            reserved_19_handler,
+            reserved_1a_handler,
+            reserved_1b_handler,
+            hypervisor_injection_handler,
+            vmm_communication_handler,
+            security_handler,
+            reserved_1f_handler,
+        ];
+    };
+}
+
+exception_stubs!(exception_common);
+
+/// Twins of the exception stubs for trial isolation (`super::pks`): the
+/// same stubs, but their common path opens the protection keys around
+/// dispatch (wasmtime's trap handler takes a lock on the heap). Loaded by
+/// [`use_isolated_stubs`] only when a campaign turns isolation on, so
+/// without it the exception path runs exactly the instructions it did.
+mod isolated {
+    use super::STUB_TSC;
+    use core::arch::naked_asm;
+
+    exception_stubs!(super::exception_common_isolated);
+}
 
 /// A common path: save registers, call `$entry` with the [`TrapFrame`],
 /// restore, `iretq`. The CPU aligned RSP to 16 before pushing its 5-word
@@ -272,6 +293,15 @@ common_path!(/// Common path of the exception stubs.
     exception_common, exception_entry);
 common_path!(/// Common path of the interrupt stubs.
     interrupt_common, interrupt_entry);
+common_path!(/// Common path of the isolated exception stubs ([`isolated`]).
+    exception_common_isolated, exception_entry_isolated);
+
+/// [`exception_entry`] with the protection keys open while the exception
+/// is handled (`super::pks::writable`), put back on `iretq` so code
+/// resumed in place stays isolated.
+extern "C" fn exception_entry_isolated(frame: &mut TrapFrame) {
+    super::pks::writable(|| exception_entry(frame))
+}
 
 /// Rust side of the entry path: read CR2, build the arch-neutral context,
 /// dispatch, and apply the decision to the saved frame (or, for a kernel
@@ -291,6 +321,11 @@ extern "C" fn exception_entry(frame: &mut TrapFrame) {
     // first, adding two instructions to every resumed exception (the raw
     // floor's, the JIT's); this way the resume path is the one the
     // baselines measured, and only `Retry` pays for the third outcome.
+    // During an isolated call (`super::pks`) the handlers run with the
+    // protection keys open: wasmtime's trap handler takes its code
+    // registry's lock, which lives on the heap. Put back on `iretq`, so
+    // code resumed in place stays isolated. Without PKS: a load and a
+    // branch.
     let action = exceptions::dispatch(&ctx);
     if let Action::ResumeAt(rip) = action {
         frame.rip = rip;
@@ -333,13 +368,16 @@ interrupt_stub!(/// every other vector from 0x20 up
 extern "C" fn interrupt_entry(frame: &mut TrapFrame) {
     const TIMER: u64 = super::timer::TIMER_VECTOR as u64;
     const SPURIOUS: u64 = super::timer::SPURIOUS_VECTOR as u64;
-    match frame.vector {
+    // An interrupt during an isolated call (a campaign's timer: trigger
+    // and watchdog) runs kernel code whose state is on the kernel stack
+    // and heap: open the protection keys for it (`super::pks`).
+    super::pks::writable(|| match frame.vector {
         TIMER => super::timer::interrupt(frame),
         // An interrupt withdrawn before delivery: the APIC set no
         // in-service bit, so there is nothing to acknowledge.
         SPURIOUS => {}
         _ => super::lapic::unexpected_interrupt(),
-    }
+    })
 }
 
 /// One 16-byte gate descriptor.
@@ -370,33 +408,48 @@ static IDT: Once<[Gate; VECTORS]> = Once::new();
 /// Fill and load the IDT. Must run after [`gdt::init`] (it uses the code
 /// selector and the IST indices).
 pub fn init() {
+    let idt = IDT.call_once(|| table(&STUBS));
+    load(idt);
+}
+
+/// Load the IDT whose exception vectors enter through the isolated stubs
+/// ([`isolated`]). Once PKS is on (`super::pks::enable`), before the
+/// first isolated call; for the rest of the run.
+pub fn use_isolated_stubs() {
+    static ISOLATED_IDT: Once<[Gate; VECTORS]> = Once::new();
+    load(ISOLATED_IDT.call_once(|| table(&isolated::STUBS)));
+}
+
+/// A full table: `stubs` for the exceptions, the interrupt stubs above.
+fn table(stubs: &[extern "C" fn(); 32]) -> [Gate; VECTORS] {
     let cs = gdt::kernel_code_selector();
-    let idt = IDT.call_once(|| {
-        core::array::from_fn(|vector| {
-            let stub: extern "C" fn() = match vector {
-                0x00..0x20 => STUBS[vector],
-                v if v == super::timer::TIMER_VECTOR as usize => timer_interrupt_stub,
-                v if v == super::timer::SPURIOUS_VECTOR as usize => spurious_interrupt_stub,
-                _ => unexpected_interrupt_stub,
-            };
-            let addr = stub as *const () as u64;
-            let ist = match vector {
-                0x02 => gdt::IST_NMI,
-                0x08 => gdt::IST_DOUBLE_FAULT,
-                0x12 => gdt::IST_MACHINE_CHECK,
-                _ => 0,
-            };
-            Gate {
-                offset_low: addr as u16,
-                selector: cs,
-                ist,
-                type_attr: INTERRUPT_GATE,
-                offset_mid: (addr >> 16) as u16,
-                offset_high: (addr >> 32) as u32,
-                reserved: 0,
-            }
-        })
-    });
+    core::array::from_fn(|vector| {
+        let stub: extern "C" fn() = match vector {
+            0x00..0x20 => stubs[vector],
+            v if v == super::timer::TIMER_VECTOR as usize => timer_interrupt_stub,
+            v if v == super::timer::SPURIOUS_VECTOR as usize => spurious_interrupt_stub,
+            _ => unexpected_interrupt_stub,
+        };
+        let addr = stub as *const () as u64;
+        let ist = match vector {
+            0x02 => gdt::IST_NMI,
+            0x08 => gdt::IST_DOUBLE_FAULT,
+            0x12 => gdt::IST_MACHINE_CHECK,
+            _ => 0,
+        };
+        Gate {
+            offset_low: addr as u16,
+            selector: cs,
+            ist,
+            type_attr: INTERRUPT_GATE,
+            offset_mid: (addr >> 16) as u16,
+            offset_high: (addr >> 32) as u32,
+            reserved: 0,
+        }
+    })
+}
+
+fn load(idt: &'static [Gate; VECTORS]) {
     let pointer = x86_64::structures::DescriptorTablePointer {
         limit: (core::mem::size_of::<[Gate; VECTORS]>() - 1) as u16,
         base: x86_64::VirtAddr::from_ptr(idt),

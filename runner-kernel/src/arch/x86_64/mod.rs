@@ -11,6 +11,7 @@ pub mod idt;
 pub mod lapic;
 pub mod paging;
 pub mod pit;
+pub mod pks;
 pub mod raise;
 pub mod serial;
 pub mod timer;

@@ -265,3 +265,60 @@ pub fn set_identity_uncached(va: u64) -> Result<(), PagingError> {
     };
     updated.map_err(|_| PagingError::NotMapped)
 }
+
+/// Bits 62:59 of a leaf entry: the page's protection key (`super::pks`).
+const KEY_SHIFT: u64 = 59;
+const KEY_MASK: u64 = 0xF << KEY_SHIFT;
+
+/// Give every present page of the identity map in `[start, end)` (page
+/// aligned outward) the protection key `key`: a whole boot 2 MiB page
+/// keeps its size when the range covers it, and is split into 4 KiB pages
+/// at the range's edges. Not-present pages (guards) are skipped. For
+/// set-up, under `crate::mm`'s lock, before any isolated call.
+pub fn set_identity_key(
+    start: u64,
+    end: u64,
+    key: u8,
+    frames: &mut impl FrameSource,
+) -> Result<(), PagingError> {
+    const HUGE: u64 = 2 << 20;
+    let with_key = |entry: &mut x86_64::structures::paging::page_table::PageTableEntry| {
+        let bits = (entry.flags().bits() & !KEY_MASK) | (u64::from(key) << KEY_SHIFT);
+        let addr = entry.addr();
+        entry.set_addr(addr, PageTableFlags::from_bits_retain(bits));
+    };
+    let mut va = start & !(PAGE_SIZE - 1);
+    while va < end {
+        let addr = VirtAddr::new(va);
+        let (pml4_frame, _) = x86_64::registers::control::Cr3::read();
+        // SAFETY: the boot tables and every table split from them are
+        // identity mapped; only this module edits them, under
+        // `crate::mm`'s lock; only the key bits of leaf entries change.
+        let step = unsafe {
+            let pml4 = &mut *(pml4_frame.start_address().as_u64() as *mut PageTable);
+            let pdpt = &mut *(pml4[addr.p4_index()].addr().as_u64() as *mut PageTable);
+            let pd = &mut *(pdpt[addr.p3_index()].addr().as_u64() as *mut PageTable);
+            let entry = &mut pd[addr.p2_index()];
+            if !entry.flags().contains(PageTableFlags::PRESENT) {
+                HUGE - (va & (HUGE - 1))
+            } else if entry.flags().contains(PageTableFlags::HUGE_PAGE)
+                && va & (HUGE - 1) == 0
+                && va + HUGE <= end
+            {
+                with_key(entry);
+                HUGE
+            } else {
+                split_identity(va, frames)?;
+                let pt = &mut *(pd[addr.p2_index()].addr().as_u64() as *mut PageTable);
+                let pte = &mut pt[addr.p1_index()];
+                if pte.flags().contains(PageTableFlags::PRESENT) {
+                    with_key(pte);
+                }
+                PAGE_SIZE
+            }
+        };
+        va += step;
+    }
+    x86_64::instructions::tlb::flush_all();
+    Ok(())
+}

@@ -34,9 +34,15 @@ pub(super) fn observe(
     live: &mut Live,
     trial: &mut Trial,
     start_offset: Option<u64>,
+    isolated: bool,
+    wild_write: Option<*mut u64>,
 ) -> Observed {
     let args = (target.resolved.args[0], target.resolved.args[1]);
-    let landing = gate::landing_address();
+    let landing = if isolated {
+        gate::isolated_landing_address()
+    } else {
+        gate::landing_address()
+    };
     // Faults in runtime code during the call are the instance's too: a
     // libcall on a revoked page of its memory, or on state a flipped
     // register corrupted (Theseus's rule: a fault ends the task that
@@ -61,12 +67,23 @@ pub(super) fn observe(
     timer::arm_at(trial.inject_at.unwrap_or(trial.watchdog_at));
     let func = live.func.clone();
     let store = &mut live.store;
-    let result = recovery::contain_on(Some(trial_stack()), || {
+    let call = || {
         cpu::enable_interrupts();
+        if let Some(block) = wild_write {
+            // SAFETY: test only (`wild_write_at`): a live kernel-heap
+            // block the campaign owns, written as a store through a
+            // flipped register would; volatile, so it happens here.
+            unsafe { block.write_volatile(WILD_WRITE_VALUE) };
+        }
         let r = func.call(&mut *store, args);
         cpu::disable_interrupts();
         r
-    });
+    };
+    let result = if isolated {
+        recovery::contain_isolated_on(trial_stack(), call)
+    } else {
+        recovery::contain_on(Some(trial_stack()), call)
+    };
     cpu::disable_interrupts();
     timer::disarm();
     let returned_tsc = cpu::stamp();
@@ -124,6 +141,12 @@ pub(super) fn observe(
                         place(rip)
                     };
                     match cr2 {
+                        // A write the isolation stopped (`mm::isolate_kernel`).
+                        Some(addr) if isolated && mm::is_isolated_kernel_memory(addr) => {
+                            format!(
+                                "vector {v} at {place}, address {addr:#x}: kernel memory, write blocked by trial isolation"
+                            )
+                        }
                         Some(addr) => format!("vector {v} at {place}, address {addr:#x}"),
                         None => format!("vector {v} at {place}"),
                     }
@@ -141,6 +164,9 @@ pub(super) fn observe(
         }
     }
 }
+
+/// What `wild_write_at` stores into its kernel-heap block.
+pub(super) const WILD_WRITE_VALUE: u64 = 0xBAD_F11B;
 
 /// Drop a trial's instance behind the recovery gate. `Some(what)` if the
 /// drop faulted or panicked — the injection corrupted runtime state — and

@@ -3,18 +3,21 @@
 //! fresh instance), write an `injection` record for each, then the
 //! campaign's metrics and its `result`.
 
+use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use traplab_wire::metric;
 
-use traplab_injectors::{CallEnd, Refused, Register, TargetFacts, TriggerPoint, classify, plan};
+use traplab_injectors::{
+    CallEnd, Isolation, Refused, Register, TargetFacts, TriggerPoint, classify, plan,
+};
 use traplab_suite::{EngineVariant, Suite};
 use traplab_wire::{During, Injection, Outcome, Progress, Record};
 
 use super::experiment;
 use super::machine::KernelMachine;
-use super::observe::{discard, observe, trial_stack};
+use super::observe::{WILD_WRITE_VALUE, discard, observe, trial_stack};
 use super::target::{Live, instantiate, load};
 use super::trial::{self, Trial};
 use crate::arch::{cpu, timer};
@@ -59,6 +62,10 @@ pub fn run(suite: &Suite<'_>, opts: &traplab_runner_core::Options) {
     }
     if let Err(e) = mm::init_trial_arena(TRIAL_ARENA_BYTES) {
         return fail(format!("no trial arena for the instances: {e:?}"));
+    }
+    let isolated = spec.isolation == Isolation::Pks;
+    if isolated && let Err(e) = mm::isolate_kernel() {
+        return fail(format!("isolation = \"pks\": {e}"));
     }
     timer::set_handler(Some(trial::on_timer));
     let engine = match wasm::engine(variant) {
@@ -229,7 +236,20 @@ pub fn run(suite: &Suite<'_>, opts: &traplab_runner_core::Options) {
         if failure.is_some() {
             break;
         }
-        let observed = mm::in_trial_arena(|| observe(target, &mut live, &mut trial, start_offset));
+        // Test only (`wild_write_at`): a kernel-heap block for the
+        // observed call to store into; checked after the call.
+        let mut wild = (opts.wild_write_at == Some(index)).then(|| Box::new(0u64));
+        let wild_ptr = wild.as_mut().map(|b| &raw mut **b);
+        let observed = mm::in_trial_arena(|| {
+            observe(
+                target,
+                &mut live,
+                &mut trial,
+                start_offset,
+                isolated,
+                wild_ptr,
+            )
+        });
         let mut injector = trial.injector;
         injector.disarm(&mut trial.machine);
         let mut outcome = if trial.fired {
@@ -238,6 +258,17 @@ pub fn run(suite: &Suite<'_>, opts: &traplab_runner_core::Options) {
             Outcome::Masked
         };
         let mut detail = observed.detail;
+        if let Some(block) = &wild {
+            let what = if **block == WILD_WRITE_VALUE {
+                "the kernel-heap block was overwritten"
+            } else {
+                "the kernel-heap block is intact"
+            };
+            detail = Some(match detail {
+                Some(d) => format!("wild_write_at: {d}; {what}"),
+                None => format!("wild_write_at: {what}"),
+            });
+        }
         // A fault needs a fresh instance; so does every other ending,
         // since the injection may have left the old one corrupted.
         if let Some(teardown) = mm::in_trial_arena(|| discard(live)) {
