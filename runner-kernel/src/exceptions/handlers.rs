@@ -18,6 +18,10 @@ pub struct ExceptionContext {
     /// Saved RBP: wasmtime walks wasm frames from it.
     pub frame_pointer: u64,
     pub exception: Exception,
+    /// The vector number as the stub pushed it (what `exception` decodes):
+    /// kept so the dispatcher records it with one store instead of
+    /// encoding `exception` back through a jump table.
+    pub vector: u8,
     pub error_code: Option<u64>,
     /// CR2, for #PF only.
     pub faulting_address: Option<u64>,
@@ -114,10 +118,13 @@ const fn parse_u64(s: &str) -> u64 {
 #[inline(never)]
 pub fn dispatch(ctx: &ExceptionContext) -> Action {
     COUNT.fetch_add(1, Ordering::Relaxed);
-    LAST_VECTOR.store(ctx.exception.vector() as u64, Ordering::Relaxed);
-    // A no-op loop when the knob is 0: the deadline is already past.
-    let until = cpu::stamp() + DISPATCH_DELAY_CYCLES;
-    while DISPATCH_DELAY_CYCLES != 0 && cpu::stamp() < until {}
+    LAST_VECTOR.store(u64::from(ctx.vector), Ordering::Relaxed);
+    // The knob is a constant: at 0 (every kernel but the validation
+    // builds) no code is left here, not even the TSC read.
+    if DISPATCH_DELAY_CYCLES != 0 {
+        let until = cpu::stamp() + DISPATCH_DELAY_CYCLES;
+        while cpu::stamp() < until {}
+    }
     if let Some(resume) = recovery::resume_for(ctx.instruction_pointer) {
         return Action::ResumeAt(resume);
     }

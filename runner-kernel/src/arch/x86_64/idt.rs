@@ -314,6 +314,7 @@ extern "C" fn exception_entry(frame: &mut TrapFrame) {
         stack_pointer: frame.rsp,
         frame_pointer: frame.rbp,
         exception,
+        vector,
         error_code: exception.has_error_code().then_some(frame.error_code),
         faulting_address: (exception == Exception::PageFault).then(super::cpu::read_cr2),
     };
