@@ -250,6 +250,11 @@ pub fn expectation<P: Platform>(
 }
 
 /// Run one workload under one engine: warm-up, samples, checks, records.
+///
+/// `#[inline(never)]`: a frame of its own in backtraces (a contained
+/// failure names the experiment's runner), whatever the platform crate's
+/// inliner decides (the lab kernel is one codegen unit).
+#[inline(never)]
 pub fn run_workload<P: Platform>(
     p: &P,
     engine: &Engine,

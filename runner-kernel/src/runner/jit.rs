@@ -35,7 +35,7 @@ use super::{Series, emit_metric, emit_result, emit_series};
 use crate::arch::paging::Protection;
 use crate::arch::{cpu, gate};
 use crate::{exceptions, fault, mm, recovery};
-use traplab_runner_core::Options;
+use traplab_runner_core::{Options, profile};
 
 const CONFIG: &str = "cranelift";
 /// Sizes of the generated functions, in CLIF instructions.
@@ -351,13 +351,25 @@ fn fault_site(isa: &OwnedTargetIsa, which: &str, vector: u8, opts: &Options) {
     let mut series = Series::plain(opts.samples as usize);
     let mut failure = None;
     let mut observed = None;
+    // A profiled fault (runner-core's profile.rs) is one more iteration of
+    // this loop, so the stepped instructions are the measured ones; it is
+    // checked like the others but not recorded.
+    let profiled = opts.profiles(&name, CONFIG);
+    let label = format!("{name} {CONFIG}");
     cpu::disable_interrupts();
-    for i in 0..opts.warmup + opts.samples {
+    for i in 0..opts.warmup + opts.samples + u32::from(profiled) {
+        let profiling = profiled && i == opts.warmup + opts.samples;
+        if profiling {
+            profile::begin(&label);
+        }
         let (before, _) = exceptions::counters();
         let t0 = cpu::stamp();
         let result = exe.call(args.0, args.1);
         let t1 = cpu::stamp();
         let (after, last) = exceptions::counters();
+        if profiling {
+            profile::end(&[t0, t1]);
+        }
         let seen = TrapSignature {
             trap: None,
             vector: if after == before + 1 { last } else { None },
@@ -373,7 +385,7 @@ fn fault_site(isa: &OwnedTargetIsa, which: &str, vector: u8, opts: &Options) {
             break;
         }
         observed = Some(seen);
-        if i >= opts.warmup {
+        if i >= opts.warmup && !profiling {
             series.total.push(t1 - t0);
         }
     }

@@ -29,6 +29,11 @@ use crate::{fault, mm, report};
 const TRIAL_ARENA_BYTES: u64 = 32 << 20;
 
 /// Run the suite's campaign, if it has one and it is selected.
+///
+/// `#[inline(never)]`: crash sites and backtraces name the campaign's
+/// run loop, not the session that called it (the kernel is one codegen
+/// unit, which would inline it).
+#[inline(never)]
 pub fn run(suite: &Suite<'_>, opts: &traplab_runner_core::Options) {
     let Some(campaign) = &suite.manifest.campaign else {
         return;
