@@ -68,13 +68,13 @@ pub fn check_profile_usable(profile: &str) -> Result<()> {
             .open("/dev/kvm")
             .context("--accel kvm needs a usable /dev/kvm (is the kvm module loaded and are you in the kvm group?)")?;
     }
-    if profile == "iso-uefi" {
-        if let Some(missing) = OVMF_FILES.iter().find(|f| !Path::new(f).is_file()) {
-            bail!(
-                "the iso-uefi profile boots QEMU with the UEFI firmware {missing}, which is missing; \
-                 install it with: apt-get install -y ovmf"
-            );
-        }
+    if profile == "iso-uefi"
+        && let Some(missing) = OVMF_FILES.iter().find(|f| !Path::new(f).is_file())
+    {
+        bail!(
+            "the iso-uefi profile boots QEMU with the UEFI firmware {missing}, which is missing; \
+             install it with: apt-get install -y ovmf"
+        );
     }
     Ok(())
 }
