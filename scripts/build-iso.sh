@@ -11,7 +11,9 @@ usage() {
 usage: scripts/build-iso.sh [options]
 
 Builds the kernel and the suite image and packs them into a hybrid ISO
-(GRUB, BIOS boot): boot it from a CD, or write it to a USB stick with dd.
+(GRUB for legacy BIOS and for UEFI): boot it from a CD, or write it to a
+USB stick with dd, on either kind of PC (UEFI with Secure Boot off: the
+image's GRUB is not signed).
 GRUB boots the kernel at once through multiboot2 with the suite image as
 its first module; GRUB's console and the kernel's record stream go to
 COM1 at 115200 baud, 8N1. Capture the run with scripts/capture-serial.sh.
@@ -54,6 +56,7 @@ cat >&2 <<NEXT
 Next steps:
   write it to a USB stick:   sudo dd if=$iso of=/dev/sdX bs=4M conv=fsync status=progress
   the same path in QEMU:     scripts/run-suite.sh --iso            (an image of its own, mode tcg)
-  this very image in QEMU:   qemu-system-x86_64 -m 1G -display none -serial stdio -cdrom $iso
+  this very image in QEMU:   qemu-system-x86_64 -cpu max -m 1G -display none -serial stdio -cdrom $iso
+  ... from UEFI firmware:    add -bios /usr/share/ovmf/OVMF.fd   (Debian's ovmf package)
   capture the run:           scripts/capture-serial.sh /dev/ttyUSB0   (start it before powering on)
 NEXT

@@ -24,7 +24,9 @@ options:
   --deterministic     QEMU -icount shift=0,sleep=off: one TSC tick per guest
                       instruction, byte-identical reruns (mode "icount")
   --iso               boot through a GRUB image (multiboot2), as on bare metal
-                      (scripts/build-iso.sh), under TCG
+                      (scripts/build-iso.sh), under TCG, from SeaBIOS
+  --uefi              --iso from UEFI firmware (OVMF) instead: the same hybrid
+                      image, header boot "multiboot2-uefi"
   --out DIR           write DIR/run.jsonl (and DIR/report/) instead of a new
                       folder under results/; DIR must not hold a run already
                       (refused, nothing replaced)
@@ -90,7 +92,7 @@ USAGE
 }
 
 sightglass=() wast=() profile_specs=()
-suite=default samples=1000 heap_traps=100000 accel=tcg deterministic=0 iso=0 out="" timeout=600 boot_args="" report=1
+suite=default samples=1000 heap_traps=100000 accel=tcg deterministic=0 iso=0 uefi=0 out="" timeout=600 boot_args="" report=1
 campaign="" timeout_given=0 peers=0 host_peer=1 cpu_profile="" budget_s="" budget=()
 need() { [ $# -ge 2 ] || { echo "error: $1 needs a value (see --help)" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
@@ -101,6 +103,7 @@ while [ $# -gt 0 ]; do
         --accel) need "$@"; accel=$2; shift ;;
         --deterministic) deterministic=1 ;;
         --iso) iso=1 ;;
+        --uefi) iso=1 uefi=1 ;;
         --out) need "$@"; out=$2; shift ;;
         --timeout) need "$@"; timeout=$2 timeout_given=1; shift ;;
         --boot-args) need "$@"; boot_args=$2; shift ;;
@@ -186,6 +189,7 @@ case "$accel" in
          if [ "$iso" = 1 ]; then
              [ "$deterministic" = 1 ] && { echo "error: --iso boots under real-time TCG; it does not combine with --deterministic" >&2; exit 2; }
              profile=iso
+             [ "$uefi" = 1 ] && profile=iso-uefi
          fi ;;
     kvm) [ "$deterministic" = 1 ] && { echo "error: --deterministic needs TCG (-icount), not KVM" >&2; exit 2; }
          [ "$iso" = 1 ] && { echo "error: --iso boots under TCG; it does not combine with --accel kvm" >&2; exit 2; }
@@ -227,7 +231,8 @@ run_child() {
 . scripts/lib/prereqs.sh
 traplab_ensure_rust
 traplab_ensure_qemu
-[ "$profile" = iso ] && traplab_ensure_grub
+case "$profile" in iso|iso-uefi) traplab_ensure_grub ;; esac
+[ "$profile" = iso-uefi ] && traplab_ensure_ovmf
 [ ${#profile_specs[@]} -gt 0 ] && traplab_ensure_gdb
 # The Linux guest's kernel (exports TRAPLAB_LINUX_KERNEL for traplab-run).
 if [ "$peers" = 1 ]; then

@@ -26,8 +26,10 @@ fail() {
 . scripts/lib/prereqs.sh
 traplab_ensure_rust
 traplab_ensure_qemu
-# The GRUB image test boots the multiboot2 path from a real ISO.
+# The GRUB image tests boot the multiboot2 path from a real hybrid ISO,
+# under SeaBIOS and under UEFI firmware (OVMF).
 traplab_ensure_grub
+traplab_ensure_ovmf
 # The profiler's boot test steps the kernel through QEMU's gdb stub.
 traplab_ensure_gdb
 # The peer tests boot the Linux peer in a Linux guest (Debian's cloud

@@ -24,14 +24,19 @@ use anyhow::{Context, Result, bail};
 pub const SERIAL_BAUD: u32 = 115_200;
 
 /// The tools an ISO needs and the Debian packages that provide them
-/// (`grub-pc-bin` holds GRUB's BIOS modules, without which
-/// `grub-mkrescue` writes an image that does not boot on a PC).
+/// (GRUB's platform modules are in [`PLATFORM_MODULES`]).
 pub const TOOLS: [(&str, &str); 3] = [
     ("grub-mkrescue", "grub-common"),
     ("xorriso", "xorriso"),
     ("mformat", "mtools"),
 ];
-const BIOS_MODULES: &str = "/usr/lib/grub/i386-pc";
+/// GRUB's modules for each platform the image boots on, and their Debian
+/// packages: without `grub-pc-bin` the image does not boot on a BIOS PC,
+/// without `grub-efi-amd64-bin` not on a UEFI one.
+pub const PLATFORM_MODULES: [(&str, &str); 2] = [
+    ("/usr/lib/grub/i386-pc", "grub-pc-bin"),
+    ("/usr/lib/grub/x86_64-efi", "grub-efi-amd64-bin"),
+];
 
 /// What goes into an image.
 #[derive(Debug, Clone)]
@@ -100,8 +105,10 @@ pub fn missing_tools() -> Vec<&'static str> {
         })
         .map(|(_, package)| *package)
         .collect();
-    if !Path::new(BIOS_MODULES).is_dir() {
-        missing.push("grub-pc-bin");
+    for (dir, package) in PLATFORM_MODULES {
+        if !Path::new(dir).is_dir() {
+            missing.push(package);
+        }
     }
     missing
 }

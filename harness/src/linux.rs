@@ -307,7 +307,8 @@ pub struct GuestLaunch {
     pub kernel: PathBuf,
     /// The initramfs holding the peer and the suite ([`initramfs`]).
     pub initramfs: PathBuf,
-    /// A QEMU profile of `qemu/` (`tcg`, `icount`, `kvm`; not `iso`).
+    /// A QEMU profile of `qemu/` (`tcg`, `icount`, `kvm`; not `iso` or
+    /// `iso-uefi`).
     pub profile: String,
     /// The peer's options (`samples=… warmup=…`); `mode=` and `qemu=` are
     /// added here, as for the lab kernel.
@@ -337,12 +338,12 @@ impl GuestLaunch {
     }
 }
 
-/// The Linux guest boots with `-kernel`: every profile but `iso` (a GRUB
-/// image of the lab kernel).
+/// The Linux guest boots with `-kernel`: every profile but `iso` and
+/// `iso-uefi` (a GRUB image of the lab kernel).
 pub fn check_guest_profile(profile: &str) -> Result<()> {
     if qemu::boots_iso(profile) {
         bail!(
-            "the linux-guest platform boots Linux with -kernel; the iso profile boots the lab kernel's GRUB image and has no Linux counterpart (use tcg, icount or kvm)"
+            "the linux-guest platform boots Linux with -kernel; the {profile} profile boots the lab kernel's GRUB image and has no Linux counterpart (use tcg, icount or kvm)"
         );
     }
     qemu::check_profile_usable(profile)

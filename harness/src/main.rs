@@ -53,8 +53,9 @@ struct Args {
     #[arg(long, value_enum, default_value = "default")]
     suite: SuiteName,
     /// QEMU profile from qemu/: tcg (real-time), icount (deterministic), kvm,
-    /// iso (the GRUB image of scripts/build-iso.sh, multiboot2, under TCG;
-    /// lab kernel only). Default tcg; linux-host runs without QEMU and takes
+    /// iso (the GRUB image of scripts/build-iso.sh, multiboot2, under TCG
+    /// from SeaBIOS; lab kernel only), iso-uefi (the same image from UEFI
+    /// firmware, OVMF). Default tcg; linux-host runs without QEMU and takes
     /// none.
     #[arg(long, value_parser = qemu::PROFILES)]
     profile: Option<String>,
@@ -177,7 +178,7 @@ fn run(args: Args) -> Result<i32> {
         let missing = traplab_harness::iso::missing_tools();
         if !missing.is_empty() {
             anyhow::bail!(
-                "--profile iso builds a GRUB image and needs {}; install with: apt-get install -y {}",
+                "--profile {profile} builds a GRUB image and needs {}; install with: apt-get install -y {}",
                 missing.join(", "),
                 missing.join(" ")
             );

@@ -13,14 +13,15 @@ pub fn binary() -> String {
 }
 
 /// Profiles with a mode label, as accepted by `--profile`.
-pub const PROFILES: [&str; 4] = ["tcg", "icount", "kvm", "iso"];
+pub const PROFILES: [&str; 5] = ["tcg", "icount", "kvm", "iso", "iso-uefi"];
 
 /// The measurement mode a profile's numbers belong to (the kernel records
-/// it from `mode=`). `iso` boots the GRUB image under real-time TCG, so its
-/// numbers are TCG numbers; the header's `boot` field tells the two apart.
+/// it from `mode=`). `iso` and `iso-uefi` boot the GRUB image under
+/// real-time TCG, so their numbers are TCG numbers; the header's `boot`
+/// field tells the paths apart.
 pub fn mode(profile: &str) -> &str {
     match profile {
-        "iso" => "tcg",
+        "iso" | "iso-uefi" => "tcg",
         other => other,
     }
 }
@@ -28,8 +29,16 @@ pub fn mode(profile: &str) -> &str {
 /// Whether the profile boots a GRUB image (multiboot2) rather than the
 /// kernel directly (PVH).
 pub fn boots_iso(profile: &str) -> bool {
-    profile == "iso"
+    matches!(profile, "iso" | "iso-uefi")
 }
+
+/// The UEFI firmware `qemu/iso-uefi.args` loads (Debian's `ovmf` package):
+/// its code, read-only, and the variable store it starts from (QEMU keeps
+/// the variables' writes in a throw-away overlay, `snapshot=on`).
+pub const OVMF_FILES: [&str; 2] = [
+    "/usr/share/OVMF/OVMF_CODE_4M.fd",
+    "/usr/share/OVMF/OVMF_VARS_4M.fd",
+];
 
 /// Read the flags of `qemu/<name>.args`.
 pub fn profile_args(name: &str) -> Result<Vec<String>> {
@@ -58,6 +67,14 @@ pub fn check_profile_usable(profile: &str) -> Result<()> {
             .write(true)
             .open("/dev/kvm")
             .context("--accel kvm needs a usable /dev/kvm (is the kvm module loaded and are you in the kvm group?)")?;
+    }
+    if profile == "iso-uefi"
+        && let Some(missing) = OVMF_FILES.iter().find(|f| !Path::new(f).is_file())
+    {
+        bail!(
+            "the iso-uefi profile boots QEMU with the UEFI firmware {missing}, which is missing; \
+             install it with: apt-get install -y ovmf"
+        );
     }
     Ok(())
 }

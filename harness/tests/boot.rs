@@ -470,21 +470,21 @@ fn unknown_boot_option_is_reported_not_ignored() {
     );
 }
 
-/// The bare-metal path, in QEMU: SeaBIOS → GRUB from the image
-/// `scripts/build-iso.sh` makes → multiboot2 entry, command line from the
-/// multiboot2 tag, suite image from the first module.
-#[test]
-fn grub_image_boots_through_multiboot2_and_its_experiments_pass() {
+/// Boot the GRUB image under `profile`'s firmware with a small `trap.`
+/// selection and check the path end to end: multiboot2 entry as `boot`,
+/// command line from the multiboot2 tag, suite image from the first module,
+/// every selected experiment passing, a complete stream.
+fn grub_image_boot(name: &str, profile: &str, want_boot: &str) {
     let (report, records, bytes) = boot(
-        "iso",
-        "iso",
+        name,
+        profile,
         None,
         "samples=7 warmup=2 heap_traps=0 only=trap. configs=signals.bt_off",
     );
     let Some(Record::Header(header)) = records.first() else {
         panic!("no header record")
     };
-    assert_eq!(header.boot, "multiboot2");
+    assert_eq!(header.boot, want_boot, "the kernel names the firmware path");
     assert_eq!(
         header.config.mode, "tcg",
         "an image booted in QEMU TCG measures TCG"
@@ -493,6 +493,11 @@ fn grub_image_boots_through_multiboot2_and_its_experiments_pass() {
         header.config.samples, 7,
         "the multiboot2 command line arrived: {}",
         header.cmdline
+    );
+    assert!(
+        header.memory.usable_bytes > 512 << 20,
+        "the memory map shows most of the 1 GiB: {:?}",
+        header.memory
     );
     let results = results(&records);
     let trap_results: Vec<_> = results
@@ -508,11 +513,74 @@ fn grub_image_boots_through_multiboot2_and_its_experiments_pass() {
         assert_eq!(r.samples, 7, "{r:?}");
     }
     assert_eq!(report.ending, Ending::Success, "{report:?}");
-    // GRUB's console output before the first record is boot noise the
-    // host skips; the records themselves arrived intact.
+    // The firmware's and GRUB's console output before the first record is
+    // boot noise the host skips; the records themselves arrived intact.
     assert_eq!(report.damaged_lines, 0);
     assert!(
         !bytes.starts_with(b"{\"seq\":0"),
         "expected GRUB's output before the header"
     );
+}
+
+/// The bare-metal path on a legacy BIOS PC, in QEMU: SeaBIOS → GRUB
+/// (i386-pc) from the image `scripts/build-iso.sh` makes → multiboot2.
+#[test]
+fn grub_image_boots_through_multiboot2_and_its_experiments_pass() {
+    grub_image_boot("iso", "iso", "multiboot2-bios");
+}
+
+/// The same hybrid image on a UEFI PC: OVMF → GRUB (x86_64-efi) from the
+/// image's EFI boot entry → multiboot2 with EFI tags, boot services exited.
+#[test]
+fn grub_image_boots_under_uefi_firmware_and_its_experiments_pass() {
+    grub_image_boot("iso-uefi", "iso-uefi", "multiboot2-uefi");
+}
+
+/// The image the harness builds (and `scripts/build-iso.sh` writes) is
+/// hybrid: an El Torito boot entry for BIOS and one for UEFI, and a
+/// partition table so the same bytes boot from a USB stick.
+#[test]
+fn grub_image_carries_both_bios_and_uefi_boot_entries() {
+    let a = artifacts();
+    let out = scratch("hybrid.iso");
+    traplab_harness::iso::build(
+        &traplab_harness::iso::IsoSpec {
+            kernel: &a.kernel,
+            suite: &a.suite,
+            cmdline: "samples=1",
+        },
+        &out,
+    )
+    .expect("building the image");
+    let report = std::process::Command::new("xorriso")
+        .args(["-indev"])
+        .arg(&out)
+        .args(["-report_el_torito", "plain", "-report_system_area", "plain"])
+        .output()
+        .expect("running xorriso");
+    let text = String::from_utf8_lossy(&report.stdout).into_owned()
+        + &String::from_utf8_lossy(&report.stderr);
+    let entries: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("El Torito boot img :"))
+        .collect();
+    assert!(
+        entries.iter().any(|l| l.contains("BIOS")),
+        "a BIOS boot entry:\n{text}"
+    );
+    assert!(
+        entries.iter().any(|l| l.contains("UEFI")),
+        "a UEFI boot entry:\n{text}"
+    );
+    // Written to a stick, the same bytes are a disk: GRUB's MBR boot code
+    // for BIOS, a GPT with an EFI system partition for UEFI.
+    assert!(
+        text.contains("grub2-mbr"),
+        "GRUB's MBR boot code for BIOS disks:\n{text}"
+    );
+    assert!(
+        text.contains("EFI boot partition"),
+        "an EFI system partition for UEFI disks:\n{text}"
+    );
+    let _ = std::fs::remove_file(&out);
 }

@@ -141,7 +141,7 @@ fn capture_serial_reads_a_grub_booted_run_from_a_tty_until_its_end_record() {
     let Some(Record::Header(header)) = records.first() else {
         panic!("no header")
     };
-    assert_eq!(header.boot, "multiboot2");
+    assert_eq!(header.boot, "multiboot2-bios");
     assert_eq!(header.config.mode, "bare-metal");
     assert!(matches!(records.last(), Some(Record::End(e)) if e.status == EndStatus::Complete));
     let _ = std::fs::remove_dir_all(&dir);

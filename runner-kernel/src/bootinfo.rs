@@ -5,6 +5,14 @@
 //! are read in place, without allocating, because the heap is built from
 //! the memory map read here. The structure layouts are those of Xen's
 //! `arch-x86/hvm/start_info.h` and the Multiboot2 specification §3.6.
+//!
+//! GRUB reaches the kernel from legacy BIOS firmware or from UEFI (the
+//! hybrid image of `harness/src/iso.rs` holds both). Under UEFI it adds the
+//! EFI system table and the firmware's own memory map as tags and, unless
+//! asked otherwise (this kernel does not ask), exits boot services before
+//! the jump, so the kernel owns the machine as after a BIOS boot. The BIOS
+//! memory map tag is derived by GRUB from the firmware's map and is not
+//! promised under UEFI, so the EFI map is the fallback.
 
 use core::slice;
 
@@ -56,6 +64,22 @@ const MB2_TAG_END: u32 = 0;
 const MB2_TAG_CMDLINE: u32 = 1;
 const MB2_TAG_MODULE: u32 = 3;
 const MB2_TAG_MMAP: u32 = 6;
+/// EFI system table pointers (32- and 64-bit firmware): present only when
+/// GRUB was started by UEFI firmware, so they tell the boot paths apart.
+const MB2_TAG_EFI32: u32 = 11;
+const MB2_TAG_EFI64: u32 = 12;
+/// The firmware's memory map (UEFI `GetMemoryMap` descriptors).
+const MB2_TAG_EFI_MMAP: u32 = 17;
+
+/// UEFI memory types (UEFI 2.10 §7.2, `EFI_MEMORY_TYPE`) that are free RAM
+/// once boot services have exited. Loader code and data (1, 2) are left
+/// out on purpose: GRUB allocates the kernel, its modules and this very
+/// boot information there, and nothing in them says which parts are free.
+const EFI_BOOT_SERVICES_CODE: u32 = 3;
+const EFI_BOOT_SERVICES_DATA: u32 = 4;
+const EFI_CONVENTIONAL_MEMORY: u32 = 7;
+/// UEFI pages are 4 KiB whatever the platform's page size.
+const EFI_PAGE_BYTES: u64 = 4096;
 
 /// One entry of the memory map.
 #[derive(Debug, Clone, Copy)]
@@ -158,10 +182,23 @@ impl BootInfo {
         }
     }
 
+    /// How the kernel was entered, for the run header's `boot` field:
+    /// `pvh` (qemu -kernel), `multiboot2-bios` or `multiboot2-uefi` (GRUB
+    /// started by legacy BIOS or by UEFI firmware). Streams from before the
+    /// split say `multiboot2` (a BIOS boot: GRUB images were BIOS-only).
     pub fn protocol_name(&self) -> &'static str {
         match self.protocol {
             Protocol::Pvh(_) => "pvh",
-            Protocol::Multiboot2(_) => "multiboot2",
+            Protocol::Multiboot2(_) => {
+                let uefi = self
+                    .mb2_tags()
+                    .any(|t| matches!(t.kind, MB2_TAG_EFI32 | MB2_TAG_EFI64 | MB2_TAG_EFI_MMAP));
+                if uefi {
+                    "multiboot2-uefi"
+                } else {
+                    "multiboot2-bios"
+                }
+            }
         }
     }
 
@@ -242,7 +279,48 @@ impl BootInfo {
                     }
                 })
             });
-        pvh.chain(mb2)
+        // Under UEFI the BIOS-style map may be missing; then the firmware's
+        // own map describes the same RAM (never both: they overlap).
+        let legacy_map = self.mb2_tags().any(|t| t.kind == MB2_TAG_MMAP);
+        let efi = self
+            .mb2_tags()
+            .filter(move |t| t.kind == MB2_TAG_EFI_MMAP && !legacy_map)
+            .flat_map(|tag| {
+                let base = tag as *const Mb2Tag as u64;
+                // SAFETY: an EFI mmap tag is {type, size, descriptor_size u32,
+                // descriptor_version u32, descriptors…}.
+                let entry_size = unsafe { *((base + 8) as *const u32) } as u64;
+                // A descriptor is at least 40 bytes (type u32, pad u32,
+                // physical_start u64, virtual_start u64, number_of_pages u64,
+                // attribute u64); firmware may use larger strides.
+                let count = if entry_size < 40 {
+                    0
+                } else {
+                    (tag.size as u64).saturating_sub(16) / entry_size
+                };
+                (0..count).map(move |i| {
+                    let e = base + 16 + i * entry_size;
+                    // SAFETY: inside the tag, at the documented offsets;
+                    // descriptors are 8-aligned (16 + k * stride, stride a
+                    // multiple of 8 in every firmware; read unaligned anyway).
+                    unsafe {
+                        let kind = ((e) as *const u32).read_unaligned();
+                        MemoryRegion {
+                            start: ((e + 8) as *const u64).read_unaligned(),
+                            len: ((e + 24) as *const u64)
+                                .read_unaligned()
+                                .saturating_mul(EFI_PAGE_BYTES),
+                            usable: matches!(
+                                kind,
+                                EFI_CONVENTIONAL_MEMORY
+                                    | EFI_BOOT_SERVICES_CODE
+                                    | EFI_BOOT_SERVICES_DATA
+                            ),
+                        }
+                    }
+                })
+            });
+        pvh.chain(mb2).chain(coalesce(efi))
     }
 
     /// The kernel command line ("" when none was given).
@@ -289,6 +367,25 @@ impl BootInfo {
             });
         pvh.chain(mb2)
     }
+}
+
+/// Merge runs of touching usable regions. UEFI firmware splits free RAM
+/// into many descriptors (conventional memory beside boot-services code and
+/// data; OVMF hands over about a hundred), while `crate::mm` keeps a fixed
+/// number of free ranges before the heap exists: merged, none are dropped.
+fn coalesce(regions: impl Iterator<Item = MemoryRegion>) -> impl Iterator<Item = MemoryRegion> {
+    let mut regions = regions.peekable();
+    core::iter::from_fn(move || {
+        let mut region = regions.next()?;
+        while let Some(next) = regions.peek() {
+            if !(region.usable && next.usable && next.start == region.start + region.len) {
+                break;
+            }
+            region.len += next.len;
+            regions.next();
+        }
+        Some(region)
+    })
 }
 
 /// # Safety

@@ -62,12 +62,19 @@ traplab_ensure_gdb() {
     traplab_ensure_packages gdb:gdb
 }
 
-# GRUB images (scripts/build-iso.sh, the iso profile): grub-mkrescue from
-# grub-common, GRUB's BIOS modules from grub-pc-bin (without them the image
-# does not boot on a PC), and the ISO 9660 and FAT tools grub-mkrescue runs.
+# GRUB images (scripts/build-iso.sh, the iso and iso-uefi profiles):
+# grub-mkrescue from grub-common, GRUB's BIOS modules from grub-pc-bin and
+# its UEFI modules from grub-efi-amd64-bin (the image is hybrid: without
+# either it does not boot on that kind of PC), and the ISO 9660 and FAT
+# tools grub-mkrescue runs.
 traplab_ensure_grub() {
     traplab_ensure_packages grub-mkrescue:grub-common /usr/lib/grub/i386-pc:grub-pc-bin \
-        xorriso:xorriso mformat:mtools
+        /usr/lib/grub/x86_64-efi:grub-efi-amd64-bin xorriso:xorriso mformat:mtools
+}
+
+# The UEFI firmware for QEMU (the iso-uefi profile): Debian's OVMF build.
+traplab_ensure_ovmf() {
+    traplab_ensure_packages /usr/share/OVMF/OVMF_CODE_4M.fd:ovmf
 }
 
 # The Linux guest of the peer runs (`traplab-run --platform linux-guest`,

@@ -365,7 +365,10 @@ pub struct Header {
     /// `tcg`, `kvm`, `hyperv`, `other:<vendor>` or `none` (bare metal), from
     /// the CPUID hypervisor leaf.
     pub accel: String,
-    /// How the kernel was entered: `pvh` (qemu -kernel) or `multiboot2` (GRUB).
+    /// How the kernel was entered: `pvh` (qemu -kernel), `multiboot2-bios`
+    /// or `multiboot2-uefi` (GRUB started by legacy BIOS or UEFI firmware).
+    /// Streams from before the split say `multiboot2`, which was always a
+    /// BIOS boot; Linux peers say `linux`.
     pub boot: String,
     /// The kernel command line as received from the loader.
     pub cmdline: String,
