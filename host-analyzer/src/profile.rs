@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
-use traplab_wire::profile::{Profile, RunStage};
+use traplab_wire::profile::{CrateCount, FunctionCount, Profile, RunStage};
 
 use crate::table::{Align, Document, Section, Table};
 use crate::view::{DASH, View};
@@ -69,9 +69,9 @@ pub struct ProfileSummary {
     /// Every instruction by the crate that owns it (the innermost frame
     /// outside the standard library): who a trap's cost belongs to (the
     /// platform's kernel, its allocator, wasmtime, the workload's code).
-    pub crates: Vec<CrateRow>,
+    pub crates: Vec<CrateCount>,
     /// The `top` functions by self instructions.
-    pub functions: Vec<FunctionRow>,
+    pub functions: Vec<FunctionCount>,
     /// Functions left out of `functions`.
     pub functions_omitted: usize,
 }
@@ -90,26 +90,6 @@ pub struct StageRow {
     /// `null` outside icount, where the stamps count time, not
     /// instructions.
     pub agrees: Option<bool>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct CrateRow {
-    /// A crate name (`talc`, `wasmtime`, `runner_kernel`, …), or `[jit
-    /// code]`.
-    #[serde(rename = "crate")]
-    pub krate: String,
-    pub instructions: u64,
-    /// Per stage, in the order of `stages`.
-    pub by_stage: Vec<u64>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct FunctionRow {
-    pub function: String,
-    pub self_instructions: u64,
-    pub total_instructions: u64,
-    /// Self instructions per stage, in the order of `stages`.
-    pub self_by_stage: Vec<u64>,
 }
 
 /// The view of `profiles`, keeping the `top` functions of each.
@@ -135,26 +115,8 @@ pub fn build(profiles: &[Profile], top: usize) -> ProfileView {
                 })
                 .collect(),
             outside_stamps: p.outside_stamps,
-            crates: p
-                .crates
-                .iter()
-                .map(|c| CrateRow {
-                    krate: c.krate.clone(),
-                    instructions: c.instructions,
-                    by_stage: c.by_stage.clone(),
-                })
-                .collect(),
-            functions: p
-                .functions
-                .iter()
-                .take(top)
-                .map(|f| FunctionRow {
-                    function: f.function.clone(),
-                    self_instructions: f.self_instructions,
-                    total_instructions: f.total_instructions,
-                    self_by_stage: f.self_by_stage.clone(),
-                })
-                .collect(),
+            crates: p.crates.clone(),
+            functions: p.functions.iter().take(top).cloned().collect(),
             functions_omitted: p.functions.len().saturating_sub(top),
         })
         .collect();

@@ -26,7 +26,7 @@ use crate::view;
 /// instructions, truncated, stages: [{stage, instructions, stamp_delta, exceptions,
 /// run: {samples, median, min, max},
 /// agrees}], outside_stamps, crates: [{crate, instructions, by_stage}],
-/// functions: [{function, self_instructions,
+/// functions: [{function, crate, self_instructions,
 /// total_instructions, self_by_stage}], functions_omitted}]}. `csv` has one
 /// row per stage and per function.
 #[derive(Debug, Args)]
